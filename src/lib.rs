@@ -1,0 +1,5 @@
+//! Tournée: the field app of insemination technicians.
+//!
+//! The core (`domain`, `forfait`, `worktime`, `log`, `sync`, `tour`) is plain Rust: no UI,
+//! HTTP or database types. The screens (`app`, feature `gui`) and the server (`server`,
+//! feature `server`) are thin shells over it.
