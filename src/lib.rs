@@ -3,3 +3,5 @@
 //! The core (`domain`, `forfait`, `worktime`, `log`, `sync`, `tour`) is plain Rust: no UI,
 //! HTTP or database types. The screens (`app`, feature `gui`) and the server (`server`,
 //! feature `server`) are thin shells over it.
+
+pub mod domain;

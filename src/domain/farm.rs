@@ -1,0 +1,83 @@
+//! Farms and technicians: the mutable records of the domain (latest clock wins on merge).
+
+use serde::{Deserialize, Serialize};
+
+use super::DomainError;
+use super::act::Species;
+use super::ids::{Ede, TechnicianId};
+
+/// A point on the map, in degrees (WGS 84).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl Location {
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        if !(self.lat.is_finite() && (-90.0..=90.0).contains(&self.lat)) {
+            return Err(DomainError::invalid(
+                &format!("{field}.lat"),
+                &self.lat.to_string(),
+                "a latitude in degrees from -90 to 90",
+            ));
+        }
+        if !(self.lon.is_finite() && (-180.0..=180.0).contains(&self.lon)) {
+            return Err(DomainError::invalid(
+                &format!("{field}.lon"),
+                &self.lon.to_string(),
+                "a longitude in degrees from -180 to 180",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A farm (holding), identified by its EDE number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Farm {
+    pub ede: Ede,
+    pub name: String,
+    /// The commune, as the technician calls it.
+    pub village: Option<String>,
+    pub location: Location,
+    pub species: Vec<Species>,
+    pub phone: Option<String>,
+    /// Free text the technician wants to read before entering the barn.
+    pub note: Option<String>,
+}
+
+impl Farm {
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        super::check_text(&format!("{field}.name"), &self.name, 1)?;
+        if let Some(v) = &self.village {
+            super::check_text(&format!("{field}.village"), v, 0)?;
+        }
+        if let Some(n) = &self.note {
+            super::check_text(&format!("{field}.note"), n, 0)?;
+        }
+        if let Some(p) = &self.phone {
+            super::check_text(&format!("{field}.phone"), p, 0)?;
+        }
+        self.location.validate(field)
+    }
+}
+
+/// A technician: the person whose work time the log records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Technician {
+    pub id: TechnicianId,
+    pub name: String,
+    /// Where the technician's day starts and ends.
+    pub home: Option<Location>,
+}
+
+impl Technician {
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        super::check_text(&format!("{field}.name"), &self.name, 1)?;
+        if let Some(home) = &self.home {
+            home.validate(&format!("{field}.home"))?;
+        }
+        Ok(())
+    }
+}
