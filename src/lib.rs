@@ -5,3 +5,4 @@
 //! feature `server`) are thin shells over it.
 
 pub mod domain;
+pub mod exchange;

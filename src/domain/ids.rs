@@ -43,7 +43,7 @@ fn is_country(s: &str) -> bool {
 }
 
 macro_rules! string_id {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $human:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -70,14 +70,14 @@ macro_rules! string_id {
         impl TryFrom<String> for $name {
             type Error = DomainError;
             fn try_from(value: String) -> Result<Self, DomainError> {
-                $name::parse(stringify!($name), &value)
+                $name::parse($human, &value)
             }
         }
 
         impl std::str::FromStr for $name {
             type Err = DomainError;
             fn from_str(value: &str) -> Result<Self, DomainError> {
-                $name::parse(stringify!($name), value)
+                $name::parse($human, value)
             }
         }
     };
@@ -85,27 +85,33 @@ macro_rules! string_id {
 
 string_id!(
     /// An animal's official number, normalised (`FR5312345678`).
-    AnimalId
+    AnimalId,
+    "animal number"
 );
 string_id!(
     /// A farm's holding number (numéro EDE), 8 characters.
-    Ede
+    Ede,
+    "EDE number"
 );
 string_id!(
     /// A sire's number: national (`FR` + 10 digits) or international (19 characters).
-    BullId
+    BullId,
+    "bull number"
 );
 string_id!(
     /// Our own identifier of a technician (their staff number, e.g. `T042`).
-    TechnicianId
+    TechnicianId,
+    "technician id"
 );
 string_id!(
     /// Our own identifier of a visit.
-    VisitId
+    VisitId,
+    "visit id"
 );
 string_id!(
     /// Our own identifier of an act.
-    ActId
+    ActId,
+    "act id"
 );
 
 impl AnimalId {

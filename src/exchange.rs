@@ -1,0 +1,551 @@
+//! The exchange format `tournee/v1`: a JSON document of technicians, farms and visits with
+//! their acts and confirmation, for `tournee import` and `tournee export`.
+//!
+//! Not the storage or wire encoding (those are `log` and `sync`): this is the documented,
+//! human-readable format other tools write and read. It is described in `docs/exchange.md`.
+//!
+//! ```json
+//! {"format":"tournee/v1",
+//!  "technicians":[{"id":"T01","name":"Julie Martin","home":{"lat":48.07,"lon":-0.77}}],
+//!  "farms":[{"ede":"53130001","name":"GAEC du Bocage","village":"Laval","lat":48.07,"lon":-0.77}],
+//!  "visits":[{"id":"V1","technician":"T01","farm":"53130001",
+//!             "arrived":"2026-11-24T08:10:00+01:00","left":"2026-11-24T08:32:00+01:00",
+//!             "travel_km":12.5,
+//!             "acts":[{"kind":"ia_bovine","count":1,"animals":["FR5312345678"],"bull":"FR2912345678"}],
+//!             "confirmation":{"kind":"signed","at":"2026-11-24T08:31:00+01:00","signer":"M. Leroy","strokes":[[[0.1,0.2],[0.3,0.4]]]}}]}
+//! ```
+
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    Act, ActId, ActKind, AnimalId, BullId, Confirmation, DomainError, Ede, Farm, InseminationRank,
+    Instant, Location, Payload, PregnancyResult, Request, Species, Stroke, Technician,
+    TechnicianId, Urgency, Visit, VisitId, paris_day,
+};
+
+pub const FORMAT: &str = "tournee/v1";
+
+/// Why a file was refused: where, and what is wrong there.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    /// Not JSON, or a value of the wrong type or form; `path` locates it in the document.
+    #[error("{path}: {message}")]
+    Syntax { path: String, message: String },
+    /// A value that is well-formed but not acceptable.
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeFile {
+    pub format: String,
+    #[serde(default)]
+    pub technicians: Vec<TechnicianRecord>,
+    #[serde(default)]
+    pub farms: Vec<FarmRecord>,
+    #[serde(default)]
+    pub visits: Vec<VisitRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TechnicianRecord {
+    pub id: TechnicianId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<Location>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FarmRecord {
+    pub ede: Ede,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub village: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub species: Vec<Species>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowRecord {
+    pub from: NaiveTime,
+    pub to: NaiveTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitRecord {
+    pub id: VisitId,
+    pub technician: TechnicianId,
+    pub farm: Ede,
+    /// The round's day; may be left out when `arrived` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrived: Option<Instant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left: Option<Instant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub travel_km: Option<f64>,
+    #[serde(default, skip_serializing_if = "is_normal")]
+    pub urgency: Urgency,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requested: Vec<Request>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub acts: Vec<ActRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<ConfirmationRecord>,
+}
+
+fn is_normal(u: &Urgency) -> bool {
+    *u == Urgency::Normal
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActRecord {
+    /// Left out, the act is numbered after its visit (`V1.1`, `V1.2`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<ActId>,
+    pub kind: ActKind,
+    pub count: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub animals: Vec<AnimalId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bull: Option<BullId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<InseminationRank>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<PregnancyResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Instant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ConfirmationRecord {
+    Signed {
+        at: Instant,
+        signer: String,
+        strokes: Vec<Stroke>,
+    },
+    InstructionsLeft {
+        at: Instant,
+    },
+    ConfirmedLater {
+        at: Instant,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    Disputed {
+        at: Instant,
+        comment: String,
+    },
+}
+
+impl From<ConfirmationRecord> for Confirmation {
+    fn from(c: ConfirmationRecord) -> Confirmation {
+        match c {
+            ConfirmationRecord::Signed {
+                at,
+                signer,
+                strokes,
+            } => Confirmation::Signed {
+                at,
+                signer,
+                strokes,
+            },
+            ConfirmationRecord::InstructionsLeft { at } => Confirmation::InstructionsLeft { at },
+            ConfirmationRecord::ConfirmedLater { at, comment } => {
+                Confirmation::ConfirmedLater { at, comment }
+            }
+            ConfirmationRecord::Disputed { at, comment } => Confirmation::Disputed { at, comment },
+        }
+    }
+}
+
+impl From<Confirmation> for ConfirmationRecord {
+    fn from(c: Confirmation) -> ConfirmationRecord {
+        match c {
+            Confirmation::Signed {
+                at,
+                signer,
+                strokes,
+            } => ConfirmationRecord::Signed {
+                at,
+                signer,
+                strokes,
+            },
+            Confirmation::InstructionsLeft { at } => ConfirmationRecord::InstructionsLeft { at },
+            Confirmation::ConfirmedLater { at, comment } => {
+                ConfirmationRecord::ConfirmedLater { at, comment }
+            }
+            Confirmation::Disputed { at, comment } => ConfirmationRecord::Disputed { at, comment },
+        }
+    }
+}
+
+/// Everything a file says, checked and turned into domain values, in the order they must be
+/// appended (people and places before the visits that name them).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Records {
+    pub technicians: Vec<Technician>,
+    pub farms: Vec<Farm>,
+    pub visits: Vec<VisitRecords>,
+}
+
+/// One visit with its acts and confirmation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitRecords {
+    pub visit: Visit,
+    pub acts: Vec<Act>,
+    pub confirmation: Option<Confirmation>,
+}
+
+impl Records {
+    /// The payloads that record all of this, in an order the log accepts.
+    pub fn payloads(&self) -> Vec<Payload> {
+        let mut out = Vec::new();
+        out.extend(
+            self.technicians
+                .iter()
+                .cloned()
+                .map(Payload::TechnicianRecorded),
+        );
+        out.extend(self.farms.iter().cloned().map(Payload::FarmRecorded));
+        for v in &self.visits {
+            out.push(Payload::VisitRecorded(v.visit.clone()));
+            out.extend(v.acts.iter().cloned().map(Payload::ActRecorded));
+            if let Some(c) = &v.confirmation {
+                out.push(Payload::VisitConfirmed {
+                    visit: v.visit.id.clone(),
+                    confirmation: c.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Parses and checks a whole file. `known_technicians` and `known_farms` are those already in
+/// the store, which the file's visits may name without repeating them.
+pub fn parse(
+    text: &str,
+    known_technicians: &dyn Fn(&TechnicianId) -> bool,
+    known_farms: &dyn Fn(&Ede) -> bool,
+) -> Result<Records, ExchangeError> {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let file: ExchangeFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        ExchangeError::Syntax {
+            path: if path == "." { "file".into() } else { path },
+            message: inner.to_string(),
+        }
+    })?;
+    check(file, known_technicians, known_farms)
+}
+
+fn check(
+    file: ExchangeFile,
+    known_technicians: &dyn Fn(&TechnicianId) -> bool,
+    known_farms: &dyn Fn(&Ede) -> bool,
+) -> Result<Records, ExchangeError> {
+    if file.format != FORMAT {
+        return Err(DomainError::invalid("format", &file.format, &format!("\"{FORMAT}\"")).into());
+    }
+    let mut records = Records::default();
+    let mut tech_ids = BTreeSet::new();
+    for (i, t) in file.technicians.into_iter().enumerate() {
+        let field = format!("technicians[{i}]");
+        if !tech_ids.insert(t.id.clone()) {
+            return Err(duplicate(&format!("{field}.id"), t.id.as_str()).into());
+        }
+        let tech = Technician {
+            id: t.id,
+            name: t.name,
+            home: t.home,
+        };
+        tech.validate(&field)?;
+        records.technicians.push(tech);
+    }
+    let mut farm_ids = BTreeSet::new();
+    for (i, f) in file.farms.into_iter().enumerate() {
+        let field = format!("farms[{i}]");
+        if !farm_ids.insert(f.ede.clone()) {
+            return Err(duplicate(&format!("{field}.ede"), f.ede.as_str()).into());
+        }
+        let farm = Farm {
+            ede: f.ede,
+            name: f.name,
+            village: f.village,
+            location: Location {
+                lat: f.lat,
+                lon: f.lon,
+            },
+            species: f.species,
+            phone: f.phone,
+            note: f.note,
+        };
+        farm.validate(&field)?;
+        records.farms.push(farm);
+    }
+    let mut visit_ids = BTreeSet::new();
+    let mut act_ids = BTreeSet::new();
+    for (i, v) in file.visits.into_iter().enumerate() {
+        let field = format!("visits[{i}]");
+        if !visit_ids.insert(v.id.clone()) {
+            return Err(duplicate(&format!("{field}.id"), v.id.as_str()).into());
+        }
+        if !tech_ids.contains(&v.technician) && !known_technicians(&v.technician) {
+            return Err(DomainError::invalid(
+                &format!("{field}.technician"),
+                v.technician.as_str(),
+                "a technician listed in `technicians` or already known",
+            )
+            .into());
+        }
+        if !farm_ids.contains(&v.farm) && !known_farms(&v.farm) {
+            return Err(DomainError::invalid(
+                &format!("{field}.farm"),
+                v.farm.as_str(),
+                "a farm listed in `farms` or already known",
+            )
+            .into());
+        }
+        let day = match (v.day, &v.arrived) {
+            (Some(d), _) => d,
+            (None, Some(a)) => paris_day(a),
+            (None, None) => {
+                return Err(DomainError::invalid(
+                    &format!("{field}.day"),
+                    "absent",
+                    "a day (YYYY-MM-DD) when `arrived` is not given",
+                )
+                .into());
+            }
+        };
+        let visit = Visit {
+            id: v.id.clone(),
+            technician: v.technician,
+            farm: v.farm,
+            day,
+            requested: v.requested,
+            urgency: v.urgency,
+            window: v.window.map(|w| (w.from, w.to)),
+            arrived: v.arrived,
+            left: v.left,
+            travel_km: v.travel_km,
+            note: v.note,
+        };
+        visit.validate(&field)?;
+        let mut acts = Vec::with_capacity(v.acts.len());
+        for (j, a) in v.acts.into_iter().enumerate() {
+            let act_field = format!("{field}.acts[{j}]");
+            let id = a.id.unwrap_or_else(|| ActId::nth_of(&v.id, j));
+            if !act_ids.insert(id.clone()) {
+                return Err(duplicate(&format!("{act_field}.id"), id.as_str()).into());
+            }
+            let act = Act {
+                id,
+                visit: v.id.clone(),
+                kind: a.kind,
+                count: a.count,
+                animals: a.animals,
+                bull: a.bull,
+                rank: a.rank,
+                result: a.result,
+                at: a.at,
+                note: a.note,
+            };
+            act.validate(&act_field)?;
+            acts.push(act);
+        }
+        let confirmation = v.confirmation.map(Confirmation::from);
+        if let Some(c) = &confirmation {
+            c.validate(&format!("{field}.confirmation"))?;
+        }
+        records.visits.push(VisitRecords {
+            visit,
+            acts,
+            confirmation,
+        });
+    }
+    Ok(records)
+}
+
+fn duplicate(field: &str, value: &str) -> DomainError {
+    DomainError::invalid(field, value, "an identifier not already used in this file")
+}
+
+/// Builds the exchange document of the given records (the inverse of [`parse`]).
+pub fn document(records: &Records) -> ExchangeFile {
+    ExchangeFile {
+        format: FORMAT.to_owned(),
+        technicians: records
+            .technicians
+            .iter()
+            .map(|t| TechnicianRecord {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                home: t.home,
+            })
+            .collect(),
+        farms: records
+            .farms
+            .iter()
+            .map(|f| FarmRecord {
+                ede: f.ede.clone(),
+                name: f.name.clone(),
+                village: f.village.clone(),
+                lat: f.location.lat,
+                lon: f.location.lon,
+                species: f.species.clone(),
+                phone: f.phone.clone(),
+                note: f.note.clone(),
+            })
+            .collect(),
+        visits: records
+            .visits
+            .iter()
+            .map(|v| VisitRecord {
+                id: v.visit.id.clone(),
+                technician: v.visit.technician.clone(),
+                farm: v.visit.farm.clone(),
+                day: Some(v.visit.day),
+                arrived: v.visit.arrived,
+                left: v.visit.left,
+                travel_km: v.visit.travel_km,
+                urgency: v.visit.urgency,
+                window: v.visit.window.map(|(from, to)| WindowRecord { from, to }),
+                requested: v.visit.requested.clone(),
+                note: v.visit.note.clone(),
+                acts: v
+                    .acts
+                    .iter()
+                    .map(|a| ActRecord {
+                        id: Some(a.id.clone()),
+                        kind: a.kind,
+                        count: a.count,
+                        animals: a.animals.clone(),
+                        bull: a.bull.clone(),
+                        rank: a.rank,
+                        result: a.result,
+                        at: a.at,
+                        note: a.note.clone(),
+                    })
+                    .collect(),
+                confirmation: v.confirmation.clone().map(ConfirmationRecord::from),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"{"format":"tournee/v1",
+      "technicians":[{"id":"T01","name":"Julie Martin"}],
+      "farms":[{"ede":"53130001","name":"GAEC du Bocage","lat":48.07,"lon":-0.77}],
+      "visits":[{"id":"V1","technician":"T01","farm":"53130001",
+        "arrived":"2026-11-24T08:10:00+01:00","left":"2026-11-24T08:32:00+01:00","travel_km":12.5,
+        "acts":[{"kind":"ia_bovine","count":1,"animals":["FR5312345678"],"bull":"FR2912345678"},
+                {"kind":"gestation_palpation","count":2,"result":"pregnant"}],
+        "confirmation":{"kind":"instructions_left","at":"2026-11-24T08:31:00+01:00"}}]}"#;
+
+    fn none<T>(_: &T) -> bool {
+        false
+    }
+
+    #[test]
+    fn parses_a_visit_with_acts_numbered_after_it() {
+        let r = parse(SAMPLE, &none, &none).unwrap();
+        assert_eq!(r.visits.len(), 1);
+        let v = &r.visits[0];
+        assert_eq!(v.visit.day, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+        assert_eq!(v.acts[1].id.as_str(), "V1.2");
+        assert_eq!(v.acts[0].animals[0].as_str(), "FR5312345678");
+        // technician + farm + visit + 2 acts + confirmation
+        assert_eq!(r.payloads().len(), 6);
+    }
+
+    #[test]
+    fn document_of_parsed_records_parses_back_to_the_same_records() {
+        let r = parse(SAMPLE, &none, &none).unwrap();
+        let text = serde_json::to_string(&document(&r)).unwrap();
+        assert_eq!(parse(&text, &none, &none).unwrap(), r);
+    }
+
+    #[test]
+    fn malformed_animal_number_is_refused_with_its_path() {
+        let bad = SAMPLE.replace("FR5312345678", "FR53");
+        let err = parse(&bad, &none, &none).unwrap_err().to_string();
+        assert!(err.starts_with("visits[0].acts[0].animals[0]"), "{err}");
+        assert!(err.contains("FR53"), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_and_bad_json_are_located() {
+        let bad = SAMPLE.replace("\"travel_km\"", "\"travel_miles\"");
+        let err = parse(&bad, &none, &none).unwrap_err().to_string();
+        assert!(err.contains("travel_miles"), "{err}");
+        let err = parse("{\"format\":", &none, &none).unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn visit_naming_an_unknown_farm_is_refused_unless_known_to_the_store() {
+        let bad = SAMPLE.replace("\"farm\":\"53130001\"", "\"farm\":\"53130002\"");
+        let err = parse(&bad, &none, &none).unwrap_err().to_string();
+        assert!(err.starts_with("visits[0].farm"), "{err}");
+        assert!(parse(&bad, &none, &|e: &Ede| e.as_str() == "53130002").is_ok());
+    }
+
+    #[test]
+    fn left_before_arrival_and_zero_count_are_refused() {
+        let bad = SAMPLE.replace("08:32:00", "08:00:00");
+        assert!(
+            parse(&bad, &none, &none)
+                .unwrap_err()
+                .to_string()
+                .starts_with("visits[0].left")
+        );
+        let bad = SAMPLE.replace("\"count\":2", "\"count\":0");
+        assert!(
+            parse(&bad, &none, &none)
+                .unwrap_err()
+                .to_string()
+                .starts_with("visits[0].acts[1].count")
+        );
+    }
+
+    #[test]
+    fn wrong_format_is_refused() {
+        let bad = SAMPLE.replace("tournee/v1", "tournee/v9");
+        assert!(
+            parse(&bad, &none, &none)
+                .unwrap_err()
+                .to_string()
+                .starts_with("format")
+        );
+    }
+}
