@@ -4,5 +4,6 @@
 //! HTTP or database types. The screens (`app`, feature `gui`) and the server (`server`,
 //! feature `server`) are thin shells over it.
 
+pub mod demo;
 pub mod domain;
 pub mod exchange;

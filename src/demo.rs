@@ -1,0 +1,532 @@
+//! Demo data: one technician's rounds in Mayenne, on real commune coordinates.
+//!
+//! Deterministic (a fixed seed): the same call gives the same farms, visits and acts, so demo
+//! screens, tests and benchmarks agree. Not a simulator of biology: cows are inseminated,
+//! checked and synchronised at plausible rates, no more.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Weekday};
+use chrono_tz::Europe::Paris;
+
+use crate::domain::{
+    Act, ActId, ActKind, AnimalId, BullId, Confirmation, Ede, Farm, InseminationRank, Instant,
+    Location, PregnancyResult, Request, Species, Technician, TechnicianId, Urgency, Visit, VisitId,
+};
+use crate::exchange::{Records, VisitRecords};
+
+const COMMUNES: &str = include_str!("../assets/communes-53-50.csv");
+
+/// The technician of the demo.
+pub const TECHNICIAN: &str = "T01";
+
+/// How busy the generated days are.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// Visits on a weekday (Saturday gets a third, Sunday one on-call visit every third week).
+    pub visits_per_day: u32,
+    /// Average number of acts per visit.
+    pub acts_per_visit: f64,
+    /// The round leaves home at this many minutes past midnight...
+    pub first_start: i64,
+    /// ... and no visit starts after this many.
+    pub last_start: i64,
+    /// Whether Saturday is a full day rather than a morning.
+    pub full_saturday: bool,
+}
+
+/// A demo week: the six days before `today` done and signed, and `today` planned.
+pub fn week(today: NaiveDate) -> Records {
+    generate(
+        today - Duration::days(7),
+        today,
+        Pace {
+            visits_per_day: 18,
+            acts_per_visit: 2.0,
+            first_start: 7 * 60,
+            last_start: 18 * 60,
+            full_saturday: false,
+        },
+    )
+}
+
+/// One technician's year up to the day before `today`, at a pace of about 9,000 visits and
+/// 40,000 acts: the size the benchmarks use.
+pub fn year(today: NaiveDate) -> Records {
+    generate(
+        today - Duration::days(365),
+        today,
+        Pace {
+            visits_per_day: 34,
+            acts_per_visit: 4.5,
+            // Volume matters here, not the shape of the day.
+            first_start: 3 * 60,
+            last_start: 23 * 60 + 15,
+            full_saturday: true,
+        },
+    )
+}
+
+/// A small deterministic generator (SplitMix64): demo data needs repeatability, not quality.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+struct Commune {
+    insee: String,
+    name: String,
+    lat: f64,
+    lon: f64,
+}
+
+fn communes() -> Vec<Commune> {
+    COMMUNES
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            Some(Commune {
+                insee: f.first()?.to_string(),
+                name: f.get(1)?.to_string(),
+                lat: f.get(3)?.parse().ok()?,
+                lon: f.get(4)?.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+fn km(a: Location, b: Location) -> f64 {
+    // Haversine on a 6371 km sphere; `tour` does the real planning.
+    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
+    let dla = la2 - la1;
+    let dlo = (b.lon - a.lon).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().asin()
+}
+
+const HOLDING_PREFIXES: &[&str] = &["GAEC", "EARL", "SCEA", "Ferme", "GAEC", "EARL"];
+const HOLDING_NAMES: &[&str] = &[
+    "de la Fontaine",
+    "du Bocage",
+    "des Tilleuls",
+    "de la Rivière",
+    "du Grand Pré",
+    "des Chênes",
+    "de la Motte",
+    "du Haut Bois",
+    "des Landes",
+    "de la Croix",
+    "du Moulin",
+    "des Vergers",
+    "de Beauchêne",
+    "de la Chapelle",
+    "des Noës",
+    "du Petit Val",
+    "de la Touche",
+    "des Rochers",
+    "du Plessis",
+    "de la Lande",
+];
+
+/// Sires of the demo tank: French numbers, with the breed code of the arrêté of 7 May 2018.
+const BULLS: &[(&str, &str)] = &[
+    ("FR2934119912", "66"),
+    ("FR3520482215", "66"),
+    ("FR5618321744", "66"),
+    ("FR2241193520", "66"),
+    ("FR5311820264", "56"),
+    ("FR5032914471", "56"),
+    ("FR1439217730", "46"),
+    ("FR2549113862", "46"),
+    ("FR7121043095", "38"),
+];
+
+struct DemoFarm {
+    farm: Farm,
+    herd: Vec<AnimalId>,
+    species: Species,
+}
+
+fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
+    let mut near: Vec<Commune> = communes()
+        .into_iter()
+        .filter(|c| {
+            c.insee.starts_with("53")
+                && km(
+                    home,
+                    Location {
+                        lat: c.lat,
+                        lon: c.lon,
+                    },
+                ) < 24.0
+        })
+        .collect();
+    near.sort_by(|a, b| a.insee.cmp(&b.insee));
+    let mut out = Vec::new();
+    for (i, c) in near.iter().enumerate() {
+        for order in 1..=2u32 {
+            if order == 2 && i % 3 != 0 {
+                continue;
+            }
+            let species = match out.len() % 17 {
+                5 | 12 => Species::Caprine,
+                9 => Species::Ovine,
+                _ => Species::Bovine,
+            };
+            let ede = format!("{}{:03}", c.insee, order);
+            let Ok(ede) = Ede::parse("ede", &ede) else {
+                continue;
+            };
+            // Farms are a few hundred metres to a few km from the town hall.
+            let jitter = |r: &mut Rng| (r.below(2_000) as f64 - 1_000.0) / 40_000.0;
+            let location = Location {
+                lat: c.lat + jitter(rng),
+                lon: c.lon + jitter(rng) * 1.5,
+            };
+            let name = format!("{} {}", rng.pick(HOLDING_PREFIXES), rng.pick(HOLDING_NAMES));
+            let herd_size = match species {
+                Species::Bovine => 40 + rng.below(80),
+                _ => 0,
+            };
+            let herd = (0..herd_size)
+                .filter_map(|_| {
+                    AnimalId::parse("animal", &format!("FR53{:08}", rng.below(100_000_000))).ok()
+                })
+                .collect();
+            out.push(DemoFarm {
+                farm: Farm {
+                    ede,
+                    name,
+                    village: Some(c.name.clone()),
+                    location,
+                    species: vec![species],
+                    phone: Some(format!(
+                        "02 43 {:02} {:02} {:02}",
+                        rng.below(100),
+                        rng.below(100),
+                        rng.below(100)
+                    )),
+                    note: None,
+                },
+                herd,
+                species,
+            });
+        }
+    }
+    out
+}
+
+fn at(day: NaiveDate, minutes: i64) -> Option<Instant> {
+    let naive = day.and_time(NaiveTime::MIN) + Duration::minutes(minutes);
+    Paris
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.fixed_offset())
+}
+
+fn acts_for(
+    rng: &mut Rng,
+    farm: &DemoFarm,
+    visit: &VisitId,
+    pace: Pace,
+    time: Option<Instant>,
+) -> Vec<Act> {
+    let n = 1 + rng.below((2.0 * pace.acts_per_visit - 1.0).max(1.0) as u64) as usize;
+    let mut acts = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = ActId::nth_of(visit, i);
+        let base = Act {
+            id,
+            visit: visit.clone(),
+            kind: ActKind::IaBovine,
+            count: 1,
+            animals: vec![],
+            bull: None,
+            rank: None,
+            result: None,
+            at: time,
+            note: None,
+        };
+        let act = match farm.species {
+            Species::Bovine => {
+                let cow = rng.pick(&farm.herd).clone();
+                let roll = rng.below(100);
+                if roll < 62 {
+                    let (bull, _breed) = rng.pick(BULLS);
+                    Act {
+                        animals: vec![cow],
+                        bull: BullId::parse("bull", bull).ok(),
+                        rank: Some(if rng.chance(0.7) {
+                            InseminationRank::First
+                        } else {
+                            InseminationRank::Repeat
+                        }),
+                        ..base
+                    }
+                } else if roll < 92 {
+                    let kind = if rng.chance(0.6) {
+                        ActKind::EchoBovine
+                    } else {
+                        ActKind::GestationPalpation
+                    };
+                    let result = match rng.below(20) {
+                        0 => PregnancyResult::Doubtful,
+                        1..=4 => PregnancyResult::Empty,
+                        _ => PregnancyResult::Pregnant,
+                    };
+                    Act {
+                        kind,
+                        animals: vec![cow],
+                        result: Some(result),
+                        ..base
+                    }
+                } else if roll < 97 {
+                    let kind = *rng.pick(&[
+                        ActKind::SyncBovineImplant,
+                        ActKind::SyncBovineProstaglandin,
+                        ActKind::SyncBovineSpiral,
+                    ]);
+                    let count = 2 + rng.below(6) as u32;
+                    let animals = (0..count).map(|_| rng.pick(&farm.herd).clone()).collect();
+                    Act {
+                        kind,
+                        count,
+                        animals,
+                        ..base
+                    }
+                } else {
+                    Act {
+                        kind: ActKind::SampleGenotyping,
+                        animals: vec![cow],
+                        ..base
+                    }
+                }
+            }
+            Species::Caprine => Act {
+                kind: if rng.chance(0.5) {
+                    ActKind::IaCaprineFrozen
+                } else {
+                    ActKind::EchoCaprine
+                },
+                count: 15 + rng.below(50) as u32,
+                ..base
+            },
+            Species::Ovine | Species::Porcine => Act {
+                kind: if rng.chance(0.5) {
+                    ActKind::IaOvineFresh
+                } else {
+                    ActKind::EchoOvine
+                },
+                count: 10 + rng.below(31) as u32,
+                ..base
+            },
+        };
+        acts.push(act);
+    }
+    acts
+}
+
+fn signature(rng: &mut Rng) -> Vec<Vec<[f32; 2]>> {
+    let mut stroke = Vec::with_capacity(24);
+    let wobble = 0.05 + rng.below(10) as f32 / 100.0;
+    for i in 0..24 {
+        let x = 0.1 + 0.8 * i as f32 / 23.0;
+        let y = 0.5 + wobble * ((i as f32) * 0.9).sin();
+        stroke.push([x, y.clamp(0.0, 1.0)]);
+    }
+    vec![stroke]
+}
+
+/// Visits from `from` (included) to `today` (excluded) done; `today` planned, not started.
+fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
+    let mut rng = Rng(0x5EED_0053);
+    let home = Location {
+        lat: 48.1325,
+        lon: -0.57073,
+    }; // Montsûrs
+    let farms = farms(&mut rng, home);
+    let technician = Technician {
+        id: TechnicianId::parse("technician", TECHNICIAN).unwrap_or_else(|_| unreachable!()),
+        name: "Julie Moreau".into(),
+        home: Some(home),
+    };
+    let mut records = Records {
+        technicians: vec![technician.clone()],
+        farms: farms.iter().map(|f| f.farm.clone()).collect(),
+        visits: vec![],
+    };
+    let mut day = from;
+    while day <= today {
+        let n = match day.weekday() {
+            Weekday::Sun => u32::from(day.iso_week().week().is_multiple_of(3)),
+            Weekday::Sat if !pace.full_saturday => pace.visits_per_day / 3,
+            _ => pace.visits_per_day - 2 + rng.below(5) as u32,
+        };
+        let mut chosen: Vec<usize> = Vec::new();
+        while chosen.len() < n as usize && chosen.len() < farms.len() {
+            let i = rng.below(farms.len() as u64) as usize;
+            if !chosen.contains(&i) {
+                chosen.push(i);
+            }
+        }
+        // Nearest neighbour from home: a plausible order, not an optimised one.
+        let mut here = home;
+        let mut ordered = Vec::with_capacity(chosen.len());
+        while !chosen.is_empty() {
+            let (k, _) = chosen
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| (k, km(here, farms[i].farm.location)))
+                .fold((0, f64::MAX), |best, c| if c.1 < best.1 { c } else { best });
+            let i = chosen.swap_remove(k);
+            here = farms[i].farm.location;
+            ordered.push(i);
+        }
+        let mut clock = pace.first_start + rng.below(20) as i64; // minutes since midnight
+        let mut here = home;
+        for (k, &i) in ordered.iter().enumerate() {
+            if clock > pace.last_start {
+                break; // the day is full: the remaining calls wait for tomorrow
+            }
+            let farm = &farms[i];
+            let id = VisitId::parse("visit", &format!("V{}-{:02}", day.format("%Y%m%d"), k + 1))
+                .unwrap_or_else(|_| unreachable!());
+            let road_km = (km(here, farm.farm.location) * 1.3 * 10.0).round() / 10.0;
+            clock += (road_km / 50.0 * 60.0).round() as i64 + 1;
+            here = farm.farm.location;
+            let done = day < today;
+            let arrived = if done { at(day, clock) } else { None };
+            let acts = acts_for(&mut rng, farm, &id, pace, arrived);
+            let service: i64 = acts
+                .iter()
+                .map(|a| {
+                    if a.kind == ActKind::IaBovine {
+                        5
+                    } else {
+                        2 + i64::from(a.count) / 2
+                    }
+                })
+                .sum::<i64>()
+                + 4;
+            clock += service;
+            let left = if done { at(day, clock) } else { None };
+            let mut requested: Vec<Request> = Vec::new();
+            for a in &acts {
+                match requested.iter_mut().find(|r| r.kind == a.kind) {
+                    Some(r) => r.count += a.count,
+                    None => requested.push(Request {
+                        kind: a.kind,
+                        count: a.count,
+                    }),
+                }
+            }
+            let urgent = acts.iter().any(|a| a.kind.uses_dose()) && rng.chance(0.3);
+            let window = if urgent && !done {
+                let start = 9 + rng.below(4) as u32;
+                NaiveTime::from_hms_opt(start, 0, 0).zip(NaiveTime::from_hms_opt(start + 3, 0, 0))
+            } else {
+                None
+            };
+            let confirmation = if done {
+                left.map(|t| {
+                    if rng.chance(0.85) {
+                        Confirmation::Signed {
+                            at: t,
+                            signer: farm.farm.name.clone(),
+                            strokes: signature(&mut rng),
+                        }
+                    } else {
+                        Confirmation::InstructionsLeft { at: t }
+                    }
+                })
+            } else {
+                None
+            };
+            records.visits.push(VisitRecords {
+                visit: Visit {
+                    id,
+                    technician: technician.id.clone(),
+                    farm: farm.farm.ede.clone(),
+                    day,
+                    requested,
+                    urgency: if urgent {
+                        Urgency::Urgent
+                    } else {
+                        Urgency::Normal
+                    },
+                    window,
+                    arrived,
+                    left,
+                    travel_km: if done { Some(road_km) } else { None },
+                    note: None,
+                },
+                acts: if done { acts } else { vec![] },
+                confirmation,
+            });
+        }
+        day += Duration::days(1);
+    }
+    records
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    }
+
+    #[test]
+    fn demo_week_is_valid_and_deterministic() {
+        let a = week(today());
+        assert_eq!(a, week(today()));
+        assert!(a.farms.len() >= 40, "{} farms", a.farms.len());
+        for (i, f) in a.farms.iter().enumerate() {
+            f.validate(&format!("farms[{i}]")).unwrap();
+        }
+        for v in &a.visits {
+            v.visit.validate("visit").unwrap();
+            for act in &v.acts {
+                act.validate("act").unwrap();
+            }
+        }
+        let planned_today = a.visits.iter().filter(|v| v.visit.day == today()).count();
+        assert!(planned_today >= 14, "{planned_today} visits today");
+        assert!(
+            a.visits
+                .iter()
+                .any(|v| v.visit.urgency == Urgency::Urgent && v.visit.day == today())
+        );
+        let species: std::collections::BTreeSet<_> =
+            a.farms.iter().flat_map(|f| f.species.clone()).collect();
+        assert!(species.contains(&Species::Caprine) && species.contains(&Species::Ovine));
+    }
+
+    #[test]
+    fn demo_year_has_the_size_of_a_technicians_year() {
+        let y = year(today());
+        let acts: usize = y.visits.iter().map(|v| v.acts.len()).sum();
+        assert!(
+            (8_000..11_000).contains(&y.visits.len()),
+            "{} visits",
+            y.visits.len()
+        );
+        assert!((35_000..48_000).contains(&acts), "{acts} acts");
+    }
+}
