@@ -2,7 +2,7 @@
 //! their acts and confirmation, for `tournee import` and `tournee export`.
 //!
 //! Not the storage or wire encoding (those are `log` and `sync`): this is the documented,
-//! human-readable format other tools write and read. It is described in `docs/exchange.md`.
+//! human-readable format other tools write and read. It is described in the README.
 //!
 //! ```json
 //! {"format":"tournee/v1",
