@@ -4,6 +4,7 @@
 //! HTTP or database types. The screens (`app`, feature `gui`) and the server (`server`,
 //! feature `server`) are thin shells over it.
 
+pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod exchange;

@@ -1,1 +1,30 @@
-fn main() {}
+//! `tournee`: opens the app on the local store, or runs a headless subcommand.
+
+use clap::Parser;
+
+use tournee::cli::{self, Cli};
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Some(command) => cli::run(&cli, command),
+        None => open_app(&cli),
+    };
+    if let Err(e) = result {
+        eprintln!("tournee: {e}");
+        std::process::exit(e.exit_code());
+    }
+}
+
+#[cfg(feature = "gui")]
+fn open_app(cli: &Cli) -> Result<(), cli::CliError> {
+    let _dir = cli::data_dir(cli.data.as_deref())?;
+    Err(cli::CliError::failure("the app is not built yet"))
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_app(_cli: &Cli) -> Result<(), cli::CliError> {
+    Err(cli::CliError::input(
+        "this build has no app (feature gui): give a subcommand, see --help",
+    ))
+}

@@ -1,14 +1,17 @@
 //! What an event says: the payloads appended to the log.
 //!
-//! Variants are only ever added at the end: the binary encoding numbers them in order, and
-//! a store or a peer must read every event it ever wrote.
+//! Variants are only ever added at the end once stores exist in the field: the binary
+//! encoding numbers them in order, and a store or a peer must read every event it ever wrote.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::DomainError;
 use super::act::Act;
 use super::farm::{Farm, Technician};
-use super::ids::{ActId, VisitId};
+use super::ids::{ActId, BullId, SupervisorId, TechnicianId, VisitId};
+use super::staff::{MAX_DECLARED_SECONDS, OtherTimeKind, ReviewDecision, Week};
+use super::tank::{MAX_DOSES, Straw};
 use super::visit::{AnomalyKind, Confirmation, Visit};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +41,51 @@ pub enum Payload {
         kind: AnomalyKind,
         note: String,
     },
+    /// Straws put in a technician's tank.
+    DosesReceived {
+        technician: TechnicianId,
+        straw: Straw,
+        count: u32,
+    },
+    /// A tank count corrected after counting (`delta` doses, positive or negative).
+    StockCorrected {
+        technician: TechnicianId,
+        bull: BullId,
+        delta: i32,
+        reason: String,
+    },
+    /// Work time that no act accounts for (stock, admin, meeting, training).
+    TimeDeclared {
+        technician: TechnicianId,
+        day: NaiveDate,
+        kind: OtherTimeKind,
+        seconds: u32,
+        note: Option<String>,
+    },
+    /// A supervisor's review of a technician's week (latest clock wins).
+    WeekReviewed {
+        technician: TechnicianId,
+        week: Week,
+        supervisor: SupervisorId,
+        decision: ReviewDecision,
+    },
+    /// A visit moved to another technician's round by a supervisor.
+    VisitReassigned {
+        visit: VisitId,
+        to: TechnicianId,
+        supervisor: SupervisorId,
+        reason: Option<String>,
+    },
+    /// A planned visit that will not take place (the farmer called it off, a duplicate call).
+    VisitCancelled { visit: VisitId, reason: String },
+    /// The order of a day's round, as planned or as moved by hand (latest clock wins).
+    RoundOrdered {
+        technician: TechnicianId,
+        day: NaiveDate,
+        order: Vec<VisitId>,
+    },
+    /// The technician's (or supervisor's) answer to a farmer's dispute.
+    DisputeAnswered { visit: VisitId, note: String },
 }
 
 impl Payload {
@@ -68,6 +116,64 @@ impl Payload {
             }
             Payload::VisitConfirmed { confirmation, .. } => confirmation.validate("confirmation"),
             Payload::AnomalyNoted { note, .. } => super::check_text("note", note, 0),
+            Payload::DosesReceived { straw, count, .. } => {
+                straw.validate("straw")?;
+                if *count == 0 || *count > MAX_DOSES {
+                    return Err(DomainError::invalid(
+                        "count",
+                        &count.to_string(),
+                        &format!("a number of doses from 1 to {MAX_DOSES}"),
+                    ));
+                }
+                Ok(())
+            }
+            Payload::StockCorrected { delta, reason, .. } => {
+                super::check_text("reason", reason, 1)?;
+                if *delta == 0 || delta.unsigned_abs() > MAX_DOSES {
+                    return Err(DomainError::invalid(
+                        "delta",
+                        &delta.to_string(),
+                        &format!("a change of 1 to {MAX_DOSES} doses, up or down"),
+                    ));
+                }
+                Ok(())
+            }
+            Payload::TimeDeclared { seconds, note, .. } => {
+                if *seconds == 0 || *seconds > MAX_DECLARED_SECONDS {
+                    return Err(DomainError::invalid(
+                        "seconds",
+                        &seconds.to_string(),
+                        "a duration from 1 second to 24 hours",
+                    ));
+                }
+                match note {
+                    Some(n) => super::check_text("note", n, 0),
+                    None => Ok(()),
+                }
+            }
+            Payload::WeekReviewed { week, decision, .. } => {
+                week.monday("week")?;
+                decision.validate("decision")
+            }
+            Payload::VisitReassigned { reason, .. } => match reason {
+                Some(r) => super::check_text("reason", r, 0),
+                None => Ok(()),
+            },
+            Payload::VisitCancelled { reason, .. } => super::check_text("reason", reason, 1),
+            Payload::RoundOrdered { order, .. } => {
+                let mut seen = std::collections::BTreeSet::new();
+                for (i, v) in order.iter().enumerate() {
+                    if !seen.insert(v) {
+                        return Err(DomainError::invalid(
+                            &format!("order[{i}]"),
+                            v.as_str(),
+                            "each visit once in the round",
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Payload::DisputeAnswered { note, .. } => super::check_text("note", note, 1),
         }
     }
 
@@ -81,6 +187,14 @@ impl Payload {
             Payload::ActCorrected { .. } => "act_corrected",
             Payload::VisitConfirmed { .. } => "visit_confirmed",
             Payload::AnomalyNoted { .. } => "anomaly_noted",
+            Payload::DosesReceived { .. } => "doses_received",
+            Payload::StockCorrected { .. } => "stock_corrected",
+            Payload::TimeDeclared { .. } => "time_declared",
+            Payload::WeekReviewed { .. } => "week_reviewed",
+            Payload::VisitReassigned { .. } => "visit_reassigned",
+            Payload::VisitCancelled { .. } => "visit_cancelled",
+            Payload::RoundOrdered { .. } => "round_ordered",
+            Payload::DisputeAnswered { .. } => "dispute_answered",
         }
     }
 }

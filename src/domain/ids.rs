@@ -104,6 +104,11 @@ string_id!(
     "technician id"
 );
 string_id!(
+    /// Our own identifier of a supervisor (technician coordinator), e.g. `S01`.
+    SupervisorId,
+    "supervisor id"
+);
+string_id!(
     /// Our own identifier of a visit.
     VisitId,
     "visit id"
@@ -249,6 +254,12 @@ fn parse_record_id(field: &str, value: &str) -> Result<String, DomainError> {
 impl TechnicianId {
     pub fn parse(field: &str, value: &str) -> Result<TechnicianId, DomainError> {
         parse_record_id(field, value).map(TechnicianId)
+    }
+}
+
+impl SupervisorId {
+    pub fn parse(field: &str, value: &str) -> Result<SupervisorId, DomainError> {
+        parse_record_id(field, value).map(SupervisorId)
     }
 }
 

@@ -8,13 +8,17 @@ pub mod act;
 pub mod event;
 pub mod farm;
 pub mod ids;
+pub mod staff;
+pub mod tank;
 pub mod time;
 pub mod visit;
 
 pub use act::{Act, ActKind, Family, InseminationRank, PregnancyResult, Species};
 pub use event::Payload;
 pub use farm::{Farm, Location, Technician};
-pub use ids::{ActId, AnimalId, BullId, Ede, TechnicianId, VisitId};
+pub use ids::{ActId, AnimalId, BullId, Ede, SupervisorId, TechnicianId, VisitId};
+pub use staff::{OtherTimeKind, ReviewDecision, Week};
+pub use tank::Straw;
 pub use time::{Instant, paris_day};
 pub use visit::{AnomalyKind, Confirmation, Request, Stroke, Urgency, Visit, VisitStatus};
 
