@@ -7,7 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::log::{LogError, Store};
 
 /// `tournee`: with no subcommand, opens the app on the store.
 #[derive(Debug, Parser)]
@@ -25,7 +29,21 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Loads the demo week (one technician in Mayenne) into the store; loading it again adds
+    /// nothing. Prints what was added.
+    Demo {
+        /// The demo's "today" (YYYY-MM-DD; default: today in Europe/Paris).
+        #[arg(long)]
+        today: Option<NaiveDate>,
+    },
+    /// Imports a tournee/v1 JSON file (or `-` for standard input). Prints what was added.
+    Import { file: PathBuf },
+    /// Writes everything the store holds as one tournee/v1 JSON document on stdout.
+    Export,
+    /// Checks the store's integrity and prints, per device, the events that verify.
+    Check,
+}
 
 /// Why a subcommand stopped.
 #[derive(Debug, thiserror::Error)]
@@ -85,12 +103,75 @@ pub fn read_input(path: &Path) -> Result<String, CliError> {
 /// Prints a value as one JSON document on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(CliError::failure)?;
-    println!("{text}");
-    Ok(())
+    print_text(&(text + "\n"))
+}
+
+/// Writes text on stdout; a reader that went away (`| head`) is not an error.
+pub fn print_text(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::failure(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Opens the store of `--data`: a refused value is the user's input, anything else a failure.
+pub fn open_store(data: Option<&Path>) -> Result<Store, CliError> {
+    Store::open(&data_dir(data)?).map_err(log_error)
+}
+
+/// A log error as the CLI reports it: refused input exits with 2, the rest with 1.
+pub fn log_error(e: LogError) -> CliError {
+    match e {
+        LogError::Refused(_) => CliError::input(e),
+        e => CliError::failure(e),
+    }
 }
 
 /// Runs a subcommand.
 pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
-    let _ = (cli, command);
-    match *command {}
+    let data = cli.data.as_deref();
+    match command {
+        Command::Demo { today } => {
+            let today =
+                today.unwrap_or_else(|| crate::domain::paris_day(&crate::domain::time::now()));
+            let store = open_store(data)?;
+            let summary = store.import(&crate::demo::week(today)).map_err(log_error)?;
+            print_json(&summary)
+        }
+        Command::Import { file } => {
+            let text = read_input(file)?;
+            let store = open_store(data)?;
+            let known_tech = |id: &_| store.technician(id).ok().flatten().is_some();
+            let known_farm = |ede: &_| store.farm(ede).ok().flatten().is_some();
+            let records =
+                crate::exchange::parse(&text, &known_tech, &known_farm).map_err(CliError::input)?;
+            let summary = store.import(&records).map_err(log_error)?;
+            print_json(&summary)
+        }
+        Command::Export => {
+            let store = open_store(data)?;
+            let records = store.records().map_err(log_error)?;
+            print_json(&crate::exchange::document(&records))
+        }
+        Command::Check => {
+            let store = open_store(data)?;
+            #[derive(Serialize)]
+            struct Chain {
+                device: String,
+                events: u64,
+            }
+            let report = crate::log::check(&store).map_err(log_error)?;
+            let chains: Vec<Chain> = report
+                .chains
+                .iter()
+                .map(|c| Chain {
+                    device: c.device.to_string(),
+                    events: c.events,
+                })
+                .collect();
+            print_json(&serde_json::json!({"intact": report.is_intact(), "chains": chains}))
+        }
+    }
 }
