@@ -9,3 +9,6 @@ pub mod demo;
 pub mod domain;
 pub mod exchange;
 pub mod log;
+#[cfg(feature = "server")]
+pub mod server;
+pub mod sync;

@@ -596,6 +596,19 @@ impl Store {
             .and_then(|v| v.as_ref().try_into().ok()))
     }
 
+    /// Signs a sync request with the device key. Only messages that start with the request
+    /// prefix are signed, so a request can never pass for a chain hash (those are 32 bytes).
+    pub fn sign_request(&self, message: &[u8]) -> Result<[u8; 64], LogError> {
+        if !message.starts_with(b"tournee/v1 request ") {
+            return Err(LogError::Refused(DomainError::invalid(
+                "message",
+                "bytes without the request prefix",
+                "a sync request",
+            )));
+        }
+        Ok(self.inner.key.sign(message).to_bytes())
+    }
+
     /// The server keys whose witness this store accepts for runs of peers' events.
     pub fn witness_keys(&self) -> Result<Vec<[u8; 32]>, LogError> {
         match self.inner.meta.get("witness_keys")? {
