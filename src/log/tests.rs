@@ -656,3 +656,51 @@ fn an_altered_event_in_a_witnessed_run_is_reported_on_open() {
         Ok(_) => panic!("a rewritten run opened"),
     }
 }
+
+#[test]
+fn a_reassignment_or_cancellation_merged_before_the_visit_record_still_applies() {
+    let a_dir = tempfile::tempdir().unwrap();
+    let s_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let a = Store::open(a_dir.path()).unwrap();
+    let supervisor = Store::open(s_dir.path()).unwrap();
+    let b = Store::open(b_dir.path()).unwrap();
+    setup(&a);
+    a.append(vec![Payload::VisitRecorded(visit("V2", "T01"))])
+        .unwrap();
+    replicate(&a, &supervisor);
+    supervisor
+        .append(vec![
+            Payload::VisitReassigned {
+                visit: VisitId::parse("v", "V1").unwrap(),
+                to: TechnicianId::parse("t", "T02").unwrap(),
+                supervisor: SupervisorId::parse("s", "S01").unwrap(),
+                reason: None,
+            },
+            Payload::VisitCancelled {
+                visit: VisitId::parse("v", "V2").unwrap(),
+                reason: "called off".into(),
+            },
+        ])
+        .unwrap();
+    // b receives the supervisor's events first, then the visits
+    let (seq, _) = supervisor.head(supervisor.device()).unwrap().unwrap();
+    let events = supervisor
+        .events_after(supervisor.device(), 0, usize::MAX)
+        .unwrap();
+    b.merge(
+        supervisor.public_key(),
+        events,
+        supervisor.sign_own(seq).unwrap(),
+    )
+    .unwrap();
+    replicate(&a, &b);
+    let v1 = VisitId::parse("v", "V1").unwrap();
+    let v2 = VisitId::parse("v", "V2").unwrap();
+    assert_eq!(
+        b.visit(&v1).unwrap().unwrap().technician,
+        TechnicianId::parse("t", "T02").unwrap()
+    );
+    assert_eq!(b.cancellation(&v2).unwrap().as_deref(), Some("called off"));
+    assert_eq!(b.records().unwrap(), supervisor.records().unwrap());
+}

@@ -472,7 +472,7 @@ impl Service {
         events.sort_by_key(|e| (e.device, e.seq));
         events.dedup_by_key(|e| (e.device, e.seq));
         let mut keys: HashMap<DeviceId, [u8; 32]> = HashMap::new();
-        let mut runs = Vec::new();
+        let mut runs: Vec<(crate::sync::Cursor, Run)> = Vec::new();
         let mut i = 0;
         while i < events.len() {
             let mut j = i + 1;
@@ -527,16 +527,27 @@ impl Service {
                     })?;
                 payloads.push((event.clock, event.payload));
             }
-            runs.push(Run {
-                key,
-                first: first.seq,
-                prev,
-                events: payloads,
-                seal,
-            });
+            let earliest = events[i..j]
+                .iter()
+                .map(|e| e.cursor)
+                .min()
+                .unwrap_or_default();
+            runs.push((
+                earliest,
+                Run {
+                    key,
+                    first: first.seq,
+                    prev,
+                    events: payloads,
+                    seal,
+                },
+            ));
             i = j;
         }
-        Ok(runs)
+        // In the order the server received them, so a device applies causes before effects
+        // (its projections give the same result either way, but sooner right).
+        runs.sort_by_key(|(c, _)| *c);
+        Ok(runs.into_iter().map(|(_, r)| r).collect())
     }
 
     async fn device_key(&self, device: DeviceId) -> Result<[u8; 32], ApiError> {

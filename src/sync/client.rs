@@ -134,6 +134,11 @@ pub fn credentials(store: &Store) -> Result<Option<Credentials>, SyncError> {
     load(store, CREDENTIALS)
 }
 
+/// How far sync got (what the server acknowledged, the pull cursor).
+pub fn progress(store: &Store) -> Result<Progress, SyncError> {
+    Ok(load(store, PROGRESS)?.unwrap_or_default())
+}
+
 /// Where this device stands: enrolled or not, and what waits to reach the server.
 pub fn status(store: &Store) -> Result<SyncStatus, SyncError> {
     let enrolled = credentials(store)?.is_some();

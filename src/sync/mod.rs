@@ -13,7 +13,7 @@ pub mod wire;
 
 pub use client::{
     Credentials, Progress, Reply, SyncClient, SyncReport, SyncStatus, Transport, TransportError,
-    credentials, status,
+    credentials, progress, status,
 };
 pub use http::HttpTransport;
 pub use protocol::{Cursor, Endpoint, Role};
