@@ -490,3 +490,65 @@ pub fn sync_until_done(device: &Device, client: &SyncClient<HttpTransport>, atte
 pub fn tempdir_path(d: &tempfile::TempDir) -> PathBuf {
     d.path().to_path_buf()
 }
+
+/// Sends a sync request built by hand (signed by `store`'s key) straight to the server.
+pub fn raw_sync(
+    url: &str,
+    store: &Store,
+    request: &tournee::sync::protocol::SyncRequest,
+) -> Result<tournee::sync::protocol::SyncReply, tournee::sync::TransportError> {
+    use tournee::sync::protocol::{Endpoint, Envelope, request_message};
+    use tournee::sync::{Transport, wire};
+    let body = postcard::to_allocvec(request).unwrap();
+    let issued_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let nonce: [u8; 16] = rand_nonce();
+    let signature = store
+        .sign_request(&request_message(Endpoint::Sync, issued_ms, &nonce, &body))
+        .unwrap();
+    let envelope = Envelope {
+        device: store.device(),
+        issued_ms,
+        nonce,
+        signature: tournee::log::SignatureBytes(signature),
+        body,
+    };
+    let reply = HttpTransport::new(url).post(Endpoint::Sync, wire::encode(&envelope).unwrap())?;
+    Ok(wire::decode(&reply.frame).unwrap())
+}
+
+fn rand_nonce() -> [u8; 16] {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst) as u128
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+    n.to_le_bytes()
+}
+
+/// A pull-only request from the start: what the server would send this device.
+pub fn pull_all() -> tournee::sync::protocol::SyncRequest {
+    tournee::sync::protocol::SyncRequest {
+        push: None,
+        pull: Some(tournee::sync::protocol::Pull {
+            cursor: Default::default(),
+            limit: 20_000,
+        }),
+    }
+}
+
+/// Copies a store's folder (closed) to a new folder: a second copy of the same device.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
