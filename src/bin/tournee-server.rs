@@ -33,6 +33,8 @@ struct Args {
     command: Option<Command>,
 }
 
+// The subcommands' names are what administrators type: add-technician, add-supervisor...
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Creates a technician's account and prints a one-time enrolment token.

@@ -113,32 +113,8 @@ fn technician(s: &str) -> Result<TechnicianId, BackendError> {
     TechnicianId::parse("technician", s).map_err(|_| corrupt("a stored technician id"))
 }
 
-fn strings<T: AsRef<str>>(v: &[T]) -> Vec<String> {
-    v.iter().map(|x| x.as_ref().to_owned()).collect()
-}
-
-impl AsRef<str> for Ede {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for TechnicianId {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for VisitId {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for ActId {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
+fn strings<T>(v: &[T], text: impl Fn(&T) -> &str) -> Vec<String> {
+    v.iter().map(|x| text(x).to_owned()).collect()
 }
 
 const EVENT_COLUMNS: &str = "device, seq, hash, body, tx::text, pos";
@@ -404,7 +380,7 @@ impl Backend for PgBackend {
         Box::pin(async move {
             let client = self.pool.get().await?;
             let mut facts = Facts::default();
-            let visits = strings(&q.visits);
+            let visits = strings(&q.visits, VisitId::as_str);
             for row in client
                 .query(
                     "SELECT v.visit, v.farm, array_remove(array_agg(a.technician), NULL)
@@ -428,7 +404,7 @@ impl Backend for PgBackend {
                     },
                 );
             }
-            let acts = strings(&q.acts);
+            let acts = strings(&q.acts, ActId::as_str);
             for row in client
                 .query("SELECT act, visit FROM acts WHERE act = ANY($1)", &[&acts])
                 .await?
@@ -440,7 +416,7 @@ impl Backend for PgBackend {
                     VisitId::parse("visit", &visit).map_err(|_| corrupt("a visit id"))?,
                 );
             }
-            let farms = strings(&q.farms);
+            let farms = strings(&q.farms, Ede::as_str);
             for row in client
                 .query(
                     "SELECT DISTINCT farm FROM visits WHERE farm = ANY($1)",
@@ -452,7 +428,7 @@ impl Backend for PgBackend {
                     .farms_with_visits
                     .push(ede(&row.try_get::<_, String>(0)?)?);
             }
-            let techs = strings(&q.technicians);
+            let techs = strings(&q.technicians, TechnicianId::as_str);
             for row in client
                 .query(
                     "SELECT DISTINCT farm FROM grants WHERE farm = ANY($1) AND technician = ANY($2)",
@@ -603,7 +579,7 @@ impl Backend for PgBackend {
                 .query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text", &[])
                 .await?
                 .try_get(0)?;
-            let techs = strings(&scope.technicians);
+            let techs = strings(&scope.technicians, TechnicianId::as_str);
             let farm = scope.farm.as_ref().map(|f| f.as_str().to_owned());
             let rows = tx
                 .query(
@@ -652,7 +628,7 @@ impl Backend for PgBackend {
     ) -> Fut<'a, Vec<Ede>> {
         Box::pin(async move {
             let client = self.pool.get().await?;
-            let techs = strings(technicians);
+            let techs = strings(technicians, TechnicianId::as_str);
             let rows = client
                 .query(
                     "SELECT DISTINCT farm FROM grants WHERE technician = ANY($1)
@@ -680,7 +656,7 @@ impl Backend for PgBackend {
     ) -> Fut<'a, Vec<StoredEvent>> {
         Box::pin(async move {
             let client = self.pool.get().await?;
-            let farms = strings(farms);
+            let farms = strings(farms, Ede::as_str);
             let rows = client
                 .query(
                     &format!(

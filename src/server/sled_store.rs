@@ -414,18 +414,21 @@ impl SledBackend {
         Ok(IngestOutcome::Stored)
     }
 
-    /// Up to `limit` entries of an index range after `after` up to `bound`, skipping
-    /// `exclude`'s events: (pos, event key).
+    /// Up to `w.limit` entries of an index range in `(w.after, w.bound]`, skipping
+    /// `w.exclude`'s events: (pos, event key).
     fn scan(
         &self,
         tree: &str,
         prefix: &[u8],
-        after: u64,
-        bound: u64,
-        exclude: DeviceId,
-        limit: usize,
+        w: &Window,
         out: &mut Vec<(u64, [u8; 24])>,
     ) -> Result<(), BackendError> {
+        let Window {
+            after,
+            bound,
+            exclude,
+            limit,
+        } = *w;
         let start = key(&[prefix, &(after.saturating_add(1)).to_be_bytes()]);
         let end = key(&[prefix, &bound.to_be_bytes()]);
         if after >= bound {
@@ -498,50 +501,23 @@ impl SledBackend {
     ) -> Result<Page, BackendError> {
         let _r = self.read_lock();
         let bound = self.last_pos()?;
-        let take = limit + 1;
-        let mut entries = Vec::new();
         let a = after.pos;
-        self.scan(
-            "by_author",
-            scope.author.as_bytes(),
-            a,
+        let w = Window {
+            after: a,
             bound,
             exclude,
-            take,
-            &mut entries,
-        )?;
+            limit: limit + 1,
+        };
+        let mut entries = Vec::new();
+        self.scan("by_author", scope.author.as_bytes(), &w, &mut entries)?;
         for t in &scope.technicians {
-            self.scan(
-                "by_technician",
-                t.as_str().as_bytes(),
-                a,
-                bound,
-                exclude,
-                take,
-                &mut entries,
-            )?;
+            self.scan("by_technician", t.as_str().as_bytes(), &w, &mut entries)?;
         }
         for f in self.granted_farms(&scope.technicians)? {
-            self.scan(
-                "by_farm",
-                f.as_str().as_bytes(),
-                a,
-                bound,
-                exclude,
-                take,
-                &mut entries,
-            )?;
+            self.scan("by_farm", f.as_str().as_bytes(), &w, &mut entries)?;
         }
         if let Some(f) = &scope.farm {
-            self.scan(
-                "by_farm_public",
-                f.as_str().as_bytes(),
-                a,
-                bound,
-                exclude,
-                take,
-                &mut entries,
-            )?;
+            self.scan("by_farm_public", f.as_str().as_bytes(), &w, &mut entries)?;
         }
         entries.sort_unstable();
         entries.dedup();
@@ -591,21 +567,28 @@ impl SledBackend {
     ) -> Result<Vec<StoredEvent>, BackendError> {
         let _r = self.read_lock();
         let mut entries = Vec::new();
+        let all = Window {
+            after: 0,
+            bound: upto.pos,
+            exclude,
+            limit: usize::MAX,
+        };
         for f in farms {
-            self.scan(
-                "by_farm",
-                f.as_str().as_bytes(),
-                0,
-                upto.pos,
-                exclude,
-                usize::MAX,
-                &mut entries,
-            )?;
+            self.scan("by_farm", f.as_str().as_bytes(), &all, &mut entries)?;
         }
         entries.sort_unstable();
         entries.dedup();
         self.load(&entries)
     }
+}
+
+/// What part of an index a read takes.
+#[derive(Clone, Copy)]
+struct Window {
+    after: u64,
+    bound: u64,
+    exclude: DeviceId,
+    limit: usize,
 }
 
 fn row_hash(v: &[u8]) -> Result<Hash, BackendError> {
