@@ -9,3 +9,4 @@ pub mod demo;
 pub mod domain;
 pub mod exchange;
 pub mod log;
+pub mod pdf;
