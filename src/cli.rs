@@ -43,6 +43,37 @@ pub enum Command {
     Export,
     /// Checks the store's integrity and prints, per device, the events that verify.
     Check,
+    /// Lists insemination records waiting to be declared, with their deadline (14 days).
+    Declarations {
+        /// Only the records not sent yet (to send, or refused).
+        #[arg(long, conflicts_with = "late")]
+        pending: bool,
+        /// Only the records past their deadline and not sent.
+        #[arg(long)]
+        late: bool,
+        /// Only this technician's records.
+        #[arg(long)]
+        technician: Option<String>,
+        /// The day to judge deadlines on (YYYY-MM-DD; default: today in Europe/Paris).
+        #[arg(long)]
+        today: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Writes the farmer's certificate of a visit's inseminations as PDF (to FILE, or `-`
+    /// for stdout).
+    Certificate {
+        visit: String,
+        #[arg(long, default_value = "-")]
+        out: PathBuf,
+    },
+}
+
+/// Output formats of the listing subcommands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
 }
 
 /// Why a subcommand stopped.
@@ -172,6 +203,127 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 })
                 .collect();
             print_json(&serde_json::json!({"intact": report.is_intact(), "chains": chains}))
+        }
+        Command::Declarations {
+            pending,
+            late,
+            technician,
+            today,
+            format,
+        } => {
+            let technician = technician
+                .as_deref()
+                .map(|t| crate::domain::TechnicianId::parse("--technician", t))
+                .transpose()
+                .map_err(CliError::input)?;
+            let today = today.unwrap_or_else(today_in_paris);
+            let store = open_store(data)?;
+            declarations(&store, technician.as_ref(), today, *pending, *late, *format)
+        }
+        Command::Certificate { visit, out } => {
+            let visit = crate::domain::VisitId::parse("visit", visit).map_err(CliError::input)?;
+            let store = open_store(data)?;
+            if store.visit(&visit).map_err(log_error)?.is_none() {
+                return Err(CliError::input(format!(
+                    "visit: {visit:?} is not a visit of this store"
+                )));
+            }
+            let mut records = Vec::new();
+            for r in crate::declare::visit_records(&store, &visit).map_err(log_error)? {
+                records.push(
+                    r.map_err(|e| CliError::input(format!("the record is incomplete: {e}")))?,
+                );
+            }
+            if records.is_empty() {
+                return Err(CliError::input(format!(
+                    "visit: {visit:?} has no insemination to certify"
+                )));
+            }
+            let confirmation = store.confirmation(&visit).map_err(log_error)?;
+            let pdf = crate::declare::certificate(&records, confirmation.as_ref()).to_bytes();
+            if out == Path::new("-") {
+                use std::io::Write;
+                std::io::stdout()
+                    .lock()
+                    .write_all(&pdf)
+                    .map_err(CliError::failure)
+            } else {
+                std::fs::write(out, pdf)
+                    .map_err(|e| CliError::failure(format!("{}: {e}", out.display())))
+            }
+        }
+    }
+}
+
+fn today_in_paris() -> NaiveDate {
+    crate::domain::paris_day(&crate::domain::time::now())
+}
+
+/// `tournee declarations`: the queue as JSON (with each record, or the field it lacks), or
+/// the records ready to send as the declaration CSV.
+fn declarations(
+    store: &Store,
+    technician: Option<&crate::domain::TechnicianId>,
+    today: NaiveDate,
+    pending: bool,
+    late: bool,
+    format: Format,
+) -> Result<(), CliError> {
+    use crate::declare::{DeclarationStatus, Urgency};
+    let mut rows = Vec::new();
+    for d in store.open_declarations(technician).map_err(log_error)? {
+        let urgency = d.urgency(today);
+        let unsent = matches!(
+            d.status,
+            DeclarationStatus::ToSend | DeclarationStatus::Refused { .. }
+        );
+        if (pending && !unsent) || (late && urgency != Urgency::Late) {
+            continue;
+        }
+        let record = match store.act(&d.act).map_err(log_error)? {
+            Some(view) => crate::declare::record_of(store, &view.act).map_err(log_error)?,
+            None => Err(crate::domain::DomainError::invalid(
+                "act",
+                d.act.as_str(),
+                "an act of this store",
+            )),
+        };
+        rows.push((d, urgency, record));
+    }
+    match format {
+        Format::Json => {
+            let items: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(d, urgency, record)| {
+                    let mut v = serde_json::json!({
+                        "act": d.act,
+                        "visit": d.visit,
+                        "technician": d.technician,
+                        "date": d.date,
+                        "deadline": d.deadline(),
+                        "kind": d.kind,
+                        "status": d.status,
+                        "urgency": urgency,
+                    });
+                    match record {
+                        Ok(r) => v["record"] = serde_json::json!(r),
+                        Err(e) => v["missing"] = serde_json::json!(e.field),
+                    }
+                    v
+                })
+                .collect();
+            print_json(&serde_json::json!({ "today": today, "declarations": items }))
+        }
+        Format::Csv => {
+            let mut text = String::from(crate::declare::CSV_HEADER);
+            text.push('\n');
+            for (d, _, record) in &rows {
+                if let Ok(r) = record {
+                    text.push_str(&crate::declare::csv_line(&d.kind, r));
+                    text.push('\n');
+                }
+            }
+            print_text(&text)
         }
     }
 }

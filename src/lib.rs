@@ -5,6 +5,7 @@
 //! feature `server`) are thin shells over it.
 
 pub mod cli;
+pub mod declare;
 pub mod demo;
 pub mod domain;
 pub mod exchange;

@@ -28,6 +28,7 @@ fn act(id: &str) -> Act {
         count: 1,
         animals: vec![AnimalId::parse("animal", "FR5312345678").unwrap()],
         bull: None,
+        straw: None,
         rank: None,
         result: None,
         at: None,
@@ -42,6 +43,7 @@ fn setup() -> Vec<Payload> {
             id: TechnicianId::parse("t", "T01").unwrap(),
             name: "Julie Moreau".into(),
             home: None,
+            licence: None,
         }),
         Payload::FarmRecorded(Farm {
             ede: ede.clone(),

@@ -17,6 +17,7 @@ fn tech(id: &str) -> Technician {
         id: TechnicianId::parse("t", id).unwrap(),
         name: format!("Tech {id}"),
         home: None,
+        licence: None,
     }
 }
 
@@ -59,6 +60,7 @@ fn insemination(id: &str, visit: &str, cow: &str) -> Act {
         count: 1,
         animals: vec![AnimalId::parse("a", cow).unwrap()],
         bull: Some(bull()),
+        straw: None,
         rank: Some(InseminationRank::First),
         result: None,
         at: None,
