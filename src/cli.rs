@@ -43,6 +43,15 @@ pub enum Command {
     Export,
     /// Checks the store's integrity and prints, per device, the events that verify.
     Check,
+    /// Converts acts into flat-rate seconds by Annexe I of IDCC 7021, or by a company grid.
+    /// Reads `{"acts":[{"kind":"ia_bovine","count":3}]}`; prints each act's seconds and the total.
+    Forfait {
+        /// The company grid (TOML: [forfait_seconds], [forfait_tiers]); default: Annexe I.
+        #[arg(long, value_name = "FILE")]
+        grid: Option<PathBuf>,
+        /// The acts (JSON), or `-` for standard input.
+        file: PathBuf,
+    },
 }
 
 /// Why a subcommand stopped.
@@ -173,5 +182,73 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 .collect();
             print_json(&serde_json::json!({"intact": report.is_intact(), "chains": chains}))
         }
+        Command::Forfait { grid, file } => forfait(grid.as_deref(), file),
     }
+}
+
+/// The flat-rate grid of `--grid FILE`, or Annexe I.
+pub fn load_grid(path: Option<&Path>) -> Result<crate::forfait::Grid, CliError> {
+    use crate::forfait::{ForfaitError, Grid};
+    let grid = match path {
+        Some(p) => {
+            Grid::company(&read_input(p)?).map_err(|e| (e.clone(), format!("{}: {e}", p.display())))
+        }
+        None => Grid::annexe_i().map_err(|e| (e.clone(), e.to_string())),
+    };
+    grid.map_err(|(e, text)| match e {
+        ForfaitError::Annexe(_) => CliError::failure(text),
+        _ => CliError::input(text),
+    })
+}
+
+/// `tournee forfait`: acts in, seconds out.
+fn forfait(grid: Option<&Path>, file: &Path) -> Result<(), CliError> {
+    use crate::domain::ActKind;
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Input {
+        acts: Vec<Lot>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Lot {
+        kind: ActKind,
+        count: u32,
+    }
+    #[derive(Serialize)]
+    struct Priced {
+        kind: ActKind,
+        count: u32,
+        seconds: u32,
+    }
+    #[derive(Serialize)]
+    struct Output {
+        acts: Vec<Priced>,
+        total_seconds: u64,
+    }
+
+    let grid = load_grid(grid)?;
+    let text = read_input(file)?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let input: Input = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| CliError::input(format!("{}: {}: {}", file.display(), e.path(), e.inner())))?;
+    de.end()
+        .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+    let mut acts = Vec::with_capacity(input.acts.len());
+    for (i, lot) in input.acts.iter().enumerate() {
+        let seconds = grid
+            .seconds(lot.kind, lot.count)
+            .map_err(|e| CliError::input(format!("{}: acts[{i}]: {e}", file.display())))?;
+        acts.push(Priced {
+            kind: lot.kind,
+            count: lot.count,
+            seconds,
+        });
+    }
+    let total_seconds = acts.iter().map(|a| u64::from(a.seconds)).sum();
+    print_json(&Output {
+        acts,
+        total_seconds,
+    })
 }
