@@ -424,6 +424,9 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
                 .sum::<i64>()
                 + 4;
             clock += service;
+            if clock >= 24 * 60 {
+                break; // a visit ends on the day it started
+            }
             let left = if done { at(day, clock) } else { None };
             let mut requested: Vec<Request> = Vec::new();
             for a in &acts {

@@ -382,6 +382,7 @@ fn an_altered_event_on_disk_is_reported_with_what_is_intact() {
             assert_eq!(chain.after_damage, 3);
             let text = report.to_string();
             assert!(text.contains("2 events verified"), "{text}");
+            assert!(text.contains("3 events after it kept"), "{text}");
             assert!(text.contains("event 3"), "{text}");
         }
         Err(other) => panic!("{other}"),
