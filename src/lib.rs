@@ -10,3 +10,4 @@ pub mod domain;
 pub mod exchange;
 pub mod forfait;
 pub mod log;
+pub mod worktime;
