@@ -358,7 +358,7 @@ fn legs(done: &[&WorkedVisit<'_>], places: &Places<'_>, s: &Settings) -> Vec<Tra
         };
         out.push(leg);
     }
-    let last = done[done.len() - 1];
+    let last = done.last().unwrap_or(first);
     out.push(estimated(
         stop(last),
         Stop::Home,
