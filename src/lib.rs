@@ -10,4 +10,5 @@ pub mod domain;
 pub mod exchange;
 pub mod forfait;
 pub mod log;
+pub mod pdf;
 pub mod worktime;
