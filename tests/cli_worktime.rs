@@ -77,8 +77,9 @@ fn act(visit: &str, n: usize, kind: ActKind, count: u32) -> Act {
     }
 }
 
-/// Tuesday 3 March 2026 and Sunday 8 March 2026 in a fresh store.
-fn store(dir: &Path) {
+/// Tuesday 3 March 2026 and Sunday 8 March 2026 in a fresh store, then `extra`. One opening
+/// of the store only: sled may hold its lock a moment after a drop.
+fn store(dir: &Path, extra: Vec<Payload>) {
     let tue = d(2026, 3, 3);
     let sun = d(2026, 3, 8);
     let store = Store::open(dir).unwrap();
@@ -150,16 +151,33 @@ fn store(dir: &Path) {
             reason: "saisi par erreur".into(),
         }])
         .unwrap();
+    if !extra.is_empty() {
+        store.append(extra).unwrap();
+    }
 }
 
 fn tournee(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tournee"))
-        .arg("--data")
-        .arg(dir)
-        .arg("worktime")
-        .args(args)
-        .output()
-        .unwrap()
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_tournee"))
+            .arg("--data")
+            .arg(dir)
+            .arg("worktime")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // The test's own store was just dropped, and sled's I/O threads may hold the store's lock
+    // a moment longer: wait for it rather than fail on the test's own leftovers.
+    for _ in 0..100 {
+        let out = run();
+        let locked = out.status.code() == Some(1)
+            && String::from_utf8_lossy(&out.stderr).contains("already open");
+        if !locked {
+            return out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    run()
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -192,7 +210,7 @@ const WEEK: &[&str] = &[
 #[test]
 fn prints_day_sheets_weeks_and_year_counters() {
     let dir = tempfile::tempdir().unwrap();
-    store(dir.path());
+    store(dir.path(), vec![]);
     let v = json(&tournee(dir.path(), WEEK));
     let days = v["days"].as_array().unwrap();
     assert_eq!(days.len(), 7);
@@ -226,7 +244,7 @@ fn prints_day_sheets_weeks_and_year_counters() {
 #[test]
 fn prints_csv_for_payroll() {
     let dir = tempfile::tempdir().unwrap();
-    store(dir.path());
+    store(dir.path(), vec![]);
     let mut args = WEEK.to_vec();
     args.extend(["--format", "csv"]);
     let out = tournee(dir.path(), &args);
@@ -248,7 +266,7 @@ fn prints_csv_for_payroll() {
 #[test]
 fn company_grid_and_settings_change_the_figures() {
     let dir = tempfile::tempdir().unwrap();
-    store(dir.path());
+    store(dir.path(), vec![]);
     let files = tempfile::tempdir().unwrap();
     // One company-agreement file holding both the grid and the settings.
     let company = files.path().join("accord.toml");
@@ -276,7 +294,7 @@ fn company_grid_and_settings_change_the_figures() {
 #[test]
 fn refuses_bad_arguments_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    store(dir.path());
+    store(dir.path(), vec![]);
     let cases: &[(&[&str], &str)] = &[
         (
             &[
@@ -355,18 +373,8 @@ fn refuses_bad_arguments_with_one_line() {
 #[test]
 fn an_act_without_a_value_is_refused_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    store(dir.path());
-    {
-        let store = Store::open(dir.path()).unwrap();
-        store
-            .append(vec![Payload::ActRecorded(act(
-                "V3",
-                2,
-                ActKind::SampleGenotyping,
-                1,
-            ))])
-            .unwrap();
-    }
+    let genotyping = act("V3", 2, ActKind::SampleGenotyping, 1);
+    store(dir.path(), vec![Payload::ActRecorded(genotyping)]);
     let err = refused(&tournee(dir.path(), WEEK));
     assert!(
         err.contains("V3.3") && err.contains("sample_genotyping") && err.contains("--grid"),
