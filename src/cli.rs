@@ -43,6 +43,37 @@ pub enum Command {
     Export,
     /// Checks the store's integrity and prints, per device, the events that verify.
     Check,
+    /// Converts acts into flat-rate seconds by Annexe I of IDCC 7021, or by a company grid.
+    /// Reads `{"acts":[{"kind":"ia_bovine","count":3}]}`; prints each act's seconds and the total.
+    Forfait {
+        /// The company grid (TOML: [forfait_seconds], [forfait_tiers]); default: Annexe I.
+        #[arg(long, value_name = "FILE")]
+        grid: Option<PathBuf>,
+        /// The acts (JSON), or `-` for standard input.
+        file: PathBuf,
+    },
+    /// A technician's work time from the store: day sheets, weeks and year counters, with the
+    /// legal limits checked (JSON), or one row a day for payroll (CSV).
+    Worktime {
+        /// The technician's id.
+        #[arg(long, value_name = "ID")]
+        technician: String,
+        /// First day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Last day, included (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// The company grid (TOML); default: Annexe I.
+        #[arg(long, value_name = "FILE")]
+        grid: Option<PathBuf>,
+        /// The company's work-time settings (TOML, a [worktime] table); default: the law's.
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
+        /// `json` (default) or `csv`.
+        #[arg(long, value_name = "FORMAT", default_value = "json")]
+        format: String,
+    },
     /// Lists insemination records waiting to be declared, with their deadline (14 days).
     Declarations {
         /// Only the records not sent yet (to send, or refused).
@@ -204,6 +235,25 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 .collect();
             print_json(&serde_json::json!({"intact": report.is_intact(), "chains": chains}))
         }
+        Command::Forfait { grid, file } => forfait(grid.as_deref(), file),
+        Command::Worktime {
+            technician,
+            from,
+            to,
+            grid,
+            settings,
+            format,
+        } => worktime(
+            data,
+            &WorktimeArgs {
+                technician,
+                from,
+                to,
+                grid: grid.as_deref(),
+                settings: settings.as_deref(),
+                format,
+            },
+        ),
         Command::Declarations {
             pending,
             late,
@@ -325,5 +375,164 @@ fn declarations(
             }
             print_text(&text)
         }
+    }
+}
+
+/// The flat-rate grid of `--grid FILE`, or Annexe I.
+pub fn load_grid(path: Option<&Path>) -> Result<crate::forfait::Grid, CliError> {
+    use crate::forfait::{ForfaitError, Grid};
+    let grid = match path {
+        Some(p) => {
+            Grid::company(&read_input(p)?).map_err(|e| (e.clone(), format!("{}: {e}", p.display())))
+        }
+        None => Grid::annexe_i().map_err(|e| (e.clone(), e.to_string())),
+    };
+    grid.map_err(|(e, text)| match e {
+        ForfaitError::Annexe(_) => CliError::failure(text),
+        _ => CliError::input(text),
+    })
+}
+
+/// `tournee forfait`: acts in, seconds out.
+fn forfait(grid: Option<&Path>, file: &Path) -> Result<(), CliError> {
+    use crate::domain::ActKind;
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Input {
+        acts: Vec<Lot>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Lot {
+        kind: ActKind,
+        count: u32,
+    }
+    #[derive(Serialize)]
+    struct Priced {
+        kind: ActKind,
+        count: u32,
+        seconds: u32,
+    }
+    #[derive(Serialize)]
+    struct Output {
+        acts: Vec<Priced>,
+        total_seconds: u64,
+    }
+
+    let grid = load_grid(grid)?;
+    let text = read_input(file)?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let input: Input = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| CliError::input(format!("{}: {}: {}", file.display(), e.path(), e.inner())))?;
+    de.end()
+        .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+    let mut acts = Vec::with_capacity(input.acts.len());
+    for (i, lot) in input.acts.iter().enumerate() {
+        let seconds = grid
+            .seconds(lot.kind, lot.count)
+            .map_err(|e| CliError::input(format!("{}: acts[{i}]: {e}", file.display())))?;
+        acts.push(Priced {
+            kind: lot.kind,
+            count: lot.count,
+            seconds,
+        });
+    }
+    let total_seconds = acts.iter().map(|a| u64::from(a.seconds)).sum();
+    print_json(&Output {
+        acts,
+        total_seconds,
+    })
+}
+
+/// The arguments of `tournee worktime`, as typed.
+struct WorktimeArgs<'a> {
+    technician: &'a str,
+    from: &'a str,
+    to: &'a str,
+    grid: Option<&'a Path>,
+    settings: Option<&'a Path>,
+    format: &'a str,
+}
+
+/// A day typed on the command line.
+fn day_arg(option: &str, value: &str) -> Result<NaiveDate, CliError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        CliError::input(format!(
+            "{option}: {value:?} is not valid: expected a date as YYYY-MM-DD"
+        ))
+    })
+}
+
+/// `tournee worktime`: reads the technician's records from the store and prints the report.
+fn worktime(data: Option<&Path>, args: &WorktimeArgs<'_>) -> Result<(), CliError> {
+    use crate::domain::TechnicianId;
+    use crate::worktime::{self, Declared, Input, Settings, WorkTimeError, WorkedVisit};
+
+    let id = TechnicianId::parse("--technician", args.technician).map_err(CliError::input)?;
+    let (from, to) = (day_arg("--from", args.from)?, day_arg("--to", args.to)?);
+    let csv = match args.format {
+        "json" => false,
+        "csv" => true,
+        other => {
+            return Err(CliError::input(format!(
+                "--format: {other:?} is not valid: expected json or csv"
+            )));
+        }
+    };
+    let grid = load_grid(args.grid)?;
+    let settings = match args.settings {
+        Some(p) => Settings::from_toml(&read_input(p)?)
+            .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
+        None => Settings::default(),
+    };
+    let start = worktime::history_start(from, &settings).map_err(CliError::input)?;
+
+    let store = open_store(data)?;
+    let technician = store
+        .technician(&id)
+        .map_err(log_error)?
+        .ok_or_else(|| CliError::input(format!("--technician: {id:?} is not in the store")))?;
+    let mut visits = Vec::new();
+    for visit in store.visits_between(&id, start, to).map_err(log_error)? {
+        if store.cancellation(&visit.id).map_err(log_error)?.is_some() {
+            continue;
+        }
+        let acts = store.acts_of(&visit.id).map_err(log_error)?;
+        visits.push((visit, acts));
+    }
+    let declared: Vec<Declared> = store
+        .declared_time(&id, start, to)
+        .map_err(log_error)?
+        .into_iter()
+        .map(|d| Declared {
+            day: d.day,
+            kind: d.kind,
+            seconds: d.seconds,
+            note: d.note,
+        })
+        .collect();
+    let farms = store.farms().map_err(log_error)?;
+    let worked: Vec<WorkedVisit<'_>> = visits
+        .iter()
+        .map(|(visit, acts)| WorkedVisit { visit, acts })
+        .collect();
+    let input = Input {
+        technician: &id,
+        home: technician.home,
+        farms: &farms,
+        visits: &worked,
+        declared: &declared,
+    };
+    let report = worktime::report(&input, from, to, &settings, &grid).map_err(|e| match e {
+        WorkTimeError::Unpriced { .. } if args.grid.is_none() => {
+            CliError::input(format!("{e} (give the company grid with --grid FILE)"))
+        }
+        e => CliError::input(e),
+    })?;
+    if csv {
+        print_text(&worktime::to_csv(&report))
+    } else {
+        print_json(&report)
     }
 }

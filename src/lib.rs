@@ -9,5 +9,7 @@ pub mod declare;
 pub mod demo;
 pub mod domain;
 pub mod exchange;
+pub mod forfait;
 pub mod log;
 pub mod pdf;
+pub mod worktime;
