@@ -467,7 +467,7 @@ fn day_arg(option: &str, value: &str) -> Result<NaiveDate, CliError> {
 /// `tournee worktime`: reads the technician's records from the store and prints the report.
 fn worktime(data: Option<&Path>, args: &WorktimeArgs<'_>) -> Result<(), CliError> {
     use crate::domain::TechnicianId;
-    use crate::worktime::{self, Declared, Input, Settings, WorkTimeError, WorkedVisit};
+    use crate::worktime::{self, FromStoreError, Settings, WorkTimeError};
 
     let id = TechnicianId::parse("--technician", args.technician).map_err(CliError::input)?;
     let (from, to) = (day_arg("--from", args.from)?, day_arg("--to", args.to)?);
@@ -480,56 +480,33 @@ fn worktime(data: Option<&Path>, args: &WorktimeArgs<'_>) -> Result<(), CliError
             )));
         }
     };
-    let grid = load_grid(args.grid)?;
+    let store = open_store(data)?;
+    let company = store.company().map_err(log_error)?;
+    let (company_grid, company_settings) =
+        worktime::company_rules(company.as_ref()).map_err(CliError::input)?;
+    let grid = match args.grid {
+        Some(_) => load_grid(args.grid)?,
+        None => company_grid,
+    };
     let settings = match args.settings {
         Some(p) => Settings::from_toml(&read_input(p)?)
             .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
-        None => Settings::default(),
+        None => company_settings,
     };
-    let start = worktime::history_start(from, &settings).map_err(CliError::input)?;
-
-    let store = open_store(data)?;
-    let technician = store
-        .technician(&id)
-        .map_err(log_error)?
-        .ok_or_else(|| CliError::input(format!("--technician: {id:?} is not in the store")))?;
-    let mut visits = Vec::new();
-    for visit in store.visits_between(&id, start, to).map_err(log_error)? {
-        if store.cancellation(&visit.id).map_err(log_error)?.is_some() {
-            continue;
-        }
-        let acts = store.acts_of(&visit.id).map_err(log_error)?;
-        visits.push((visit, acts));
-    }
-    let declared: Vec<Declared> = store
-        .declared_time(&id, start, to)
-        .map_err(log_error)?
-        .into_iter()
-        .map(|d| Declared {
-            day: d.day,
-            kind: d.kind,
-            seconds: d.seconds,
-            note: d.note,
-        })
-        .collect();
-    let farms = store.farms().map_err(log_error)?;
-    let worked: Vec<WorkedVisit<'_>> = visits
-        .iter()
-        .map(|(visit, acts)| WorkedVisit { visit, acts })
-        .collect();
-    let input = Input {
-        technician: &id,
-        home: technician.home,
-        farms: &farms,
-        visits: &worked,
-        declared: &declared,
-    };
-    let report = worktime::report(&input, from, to, &settings, &grid).map_err(|e| match e {
-        WorkTimeError::Unpriced { .. } if args.grid.is_none() => {
-            CliError::input(format!("{e} (give the company grid with --grid FILE)"))
-        }
-        e => CliError::input(e),
-    })?;
+    let report = worktime::report_from_store(&store, &id, from, to, &settings, &grid).map_err(
+        |e| match e {
+            FromStoreError::WorkTime(e) if matches!(*e, WorkTimeError::Unpriced { .. }) && args.grid.is_none() => {
+                CliError::input(format!(
+                    "{e} (the company agreement in the store does not price it: give a grid with --grid FILE)"
+                ))
+            }
+            FromStoreError::Store(e) => log_error(e),
+            FromStoreError::UnknownTechnician(_) => {
+                CliError::input(format!("--technician: {id:?} is not in the store"))
+            }
+            e => CliError::input(e),
+        },
+    )?;
     if csv {
         print_text(&worktime::to_csv(&report))
     } else {

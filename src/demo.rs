@@ -41,8 +41,8 @@ pub fn week(today: NaiveDate) -> Records {
         today - Duration::days(7),
         today,
         Pace {
-            visits_per_day: 18,
-            acts_per_visit: 2.0,
+            visits_per_day: 15,
+            acts_per_visit: 1.5,
             first_start: 7 * 60,
             last_start: 18 * 60,
             full_saturday: false,
@@ -180,6 +180,7 @@ pub fn company() -> Company {
     Company {
         name: "Coopérative d'insémination du Maine".to_owned(),
         approval: "IA-53-001".to_owned(),
+        agreement: Some(include_str!("../assets/demo-agreement.toml").to_owned()),
     }
 }
 
@@ -235,7 +236,7 @@ fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
                         lat: c.lat,
                         lon: c.lon,
                     },
-                ) < 24.0
+                ) < 18.0
         })
         .collect();
     near.sort_by(|a, b| a.insee.cmp(&b.insee));
@@ -386,13 +387,13 @@ fn acts_for(
                     (
                         ActKind::IaCaprineFrozen,
                         ActKind::EchoCaprine,
-                        15 + rng.below(50) as u32,
+                        8 + rng.below(25) as u32,
                     )
                 } else {
                     (
                         ActKind::IaOvineFresh,
                         ActKind::EchoOvine,
-                        10 + rng.below(31) as u32,
+                        8 + rng.below(20) as u32,
                     )
                 };
                 if rng.chance(0.5) {
@@ -477,6 +478,7 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
             ordered.push(i);
         }
         let mut clock = pace.first_start + rng.below(20) as i64; // minutes since midnight
+        let mut lunch = false;
         let mut here = home;
         for (k, &i) in ordered.iter().enumerate() {
             if clock > pace.last_start {
@@ -507,6 +509,10 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
                 break; // a visit ends on the day it started
             }
             let left = if done { at(day, clock) } else { None };
+            if !lunch && clock >= 11 * 60 + 30 {
+                lunch = true;
+                clock += 45; // the lunch break, before the next drive
+            }
             let mut requested: Vec<Request> = Vec::new();
             for a in &acts {
                 match requested.iter_mut().find(|r| r.kind == a.kind) {

@@ -58,6 +58,9 @@ pub struct ExchangeFile {
 pub struct CompanyRecord {
     pub name: String,
     pub approval: String,
+    /// The company agreement (TOML: grid and work-time settings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -305,8 +308,13 @@ fn check(
         let company = Company {
             name: c.name,
             approval: c.approval,
+            agreement: c.agreement,
         };
         company.validate("company")?;
+        crate::worktime::company_rules(Some(&company)).map_err(|e| ExchangeError::Syntax {
+            path: "company.agreement".to_owned(),
+            message: e.to_string(),
+        })?;
         records.company = Some(company);
     }
     let mut tech_ids = BTreeSet::new();
@@ -459,6 +467,7 @@ pub fn document(records: &Records) -> ExchangeFile {
         company: records.company.as_ref().map(|c| CompanyRecord {
             name: c.name.clone(),
             approval: c.approval.clone(),
+            agreement: c.agreement.clone(),
         }),
         technicians: records
             .technicians

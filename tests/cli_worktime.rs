@@ -383,3 +383,53 @@ fn an_act_without_a_value_is_refused_naming_it() {
         "{err}"
     );
 }
+
+#[test]
+fn the_demo_store_is_priced_by_its_company_agreement_without_a_grid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tournee"))
+        .arg("--data")
+        .arg(dir.path())
+        .args(["demo", "--today", "2026-11-24"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_tournee"))
+        .arg("--data")
+        .arg(dir.path())
+        .args([
+            "worktime",
+            "--technician",
+            "T01",
+            "--from",
+            "2026-11-17",
+            "--to",
+            "2026-11-23",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let days = report["days"].as_array().unwrap();
+    assert_eq!(days.len(), 7);
+    // the demo agreement counts a cattle insemination 420 s (Annexe I: 390 s)
+    let ia: Vec<&serde_json::Value> = days
+        .iter()
+        .flat_map(|d| d["visits"].as_array().unwrap())
+        .flat_map(|v| v["acts"].as_array().unwrap())
+        .filter(|a| a["kind"] == "ia_bovine")
+        .collect();
+    assert!(!ia.is_empty());
+    assert!(
+        ia.iter()
+            .all(|a| a["seconds"] == 420 * a["count"].as_u64().unwrap())
+    );
+    assert!(
+        days.iter()
+            .any(|d| d["total_seconds"].as_u64().unwrap() > 3600)
+    );
+}

@@ -14,6 +14,7 @@ fn company() -> Company {
     Company {
         name: "Coopérative d'insémination du Maine".into(),
         approval: "IA-53-001".into(),
+        agreement: None,
     }
 }
 

@@ -108,11 +108,28 @@ pub struct Company {
     /// The company's approval number as an insemination operator, printed on every
     /// insemination record (arrêté of 28 December 2006, article 10).
     pub approval: String,
+    /// The company agreement as TOML: its flat-rate grid (`[forfait_seconds]`,
+    /// `[forfait_tiers]`) and work-time settings (`[worktime]`); `None`: Annexe I and the law.
+    /// Checked by `worktime::company_rules` before it is recorded.
+    pub agreement: Option<String>,
 }
+
+/// The longest company agreement text kept, in bytes.
+pub const MAX_AGREEMENT: usize = 100_000;
 
 impl Company {
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
         super::check_text(&format!("{field}.name"), &self.name, 1)?;
-        check_code(&format!("{field}.approval"), &self.approval)
+        check_code(&format!("{field}.approval"), &self.approval)?;
+        if let Some(a) = &self.agreement
+            && a.len() > MAX_AGREEMENT
+        {
+            return Err(DomainError::invalid(
+                &format!("{field}.agreement"),
+                &format!("{} bytes", a.len()),
+                &format!("an agreement of at most {MAX_AGREEMENT} bytes"),
+            ));
+        }
+        Ok(())
     }
 }

@@ -55,6 +55,7 @@ mod day;
 pub mod holidays;
 mod period;
 pub mod settings;
+mod store;
 #[cfg(test)]
 mod tests;
 
@@ -71,6 +72,7 @@ pub use day::{ActLine, DaySheet, DeclaredLine, Span, Stop, TravelLeg, VisitLine}
 pub use holidays::{Holiday, easter, holiday_on};
 pub use period::{WeekSheet, YearCounters};
 pub use settings::{Method, Settings};
+pub use store::{FromStoreError, company_rules, report_from_store};
 
 /// The longest period one report covers: ten years of days.
 pub const MAX_DAYS: i64 = 3_660;
