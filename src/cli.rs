@@ -70,7 +70,7 @@ pub enum Command {
         /// The company's work-time settings (TOML, a [worktime] table); default: the law's.
         #[arg(long, value_name = "FILE")]
         settings: Option<PathBuf>,
-        /// `json` (default) or `csv`.
+        /// `json` (default), `csv` (one row a day, for payroll) or `pdf` (the statement).
         #[arg(long, value_name = "FORMAT", default_value = "json")]
         format: String,
     },
@@ -170,9 +170,14 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
 
 /// Writes text on stdout; a reader that went away (`| head`) is not an error.
 pub fn print_text(text: &str) -> Result<(), CliError> {
+    print_bytes(text.as_bytes())
+}
+
+/// Writes bytes on stdout; a reader that went away is not an error.
+pub fn print_bytes(bytes: &[u8]) -> Result<(), CliError> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::failure(e)),
         _ => Ok(()),
     }
@@ -292,11 +297,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let confirmation = store.confirmation(&visit).map_err(log_error)?;
             let pdf = crate::declare::certificate(&records, confirmation.as_ref()).to_bytes();
             if out == Path::new("-") {
-                use std::io::Write;
-                std::io::stdout()
-                    .lock()
-                    .write_all(&pdf)
-                    .map_err(CliError::failure)
+                print_bytes(&pdf)
             } else {
                 std::fs::write(out, pdf)
                     .map_err(|e| CliError::failure(format!("{}: {e}", out.display())))
@@ -471,15 +472,12 @@ fn worktime(data: Option<&Path>, args: &WorktimeArgs<'_>) -> Result<(), CliError
 
     let id = TechnicianId::parse("--technician", args.technician).map_err(CliError::input)?;
     let (from, to) = (day_arg("--from", args.from)?, day_arg("--to", args.to)?);
-    let csv = match args.format {
-        "json" => false,
-        "csv" => true,
-        other => {
-            return Err(CliError::input(format!(
-                "--format: {other:?} is not valid: expected json or csv"
-            )));
-        }
-    };
+    if !matches!(args.format, "json" | "csv" | "pdf") {
+        return Err(CliError::input(format!(
+            "--format: {:?} is not valid: expected json, csv or pdf",
+            args.format
+        )));
+    }
     let store = open_store(data)?;
     let company = store.company().map_err(log_error)?;
     let (company_grid, company_settings) =
@@ -507,9 +505,17 @@ fn worktime(data: Option<&Path>, args: &WorktimeArgs<'_>) -> Result<(), CliError
             e => CliError::input(e),
         },
     )?;
-    if csv {
-        print_text(&worktime::to_csv(&report))
-    } else {
-        print_json(&report)
+    match args.format {
+        "csv" => print_text(&worktime::to_csv(&report)),
+        "pdf" => {
+            let technician = store.technician(&id).map_err(log_error)?.ok_or_else(|| {
+                CliError::input(format!("--technician: {id:?} is not in the store"))
+            })?;
+            let name = company.map(|c| c.name).unwrap_or_default();
+            let review = |w: &worktime::WeekSheet| store.review(&id, w.week).ok().flatten();
+            let pdf = worktime::statement::statement(&technician, &name, &report, &review);
+            print_bytes(&pdf.to_bytes())
+        }
+        _ => print_json(&report),
     }
 }

@@ -351,7 +351,7 @@ fn refuses_bad_arguments_with_one_line() {
                 "--to",
                 "2026-03-08",
                 "--format",
-                "pdf",
+                "xml",
             ],
             "--format",
         ),
@@ -432,4 +432,81 @@ fn the_demo_store_is_priced_by_its_company_agreement_without_a_grid_file() {
         days.iter()
             .any(|d| d["total_seconds"].as_u64().unwrap() > 3600)
     );
+}
+
+#[test]
+fn the_monthly_statement_pdf_lists_days_totals_flags_and_the_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tournee"))
+            .arg("--data")
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["demo", "--today", "2026-11-24"]).status.success());
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .append(vec![tournee::domain::Payload::WeekReviewed {
+                technician: tech(),
+                week: tournee::domain::Week {
+                    year: 2026,
+                    week: 47,
+                },
+                supervisor: tournee::domain::SupervisorId::parse("s", "S01").unwrap(),
+                decision: tournee::domain::ReviewDecision::Approved,
+            }])
+            .unwrap();
+    }
+    let json = run(&[
+        "worktime",
+        "--technician",
+        "T01",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let out = run(&[
+        "worktime",
+        "--technician",
+        "T01",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--format",
+        "pdf",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = pdf_extract::extract_text_from_mem(&out.stdout).unwrap();
+    assert!(
+        text.contains("Relevé mensuel du temps de travail"),
+        "{text}"
+    );
+    assert!(text.contains("Julie Moreau (T01)"), "{text}");
+    assert!(text.contains("Semaine 47 (du 16/11)"), "{text}");
+    assert!(text.contains("approuvée par S01"), "{text}");
+    assert!(text.contains("Semaine 48 (du 23/11)"), "{text}");
+    // each worked day's total, as the JSON report has it
+    for day in report["days"].as_array().unwrap() {
+        let total = day["total_seconds"].as_u64().unwrap();
+        if total > 0 {
+            let minutes = total / 60;
+            let shown = format!("{} h {:02}", minutes / 60, minutes % 60);
+            assert!(text.contains(&shown), "{shown} missing for {}", day["date"]);
+        }
+        for flag in day["flags"].as_array().unwrap() {
+            if flag == "over_daily_max" {
+                assert!(text.contains("Durée quotidienne maximale dépassée"));
+            }
+        }
+    }
 }

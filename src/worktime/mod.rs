@@ -55,6 +55,7 @@ mod day;
 pub mod holidays;
 mod period;
 pub mod settings;
+pub mod statement;
 mod store;
 #[cfg(test)]
 mod tests;
