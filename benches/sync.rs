@@ -22,7 +22,10 @@ fn wire_per_insemination() {
     let server = Server::start(Kind::Sled);
     let url = server.url();
     let tablet = Device::new();
-    tablet.enroll(&url, &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]));
+    tablet.enroll(
+        &url,
+        &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]),
+    );
     let mut week = tournee::demo::week(day());
     let inseminations: Vec<_> = week
         .visits
@@ -72,11 +75,13 @@ fn split_last_day(year: Records) -> (Records, Records) {
         Records {
             technicians: year.technicians.clone(),
             farms: year.farms.clone(),
+            company: year.company.clone(),
             visits: rest,
         },
         Records {
             technicians: year.technicians,
             farms: year.farms,
+            company: year.company,
             visits: day,
         },
     )
@@ -86,7 +91,10 @@ fn year_and_day() {
     let server = Server::start(Kind::Sled);
     let url = server.url();
     let tablet = Device::new();
-    tablet.enroll(&url, &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]));
+    tablet.enroll(
+        &url,
+        &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]),
+    );
     let (year, last_day) = split_last_day(tournee::demo::year(day()));
     let summary = tablet.store.import(&year).unwrap();
     let acts: usize = year.visits.iter().map(|v| v.acts.len()).sum();
@@ -104,7 +112,10 @@ fn year_and_day() {
         push.round_trips
     );
     let spare = Device::new();
-    spare.enroll(&url, &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]));
+    spare.enroll(
+        &url,
+        &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]),
+    );
     let t = Instant::now();
     let pull = spare.sync(&url);
     println!(
@@ -162,7 +173,10 @@ fn ingest(kind: Kind, devices: usize) {
     let mut total = 0u64;
     for i in 0..devices {
         let d = Device::new();
-        d.enroll(&url, &server.token(&["add-technician", &format!("T{i:03}"), "--name", "Tech"]));
+        d.enroll(
+            &url,
+            &server.token(&["add-technician", &format!("T{i:03}"), "--name", "Tech"]),
+        );
         d.store.import(&week_of(i)).unwrap();
         let events = d.store.events_after(d.store.device(), 0, 100_000).unwrap();
         let last = events.last().unwrap().id.seq;

@@ -5,10 +5,14 @@
 //! feature `server`) are thin shells over it.
 
 pub mod cli;
+pub mod declare;
 pub mod demo;
 pub mod domain;
 pub mod exchange;
+pub mod forfait;
 pub mod log;
+pub mod pdf;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod sync;
+pub mod worktime;

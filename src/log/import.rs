@@ -11,6 +11,7 @@ use crate::exchange::Records;
 /// What an import added.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ImportSummary {
+    pub company: usize,
     pub technicians: usize,
     pub farms: usize,
     pub visits: usize,
@@ -20,7 +21,7 @@ pub struct ImportSummary {
 
 impl ImportSummary {
     pub fn events(&self) -> usize {
-        self.technicians + self.farms + self.visits + self.acts + self.confirmations
+        self.company + self.technicians + self.farms + self.visits + self.acts + self.confirmations
     }
 }
 
@@ -29,6 +30,12 @@ impl Store {
     pub fn import(&self, records: &Records) -> Result<ImportSummary, LogError> {
         let mut summary = ImportSummary::default();
         let mut payloads = Vec::new();
+        if let Some(c) = &records.company
+            && self.company()?.as_ref() != Some(c)
+        {
+            summary.company += 1;
+            payloads.push(Payload::CompanyRecorded(c.clone()));
+        }
         for t in &records.technicians {
             if self.technician(&t.id)?.as_ref() != Some(t) {
                 summary.technicians += 1;

@@ -57,11 +57,13 @@ impl fmt::Display for IntegrityReport {
             }
             first = false;
             match &c.damage {
-                None => write!(f, "device {}: {} events intact", c.device, c.events)?,
+                None => write!(f, "device {}: {} intact", c.device, events(c.events))?,
                 Some(d) => write!(
                     f,
-                    "device {}: {} events verified, then {d}; {} later events kept but not verified",
-                    c.device, c.events, c.after_damage
+                    "device {}: {} verified, then {d}; {} after it kept but not verified",
+                    c.device,
+                    events(c.events),
+                    events(c.after_damage)
                 )?,
             }
         }
@@ -69,6 +71,14 @@ impl fmt::Display for IntegrityReport {
             write!(f, "empty store")?;
         }
         Ok(())
+    }
+}
+
+fn events(n: u64) -> String {
+    if n == 1 {
+        "1 event".to_owned()
+    } else {
+        format!("{n} events")
     }
 }
 

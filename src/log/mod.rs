@@ -130,15 +130,7 @@ impl Store {
     /// refused with a report of what is damaged and what is intact; nothing is dropped.
     pub fn open(dir: &Path) -> Result<Store, LogError> {
         std::fs::create_dir_all(dir)?;
-        let db = sled::Config::new().path(dir).open().map_err(|e| match e {
-            sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                LogError::Locked(dir.to_path_buf())
-            }
-            sled::Error::Io(ref io) if io.to_string().contains("lock") => {
-                LogError::Locked(dir.to_path_buf())
-            }
-            e => LogError::Storage(format!("{}: {e}", dir.display())),
-        })?;
+        let db = open_sled(dir)?;
         let db_file = File::open(dir.join("db"))?;
         let meta = db.open_tree("meta")?;
         let mut trees = Vec::new();
@@ -691,6 +683,27 @@ impl Store {
             .map_err(|e| LogError::Corrupt(e.to_string()))?;
         self.inner.meta.insert("projection_version", version)?;
         self.sync_to_disk()
+    }
+}
+
+/// Opens sled, waiting a little for a lock that another handle is releasing: sled's
+/// background threads hold the file for a moment after a `Db` is dropped.
+fn open_sled(dir: &Path) -> Result<sled::Db, LogError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match sled::Config::new().path(dir).open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(io))
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("lock") =>
+            {
+                if std::time::Instant::now() >= deadline {
+                    return Err(LogError::Locked(dir.to_path_buf()));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(LogError::Storage(format!("{}: {e}", dir.display()))),
+        }
     }
 }
 

@@ -13,13 +13,14 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::LogError;
 use super::event::{Event, Stamp};
+use crate::declare::{Declaration, DeclarationKind, DeclarationStatus};
 use crate::domain::{
-    Act, ActId, AnomalyKind, BullId, Confirmation, DomainError, Ede, OtherTimeKind, Payload,
-    ReviewDecision, Straw, SupervisorId, TechnicianId, Visit, VisitId, Week,
+    Act, ActId, AnomalyKind, BullId, Confirmation, DomainError, Ede, Family, OtherTimeKind,
+    Payload, ReviewDecision, Straw, SupervisorId, TechnicianId, Visit, VisitId, Week, paris_day,
 };
 
 /// The projection trees, in the order of [`Tx`]'s fields.
-pub(super) const TREES: [&str; 16] = [
+pub(super) const TREES: [&str; 21] = [
     "technicians",
     "farms",
     "visits",
@@ -35,11 +36,16 @@ pub(super) const TREES: [&str; 16] = [
     "declared_time",
     "reviews",
     "rounds",
+    "company",
+    "declarations",
+    "declarations_open",
+    "declaration_batches",
+    "acts_by_animal",
     "pending_visits",
 ];
 
 /// Bumped whenever a projection's layout or rule changes: the store rebuilds them on open.
-pub(super) const VERSION: u32 = 2;
+pub(super) const VERSION: u32 = 3;
 
 /// The projection trees inside one transaction.
 pub(super) struct Tx<'a> {
@@ -58,6 +64,11 @@ pub(super) struct Tx<'a> {
     pub declared_time: &'a TransactionalTree,
     pub reviews: &'a TransactionalTree,
     pub rounds: &'a TransactionalTree,
+    pub company: &'a TransactionalTree,
+    pub declarations: &'a TransactionalTree,
+    pub declarations_open: &'a TransactionalTree,
+    pub declaration_batches: &'a TransactionalTree,
+    pub acts_by_animal: &'a TransactionalTree,
     pub pending_visits: &'a TransactionalTree,
 }
 
@@ -79,7 +90,12 @@ impl<'a> Tx<'a> {
             declared_time: &t[12],
             reviews: &t[13],
             rounds: &t[14],
-            pending_visits: &t[15],
+            company: &t[15],
+            declarations: &t[16],
+            declarations_open: &t[17],
+            declaration_batches: &t[18],
+            acts_by_animal: &t[19],
+            pending_visits: &t[20],
         }
     }
 }
@@ -336,8 +352,112 @@ fn change_stock(
     put(tx.stock, &k, &row)
 }
 
+/// The Paris day of an event's clock, for when a correction puts a record back in the queue.
+fn stamp_day(stamp: Stamp) -> chrono::NaiveDate {
+    let secs = (stamp.clock.wall_ms / 1000) as i64;
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| paris_day(&t.fixed_offset()))
+        .unwrap_or_default()
+}
+
+fn write_declaration(tx: &Tx, d: &Declaration) -> Result<(), Abort> {
+    let k = d.act.as_str().as_bytes();
+    if d.status.is_open() {
+        tx.declarations_open.insert(k, &[])?;
+    } else {
+        tx.declarations_open.remove(k)?;
+    }
+    put(tx.declarations, k, d)
+}
+
+/// Puts a new insemination in the declaration queue. `corrects` is the declared record it
+/// replaces, if any.
+fn queue_declaration(
+    tx: &Tx,
+    act: &Act,
+    visit: Option<&VisitRow>,
+    stamp: Stamp,
+    corrects: Option<&Declaration>,
+) -> Result<(), Abort> {
+    if act.kind.family() != Family::Insemination {
+        return Ok(());
+    }
+    let date = act
+        .at
+        .as_ref()
+        .map(paris_day)
+        .or(visit.map(|v| v.body.value.day))
+        .unwrap_or_else(|| stamp_day(stamp));
+    let (kind, since) = match corrects {
+        Some(old)
+            if matches!(
+                old.status,
+                DeclarationStatus::Accepted { .. } | DeclarationStatus::Sent { .. }
+            ) =>
+        {
+            (
+                DeclarationKind::Correction {
+                    of: old.act.clone(),
+                },
+                stamp_day(stamp),
+            )
+        }
+        _ => (DeclarationKind::Initial, date),
+    };
+    write_declaration(
+        tx,
+        &Declaration {
+            act: act.id.clone(),
+            visit: act.visit.clone(),
+            technician: visit.map(|v| v.technician.value.clone()),
+            date,
+            since,
+            kind,
+            status: DeclarationStatus::ToSend,
+        },
+    )
+}
+
+/// What a correction does to the declaration of the act it corrects: never accepted, it is
+/// withdrawn; sent or accepted, it is corrected by the replacement, or cancelled.
+fn correct_declaration(
+    tx: &Tx,
+    act: &ActId,
+    replaced: bool,
+    stamp: Stamp,
+) -> Result<Option<Declaration>, Abort> {
+    let Some(mut d) = get::<Declaration>(tx.declarations, act.as_str().as_bytes())? else {
+        return Ok(None);
+    };
+    let before = d.clone();
+    let declared = matches!(
+        d.status,
+        DeclarationStatus::Sent { .. } | DeclarationStatus::Accepted { .. }
+    );
+    if !declared || replaced {
+        d.status = DeclarationStatus::Withdrawn;
+    } else {
+        d.kind = DeclarationKind::Cancellation;
+        d.status = DeclarationStatus::ToSend;
+        d.since = stamp_day(stamp);
+    }
+    write_declaration(tx, &d)?;
+    Ok(Some(before))
+}
+
 /// Records an act in the projections (a new act, or the replacement in a correction).
 fn record_act(tx: &Tx, act: &Act, stamp: Stamp, strict: bool, field: &str) -> Result<(), Abort> {
+    record_act_correcting(tx, act, stamp, strict, field, None)
+}
+
+fn record_act_correcting(
+    tx: &Tx,
+    act: &Act,
+    stamp: Stamp,
+    strict: bool,
+    field: &str,
+    corrects: Option<&Declaration>,
+) -> Result<(), Abort> {
     let id_key = act.id.as_str().as_bytes();
     if tx.acts.get(id_key)?.is_some() {
         if strict {
@@ -380,11 +500,18 @@ fn record_act(tx: &Tx, act: &Act, stamp: Stamp, strict: bool, field: &str) -> Re
         dose_from,
         superseded,
     };
+    if row.superseded.is_none() {
+        queue_declaration(tx, act, visit.as_ref(), stamp, corrects)?;
+    }
     put(tx.acts, id_key, &row)?;
     tx.acts_by_visit.insert(
         key(&[act.visit.as_str().as_bytes(), &stamp.bytes()]),
         id_key,
     )?;
+    for animal in &act.animals {
+        tx.acts_by_animal
+            .insert(key(&[animal.as_str().as_bytes(), &stamp.bytes()]), id_key)?;
+    }
     Ok(())
 }
 
@@ -497,8 +624,9 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                     put(tx.pending_corrections, id_key, &supersession)?;
                 }
             }
+            let corrected = correct_declaration(tx, act, replacement.is_some(), stamp)?;
             if let Some(r) = replacement {
-                record_act(tx, r, stamp, strict, "replacement")?;
+                record_act_correcting(tx, r, stamp, strict, "replacement", corrected.as_ref())?;
                 note_visit_event(tx, &r.visit, event)?;
             }
         }
@@ -662,6 +790,75 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                 &VisitNote::DisputeAnswer { note: note.clone() },
             )?;
             note_visit_event(tx, visit, event)?;
+        }
+        Payload::CompanyRecorded(c) => {
+            lww_put(tx.company, b"company", stamp, c)?;
+        }
+        Payload::DeclarationsSent { batch, acts } => {
+            if tx.declaration_batches.get(batch.as_bytes())?.is_some() {
+                if strict {
+                    return Err(refuse("batch", batch, "a batch name not used before"));
+                }
+                return Ok(());
+            }
+            let mut sent = Vec::new();
+            for (i, act) in acts.iter().enumerate() {
+                match get::<Declaration>(tx.declarations, act.as_str().as_bytes())? {
+                    Some(mut d)
+                        if matches!(
+                            d.status,
+                            DeclarationStatus::ToSend | DeclarationStatus::Refused { .. }
+                        ) =>
+                    {
+                        d.status = DeclarationStatus::Sent {
+                            batch: batch.clone(),
+                        };
+                        write_declaration(tx, &d)?;
+                        sent.push(act.clone());
+                    }
+                    _ if strict => {
+                        return Err(refuse(
+                            &format!("acts[{i}]"),
+                            act.as_str(),
+                            "an insemination record waiting to be sent",
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            put(tx.declaration_batches, batch.as_bytes(), &sent)?;
+        }
+        Payload::DeclarationsAcknowledged { batch, refused } => {
+            let Some(acts) = get::<Vec<ActId>>(tx.declaration_batches, batch.as_bytes())? else {
+                if strict {
+                    return Err(refuse("batch", batch, "a batch of records already sent"));
+                }
+                return Ok(());
+            };
+            for act in acts {
+                let Some(mut d) = get::<Declaration>(tx.declarations, act.as_str().as_bytes())?
+                else {
+                    continue;
+                };
+                // A record corrected since it was sent keeps its new status.
+                if d.status
+                    != (DeclarationStatus::Sent {
+                        batch: batch.clone(),
+                    })
+                {
+                    continue;
+                }
+                d.status = match refused.iter().find(|r| r.act == d.act) {
+                    Some(r) => DeclarationStatus::Refused {
+                        batch: batch.clone(),
+                        reason: r.reason.clone(),
+                    },
+                    None => DeclarationStatus::Accepted {
+                        batch: batch.clone(),
+                    },
+                };
+                write_declaration(tx, &d)?;
+            }
         }
     }
     Ok(())

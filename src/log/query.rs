@@ -12,9 +12,10 @@ use super::projection::{
     VisitRow, day_key, decode, key,
 };
 use super::{LogError, Store, decode_event};
+use crate::declare::Declaration;
 use crate::domain::{
-    Act, ActId, AnomalyKind, BullId, Confirmation, Ede, Farm, Technician, TechnicianId, Visit,
-    VisitId, Week,
+    Act, ActId, AnimalId, AnomalyKind, BullId, Company, Confirmation, Ede, Farm, Technician,
+    TechnicianId, Visit, VisitId, Week,
 };
 use crate::exchange::{Records, VisitRecords};
 
@@ -146,13 +147,10 @@ impl Store {
             .collect())
     }
 
-    /// Every act recorded at a visit, in the order recorded, corrected ones included.
-    pub fn act_history(&self, visit: &VisitId) -> Result<Vec<ActView>, LogError> {
+    /// The acts an index lists under `prefix`, in the index's order.
+    fn acts_indexed(&self, index: &str, prefix: &[u8]) -> Result<Vec<ActView>, LogError> {
         let mut out = Vec::new();
-        for kv in self
-            .tree("acts_by_visit")
-            .scan_prefix(key(&[visit.as_str().as_bytes(), &[]]))
-        {
+        for kv in self.tree(index).scan_prefix(key(&[prefix, &[]])) {
             let (_, id) = kv?;
             if let Some(row) = self.get::<ActRow>("acts", &id)? {
                 out.push(ActView {
@@ -163,6 +161,11 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Every act recorded at a visit, in the order recorded, corrected ones included.
+    pub fn act_history(&self, visit: &VisitId) -> Result<Vec<ActView>, LogError> {
+        self.acts_indexed("acts_by_visit", visit.as_str().as_bytes())
     }
 
     /// The acts of a visit that count now (corrections applied), in the order recorded.
@@ -296,12 +299,49 @@ impl Store {
             .map(|l| l.value))
     }
 
+    /// The company's record, if one was recorded.
+    pub fn company(&self) -> Result<Option<Company>, LogError> {
+        Ok(self
+            .get::<Lww<Company>>("company", b"company")?
+            .map(|l| l.value))
+    }
+
+    /// Every act recorded on an animal (corrected ones included), oldest first.
+    pub fn acts_of_animal(&self, animal: &AnimalId) -> Result<Vec<ActView>, LogError> {
+        self.acts_indexed("acts_by_animal", animal.as_str().as_bytes())
+    }
+
+    /// The declaration of an insemination act.
+    pub fn declaration(&self, act: &ActId) -> Result<Option<Declaration>, LogError> {
+        self.get("declarations", act.as_str().as_bytes())
+    }
+
+    /// Declarations still to send, sent and unanswered, or refused; of one technician, or of
+    /// everyone. Ordered by deadline, then act id.
+    pub fn open_declarations(
+        &self,
+        technician: Option<&TechnicianId>,
+    ) -> Result<Vec<Declaration>, LogError> {
+        let mut out = Vec::new();
+        for kv in self.tree("declarations_open").iter() {
+            let (k, _) = kv?;
+            if let Some(d) = self.get::<Declaration>("declarations", &k)?
+                && technician.is_none_or(|t| d.technician.as_ref() == Some(t))
+            {
+                out.push(d);
+            }
+        }
+        out.sort_by(|a, b| (a.deadline(), &a.act).cmp(&(b.deadline(), &b.act)));
+        Ok(out)
+    }
+
     /// Everything the store holds as exchange records (for `tournee export`): technicians,
     /// farms, and every visit with its current acts and latest confirmation, by day then id.
     pub fn records(&self) -> Result<Records, LogError> {
         let mut visits = self.all_visits()?;
         visits.sort_by(|a, b| (a.day, &a.id).cmp(&(b.day, &b.id)));
         let mut out = Records {
+            company: self.company()?,
             technicians: self.technicians()?,
             farms: self.farms()?,
             visits: Vec::with_capacity(visits.len()),

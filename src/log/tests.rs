@@ -17,6 +17,7 @@ fn tech(id: &str) -> Technician {
         id: TechnicianId::parse("t", id).unwrap(),
         name: format!("Tech {id}"),
         home: None,
+        licence: None,
     }
 }
 
@@ -59,6 +60,7 @@ fn insemination(id: &str, visit: &str, cow: &str) -> Act {
         count: 1,
         animals: vec![AnimalId::parse("a", cow).unwrap()],
         bull: Some(bull()),
+        straw: None,
         rank: Some(InseminationRank::First),
         result: None,
         at: None,
@@ -382,6 +384,7 @@ fn an_altered_event_on_disk_is_reported_with_what_is_intact() {
             assert_eq!(chain.after_damage, 3);
             let text = report.to_string();
             assert!(text.contains("2 events verified"), "{text}");
+            assert!(text.contains("3 events after it kept"), "{text}");
             assert!(text.contains("event 3"), "{text}");
         }
         Err(other) => panic!("{other}"),

@@ -41,6 +41,7 @@ CREATE TABLE devices (device bytea PRIMARY KEY, public_key bytea NOT NULL,
 CREATE TABLE events (
     device bytea NOT NULL, seq bigint NOT NULL, hash bytea NOT NULL, body bytea NOT NULL,
     author text NOT NULL, technician text, farm text, public boolean NOT NULL,
+    staff boolean NOT NULL,
     tx xid8 NOT NULL DEFAULT pg_current_xact_id(), pos bigserial NOT NULL,
     received timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (device, seq));
@@ -48,6 +49,7 @@ CREATE INDEX events_stream ON events (tx, pos);
 CREATE INDEX events_author ON events (author, tx, pos);
 CREATE INDEX events_technician ON events (technician, tx, pos) WHERE technician IS NOT NULL;
 CREATE INDEX events_farm ON events (farm, tx, pos) WHERE farm IS NOT NULL;
+CREATE INDEX events_staff ON events (tx, pos) WHERE staff;
 CREATE TABLE signatures (device bytea NOT NULL, seq bigint NOT NULL, signature bytea NOT NULL,
     PRIMARY KEY (device, seq));
 CREATE TABLE visits (visit text PRIMARY KEY, farm text NOT NULL);
@@ -475,7 +477,8 @@ impl Backend for PgBackend {
                 .map(|e| e.tags.farm.as_ref().map(|f| f.as_str()))
                 .collect();
             let public: Vec<bool> = batch.events.iter().map(|e| e.tags.public).collect();
-            let params: [&(dyn ToSql + Sync); 8] = [
+            let staff: Vec<bool> = batch.events.iter().map(|e| e.tags.staff).collect();
+            let params: [&(dyn ToSql + Sync); 9] = [
                 &device,
                 &seqs,
                 &hashes,
@@ -484,12 +487,14 @@ impl Backend for PgBackend {
                 &techs,
                 &farms,
                 &public,
+                &staff,
             ];
             tx.execute(
-                "INSERT INTO events (device, seq, hash, body, author, technician, farm, public)
-                 SELECT $1, s, h, b, $5, t, f, p
-                 FROM unnest($2::int8[], $3::bytea[], $4::bytea[], $6::text[], $7::text[], $8::bool[])
-                     WITH ORDINALITY AS u(s, h, b, t, f, p, n)
+                "INSERT INTO events (device, seq, hash, body, author, technician, farm, public, staff)
+                 SELECT $1, s, h, b, $5, t, f, p, st
+                 FROM unnest($2::int8[], $3::bytea[], $4::bytea[], $6::text[], $7::text[],
+                             $8::bool[], $9::bool[])
+                     WITH ORDINALITY AS u(s, h, b, t, f, p, st, n)
                  ORDER BY n",
                 &params,
             )
@@ -589,7 +594,8 @@ impl Backend for PgBackend {
                            AND device <> $4
                            AND (author = $5 OR technician = ANY($6)
                                 OR farm IN (SELECT g.farm FROM grants g WHERE g.technician = ANY($6))
-                                OR (farm = $7 AND public))
+                                OR (farm = $7 AND public)
+                                OR (staff AND $7::text IS NULL))
                          ORDER BY tx, pos LIMIT $8"
                     ),
                     &[

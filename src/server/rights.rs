@@ -43,6 +43,8 @@ pub struct Tags {
     pub farm: Option<Ede>,
     /// The farm's farmer may read it.
     pub public: bool,
+    /// Every technician and supervisor reads it (the company's record, from a supervisor).
+    pub staff: bool,
 }
 
 /// What storing an event changes in the server's indexes.
@@ -80,6 +82,9 @@ pub fn references(payload: &Payload, visits: &mut BTreeSet<VisitId>, acts: &mut 
                 visits.insert(r.visit.clone());
             }
         }
+        Payload::DeclarationsSent { acts: ids, .. } => {
+            acts.extend(ids.iter().cloned());
+        }
         Payload::VisitConfirmed { visit, .. }
         | Payload::AnomalyNoted { visit, .. }
         | Payload::VisitReassigned { visit, .. }
@@ -96,17 +101,34 @@ type Check = Result<(Tags, Effects), String>;
 fn personal(t: &TechnicianId) -> Tags {
     Tags {
         technician: Some(t.clone()),
-        farm: None,
-        public: false,
+        ..Tags::default()
     }
 }
 
 fn farm_tags(farm: &Ede, public: bool) -> Tags {
     Tags {
-        technician: None,
         farm: Some(farm.clone()),
         public,
+        ..Tags::default()
     }
+}
+
+/// Read by its author's account only: what concerns nobody else (a technician's own copy of
+/// the company's record, from an import).
+fn author_only() -> Tags {
+    Tags::default()
+}
+
+/// Whether every act is known and recorded at a visit of one of `who`.
+fn acts_of(facts: &Facts, acts: &[ActId], who: &[TechnicianId]) -> Result<(), String> {
+    for act in acts {
+        let visit = facts
+            .acts
+            .get(act)
+            .ok_or_else(|| format!("act {act} is unknown to the server"))?;
+        facts.visit_of(visit, who)?;
+    }
+    Ok(())
 }
 
 impl Facts {
@@ -264,6 +286,14 @@ fn check_technician(me: &TechnicianId, facts: &Facts, payload: &Payload) -> Chec
         Payload::WeekReviewed { .. } | Payload::VisitReassigned { .. } => {
             Err("only a supervisor writes this".into())
         }
+        // A technician's tablet may hold the company's record from an import: kept for
+        // the technician alone, it changes nobody else's figures.
+        Payload::CompanyRecorded(_) => Ok((author_only(), Effects::default())),
+        Payload::DeclarationsSent { acts, .. } => {
+            acts_of(facts, acts, me)?;
+            Ok((personal(&me[0]), Effects::default()))
+        }
+        Payload::DeclarationsAcknowledged { .. } => Ok((personal(&me[0]), Effects::default())),
     }
 }
 
@@ -320,6 +350,19 @@ fn check_supervisor(
             Ok((personal(&t.id), Effects::default()))
         }
         Payload::FarmRecorded(f) => farm_recorded(&f.ede, facts),
+        Payload::CompanyRecorded(_) => Ok((
+            Tags {
+                staff: true,
+                ..Tags::default()
+            },
+            Effects::default(),
+        )),
+        // Declarations sent from the office for the team: kept with the supervisor's account.
+        Payload::DeclarationsSent { acts, .. } => {
+            acts_of(facts, acts, team)?;
+            Ok((author_only(), Effects::default()))
+        }
+        Payload::DeclarationsAcknowledged { .. } => Ok((author_only(), Effects::default())),
         _ => Err("a supervisor does not write acts, stock or time".into()),
     }
 }

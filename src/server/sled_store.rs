@@ -9,7 +9,8 @@
 //! Trees (ids joined with a 0 byte; positions big-endian so they sort):
 //! `accounts` id → role; `tokens` hash → account; `devices` id → device row;
 //! `events` device ‖ seq → pos ‖ hash ‖ body; `signatures` device ‖ seq → signature;
-//! `by_author`, `by_technician`, `by_farm`, `by_farm_public`: key ‖ 0 ‖ pos → device ‖ seq;
+//! `by_author`, `by_technician`, `by_farm`, `by_farm_public`, `by_staff` ("staff"): key ‖ 0 ‖
+//! pos → device ‖ seq;
 //! `visits` visit → farm; `assignments` visit ‖ 0 ‖ technician; `farm_visits` farm;
 //! `acts` act → visit; `grants` technician ‖ 0 ‖ farm → pos; `grants_by_pos` technician ‖ 0 ‖
 //! pos → farm; `meta` "pos" → the last position given.
@@ -44,7 +45,7 @@ impl From<std::io::Error> for BackendError {
     }
 }
 
-const TREES: [&str; 17] = [
+const TREES: [&str; 18] = [
     "accounts",
     "tokens",
     "devices",
@@ -62,6 +63,7 @@ const TREES: [&str; 17] = [
     "grants_by_pos",
     "meta",
     "stream",
+    "by_staff",
 ];
 
 #[derive(Serialize, Deserialize)]
@@ -364,6 +366,9 @@ impl SledBackend {
                         tree("by_technician")
                             .insert(key(&[tech.as_str().as_bytes(), &pos_b]), &idk[..])?;
                     }
+                    if e.tags.staff {
+                        tree("by_staff").insert(key(&[b"staff", &pos_b]), &idk[..])?;
+                    }
                     if let Some(farm) = &e.tags.farm {
                         tree("by_farm")
                             .insert(key(&[farm.as_str().as_bytes(), &pos_b]), &idk[..])?;
@@ -515,6 +520,9 @@ impl SledBackend {
         }
         for f in self.granted_farms(&scope.technicians)? {
             self.scan("by_farm", f.as_str().as_bytes(), &w, &mut entries)?;
+        }
+        if scope.farm.is_none() {
+            self.scan("by_staff", b"staff", &w, &mut entries)?;
         }
         if let Some(f) = &scope.farm {
             self.scan("by_farm_public", f.as_str().as_bytes(), &w, &mut entries)?;

@@ -241,6 +241,7 @@ pub fn technician(id: &str) -> Payload {
         id: tid(id),
         name: format!("Tech {id}"),
         home: None,
+        licence: None,
     })
 }
 
@@ -283,6 +284,7 @@ pub fn insemination(id: &str, visit: &str, cow: u32) -> Payload {
         count: 1,
         animals: vec![AnimalId::parse("a", &format!("FR53{cow:08}")).unwrap()],
         bull: Some(BullId::parse("b", "FR2934119912").unwrap()),
+        straw: None,
         rank: Some(InseminationRank::First),
         result: None,
         at: None,
