@@ -343,3 +343,168 @@ impl<T: Transport> SyncClient<T> {
         Ok(report)
     }
 }
+
+/// Sync on a background thread, for the app: `sync_once` every `every` (less often after
+/// failures, up to ten times the period), until stopped. The screen reads [`status`] for
+/// "everything is on the server" / "N acts waiting" and [`Background::last`] for the last
+/// outcome.
+pub struct Background {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    last: std::sync::Arc<std::sync::Mutex<Option<Result<SyncReport, String>>>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn start<T: Transport + Send + 'static>(
+        client: SyncClient<T>,
+        store: Store,
+        every: std::time::Duration,
+    ) -> Background {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let last = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let handle = {
+            let (stop, last) = (stop.clone(), last.clone());
+            std::thread::spawn(move || {
+                let mut wait = every;
+                while !stop.load(Ordering::SeqCst) {
+                    let outcome = client.sync_once(&store).map_err(|e| e.to_string());
+                    wait = if outcome.is_ok() {
+                        every
+                    } else {
+                        (wait * 2).min(every * 10)
+                    };
+                    *last
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(outcome);
+                    let until = std::time::Instant::now() + wait;
+                    while !stop.load(Ordering::SeqCst) && std::time::Instant::now() < until {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                }
+            })
+        };
+        Background {
+            stop,
+            last,
+            handle: Some(handle),
+        }
+    }
+
+    /// The outcome of the last sync, if one ran.
+    pub fn last(&self) -> Option<Result<SyncReport, String>> {
+        self.last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Stops after the sync under way, if any.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::domain::TechnicianId;
+
+    /// A server an hour ahead: refuses the first request for its clock, answers the second.
+    struct AheadServer {
+        seen: RefCell<Vec<u64>>,
+        ahead_ms: u64,
+    }
+
+    impl Transport for AheadServer {
+        fn post(&self, _: Endpoint, frame: Vec<u8>) -> Result<Reply, TransportError> {
+            let envelope: Envelope = wire::decode(&frame).unwrap();
+            self.seen.borrow_mut().push(envelope.issued_ms);
+            let server_ms = now_ms() + self.ahead_ms;
+            if envelope.issued_ms.abs_diff(server_ms) > super::super::protocol::MAX_CLOCK_SKEW_MS {
+                return Err(TransportError::Refused {
+                    status: 401,
+                    reason: "clock".into(),
+                    server_ms: Some(server_ms),
+                });
+            }
+            let reply = EnrollReply {
+                role: Role::Technician {
+                    id: TechnicianId::parse("t", "T01").unwrap(),
+                    name: "Julie".into(),
+                },
+                server_key: [3; 32],
+            };
+            Ok(Reply {
+                frame: wire::encode(&reply).unwrap(),
+                server_ms: Some(server_ms),
+            })
+        }
+    }
+
+    #[test]
+    fn a_device_whose_clock_is_an_hour_behind_takes_the_servers_time_and_retries_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let server = AheadServer {
+            seen: RefCell::new(Vec::new()),
+            ahead_ms: 3_600_000,
+        };
+        let client = SyncClient::new(server);
+        let role = client
+            .enroll(&store, "http://x", "token", "tablet")
+            .unwrap();
+        assert!(matches!(role, Role::Technician { .. }));
+        let seen = client.transport().seen.borrow().clone();
+        assert_eq!(seen.len(), 2);
+        // the retry carries the server's time: an hour later than the first, give or take
+        let shift = seen[1] - seen[0];
+        assert!((3_590_000..3_610_000).contains(&shift), "{shift}");
+        assert_eq!(store.witness_keys().unwrap(), vec![[3; 32]]);
+        // the offset is kept for the next requests
+        let progress = progress(&store).unwrap();
+        assert!(
+            (3_590_000..3_610_000).contains(&progress.clock_offset_ms),
+            "{progress:?}"
+        );
+    }
+
+    #[test]
+    fn status_counts_what_waits_and_acts_among_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .import(&crate::demo::week(
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            ))
+            .unwrap();
+        let s = status(&store).unwrap();
+        assert!(!s.enrolled);
+        let head = store.head(store.device()).unwrap().unwrap().0;
+        assert_eq!(s.waiting_events, head);
+        let acts = store
+            .events_after(store.device(), 0, 100_000)
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e.payload, Payload::ActRecorded(_)))
+            .count() as u64;
+        assert!(acts > 0);
+        assert_eq!(s.waiting_acts, acts);
+        assert!(!s.everything_on_server());
+    }
+}

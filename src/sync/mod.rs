@@ -12,8 +12,8 @@ pub mod protocol;
 pub mod wire;
 
 pub use client::{
-    Credentials, Progress, Reply, SyncClient, SyncReport, SyncStatus, Transport, TransportError,
-    credentials, progress, status,
+    Background, Credentials, Progress, Reply, SyncClient, SyncReport, SyncStatus, Transport,
+    TransportError, credentials, progress, status,
 };
 pub use http::HttpTransport;
 pub use protocol::{Cursor, Endpoint, Role};
