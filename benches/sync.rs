@@ -15,7 +15,9 @@ use std::time::Instant;
 use common::*;
 use tournee::domain::{ActId, ActKind, Ede, TechnicianId, VisitId};
 use tournee::exchange::Records;
-use tournee::sync::protocol::{Endpoint, Envelope, Push, SyncReply, SyncRequest, request_message};
+use tournee::sync::protocol::{
+    Endpoint, Envelope, Push, Pushed, SyncReply, SyncRequest, request_message,
+};
 use tournee::sync::{HttpTransport, Transport, wire};
 
 fn wire_per_insemination() {
@@ -184,7 +186,7 @@ fn ingest(kind: Kind, devices: usize) {
         let request = SyncRequest {
             push: Some(Push {
                 after: 0,
-                events: events.into_iter().map(|e| (e.clock, e.payload)).collect(),
+                events: Pushed::Plain(events.into_iter().map(|e| (e.clock, e.payload)).collect()),
                 signature: tournee::log::SignatureBytes(d.store.sign_own(last).unwrap()),
             }),
             pull: None,

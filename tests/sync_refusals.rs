@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use tournee::domain::{Confirmation, Payload};
 use tournee::log::SignatureBytes;
-use tournee::sync::protocol::{Push, SyncRequest};
+use tournee::sync::protocol::{Push, Pushed, SyncRequest};
 use tournee::sync::{Endpoint, SyncError, Transport, TransportError};
 
 fn refused(e: SyncError) -> (u16, String) {
@@ -111,10 +111,12 @@ fn refusals(kind: Kind) {
     let push = SyncRequest {
         push: Some(Push {
             after: 0,
-            events: events
-                .iter()
-                .map(|e| (e.clock, e.payload.clone()))
-                .collect(),
+            events: Pushed::Plain(
+                events
+                    .iter()
+                    .map(|e| (e.clock, e.payload.clone()))
+                    .collect(),
+            ),
             signature: SignatureBytes(t1.store.sign_own(7).unwrap()),
         }),
         pull: None,
@@ -134,10 +136,12 @@ fn refusals(kind: Kind) {
     let push = |events: &[tournee::log::Event]| SyncRequest {
         push: Some(Push {
             after: 0,
-            events: events
-                .iter()
-                .map(|e| (e.clock, e.payload.clone()))
-                .collect(),
+            events: Pushed::Plain(
+                events
+                    .iter()
+                    .map(|e| (e.clock, e.payload.clone()))
+                    .collect(),
+            ),
             signature: SignatureBytes(t1.store.sign_own(7).unwrap()),
         }),
         pull: None,

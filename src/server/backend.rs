@@ -108,6 +108,9 @@ pub trait Backend: Send + Sync + 'static {
     fn head<'a>(&'a self, device: DeviceId) -> Fut<'a, Option<(u64, Hash)>>;
     /// Chain hashes of a device's events `from..=to` that are stored, in order.
     fn hashes<'a>(&'a self, device: DeviceId, from: u64, to: u64) -> Fut<'a, Vec<(u64, Hash)>>;
+    /// Encoded bodies of a device's events `from..=to`, in order (the history a packed push
+    /// was compressed against).
+    fn bodies<'a>(&'a self, device: DeviceId, from: u64, to: u64) -> Fut<'a, Vec<Vec<u8>>>;
     /// The device's signature stored at `seq`, if it signed a batch there.
     fn signature<'a>(&'a self, device: DeviceId, seq: u64) -> Fut<'a, Option<[u8; 64]>>;
     /// What is known of these visits, acts and farms (farms: whether they have visits, and

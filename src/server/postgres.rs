@@ -364,6 +364,20 @@ impl Backend for PgBackend {
         })
     }
 
+    fn bodies<'a>(&'a self, device: DeviceId, from: u64, to: u64) -> Fut<'a, Vec<Vec<u8>>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let rows = client
+                .query(
+                    "SELECT body FROM events WHERE device = $1 AND seq BETWEEN $2 AND $3
+                     ORDER BY seq",
+                    &[&&device.0[..], &i64_of(from), &i64_of(to)],
+                )
+                .await?;
+            rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+        })
+    }
+
     fn signature<'a>(&'a self, device: DeviceId, seq: u64) -> Fut<'a, Option<[u8; 64]>> {
         Box::pin(async move {
             let client = self.pool.get().await?;

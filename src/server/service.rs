@@ -18,8 +18,9 @@ use super::rights::{self, Facts};
 use crate::domain::Payload;
 use crate::log::{DeviceId, Event, EventId, Hash, Seal, SignatureBytes, chain_hash, genesis};
 use crate::sync::protocol::{
-    Endpoint, EnrollReply, EnrollRequest, Envelope, MAX_CLOCK_SKEW_MS, Pull, PullReply, Push,
-    PushOutcome, Role, Run, SyncReply, SyncRequest, request_message,
+    Endpoint, EnrollReply, EnrollRequest, Envelope, MAX_CLOCK_SKEW_MS, PUSH_HISTORY, Pull,
+    PullReply, Push, PushOutcome, Pushed, Role, Run, SyncReply, SyncRequest, history_dictionary,
+    request_message,
 };
 use crate::sync::wire;
 
@@ -250,21 +251,53 @@ impl Service {
         role: &Role,
         push: Push,
     ) -> Result<PushOutcome, ApiError> {
-        if push.events.len() > MAX_PUSH_EVENTS {
+        let head = self
+            .backend
+            .head(record.device)
+            .await?
+            .map_or(0, |(s, _)| s);
+        if push.after > head {
+            return Ok(PushOutcome::Resume);
+        }
+        let events = match push.events {
+            Pushed::Plain(events) => events,
+            Pushed::Packed { history, bytes } => {
+                let history = u64::from(history.min(PUSH_HISTORY));
+                if history > push.after {
+                    return Err(ApiError::new(
+                        400,
+                        format!(
+                            "a history of {history} events before event {}",
+                            push.after + 1
+                        ),
+                    ));
+                }
+                let bodies = self
+                    .backend
+                    .bodies(record.device, push.after + 1 - history, push.after)
+                    .await?;
+                wire::unpack(&bytes, &history_dictionary(&bodies)).map_err(|e| {
+                    ApiError::new(400, format!("packed events against the history: {e}"))
+                })?
+            }
+        };
+        if events.len() > MAX_PUSH_EVENTS {
             return Err(ApiError::new(
                 413,
                 format!(
                     "{} events in one push: at most {MAX_PUSH_EVENTS}",
-                    push.events.len()
+                    events.len()
                 ),
             ));
         }
         // A concurrent copy of the same push (a retry racing the original) may store first:
         // then check again against the new head.
         for _ in 0..5 {
-            match self.try_push(record, role, &push).await? {
-                Some(outcome) => return Ok(outcome),
-                None => continue,
+            if let Some(outcome) = self
+                .try_push(record, role, push.after, &events, &push.signature)
+                .await?
+            {
+                return Ok(outcome);
             }
         }
         Err(ApiError::new(
@@ -277,7 +310,9 @@ impl Service {
         &self,
         record: &DeviceRecord,
         role: &Role,
-        push: &Push,
+        after: u64,
+        pushed: &[(crate::log::Hlc, Payload)],
+        signature: &SignatureBytes,
     ) -> Result<Option<PushOutcome>, ApiError> {
         let device = record.device;
         let (head, head_hash) = self
@@ -285,37 +320,37 @@ impl Service {
             .head(device)
             .await?
             .unwrap_or((0, genesis(device)));
-        if push.after > head {
+        if after > head {
             return Ok(Some(PushOutcome::Resume));
         }
-        if push.events.is_empty() {
+        if pushed.is_empty() {
             return Ok(Some(PushOutcome::Stored { new: 0 }));
         }
-        let last_seq = push.after + push.events.len() as u64;
+        let last_seq = after + pushed.len() as u64;
         // The hashes the server holds for the part of the batch it already has.
-        let known: BTreeMap<u64, Hash> = if push.after < head {
+        let known: BTreeMap<u64, Hash> = if after < head {
             self.backend
-                .hashes(device, push.after.max(1), head.min(last_seq))
+                .hashes(device, after.max(1), head.min(last_seq))
                 .await?
                 .into_iter()
                 .collect()
         } else {
             BTreeMap::new()
         };
-        let mut hash = if push.after == 0 {
+        let mut hash = if after == 0 {
             genesis(device)
-        } else if push.after == head {
+        } else if after == head {
             head_hash
         } else {
             *known
-                .get(&push.after)
+                .get(&after)
                 .ok_or_else(|| ApiError::new(500, "the server lost part of a chain"))?
         };
         let mut fresh = Vec::new();
-        for (i, (clock, payload)) in push.events.iter().enumerate() {
+        for (i, (clock, payload)) in pushed.iter().enumerate() {
             let id = EventId {
                 device,
-                seq: push.after + 1 + i as u64,
+                seq: after + 1 + i as u64,
             };
             payload.validate().map_err(|e| {
                 ApiError::new(400, format!("event {} ({}): {e}", id.seq, payload.name()))
@@ -345,7 +380,7 @@ impl Service {
         }
         let key = VerifyingKey::from_bytes(&record.public_key)
             .map_err(|_| ApiError::new(500, "a stored device key is invalid"))?;
-        key.verify_strict(&hash, &Signature::from_bytes(&push.signature.0))
+        key.verify_strict(&hash, &Signature::from_bytes(&signature.0))
             .map_err(|_| {
                 ApiError::new(
                     403,
@@ -413,7 +448,7 @@ impl Service {
                 author: record.account.clone(),
                 expected_head: head,
                 events,
-                signature: push.signature.0,
+                signature: signature.0,
                 effects,
             })
             .await?;

@@ -663,6 +663,24 @@ impl Backend for SledBackend {
         blocking(move || s.hashes_sync(device, from, to))
     }
 
+    fn bodies<'a>(&'a self, device: DeviceId, from: u64, to: u64) -> Fut<'a, Vec<Vec<u8>>> {
+        let s = self.clone();
+        blocking(move || {
+            let start = EventId { device, seq: from }.key();
+            let end = EventId { device, seq: to }.key();
+            let mut out = Vec::new();
+            for kv in s.tree("events").range(start..=end) {
+                let (_, v) = kv?;
+                out.push(
+                    v.get(40..)
+                        .ok_or_else(|| BackendError::Corrupt("event row truncated".into()))?
+                        .to_vec(),
+                );
+            }
+            Ok(out)
+        })
+    }
+
     fn signature<'a>(&'a self, device: DeviceId, seq: u64) -> Fut<'a, Option<[u8; 64]>> {
         let s = self.clone();
         blocking(move || {

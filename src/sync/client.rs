@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::SyncError;
 use super::protocol::{
-    Cursor, Endpoint, EnrollReply, EnrollRequest, Envelope, Pull, Push, PushOutcome, Role,
-    SyncReply, SyncRequest, request_message,
+    Cursor, Endpoint, EnrollReply, EnrollRequest, Envelope, PUSH_HISTORY, Pull, Push, PushOutcome,
+    Pushed, Role, SyncReply, SyncRequest, history_dictionary, request_message,
 };
 use super::wire;
 use crate::domain::Payload;
@@ -286,12 +286,30 @@ impl<T: Transport> SyncClient<T> {
         loop {
             let head = store.head(own)?.map_or(0, |(s, _)| s);
             let push = if progress.acknowledged < head {
-                let events = store.events_after(own, progress.acknowledged, self.push_batch)?;
-                let last = events.last().map_or(progress.acknowledged, |e| e.id.seq);
+                let after = progress.acknowledged;
+                let events = store.events_after(own, after, self.push_batch)?;
+                let last = events.last().map_or(after, |e| e.id.seq);
+                let signature = SignatureBytes(store.sign_own(last)?);
+                let items: Vec<_> = events.into_iter().map(|e| (e.clock, e.payload)).collect();
+                let history = after.min(u64::from(PUSH_HISTORY)) as u32;
+                let events = if history == 0 {
+                    Pushed::Plain(items)
+                } else {
+                    let mut bodies = Vec::with_capacity(history as usize);
+                    for e in
+                        store.events_after(own, after - u64::from(history), history as usize)?
+                    {
+                        bodies.push(e.body().map_err(|e| SyncError::Corrupt(e.to_string()))?);
+                    }
+                    Pushed::Packed {
+                        history,
+                        bytes: wire::pack(&items, &history_dictionary(&bodies))?,
+                    }
+                };
                 Some(Push {
-                    after: progress.acknowledged,
-                    signature: SignatureBytes(store.sign_own(last)?),
-                    events: events.into_iter().map(|e| (e.clock, e.payload)).collect(),
+                    after,
+                    events,
+                    signature,
                 })
             } else {
                 None

@@ -117,8 +117,27 @@ pub struct SyncRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Push {
     pub after: u64,
-    pub events: Vec<(Hlc, Payload)>,
+    pub events: Pushed,
     pub signature: SignatureBytes,
+}
+
+/// The pushed events, as they are or packed against what the server already holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Pushed {
+    /// As they are (the frame's compression applies).
+    Plain(Vec<(Hlc, Payload)>),
+    /// `postcard(Vec<(Hlc, Payload)>)` compressed by zstd with, as dictionary, the encoded
+    /// bodies of this device's `history` events up to `after` (which the server holds: it
+    /// acknowledged them). A day's events look like the days before: a third fewer bytes.
+    Packed { history: u32, bytes: Vec<u8> },
+}
+
+/// How many acknowledged events serve as dictionary for the next push (about 130 KB).
+pub const PUSH_HISTORY: u32 = 1_000;
+
+/// The dictionary of a packed push: the bodies of the history events, in order.
+pub fn history_dictionary(bodies: &[Vec<u8>]) -> Vec<u8> {
+    bodies.concat()
 }
 
 /// What changed in the account's scope since `cursor`.

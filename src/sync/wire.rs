@@ -88,6 +88,25 @@ pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, WireError> {
     postcard::from_bytes(bytes).map_err(|e| WireError::Decode(e.to_string()))
 }
 
+/// Compresses a message with a dictionary both ends hold (see `protocol::Pushed::Packed`).
+pub fn pack<T: Serialize>(message: &T, dictionary: &[u8]) -> Result<Vec<u8>, WireError> {
+    let raw = postcard::to_allocvec(message).map_err(|e| WireError::Encode(e.to_string()))?;
+    let mut c = zstd::bulk::Compressor::with_dictionary(LEVEL, dictionary)
+        .map_err(|e| WireError::Encode(e.to_string()))?;
+    c.compress(&raw)
+        .map_err(|e| WireError::Encode(e.to_string()))
+}
+
+/// Decompresses what [`pack`] made with the same dictionary (bounded like a frame).
+pub fn unpack<T: DeserializeOwned>(bytes: &[u8], dictionary: &[u8]) -> Result<T, WireError> {
+    let mut d = zstd::bulk::Decompressor::with_dictionary(dictionary)
+        .map_err(|e| WireError::Decompress(e.to_string()))?;
+    let raw = d
+        .decompress(bytes, MAX_MESSAGE)
+        .map_err(|e| WireError::Decompress(e.to_string()))?;
+    postcard::from_bytes(&raw).map_err(|e| WireError::Decode(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +144,32 @@ mod tests {
             decode::<u32>(b"TR\x01\x07"),
             Err(WireError::Codec(7))
         ));
+    }
+
+    #[test]
+    fn packing_against_shared_history_is_smaller_and_needs_the_same_history() {
+        let history: Vec<u8> = (0..5_000u32)
+            .flat_map(|i| format!("visit V{i} farm 53161{:03};", i % 97).into_bytes())
+            .collect();
+        let message: Vec<String> = (5_000..5_040u32)
+            .map(|i| format!("visit V{i} farm 53161{:03};", i % 97))
+            .collect();
+        let plain = encode(&message).unwrap();
+        let packed = pack(&message, &history).unwrap();
+        assert!(
+            packed.len() < plain.len(),
+            "{} < {}",
+            packed.len(),
+            plain.len()
+        );
+        assert_eq!(unpack::<Vec<String>>(&packed, &history).unwrap(), message);
+        // another history does not give the message back (and a wrong message would fail the
+        // chain check anyway)
+        let mut changed = history.clone();
+        let n = changed.len();
+        changed[n - 20_000..].fill(b'x');
+        let other = unpack::<Vec<String>>(&packed, &changed);
+        assert!(other.as_ref().map_or(true, |m| *m != message));
     }
 
     #[test]
