@@ -158,3 +158,55 @@ fn devices_recording_offline_converge_whatever_the_sync_order_on_sled() {
 fn devices_recording_offline_converge_whatever_the_sync_order_on_postgres() {
     converge(Kind::Postgres, 0x5EED_0003);
 }
+
+fn tournee(dir: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tournee"))
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_command_line_enrols_syncs_and_says_what_waits() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
+    let tablet = tempfile::tempdir().unwrap();
+    let (code, demo, _) = tournee(tablet.path(), &["demo", "--today", "2026-11-24"]);
+    assert_eq!(code, 0);
+    let (code, _, err) = tournee(tablet.path(), &["sync"]);
+    assert_eq!(code, 2, "not enrolled yet");
+    assert!(err.contains("enroll"), "{err}");
+    let (code, enrolled, _) = tournee(
+        tablet.path(),
+        &["enroll", "--server", &url, "--token", &token],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(enrolled["account"], "technician:T01");
+    let (_, status, _) = tournee(tablet.path(), &["sync-status"]);
+    assert_eq!(status["everything_on_server"], false);
+    assert!(status["waiting_acts"].as_u64().unwrap() > 0);
+    let (code, report, _) = tournee(tablet.path(), &["sync"]);
+    assert_eq!(code, 0);
+    let pushed = report["pushed"].as_u64().unwrap();
+    assert!(pushed > demo["visits"].as_u64().unwrap());
+    assert_eq!(report["waiting"], 0);
+    let (_, status, _) = tournee(tablet.path(), &["sync-status"]);
+    assert_eq!(status["everything_on_server"], true);
+    // The same token on another tablet: refused, exit 2, the reason on stderr.
+    let other = tempfile::tempdir().unwrap();
+    let (code, out, err) = tournee(
+        other.path(),
+        &["enroll", "--server", &url, "--token", &token],
+    );
+    assert_eq!((code, out), (2, serde_json::Value::Null));
+    assert!(err.contains("already used"), "{err}");
+}
