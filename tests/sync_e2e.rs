@@ -32,21 +32,7 @@ fn visit_state(store: &Store, v: &str) -> Option<String> {
 fn converge(kind: Kind, seed: u64) {
     let server = Server::start(kind);
     let url = server.url();
-    let t1 = Device::new();
-    let t2 = Device::new();
-    let sup = Device::new();
-    t1.enroll(
-        &url,
-        &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]),
-    );
-    t2.enroll(
-        &url,
-        &server.token(&["add-technician", "T02", "--name", "Paul Hamon"]),
-    );
-    sup.enroll(
-        &url,
-        &server.token(&["add-supervisor", "S01", "--team", "T01,T02"]),
-    );
+    let (t1, t2, sup) = team(&server);
     let mut rng = Rng(seed);
     let devices = [&t1, &t2, &sup];
 

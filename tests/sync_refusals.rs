@@ -59,21 +59,7 @@ fn copy_chain(from: &Device, to: &Device) {
 fn refusals(kind: Kind) {
     let server = Server::start(kind);
     let url = server.url();
-    let t1 = Device::new();
-    let t2 = Device::new();
-    let sup = Device::new();
-    t1.enroll(
-        &url,
-        &server.token(&["add-technician", "T01", "--name", "Julie"]),
-    );
-    t2.enroll(
-        &url,
-        &server.token(&["add-technician", "T02", "--name", "Paul"]),
-    );
-    sup.enroll(
-        &url,
-        &server.token(&["add-supervisor", "S01", "--team", "T01,T02"]),
-    );
+    let (t1, t2, sup) = team(&server);
     t1.append(vec![
         technician("T01"),
         farm(1),
@@ -89,7 +75,7 @@ fn refusals(kind: Kind) {
     assert_eq!(held(&url, &sup, &t1), 7);
 
     // A replayed enrolment token: refused, and the device is unknown to the server.
-    let token = server.token(&["add-technician", "T02", "--name", "Paul"]);
+    let token = server.token(&["add-technician", "T02", "--name", "Paul Hamon"]);
     Device::new().enroll(&url, &token);
     let late = Device::new();
     let (status, reason) = refused(
@@ -108,31 +94,6 @@ fn refusals(kind: Kind) {
 
     // T02's tablet pushes T01's events with T01's signature: the events are not its chain.
     let events = t1.store.events_after(t1.store.device(), 0, 100).unwrap();
-    let push = SyncRequest {
-        push: Some(Push {
-            after: 0,
-            events: Pushed::Plain(
-                events
-                    .iter()
-                    .map(|e| (e.clock, e.payload.clone()))
-                    .collect(),
-            ),
-            signature: SignatureBytes(t1.store.sign_own(7).unwrap()),
-        }),
-        pull: None,
-    };
-    let (status, reason) = raw_refused(raw_sync(&url, &t2.store, &push).unwrap_err());
-    assert_eq!(status, 403, "{reason}");
-    assert!(reason.contains("signature"), "{reason}");
-    assert_eq!(held(&url, &sup, &t2), 0);
-
-    // A forged chain: an event added after T01 signed (the signature no longer matches)...
-    let mut forged = events.clone();
-    let mut extra = events[6].clone();
-    if let Payload::ActRecorded(a) = &mut extra.payload {
-        a.id = tournee::domain::ActId::parse("a", "A8").unwrap();
-    }
-    forged.push(extra);
     let push = |events: &[tournee::log::Event]| SyncRequest {
         push: Some(Push {
             after: 0,
@@ -146,6 +107,18 @@ fn refusals(kind: Kind) {
         }),
         pull: None,
     };
+    let (status, reason) = raw_refused(raw_sync(&url, &t2.store, &push(&events)).unwrap_err());
+    assert_eq!(status, 403, "{reason}");
+    assert!(reason.contains("signature"), "{reason}");
+    assert_eq!(held(&url, &sup, &t2), 0);
+
+    // A forged chain: an event added after T01 signed (the signature no longer matches)...
+    let mut forged = events.clone();
+    let mut extra = events[6].clone();
+    if let Payload::ActRecorded(a) = &mut extra.payload {
+        a.id = tournee::domain::ActId::parse("a", "A8").unwrap();
+    }
+    forged.push(extra);
     let (status, reason) = raw_refused(raw_sync(&url, &t1.store, &push(&forged)).unwrap_err());
     assert_eq!(status, 403, "{reason}");
     // ... and an event the server holds, altered: a fork of the chain.
@@ -161,7 +134,7 @@ fn refusals(kind: Kind) {
     let t2b = Device::new();
     t2b.enroll(
         &url,
-        &server.token(&["add-technician", "T02", "--name", "Paul"]),
+        &server.token(&["add-technician", "T02", "--name", "Paul Hamon"]),
     );
     t2b.append(vec![technician("T02")]);
     copy_chain(&t1, &t2b);
@@ -183,7 +156,7 @@ fn refusals(kind: Kind) {
     let t2c = Device::new();
     t2c.enroll(
         &url,
-        &server.token(&["add-technician", "T02", "--name", "Paul"]),
+        &server.token(&["add-technician", "T02", "--name", "Paul Hamon"]),
     );
     t2c.append(vec![review("T02", "S01")]);
     let (status, reason) = refused(t2c.client(&url).sync_once(&t2c.store).unwrap_err());

@@ -200,6 +200,22 @@ impl Device {
     }
 }
 
+/// A new device enrolled with a token of a new or existing account (admin args).
+pub fn enrolled(server: &Server, admin: &[&str]) -> Device {
+    let d = Device::new();
+    d.enroll(&server.url(), &server.token(admin));
+    d
+}
+
+/// Technicians T01 and T02 and their supervisor S01, each on a tablet of their own.
+pub fn team(server: &Server) -> (Device, Device, Device) {
+    (
+        enrolled(server, &["add-technician", "T01", "--name", "Julie Moreau"]),
+        enrolled(server, &["add-technician", "T02", "--name", "Paul Hamon"]),
+        enrolled(server, &["add-supervisor", "S01", "--team", "T01,T02"]),
+    )
+}
+
 /// A small deterministic generator for random orders (xorshift).
 pub struct Rng(pub u64);
 
