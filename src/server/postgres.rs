@@ -707,3 +707,99 @@ impl Backend for PgBackend {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::backend::NewEvent;
+    use crate::server::rights::Tags;
+
+    const URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+    fn event(seq: u64, technician: &TechnicianId) -> NewEvent {
+        NewEvent {
+            seq,
+            hash: [seq as u8; 32],
+            body: vec![seq as u8],
+            tags: Tags {
+                technician: Some(technician.clone()),
+                ..Tags::default()
+            },
+        }
+    }
+
+    fn ingest(device: DeviceId, technician: &TechnicianId) -> Ingest {
+        Ingest {
+            device,
+            author: "technician:T01".into(),
+            expected_head: 0,
+            events: vec![event(1, technician)],
+            signature: [0; 64],
+            effects: Default::default(),
+        }
+    }
+
+    /// Positions commit out of order: a transaction that took position 1 commits after the
+    /// one that took position 2. A reader in between must not move its cursor past 1.
+    #[tokio::test]
+    async fn a_row_committed_after_a_later_position_is_not_skipped() {
+        let schema = format!("t_pg_order_{}", std::process::id());
+        let backend = PgBackend::connect(URL, &schema).await.unwrap();
+        let t01 = TechnicianId::parse("t", "T01").unwrap();
+        let scope = Scope {
+            author: "technician:T01".into(),
+            technicians: vec![t01.clone()],
+            farm: None,
+        };
+        let (slow, fast, reader) = (DeviceId([1; 16]), DeviceId([2; 16]), DeviceId([9; 16]));
+
+        // The slow writer takes position 1 and keeps its transaction open.
+        let (client, connection) = tokio_postgres::connect(URL, NoTls).await.unwrap();
+        let conn = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("SET search_path TO {schema}; BEGIN"))
+            .await
+            .unwrap();
+        client
+            .execute(
+                "INSERT INTO events (device, seq, hash, body, author, technician, public, staff)
+                 VALUES ($1, 1, $2, $3, 'technician:T01', 'T01', false, false)",
+                &[&&slow.0[..], &&[1u8; 32][..], &&[1u8][..]],
+            )
+            .await
+            .unwrap();
+        // The fast writer takes position 2 and commits.
+        backend.ingest(ingest(fast, &t01)).await.unwrap();
+
+        // A reader now sees nothing yet, rather than position 2 alone.
+        let page = backend
+            .read(&scope, Cursor::default(), reader, 100)
+            .await
+            .unwrap();
+        assert!(page.events.is_empty(), "{:?}", page.events);
+        let cursor = page.next;
+
+        // The slow writer commits: the reader gets both, from where it stopped.
+        client.batch_execute("COMMIT").await.unwrap();
+        let page = backend.read(&scope, cursor, reader, 100).await.unwrap();
+        let mut got: Vec<(DeviceId, u64)> = page
+            .events
+            .iter()
+            .map(|e| (e.device, e.cursor.pos))
+            .collect();
+        got.sort_by_key(|(_, pos)| *pos);
+        assert_eq!(got, vec![(slow, 1), (fast, 2)]);
+        // And nothing twice afterwards.
+        let page = backend.read(&scope, page.next, reader, 100).await.unwrap();
+        assert!(page.events.is_empty());
+
+        client
+            .batch_execute(&format!(
+                "SET client_min_messages = warning; DROP SCHEMA {schema} CASCADE"
+            ))
+            .await
+            .unwrap();
+        drop(client);
+        let _ = conn.await;
+    }
+}
