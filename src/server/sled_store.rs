@@ -443,7 +443,7 @@ impl SledBackend {
         for kv in self.tree(tree).range(start..=end) {
             let (k, v) = kv?;
             let pos = k
-                .get(k.len() - 8..)
+                .get(k.len().saturating_sub(8)..)
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
                 .map(u64::from_be_bytes)
                 .ok_or_else(|| BackendError::Corrupt("index key".into()))?;
