@@ -7,7 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::log::{LogError, Store};
 
 /// `tournee`: with no subcommand, opens the app on the store.
 #[derive(Debug, Parser)]
@@ -25,7 +29,83 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Loads the demo week (one technician in Mayenne) into the store; loading it again adds
+    /// nothing. Prints what was added.
+    Demo {
+        /// The demo's "today" (YYYY-MM-DD; default: today in Europe/Paris).
+        #[arg(long)]
+        today: Option<NaiveDate>,
+    },
+    /// Imports a tournee/v1 JSON file (or `-` for standard input). Prints what was added.
+    Import { file: PathBuf },
+    /// Writes everything the store holds as one tournee/v1 JSON document on stdout.
+    Export,
+    /// Checks the store's integrity and prints, per device, the events that verify.
+    Check,
+    /// Converts acts into flat-rate seconds by Annexe I of IDCC 7021, or by a company grid.
+    /// Reads `{"acts":[{"kind":"ia_bovine","count":3}]}`; prints each act's seconds and the total.
+    Forfait {
+        /// The company grid (TOML: [forfait_seconds], [forfait_tiers]); default: Annexe I.
+        #[arg(long, value_name = "FILE")]
+        grid: Option<PathBuf>,
+        /// The acts (JSON), or `-` for standard input.
+        file: PathBuf,
+    },
+    /// A technician's work time from the store: day sheets, weeks and year counters, with the
+    /// legal limits checked (JSON), or one row a day for payroll (CSV).
+    Worktime {
+        /// The technician's id.
+        #[arg(long, value_name = "ID")]
+        technician: String,
+        /// First day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Last day, included (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// The company grid (TOML); default: Annexe I.
+        #[arg(long, value_name = "FILE")]
+        grid: Option<PathBuf>,
+        /// The company's work-time settings (TOML, a [worktime] table); default: the law's.
+        #[arg(long, value_name = "FILE")]
+        settings: Option<PathBuf>,
+        /// `json` (default), `csv` (one row a day, for payroll) or `pdf` (the statement).
+        #[arg(long, value_name = "FORMAT", default_value = "json")]
+        format: String,
+    },
+    /// Lists insemination records waiting to be declared, with their deadline (14 days).
+    Declarations {
+        /// Only the records not sent yet (to send, or refused).
+        #[arg(long, conflicts_with = "late")]
+        pending: bool,
+        /// Only the records past their deadline and not sent.
+        #[arg(long)]
+        late: bool,
+        /// Only this technician's records.
+        #[arg(long)]
+        technician: Option<String>,
+        /// The day to judge deadlines on (YYYY-MM-DD; default: today in Europe/Paris).
+        #[arg(long)]
+        today: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+    },
+    /// Writes the farmer's certificate of a visit's inseminations as PDF (to FILE, or `-`
+    /// for stdout).
+    Certificate {
+        visit: String,
+        #[arg(long, default_value = "-")]
+        out: PathBuf,
+    },
+}
+
+/// Output formats of the listing subcommands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
+}
 
 /// Why a subcommand stopped.
 #[derive(Debug, thiserror::Error)]
@@ -85,12 +165,357 @@ pub fn read_input(path: &Path) -> Result<String, CliError> {
 /// Prints a value as one JSON document on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(CliError::failure)?;
-    println!("{text}");
-    Ok(())
+    print_text(&(text + "\n"))
+}
+
+/// Writes text on stdout; a reader that went away (`| head`) is not an error.
+pub fn print_text(text: &str) -> Result<(), CliError> {
+    print_bytes(text.as_bytes())
+}
+
+/// Writes bytes on stdout; a reader that went away is not an error.
+pub fn print_bytes(bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::failure(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Opens the store of `--data`: a refused value is the user's input, anything else a failure.
+pub fn open_store(data: Option<&Path>) -> Result<Store, CliError> {
+    Store::open(&data_dir(data)?).map_err(log_error)
+}
+
+/// A log error as the CLI reports it: refused input exits with 2, the rest with 1.
+pub fn log_error(e: LogError) -> CliError {
+    match e {
+        LogError::Refused(_) => CliError::input(e),
+        e => CliError::failure(e),
+    }
 }
 
 /// Runs a subcommand.
 pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
-    let _ = (cli, command);
-    match *command {}
+    let data = cli.data.as_deref();
+    match command {
+        Command::Demo { today } => {
+            let today =
+                today.unwrap_or_else(|| crate::domain::paris_day(&crate::domain::time::now()));
+            let store = open_store(data)?;
+            let summary = store.import(&crate::demo::week(today)).map_err(log_error)?;
+            print_json(&summary)
+        }
+        Command::Import { file } => {
+            let text = read_input(file)?;
+            let store = open_store(data)?;
+            let known_tech = |id: &_| store.technician(id).ok().flatten().is_some();
+            let known_farm = |ede: &_| store.farm(ede).ok().flatten().is_some();
+            let records =
+                crate::exchange::parse(&text, &known_tech, &known_farm).map_err(CliError::input)?;
+            let summary = store.import(&records).map_err(log_error)?;
+            print_json(&summary)
+        }
+        Command::Export => {
+            let store = open_store(data)?;
+            let records = store.records().map_err(log_error)?;
+            print_json(&crate::exchange::document(&records))
+        }
+        Command::Check => {
+            let store = open_store(data)?;
+            #[derive(Serialize)]
+            struct Chain {
+                device: String,
+                events: u64,
+            }
+            let report = crate::log::check(&store).map_err(log_error)?;
+            let chains: Vec<Chain> = report
+                .chains
+                .iter()
+                .map(|c| Chain {
+                    device: c.device.to_string(),
+                    events: c.events,
+                })
+                .collect();
+            print_json(&serde_json::json!({"intact": report.is_intact(), "chains": chains}))
+        }
+        Command::Forfait { grid, file } => forfait(grid.as_deref(), file),
+        Command::Worktime {
+            technician,
+            from,
+            to,
+            grid,
+            settings,
+            format,
+        } => worktime(
+            data,
+            &WorktimeArgs {
+                technician,
+                from,
+                to,
+                grid: grid.as_deref(),
+                settings: settings.as_deref(),
+                format,
+            },
+        ),
+        Command::Declarations {
+            pending,
+            late,
+            technician,
+            today,
+            format,
+        } => {
+            let technician = technician
+                .as_deref()
+                .map(|t| crate::domain::TechnicianId::parse("--technician", t))
+                .transpose()
+                .map_err(CliError::input)?;
+            let today = today.unwrap_or_else(today_in_paris);
+            let store = open_store(data)?;
+            declarations(&store, technician.as_ref(), today, *pending, *late, *format)
+        }
+        Command::Certificate { visit, out } => {
+            let visit = crate::domain::VisitId::parse("visit", visit).map_err(CliError::input)?;
+            let store = open_store(data)?;
+            if store.visit(&visit).map_err(log_error)?.is_none() {
+                return Err(CliError::input(format!(
+                    "visit: {visit:?} is not a visit of this store"
+                )));
+            }
+            let mut records = Vec::new();
+            for r in crate::declare::visit_records(&store, &visit).map_err(log_error)? {
+                records.push(
+                    r.map_err(|e| CliError::input(format!("the record is incomplete: {e}")))?,
+                );
+            }
+            if records.is_empty() {
+                return Err(CliError::input(format!(
+                    "visit: {visit:?} has no insemination to certify"
+                )));
+            }
+            let confirmation = store.confirmation(&visit).map_err(log_error)?;
+            let pdf = crate::declare::certificate(&records, confirmation.as_ref()).to_bytes();
+            if out == Path::new("-") {
+                print_bytes(&pdf)
+            } else {
+                std::fs::write(out, pdf)
+                    .map_err(|e| CliError::failure(format!("{}: {e}", out.display())))
+            }
+        }
+    }
+}
+
+fn today_in_paris() -> NaiveDate {
+    crate::domain::paris_day(&crate::domain::time::now())
+}
+
+/// `tournee declarations`: the queue as JSON (with each record, or the field it lacks), or
+/// the records ready to send as the declaration CSV.
+fn declarations(
+    store: &Store,
+    technician: Option<&crate::domain::TechnicianId>,
+    today: NaiveDate,
+    pending: bool,
+    late: bool,
+    format: Format,
+) -> Result<(), CliError> {
+    use crate::declare::{DeclarationStatus, Urgency};
+    let mut rows = Vec::new();
+    for d in store.open_declarations(technician).map_err(log_error)? {
+        let urgency = d.urgency(today);
+        let unsent = matches!(
+            d.status,
+            DeclarationStatus::ToSend | DeclarationStatus::Refused { .. }
+        );
+        if (pending && !unsent) || (late && urgency != Urgency::Late) {
+            continue;
+        }
+        let record = match store.act(&d.act).map_err(log_error)? {
+            Some(view) => crate::declare::record_of(store, &view.act).map_err(log_error)?,
+            None => Err(crate::domain::DomainError::invalid(
+                "act",
+                d.act.as_str(),
+                "an act of this store",
+            )),
+        };
+        rows.push((d, urgency, record));
+    }
+    match format {
+        Format::Json => {
+            let items: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(d, urgency, record)| {
+                    let mut v = serde_json::json!({
+                        "act": d.act,
+                        "visit": d.visit,
+                        "technician": d.technician,
+                        "date": d.date,
+                        "deadline": d.deadline(),
+                        "kind": d.kind,
+                        "status": d.status,
+                        "urgency": urgency,
+                    });
+                    match record {
+                        Ok(r) => v["record"] = serde_json::json!(r),
+                        Err(e) => v["missing"] = serde_json::json!(e.field),
+                    }
+                    v
+                })
+                .collect();
+            print_json(&serde_json::json!({ "today": today, "declarations": items }))
+        }
+        Format::Csv => {
+            let mut text = String::from(crate::declare::CSV_HEADER);
+            text.push('\n');
+            for (d, _, record) in &rows {
+                if let Ok(r) = record {
+                    text.push_str(&crate::declare::csv_line(&d.kind, r));
+                    text.push('\n');
+                }
+            }
+            print_text(&text)
+        }
+    }
+}
+
+/// The flat-rate grid of `--grid FILE`, or Annexe I.
+pub fn load_grid(path: Option<&Path>) -> Result<crate::forfait::Grid, CliError> {
+    use crate::forfait::{ForfaitError, Grid};
+    let grid = match path {
+        Some(p) => {
+            Grid::company(&read_input(p)?).map_err(|e| (e.clone(), format!("{}: {e}", p.display())))
+        }
+        None => Grid::annexe_i().map_err(|e| (e.clone(), e.to_string())),
+    };
+    grid.map_err(|(e, text)| match e {
+        ForfaitError::Annexe(_) => CliError::failure(text),
+        _ => CliError::input(text),
+    })
+}
+
+/// `tournee forfait`: acts in, seconds out.
+fn forfait(grid: Option<&Path>, file: &Path) -> Result<(), CliError> {
+    use crate::domain::ActKind;
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Input {
+        acts: Vec<Lot>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Lot {
+        kind: ActKind,
+        count: u32,
+    }
+    #[derive(Serialize)]
+    struct Priced {
+        kind: ActKind,
+        count: u32,
+        seconds: u32,
+    }
+    #[derive(Serialize)]
+    struct Output {
+        acts: Vec<Priced>,
+        total_seconds: u64,
+    }
+
+    let grid = load_grid(grid)?;
+    let text = read_input(file)?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let input: Input = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| CliError::input(format!("{}: {}: {}", file.display(), e.path(), e.inner())))?;
+    de.end()
+        .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+    let mut acts = Vec::with_capacity(input.acts.len());
+    for (i, lot) in input.acts.iter().enumerate() {
+        let seconds = grid
+            .seconds(lot.kind, lot.count)
+            .map_err(|e| CliError::input(format!("{}: acts[{i}]: {e}", file.display())))?;
+        acts.push(Priced {
+            kind: lot.kind,
+            count: lot.count,
+            seconds,
+        });
+    }
+    let total_seconds = acts.iter().map(|a| u64::from(a.seconds)).sum();
+    print_json(&Output {
+        acts,
+        total_seconds,
+    })
+}
+
+/// The arguments of `tournee worktime`, as typed.
+struct WorktimeArgs<'a> {
+    technician: &'a str,
+    from: &'a str,
+    to: &'a str,
+    grid: Option<&'a Path>,
+    settings: Option<&'a Path>,
+    format: &'a str,
+}
+
+/// A day typed on the command line.
+fn day_arg(option: &str, value: &str) -> Result<NaiveDate, CliError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        CliError::input(format!(
+            "{option}: {value:?} is not valid: expected a date as YYYY-MM-DD"
+        ))
+    })
+}
+
+/// `tournee worktime`: reads the technician's records from the store and prints the report.
+fn worktime(data: Option<&Path>, args: &WorktimeArgs<'_>) -> Result<(), CliError> {
+    use crate::domain::TechnicianId;
+    use crate::worktime::{self, FromStoreError, Settings, WorkTimeError};
+
+    let id = TechnicianId::parse("--technician", args.technician).map_err(CliError::input)?;
+    let (from, to) = (day_arg("--from", args.from)?, day_arg("--to", args.to)?);
+    if !matches!(args.format, "json" | "csv" | "pdf") {
+        return Err(CliError::input(format!(
+            "--format: {:?} is not valid: expected json, csv or pdf",
+            args.format
+        )));
+    }
+    let store = open_store(data)?;
+    let company = store.company().map_err(log_error)?;
+    let (company_grid, company_settings) =
+        worktime::company_rules(company.as_ref()).map_err(CliError::input)?;
+    let grid = match args.grid {
+        Some(_) => load_grid(args.grid)?,
+        None => company_grid,
+    };
+    let settings = match args.settings {
+        Some(p) => Settings::from_toml(&read_input(p)?)
+            .map_err(|e| CliError::input(format!("{}: {e}", p.display())))?,
+        None => company_settings,
+    };
+    let report = worktime::report_from_store(&store, &id, from, to, &settings, &grid).map_err(
+        |e| match e {
+            FromStoreError::WorkTime(e) if matches!(*e, WorkTimeError::Unpriced { .. }) && args.grid.is_none() => {
+                CliError::input(format!(
+                    "{e} (the company agreement in the store does not price it: give a grid with --grid FILE)"
+                ))
+            }
+            FromStoreError::Store(e) => log_error(e),
+            FromStoreError::UnknownTechnician(_) => {
+                CliError::input(format!("--technician: {id:?} is not in the store"))
+            }
+            e => CliError::input(e),
+        },
+    )?;
+    match args.format {
+        "csv" => print_text(&worktime::to_csv(&report)),
+        "pdf" => {
+            let technician = store.technician(&id).map_err(log_error)?.ok_or_else(|| {
+                CliError::input(format!("--technician: {id:?} is not in the store"))
+            })?;
+            let name = company.map(|c| c.name).unwrap_or_default();
+            let review = |w: &worktime::WeekSheet| store.review(&id, w.week).ok().flatten();
+            let pdf = worktime::statement::statement(&technician, &name, &report, &review);
+            print_bytes(&pdf.to_bytes())
+        }
+        _ => print_json(&report),
+    }
 }

@@ -11,7 +11,9 @@ use crate::domain::{
     Act, ActId, ActKind, AnimalId, BullId, Confirmation, Ede, Farm, InseminationRank, Instant,
     Location, PregnancyResult, Request, Species, Technician, TechnicianId, Urgency, Visit, VisitId,
 };
+use crate::domain::{Company, Payload, Straw};
 use crate::exchange::{Records, VisitRecords};
+use crate::log::{ImportSummary, LogError, Store};
 
 const COMMUNES: &str = include_str!("../assets/communes-53-50.csv");
 
@@ -39,8 +41,8 @@ pub fn week(today: NaiveDate) -> Records {
         today - Duration::days(7),
         today,
         Pace {
-            visits_per_day: 18,
-            acts_per_visit: 2.0,
+            visits_per_day: 15,
+            acts_per_visit: 1.5,
             first_start: 7 * 60,
             last_start: 18 * 60,
             full_saturday: false,
@@ -143,18 +145,79 @@ const HOLDING_NAMES: &[&str] = &[
     "de la Lande",
 ];
 
-/// Sires of the demo tank: French numbers, with the breed code of the arrêté of 7 May 2018.
-const BULLS: &[(&str, &str)] = &[
-    ("FR2934119912", "66"),
-    ("FR3520482215", "66"),
-    ("FR5618321744", "66"),
-    ("FR2241193520", "66"),
-    ("FR5311820264", "56"),
-    ("FR5032914471", "56"),
-    ("FR1439217730", "46"),
-    ("FR2549113862", "46"),
-    ("FR7121043095", "38"),
+/// Sires of the demo tank: French numbers, the breed code of the arrêté of 7 May 2018 (cattle)
+/// or the breed's name (goats, sheep), the sire's name, and the collection centre and batch
+/// printed on the straws.
+const BULLS: &[(&str, &str, &str, Species)] = &[
+    ("FR2934119912", "66", "Ulysse", Species::Bovine),
+    ("FR3520482215", "66", "Vitamine", Species::Bovine),
+    ("FR5618321744", "66", "Raptor", Species::Bovine),
+    ("FR2241193520", "66", "Sancerre", Species::Bovine),
+    ("FR5311820264", "56", "Ottawa", Species::Bovine),
+    ("FR5032914471", "56", "Roquefort", Species::Bovine),
+    ("FR1439217730", "46", "Nectar", Species::Bovine),
+    ("FR2549113862", "46", "Perceval", Species::Bovine),
+    ("FR7121043095", "38", "Tonnerre", Species::Bovine),
+    ("FR7910233041", "Alpine", "Galopin", Species::Caprine),
+    ("FR7910255018", "Saanen", "Hercule", Species::Caprine),
+    ("FR1220911407", "Lacaune", "Basile", Species::Ovine),
 ];
+
+/// The straw of a demo sire, as printed.
+fn straw(bull: &(&str, &str, &str, Species)) -> Option<Straw> {
+    let (id, breed, name, _) = bull;
+    Some(Straw {
+        bull: BullId::parse("bull", id).ok()?,
+        bull_name: (*name).to_owned(),
+        breed: (*breed).to_owned(),
+        centre: Some("FR 35 001".to_owned()),
+        batch: Some(format!("L{}", &id[id.len() - 4..])),
+    })
+}
+
+/// The company of the demo.
+pub fn company() -> Company {
+    Company {
+        name: "Coopérative d'insémination du Maine".to_owned(),
+        approval: "IA-53-001".to_owned(),
+        agreement: Some(include_str!("../assets/demo-agreement.toml").to_owned()),
+    }
+}
+
+/// The demo technician's tank: 30 straws of each sire.
+pub fn tank() -> Vec<Payload> {
+    let Ok(technician) = TechnicianId::parse("technician", TECHNICIAN) else {
+        return Vec::new();
+    };
+    BULLS
+        .iter()
+        .filter_map(straw)
+        .map(|straw| Payload::DosesReceived {
+            technician: technician.clone(),
+            straw,
+            count: 30,
+        })
+        .collect()
+}
+
+/// Loads the demo week and the demo tank into a store; loading again adds nothing.
+pub fn load(store: &Store, today: NaiveDate) -> Result<ImportSummary, LogError> {
+    let summary = store.import(&week(today))?;
+    let technician = TechnicianId::parse("technician", TECHNICIAN)?;
+    if store.stock(&technician)?.is_empty() {
+        store.append(tank())?;
+    }
+    Ok(summary)
+}
+
+fn sire_for(rng: &mut Rng, species: Species) -> Option<Straw> {
+    let of_species: Vec<_> = BULLS.iter().filter(|b| b.3 == species).collect();
+    if of_species.is_empty() {
+        return None;
+    }
+    let chosen = *rng.pick(&of_species);
+    straw(chosen)
+}
 
 struct DemoFarm {
     farm: Farm,
@@ -173,7 +236,7 @@ fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
                         lat: c.lat,
                         lon: c.lon,
                     },
-                ) < 24.0
+                ) < 18.0
         })
         .collect();
     near.sort_by(|a, b| a.insee.cmp(&b.insee));
@@ -257,6 +320,7 @@ fn acts_for(
             count: 1,
             animals: vec![],
             bull: None,
+            straw: None,
             rank: None,
             result: None,
             at: time,
@@ -267,10 +331,11 @@ fn acts_for(
                 let cow = rng.pick(&farm.herd).clone();
                 let roll = rng.below(100);
                 if roll < 62 {
-                    let (bull, _breed) = rng.pick(BULLS);
+                    let straw = sire_for(rng, Species::Bovine);
                     Act {
                         animals: vec![cow],
-                        bull: BullId::parse("bull", bull).ok(),
+                        bull: straw.as_ref().map(|s| s.bull.clone()),
+                        straw,
                         rank: Some(if rng.chance(0.7) {
                             InseminationRank::First
                         } else {
@@ -317,24 +382,37 @@ fn acts_for(
                     }
                 }
             }
-            Species::Caprine => Act {
-                kind: if rng.chance(0.5) {
-                    ActKind::IaCaprineFrozen
+            Species::Caprine | Species::Ovine | Species::Porcine => {
+                let (ia, echo, count) = if farm.species == Species::Caprine {
+                    (
+                        ActKind::IaCaprineFrozen,
+                        ActKind::EchoCaprine,
+                        8 + rng.below(25) as u32,
+                    )
                 } else {
-                    ActKind::EchoCaprine
-                },
-                count: 15 + rng.below(50) as u32,
-                ..base
-            },
-            Species::Ovine | Species::Porcine => Act {
-                kind: if rng.chance(0.5) {
-                    ActKind::IaOvineFresh
+                    (
+                        ActKind::IaOvineFresh,
+                        ActKind::EchoOvine,
+                        8 + rng.below(20) as u32,
+                    )
+                };
+                if rng.chance(0.5) {
+                    let straw = sire_for(rng, farm.species);
+                    Act {
+                        kind: ia,
+                        count,
+                        bull: straw.as_ref().map(|s| s.bull.clone()),
+                        straw,
+                        ..base
+                    }
                 } else {
-                    ActKind::EchoOvine
-                },
-                count: 10 + rng.below(31) as u32,
-                ..base
-            },
+                    Act {
+                        kind: echo,
+                        count,
+                        ..base
+                    }
+                }
+            }
         };
         acts.push(act);
     }
@@ -364,8 +442,10 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
         id: TechnicianId::parse("technician", TECHNICIAN).unwrap_or_else(|_| unreachable!()),
         name: "Julie Moreau".into(),
         home: Some(home),
+        licence: Some("53-0142".into()),
     };
     let mut records = Records {
+        company: Some(company()),
         technicians: vec![technician.clone()],
         farms: farms.iter().map(|f| f.farm.clone()).collect(),
         visits: vec![],
@@ -398,6 +478,7 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
             ordered.push(i);
         }
         let mut clock = pace.first_start + rng.below(20) as i64; // minutes since midnight
+        let mut lunch = false;
         let mut here = home;
         for (k, &i) in ordered.iter().enumerate() {
             if clock > pace.last_start {
@@ -424,7 +505,14 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
                 .sum::<i64>()
                 + 4;
             clock += service;
+            if clock >= 24 * 60 {
+                break; // a visit ends on the day it started
+            }
             let left = if done { at(day, clock) } else { None };
+            if !lunch && clock >= 11 * 60 + 30 {
+                lunch = true;
+                clock += 45; // the lunch break, before the next drive
+            }
             let mut requested: Vec<Request> = Vec::new();
             for a in &acts {
                 match requested.iter_mut().find(|r| r.kind == a.kind) {

@@ -21,9 +21,9 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Act, ActId, ActKind, AnimalId, BullId, Confirmation, DomainError, Ede, Farm, InseminationRank,
-    Instant, Location, Payload, PregnancyResult, Request, Species, Stroke, Technician,
-    TechnicianId, Urgency, Visit, VisitId, paris_day,
+    Act, ActId, ActKind, AnimalId, BullId, Company, Confirmation, DomainError, Ede, Farm,
+    InseminationRank, Instant, Location, Payload, PregnancyResult, Request, Species, Straw, Stroke,
+    Technician, TechnicianId, Urgency, Visit, VisitId, paris_day,
 };
 
 pub const FORMAT: &str = "tournee/v1";
@@ -43,6 +43,8 @@ pub enum ExchangeError {
 #[serde(deny_unknown_fields)]
 pub struct ExchangeFile {
     pub format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<CompanyRecord>,
     #[serde(default)]
     pub technicians: Vec<TechnicianRecord>,
     #[serde(default)]
@@ -53,11 +55,23 @@ pub struct ExchangeFile {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct CompanyRecord {
+    pub name: String,
+    pub approval: String,
+    /// The company agreement (TOML: grid and work-time settings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TechnicianRecord {
     pub id: TechnicianId,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home: Option<Location>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +143,9 @@ pub struct ActRecord {
     pub animals: Vec<AnimalId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bull: Option<BullId>,
+    /// The straws used (the bull is the act's `bull`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub straw: Option<StrawRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank: Option<InseminationRank>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,6 +154,18 @@ pub struct ActRecord {
     pub at: Option<Instant>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// What is printed on the straws used, but the bull (which is the act's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrawRecord {
+    pub bull_name: String,
+    pub breed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub centre: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,6 +236,7 @@ impl From<Confirmation> for ConfirmationRecord {
 /// appended (people and places before the visits that name them).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Records {
+    pub company: Option<Company>,
     pub technicians: Vec<Technician>,
     pub farms: Vec<Farm>,
     pub visits: Vec<VisitRecords>,
@@ -224,6 +254,7 @@ impl Records {
     /// The payloads that record all of this, in an order the log accepts.
     pub fn payloads(&self) -> Vec<Payload> {
         let mut out = Vec::new();
+        out.extend(self.company.iter().cloned().map(Payload::CompanyRecorded));
         out.extend(
             self.technicians
                 .iter()
@@ -273,6 +304,19 @@ fn check(
         return Err(DomainError::invalid("format", &file.format, &format!("\"{FORMAT}\"")).into());
     }
     let mut records = Records::default();
+    if let Some(c) = file.company {
+        let company = Company {
+            name: c.name,
+            approval: c.approval,
+            agreement: c.agreement,
+        };
+        company.validate("company")?;
+        crate::worktime::company_rules(Some(&company)).map_err(|e| ExchangeError::Syntax {
+            path: "company.agreement".to_owned(),
+            message: e.to_string(),
+        })?;
+        records.company = Some(company);
+    }
     let mut tech_ids = BTreeSet::new();
     for (i, t) in file.technicians.into_iter().enumerate() {
         let field = format!("technicians[{i}]");
@@ -283,6 +327,7 @@ fn check(
             id: t.id,
             name: t.name,
             home: t.home,
+            licence: t.licence,
         };
         tech.validate(&field)?;
         records.technicians.push(tech);
@@ -364,6 +409,24 @@ fn check(
             if !act_ids.insert(id.clone()) {
                 return Err(duplicate(&format!("{act_field}.id"), id.as_str()).into());
             }
+            let straw = match (a.straw, &a.bull) {
+                (None, _) => None,
+                (Some(s), Some(bull)) => Some(Straw {
+                    bull: bull.clone(),
+                    bull_name: s.bull_name,
+                    breed: s.breed,
+                    centre: s.centre,
+                    batch: s.batch,
+                }),
+                (Some(_), None) => {
+                    return Err(DomainError::invalid(
+                        &format!("{act_field}.bull"),
+                        "absent",
+                        "the bull whose straws are described in `straw`",
+                    )
+                    .into());
+                }
+            };
             let act = Act {
                 id,
                 visit: v.id.clone(),
@@ -371,6 +434,7 @@ fn check(
                 count: a.count,
                 animals: a.animals,
                 bull: a.bull,
+                straw,
                 rank: a.rank,
                 result: a.result,
                 at: a.at,
@@ -400,6 +464,11 @@ fn duplicate(field: &str, value: &str) -> DomainError {
 pub fn document(records: &Records) -> ExchangeFile {
     ExchangeFile {
         format: FORMAT.to_owned(),
+        company: records.company.as_ref().map(|c| CompanyRecord {
+            name: c.name.clone(),
+            approval: c.approval.clone(),
+            agreement: c.agreement.clone(),
+        }),
         technicians: records
             .technicians
             .iter()
@@ -407,6 +476,7 @@ pub fn document(records: &Records) -> ExchangeFile {
                 id: t.id.clone(),
                 name: t.name.clone(),
                 home: t.home,
+                licence: t.licence.clone(),
             })
             .collect(),
         farms: records
@@ -447,6 +517,12 @@ pub fn document(records: &Records) -> ExchangeFile {
                         count: a.count,
                         animals: a.animals.clone(),
                         bull: a.bull.clone(),
+                        straw: a.straw.as_ref().map(|s| StrawRecord {
+                            bull_name: s.bull_name.clone(),
+                            breed: s.breed.clone(),
+                            centre: s.centre.clone(),
+                            batch: s.batch.clone(),
+                        }),
                         rank: a.rank,
                         result: a.result,
                         at: a.at,

@@ -7,6 +7,11 @@
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod cli;
+pub mod declare;
 pub mod demo;
 pub mod domain;
 pub mod exchange;
+pub mod forfait;
+pub mod log;
+pub mod pdf;
+pub mod worktime;

@@ -78,6 +78,10 @@ fn records_an_insemination_typed_on_the_keypad() {
     assert_eq!(act.count, 1);
     assert_eq!(act.animals, vec!["FR5312345678".parse().unwrap()]);
     assert_eq!(act.bull, Some("FR2934119912".parse().unwrap()));
+    assert_eq!(
+        act.straw.as_ref().map(|s| s.bull_name.as_str()),
+        Some("Urbain")
+    );
     assert_eq!(act.rank, Some(InseminationRank::Repeat));
     assert_eq!((act.result, &act.note), (None, &None));
     // The form is ready for the next cow.

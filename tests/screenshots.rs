@@ -97,6 +97,7 @@ fn visit_with_one_act() -> tournee::app::model::VisitView {
             count: 1,
             animals: vec!["FR5398761234".parse().unwrap()],
             bull: Some(view.bulls[0].straw.bull.clone()),
+            straw: Some(view.bulls[0].straw.clone()),
             rank: Some(InseminationRank::First),
             result: None,
             at: None,

@@ -9,6 +9,7 @@ use std::fmt;
 
 use super::DomainError;
 use super::ids::{ActId, AnimalId, BullId, VisitId};
+use super::tank::Straw;
 use super::time::Instant;
 
 /// The species a technician works with.
@@ -158,6 +159,8 @@ pub struct Act {
     pub animals: Vec<AnimalId>,
     /// The sire whose semen was used, for inseminations.
     pub bull: Option<BullId>,
+    /// The straws used, as printed on them (the dose reference of the insemination record).
+    pub straw: Option<Straw>,
     pub rank: Option<InseminationRank>,
     pub result: Option<PregnancyResult>,
     /// When the act was done, if recorded.
@@ -197,6 +200,16 @@ impl Act {
                 self.bull.as_ref().map(|b| b.as_str()).unwrap_or_default(),
                 &format!("no bull: a {} act uses no dose", self.kind),
             ));
+        }
+        if let Some(straw) = &self.straw {
+            straw.validate(&format!("{field}.straw"))?;
+            if self.bull.as_ref() != Some(&straw.bull) {
+                return Err(DomainError::invalid(
+                    &format!("{field}.straw.bull"),
+                    straw.bull.as_str(),
+                    "the act's bull: a straw of the sire that was used",
+                ));
+            }
         }
         if self.result.is_some() && self.kind.family() != Family::PregnancyCheck {
             return Err(DomainError::invalid(

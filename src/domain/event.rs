@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DomainError;
 use super::act::Act;
-use super::farm::{Farm, Technician};
+use super::farm::{Company, Farm, Technician};
 use super::ids::{ActId, BullId, SupervisorId, TechnicianId, VisitId};
 use super::staff::{MAX_DECLARED_SECONDS, OtherTimeKind, ReviewDecision, Week};
 use super::tank::{MAX_DOSES, Straw};
@@ -86,6 +86,22 @@ pub enum Payload {
     },
     /// The technician's (or supervisor's) answer to a farmer's dispute.
     DisputeAnswered { visit: VisitId, note: String },
+    /// The company's record (name, approval number), created or updated (latest clock wins).
+    CompanyRecorded(Company),
+    /// Insemination records sent to the national genetic information system in one batch.
+    DeclarationsSent { batch: String, acts: Vec<ActId> },
+    /// The national system's answer to a batch: every record accepted but those refused.
+    DeclarationsAcknowledged {
+        batch: String,
+        refused: Vec<DeclarationRefusal>,
+    },
+}
+
+/// A record the national system refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclarationRefusal {
+    pub act: ActId,
+    pub reason: String,
 }
 
 impl Payload {
@@ -174,6 +190,25 @@ impl Payload {
                 Ok(())
             }
             Payload::DisputeAnswered { note, .. } => super::check_text("note", note, 1),
+            Payload::CompanyRecorded(c) => c.validate("company"),
+            Payload::DeclarationsSent { batch, acts } => {
+                super::farm::check_code("batch", batch)?;
+                if acts.is_empty() {
+                    return Err(DomainError::invalid(
+                        "acts",
+                        "none",
+                        "at least one insemination record",
+                    ));
+                }
+                Ok(())
+            }
+            Payload::DeclarationsAcknowledged { batch, refused } => {
+                super::farm::check_code("batch", batch)?;
+                for (i, r) in refused.iter().enumerate() {
+                    super::check_text(&format!("refused[{i}].reason"), &r.reason, 1)?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -195,6 +230,9 @@ impl Payload {
             Payload::VisitCancelled { .. } => "visit_cancelled",
             Payload::RoundOrdered { .. } => "round_ordered",
             Payload::DisputeAnswered { .. } => "dispute_answered",
+            Payload::CompanyRecorded(_) => "company_recorded",
+            Payload::DeclarationsSent { .. } => "declarations_sent",
+            Payload::DeclarationsAcknowledged { .. } => "declarations_acknowledged",
         }
     }
 }

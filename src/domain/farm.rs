@@ -70,13 +70,65 @@ pub struct Technician {
     pub name: String,
     /// Where the technician's day starts and ends.
     pub home: Option<Location>,
+    /// The technician's insemination licence number, printed on every insemination record
+    /// (arrêté of 28 December 2006, article 10).
+    pub licence: Option<String>,
 }
 
 impl Technician {
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
         super::check_text(&format!("{field}.name"), &self.name, 1)?;
+        if let Some(l) = &self.licence {
+            check_code(&format!("{field}.licence"), l)?;
+        }
         if let Some(home) = &self.home {
             home.validate(&format!("{field}.home"))?;
+        }
+        Ok(())
+    }
+}
+
+/// A registration number as printed (licence, approval): 1 to 40 characters on one line.
+pub fn check_code(field: &str, value: &str) -> Result<(), DomainError> {
+    let n = value.trim().chars().count();
+    if n == 0 || n > 40 || value.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            field,
+            value,
+            "a registration number of 1 to 40 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The insemination company the technicians work for (the cooperative).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Company {
+    pub name: String,
+    /// The company's approval number as an insemination operator, printed on every
+    /// insemination record (arrêté of 28 December 2006, article 10).
+    pub approval: String,
+    /// The company agreement as TOML: its flat-rate grid (`[forfait_seconds]`,
+    /// `[forfait_tiers]`) and work-time settings (`[worktime]`); `None`: Annexe I and the law.
+    /// Checked by `worktime::company_rules` before it is recorded.
+    pub agreement: Option<String>,
+}
+
+/// The longest company agreement text kept, in bytes.
+pub const MAX_AGREEMENT: usize = 100_000;
+
+impl Company {
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        super::check_text(&format!("{field}.name"), &self.name, 1)?;
+        check_code(&format!("{field}.approval"), &self.approval)?;
+        if let Some(a) = &self.agreement
+            && a.len() > MAX_AGREEMENT
+        {
+            return Err(DomainError::invalid(
+                &format!("{field}.agreement"),
+                &format!("{} bytes", a.len()),
+                &format!("an agreement of at most {MAX_AGREEMENT} bytes"),
+            ));
         }
         Ok(())
     }

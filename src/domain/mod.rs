@@ -14,8 +14,8 @@ pub mod time;
 pub mod visit;
 
 pub use act::{Act, ActKind, Family, InseminationRank, PregnancyResult, Species};
-pub use event::Payload;
-pub use farm::{Farm, Location, Technician};
+pub use event::{DeclarationRefusal, Payload};
+pub use farm::{Company, Farm, Location, Technician};
 pub use ids::{ActId, AnimalId, BullId, Ede, SupervisorId, TechnicianId, VisitId};
 pub use staff::{OtherTimeKind, ReviewDecision, Week};
 pub use tank::Straw;

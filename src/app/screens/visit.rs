@@ -187,14 +187,14 @@ fn record_insemination(i18n: &I18n, view: &VisitView, form: &mut VisitForm, out:
         Some(b) => match view.bulls.iter().find(|c| &c.straw.bull == b) {
             None => Err(i18n.t("visit.bull_not_in_tank").to_owned()),
             Some(c) if c.left <= 0 => Err(i18n.t("visit.bull_no_dose_left").to_owned()),
-            Some(c) => Ok(c.straw.bull.clone()),
+            Some(c) => Ok(c.straw.clone()),
         },
     };
     if animal.is_err() {
         animal::refuse(i18n, &mut form.animal, Species::Bovine);
     }
     form.bull_refused = bull.as_ref().err().cloned();
-    if let (Ok(animal), Ok(bull)) = (animal, bull) {
+    if let (Ok(animal), Ok(straw)) = (animal, bull) {
         out.commands.push(Command::RecordAct(Act {
             // A proposal: the backend renumbers it if a correction already took the number.
             id: ActId::nth_of(&view.row.id, view.acts.len()),
@@ -202,7 +202,9 @@ fn record_insemination(i18n: &I18n, view: &VisitView, form: &mut VisitForm, out:
             kind: ActKind::IaBovine,
             count: 1,
             animals: vec![animal],
-            bull: Some(bull),
+            bull: Some(straw.bull.clone()),
+            // The straw as received: the dose reference the insemination record needs.
+            straw: Some(straw),
             rank: Some(form.rank.unwrap_or(InseminationRank::First)),
             result: None,
             at: Some(crate::domain::time::now()),

@@ -1,0 +1,565 @@
+//! The insemination record and its declaration to the national genetic information system.
+//!
+//! Every insemination is a regulated record (arrêté of 28 December 2006 on insemination in
+//! cattle, sheep and goats, article 10): company and technician registration numbers, the
+//! sire's national number and breed, the female's number (cattle; sheep and goats are
+//! recorded per batch of doses), the dose reference (straw: breed, sire, collection centre,
+//! collection date or batch), the date and the holding's EDE number. It is handed to the
+//! farmer and must reach the national system within two weeks.
+//!
+//! This module builds complete records (naming the missing field otherwise), computes
+//! deadlines, and writes the declaration files. Which records are waiting is the log's
+//! `declarations` projection; the screens and the CLI read both.
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    Act, ActId, AnimalId, BullId, Company, DomainError, Ede, Family, Farm, InseminationRank,
+    Species, Technician, TechnicianId, Visit, VisitId, paris_day,
+};
+
+/// Days from the insemination (or the correction) to the deadline of its declaration.
+pub const DECLARATION_DAYS: i64 = 14;
+
+/// Days before the deadline from which a declaration is shown as due soon.
+pub const DUE_SOON_DAYS: i64 = 3;
+
+/// A complete insemination record: every field article 10 asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InseminationRecord {
+    pub act: ActId,
+    pub visit: VisitId,
+    pub date: NaiveDate,
+    pub company_name: String,
+    pub company_approval: String,
+    pub technician: TechnicianId,
+    pub technician_name: String,
+    pub technician_licence: String,
+    pub ede: Ede,
+    pub farm_name: String,
+    pub species: Species,
+    /// The females inseminated (one for cattle; for sheep and goats the numbers known, if any).
+    pub females: Vec<AnimalId>,
+    /// Females inseminated (= doses used).
+    pub count: u32,
+    pub sire: BullId,
+    pub sire_name: String,
+    pub breed: String,
+    pub centre: String,
+    pub batch: String,
+    pub rank: Option<InseminationRank>,
+}
+
+fn missing(field: &str, expected: &str) -> DomainError {
+    DomainError::invalid(field, "absent", expected)
+}
+
+impl InseminationRecord {
+    /// Builds the record of an insemination, or names the first field it lacks.
+    pub fn build(
+        act: &Act,
+        visit: &Visit,
+        farm: &Farm,
+        technician: &Technician,
+        company: Option<&Company>,
+    ) -> Result<InseminationRecord, DomainError> {
+        if act.kind.family() != Family::Insemination {
+            return Err(DomainError::invalid(
+                "act.kind",
+                act.kind.id(),
+                "an insemination",
+            ));
+        }
+        let company = company.ok_or_else(|| {
+            missing(
+                "company.approval",
+                "the company's approval number (settings)",
+            )
+        })?;
+        let licence = technician.licence.clone().ok_or_else(|| {
+            missing(
+                "technician.licence",
+                "the technician's licence number (settings)",
+            )
+        })?;
+        let sire = act
+            .bull
+            .clone()
+            .ok_or_else(|| missing("act.bull", "the sire's national number"))?;
+        let straw = act.straw.as_ref().ok_or_else(|| {
+            missing(
+                "act.straw",
+                "the straw used (breed, collection centre, batch), from the tank",
+            )
+        })?;
+        let centre = straw.centre.clone().ok_or_else(|| {
+            missing(
+                "act.straw.centre",
+                "the collection centre's approval number printed on the straw",
+            )
+        })?;
+        let batch = straw.batch.clone().ok_or_else(|| {
+            missing(
+                "act.straw.batch",
+                "the collection date or batch printed on the straw",
+            )
+        })?;
+        let species = act.kind.species().unwrap_or(Species::Bovine);
+        if species == Species::Bovine && act.animals.len() != 1 {
+            return Err(missing(
+                "act.animals",
+                "the inseminated cow's number (FR + 10 digits)",
+            ));
+        }
+        if visit.farm != farm.ede {
+            return Err(DomainError::invalid(
+                "visit.farm",
+                visit.farm.as_str(),
+                &format!("the farm of the record ({})", farm.ede),
+            ));
+        }
+        Ok(InseminationRecord {
+            act: act.id.clone(),
+            visit: visit.id.clone(),
+            date: act.at.as_ref().map(paris_day).unwrap_or(visit.day),
+            company_name: company.name.clone(),
+            company_approval: company.approval.clone(),
+            technician: technician.id.clone(),
+            technician_name: technician.name.clone(),
+            technician_licence: licence,
+            ede: farm.ede.clone(),
+            farm_name: farm.name.clone(),
+            species,
+            females: act.animals.clone(),
+            count: act.count,
+            sire,
+            sire_name: straw.bull_name.clone(),
+            breed: straw.breed.clone(),
+            centre,
+            batch,
+            rank: act.rank,
+        })
+    }
+}
+
+/// What a declaration says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclarationKind {
+    /// The first declaration of an insemination.
+    Initial,
+    /// A declared record corrected: this act replaces `of`.
+    Correction { of: ActId },
+    /// A declared record withdrawn: the insemination did not take place as declared.
+    Cancellation,
+}
+
+/// Where a declaration stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclarationStatus {
+    ToSend,
+    Sent {
+        batch: String,
+    },
+    Accepted {
+        batch: String,
+    },
+    /// Refused by the national system: to correct and send again.
+    Refused {
+        batch: String,
+        reason: String,
+    },
+    /// Corrected before it was ever sent: nothing to declare.
+    Withdrawn,
+}
+
+impl DeclarationStatus {
+    /// Whether the declaration still needs the technician or the office.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self,
+            DeclarationStatus::ToSend
+                | DeclarationStatus::Sent { .. }
+                | DeclarationStatus::Refused { .. }
+        )
+    }
+}
+
+/// One record in the declaration queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declaration {
+    pub act: ActId,
+    pub visit: VisitId,
+    pub technician: Option<TechnicianId>,
+    /// The day of the insemination.
+    pub date: NaiveDate,
+    /// The day the declaration became due to send (the insemination, or its correction).
+    pub since: NaiveDate,
+    pub kind: DeclarationKind,
+    pub status: DeclarationStatus,
+}
+
+/// How urgent a declaration is on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// Sent or accepted, or withdrawn: nothing to do.
+    Done,
+    Pending,
+    /// The deadline is within [`DUE_SOON_DAYS`] days.
+    DueSoon,
+    Late,
+}
+
+impl Declaration {
+    /// The last day the declaration may reach the national system.
+    pub fn deadline(&self) -> NaiveDate {
+        deadline(self.since)
+    }
+
+    /// Its urgency on `today` (a Paris day). Sent records wait for the system, not for us.
+    pub fn urgency(&self, today: NaiveDate) -> Urgency {
+        match self.status {
+            DeclarationStatus::ToSend | DeclarationStatus::Refused { .. } => {
+                let left = (self.deadline() - today).num_days();
+                if left < 0 {
+                    Urgency::Late
+                } else if left <= DUE_SOON_DAYS {
+                    Urgency::DueSoon
+                } else {
+                    Urgency::Pending
+                }
+            }
+            _ => Urgency::Done,
+        }
+    }
+}
+
+/// The deadline of a declaration due since `since`: two weeks later, in calendar days (Paris),
+/// so month ends and daylight-saving changes do not move it.
+pub fn deadline(since: NaiveDate) -> NaiveDate {
+    since + Duration::days(DECLARATION_DAYS)
+}
+
+/// The header of the declaration CSV (one line per record, `;`-separated as French
+/// spreadsheets expect).
+pub const CSV_HEADER: &str = "type;acte;corrige;date;entreprise_agrement;technicien;technicien_licence;ede;espece;femelles;nombre;taureau;nom_taureau;race;centre;lot;rang";
+
+fn csv_field(s: &str) -> String {
+    if s.contains([';', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// One CSV line of a declaration, from its record (`kind` says initial, correction or
+/// cancellation).
+pub fn csv_line(kind: &DeclarationKind, record: &InseminationRecord) -> String {
+    let (type_, of) = match kind {
+        DeclarationKind::Initial => ("initiale", String::new()),
+        DeclarationKind::Correction { of } => ("correction", of.to_string()),
+        DeclarationKind::Cancellation => ("annulation", String::new()),
+    };
+    let females: Vec<&str> = record.females.iter().map(|a| a.as_str()).collect();
+    let rank = match record.rank {
+        Some(InseminationRank::First) => "IA1",
+        Some(InseminationRank::Repeat) => "retour",
+        None => "",
+    };
+    [
+        type_,
+        record.act.as_str(),
+        &of,
+        &record.date.format("%Y-%m-%d").to_string(),
+        &record.company_approval,
+        record.technician.as_str(),
+        &record.technician_licence,
+        record.ede.as_str(),
+        record.species.id(),
+        &females.join(" "),
+        &record.count.to_string(),
+        record.sire.as_str(),
+        &record.sire_name,
+        &record.breed,
+        &record.centre,
+        &record.batch,
+        rank,
+    ]
+    .iter()
+    .map(|f| csv_field(f))
+    .collect::<Vec<_>>()
+    .join(";")
+}
+
+/// The farmer's certificate of a visit's inseminations, in French: every field of each
+/// record, and the farmer's signature when there is one. The same records and signature
+/// give the same bytes, so the tablet and the server hand out the same document.
+pub fn certificate(
+    records: &[InseminationRecord],
+    confirmation: Option<&crate::domain::Confirmation>,
+) -> crate::pdf::Document {
+    use crate::pdf::Writer;
+    let mut w = Writer::new("Certificat d'insémination");
+    w.line("Certificat d'insémination artificielle", 16.0, true);
+    w.line(
+        "Arrêté du 28 décembre 2006, article 10 — document remis à l'éleveur",
+        9.0,
+        false,
+    );
+    w.rule();
+    if let Some(first) = records.first() {
+        let rows = [
+            (
+                "Entreprise de mise en place",
+                format!(
+                    "{} — agrément {}",
+                    first.company_name, first.company_approval
+                ),
+            ),
+            (
+                "Inséminateur",
+                format!(
+                    "{} — licence {}",
+                    first.technician_name, first.technician_licence
+                ),
+            ),
+            (
+                "Élevage",
+                format!("{} — EDE {}", first.farm_name, first.ede),
+            ),
+            ("Date", first.date.format("%d/%m/%Y").to_string()),
+        ];
+        for (label, value) in &rows {
+            w.columns(&[(0.0, label), (170.0, value)], 10.0, false);
+        }
+    }
+    for (i, r) in records.iter().enumerate() {
+        w.gap(8.0);
+        w.line(
+            &format!("Insémination {} (acte {})", i + 1, r.act),
+            11.0,
+            true,
+        );
+        let females = if r.females.is_empty() {
+            format!("lot de {} femelles", r.count)
+        } else {
+            let numbers: Vec<&str> = r.females.iter().map(|a| a.as_str()).collect();
+            if r.count as usize > numbers.len() {
+                format!("{} (lot de {})", numbers.join(", "), r.count)
+            } else {
+                numbers.join(", ")
+            }
+        };
+        let rank = match r.rank {
+            Some(InseminationRank::First) => "première insémination",
+            Some(InseminationRank::Repeat) => "insémination de retour",
+            None => "—",
+        };
+        let rows = [
+            ("Femelle(s)", females),
+            ("Taureau", format!("{} — {}", r.sire, r.sire_name)),
+            ("Race", r.breed.clone()),
+            (
+                "Dose (paillette)",
+                format!("centre {} — lot {}", r.centre, r.batch),
+            ),
+            ("Rang", rank.to_owned()),
+        ];
+        for (label, value) in &rows {
+            w.columns(&[(12.0, label), (170.0, value)], 10.0, false);
+        }
+    }
+    w.gap(10.0);
+    w.rule();
+    match confirmation {
+        Some(crate::domain::Confirmation::Signed {
+            signer,
+            strokes,
+            at,
+            ..
+        }) => {
+            w.line(
+                &format!(
+                    "Signé par {signer} le {}",
+                    at.with_timezone(&chrono_tz::Europe::Paris)
+                        .format("%d/%m/%Y à %H:%M")
+                ),
+                10.0,
+                false,
+            );
+            w.strokes(strokes, 220.0, 70.0);
+        }
+        Some(crate::domain::Confirmation::InstructionsLeft { .. }) => {
+            w.line(
+                "Éleveur absent : consignes transmises, confirmation en attente.",
+                10.0,
+                false,
+            );
+        }
+        Some(crate::domain::Confirmation::ConfirmedLater { .. }) => {
+            w.line("Confirmé par l'éleveur après la visite.", 10.0, false);
+        }
+        Some(crate::domain::Confirmation::Disputed { comment, .. }) => {
+            w.line(&format!("Contesté par l'éleveur : {comment}"), 10.0, false);
+        }
+        None => w.line("Signature de l'éleveur :", 10.0, false),
+    }
+    w.finish()
+}
+
+/// The record of an insemination act in the store, or the first field it lacks.
+pub fn record_of(
+    store: &crate::log::Store,
+    act: &Act,
+) -> Result<Result<InseminationRecord, DomainError>, crate::log::LogError> {
+    let Some(visit) = store.visit(&act.visit)? else {
+        return Ok(Err(missing("act.visit", "the visit of the act")));
+    };
+    let Some(farm) = store.farm(&visit.farm)? else {
+        return Ok(Err(missing(
+            "visit.farm",
+            "a farm recorded with its EDE number",
+        )));
+    };
+    let Some(technician) = store.technician(&visit.technician)? else {
+        return Ok(Err(missing(
+            "visit.technician",
+            "the technician of the visit",
+        )));
+    };
+    let company = store.company()?;
+    Ok(InseminationRecord::build(
+        act,
+        &visit,
+        &farm,
+        &technician,
+        company.as_ref(),
+    ))
+}
+
+/// The records of a visit's current inseminations, in the order recorded.
+pub fn visit_records(
+    store: &crate::log::Store,
+    visit: &VisitId,
+) -> Result<Vec<Result<InseminationRecord, DomainError>>, crate::log::LogError> {
+    let mut out = Vec::new();
+    for act in store.acts_of(visit)? {
+        if act.kind.family() == Family::Insemination {
+            out.push(record_of(store, &act)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Days within which a second insemination of the same female is likely a wrong number.
+pub const RECENT_INSEMINATION_DAYS: i64 = 3;
+
+/// The checks made before an insemination is recorded, against the known causes of wrong
+/// declarations: a sire not in the technician's tank or of another breed than its straws, a
+/// female inseminated less than three days ago (allowed with `reason`), a farm the store does
+/// not know. `act` is the act about to be recorded; its own fields are checked by
+/// `Act::validate`.
+pub fn check_insemination(
+    store: &crate::log::Store,
+    technician: &TechnicianId,
+    act: &Act,
+    day: NaiveDate,
+    reason: Option<&str>,
+) -> Result<(), CheckError> {
+    if act.kind.family() != Family::Insemination {
+        return Ok(());
+    }
+    let visit = store
+        .visit(&act.visit)?
+        .ok_or_else(|| DomainError::invalid("act.visit", act.visit.as_str(), "a recorded visit"))?;
+    if store.farm(&visit.farm)?.is_none() {
+        return Err(DomainError::invalid(
+            "visit.farm",
+            visit.farm.as_str(),
+            "a farm recorded with its EDE number",
+        )
+        .into());
+    }
+    let bull = act
+        .bull
+        .as_ref()
+        .ok_or_else(|| missing("act.bull", "the sire, chosen from the tank"))?;
+    let stock = store.stock(technician)?;
+    let line = stock
+        .iter()
+        .find(|l| &l.bull == bull && l.left() > 0)
+        .ok_or_else(|| {
+            DomainError::invalid(
+                "act.bull",
+                bull.as_str(),
+                "a sire with doses left in your tank",
+            )
+        })?;
+    if let (Some(tank), Some(used)) = (&line.straw, &act.straw)
+        && tank.breed != used.breed
+    {
+        return Err(DomainError::invalid(
+            "act.straw.breed",
+            &used.breed,
+            &format!(
+                "the breed of this sire's straws in the tank ({})",
+                tank.breed
+            ),
+        )
+        .into());
+    }
+    if reason.is_some_and(|r| !r.trim().is_empty()) {
+        return Ok(());
+    }
+    for (i, animal) in act.animals.iter().enumerate() {
+        for earlier in store.acts_of_animal(animal)? {
+            if earlier.superseded.is_some()
+                || earlier.act.kind.family() != Family::Insemination
+                || earlier.act.id == act.id
+            {
+                continue;
+            }
+            let when = match &earlier.act.at {
+                Some(at) => paris_day(at),
+                None => match store.visit(&earlier.act.visit)? {
+                    Some(v) => v.day,
+                    None => continue,
+                },
+            };
+            let days = (day - when).num_days();
+            if (0..RECENT_INSEMINATION_DAYS).contains(&days) {
+                return Err(CheckError::RecentlyInseminated {
+                    field: format!("act.animals[{i}]"),
+                    animal: animal.clone(),
+                    on: when,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why an insemination may not be recorded as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Refused(#[from] DomainError),
+    /// The female was inseminated less than three days ago: likely a wrong number. Allowed
+    /// with a reason.
+    #[error(
+        "{field}: {animal} was already inseminated on {on}: check the number, or give a reason"
+    )]
+    RecentlyInseminated {
+        field: String,
+        animal: AnimalId,
+        on: NaiveDate,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::log::LogError),
+}
+
+#[cfg(test)]
+mod tests;

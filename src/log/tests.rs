@@ -1,0 +1,413 @@
+//! Tests of the log against a real sled store in a temporary folder.
+
+use chrono::NaiveDate;
+
+use super::*;
+use crate::domain::{
+    Act, ActId, ActKind, AnimalId, BullId, Confirmation, Ede, Farm, InseminationRank, Location,
+    Payload, Species, Straw, SupervisorId, Technician, TechnicianId, Urgency, Visit, VisitId,
+};
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+}
+
+fn tech(id: &str) -> Technician {
+    Technician {
+        id: TechnicianId::parse("t", id).unwrap(),
+        name: format!("Tech {id}"),
+        home: None,
+        licence: None,
+    }
+}
+
+fn farm() -> Farm {
+    Farm {
+        ede: Ede::parse("ede", "53161001").unwrap(),
+        name: "GAEC du Bocage".into(),
+        village: Some("Montsûrs".into()),
+        location: Location {
+            lat: 48.13,
+            lon: -0.57,
+        },
+        species: vec![Species::Bovine],
+        phone: None,
+        note: None,
+    }
+}
+
+fn visit(id: &str, technician: &str) -> Visit {
+    Visit {
+        id: VisitId::parse("v", id).unwrap(),
+        technician: TechnicianId::parse("t", technician).unwrap(),
+        farm: farm().ede,
+        day: day(),
+        requested: vec![],
+        urgency: Urgency::Normal,
+        window: None,
+        arrived: None,
+        left: None,
+        travel_km: None,
+        note: None,
+    }
+}
+
+fn insemination(id: &str, visit: &str, cow: &str) -> Act {
+    Act {
+        id: ActId::parse("a", id).unwrap(),
+        visit: VisitId::parse("v", visit).unwrap(),
+        kind: ActKind::IaBovine,
+        count: 1,
+        animals: vec![AnimalId::parse("a", cow).unwrap()],
+        bull: Some(bull()),
+        straw: None,
+        rank: Some(InseminationRank::First),
+        result: None,
+        at: None,
+        note: None,
+    }
+}
+
+fn bull() -> BullId {
+    BullId::parse("b", "FR2934119912").unwrap()
+}
+
+fn straws(technician: &str, count: u32) -> Payload {
+    Payload::DosesReceived {
+        technician: TechnicianId::parse("t", technician).unwrap(),
+        straw: Straw {
+            bull: bull(),
+            bull_name: "Ulysse".into(),
+            breed: "66".into(),
+            centre: None,
+            batch: None,
+        },
+        count,
+    }
+}
+
+fn setup(store: &Store) {
+    store
+        .append(vec![
+            Payload::TechnicianRecorded(tech("T01")),
+            Payload::TechnicianRecorded(tech("T02")),
+            Payload::FarmRecorded(farm()),
+            Payload::VisitRecorded(visit("V1", "T01")),
+            straws("T01", 10),
+        ])
+        .unwrap();
+}
+
+#[test]
+fn appended_acts_are_read_back_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        setup(&store);
+        let ids = store
+            .append(vec![Payload::ActRecorded(insemination(
+                "A1",
+                "V1",
+                "FR5312345678",
+            ))])
+            .unwrap();
+        assert_eq!(ids[0].seq, 6);
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let v = VisitId::parse("v", "V1").unwrap();
+    let acts = store.acts_of(&v).unwrap();
+    assert_eq!(acts.len(), 1);
+    assert_eq!(acts[0].animals[0].as_str(), "FR5312345678");
+    let t1 = TechnicianId::parse("t", "T01").unwrap();
+    assert_eq!(store.visits_on(&t1, day()).unwrap()[0].id, v);
+    assert_eq!(store.stock(&t1).unwrap()[0].left(), 9);
+    // the sequence goes on where it stopped
+    let next = store
+        .append(vec![Payload::ActRecorded(insemination(
+            "A2",
+            "V1",
+            "FR5312345679",
+        ))])
+        .unwrap();
+    assert_eq!(next[0].seq, 7);
+}
+
+#[test]
+fn an_act_on_an_unknown_visit_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    setup(&store);
+    let before = store.head(store.device()).unwrap();
+    let err = store
+        .append(vec![
+            Payload::ActRecorded(insemination("A1", "V1", "FR5312345678")),
+            Payload::ActRecorded(insemination("A2", "V9", "FR5312345678")),
+        ])
+        .unwrap_err();
+    match err {
+        LogError::Refused(e) => {
+            assert_eq!(e.field, "act.visit");
+            assert_eq!(e.value, "V9");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(store.head(store.device()).unwrap(), before);
+    assert!(
+        store
+            .acts_of(&VisitId::parse("v", "V1").unwrap())
+            .unwrap()
+            .is_empty()
+    );
+    // and the next append still chains on
+    store
+        .append(vec![Payload::ActRecorded(insemination(
+            "A1",
+            "V1",
+            "FR5312345678",
+        ))])
+        .unwrap();
+}
+
+#[test]
+fn recording_the_same_act_id_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    setup(&store);
+    let act = Payload::ActRecorded(insemination("A1", "V1", "FR5312345678"));
+    store.append(vec![act.clone()]).unwrap();
+    let err = store.append(vec![act]).unwrap_err().to_string();
+    assert!(err.contains("A1"), "{err}");
+}
+
+#[test]
+fn a_correction_replaces_the_act_and_gives_the_dose_back_when_withdrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    setup(&store);
+    let t1 = TechnicianId::parse("t", "T01").unwrap();
+    let v1 = VisitId::parse("v", "V1").unwrap();
+    store
+        .append(vec![Payload::ActRecorded(insemination(
+            "A1",
+            "V1",
+            "FR5312345678",
+        ))])
+        .unwrap();
+    // wrong cow: replaced by the right one; still one dose used
+    store
+        .append(vec![Payload::ActCorrected {
+            act: ActId::parse("a", "A1").unwrap(),
+            replacement: Some(insemination("A1b", "V1", "FR5312345670")),
+            reason: "wrong number".into(),
+        }])
+        .unwrap();
+    let acts = store.acts_of(&v1).unwrap();
+    assert_eq!(acts.len(), 1);
+    assert_eq!(acts[0].animals[0].as_str(), "FR5312345670");
+    assert_eq!(store.act_history(&v1).unwrap().len(), 2);
+    assert_eq!(store.stock(&t1).unwrap()[0].used, 1);
+    // withdrawn: no act, the dose is back
+    store
+        .append(vec![Payload::ActCorrected {
+            act: ActId::parse("a", "A1b").unwrap(),
+            replacement: None,
+            reason: "recorded by mistake".into(),
+        }])
+        .unwrap();
+    assert!(store.acts_of(&v1).unwrap().is_empty());
+    assert_eq!(store.stock(&t1).unwrap()[0].left(), 10);
+    // a corrected act cannot be corrected again
+    assert!(
+        store
+            .append(vec![Payload::ActCorrected {
+                act: ActId::parse("a", "A1").unwrap(),
+                replacement: None,
+                reason: "again".into(),
+            }])
+            .is_err()
+    );
+}
+
+#[test]
+fn a_reassigned_visit_moves_to_the_other_technicians_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    setup(&store);
+    let t1 = TechnicianId::parse("t", "T01").unwrap();
+    let t2 = TechnicianId::parse("t", "T02").unwrap();
+    let v1 = VisitId::parse("v", "V1").unwrap();
+    store
+        .append(vec![Payload::VisitReassigned {
+            visit: v1.clone(),
+            to: t2.clone(),
+            supervisor: SupervisorId::parse("s", "S01").unwrap(),
+            reason: Some("T01 off sick".into()),
+        }])
+        .unwrap();
+    assert!(store.visits_on(&t1, day()).unwrap().is_empty());
+    assert_eq!(store.visits_on(&t2, day()).unwrap()[0].id, v1);
+    assert_eq!(store.visit(&v1).unwrap().unwrap().technician, t2);
+    let history: Vec<&str> = store
+        .visit_history(&v1)
+        .unwrap()
+        .iter()
+        .map(|e| e.payload.name())
+        .collect();
+    assert_eq!(history, ["visit_recorded", "visit_reassigned"]);
+}
+
+#[test]
+fn confirmation_latest_clock_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    setup(&store);
+    let v1 = VisitId::parse("v", "V1").unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-24T09:00:00+01:00").unwrap();
+    store
+        .append(vec![Payload::VisitConfirmed {
+            visit: v1.clone(),
+            confirmation: Confirmation::InstructionsLeft { at },
+        }])
+        .unwrap();
+    store
+        .append(vec![Payload::VisitConfirmed {
+            visit: v1.clone(),
+            confirmation: Confirmation::ConfirmedLater { at, comment: None },
+        }])
+        .unwrap();
+    assert!(store.confirmation(&v1).unwrap().unwrap().is_confirmed());
+}
+
+/// Copies all of `from`'s events of its own device into `to`, as sync will.
+fn replicate(from: &Store, to: &Store) -> usize {
+    let (seq, _) = from.head(from.device()).unwrap().unwrap();
+    let events = from.events_after(from.device(), 0, usize::MAX).unwrap();
+    let sig = from.sign_own(seq).unwrap();
+    to.merge(from.public_key(), events, sig).unwrap()
+}
+
+#[test]
+fn events_merged_from_another_device_give_the_same_projections_and_merge_twice_is_harmless() {
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let a = Store::open(a_dir.path()).unwrap();
+    let b = Store::open(b_dir.path()).unwrap();
+    setup(&a);
+    a.append(vec![Payload::ActRecorded(insemination(
+        "A1",
+        "V1",
+        "FR5312345678",
+    ))])
+    .unwrap();
+    assert_eq!(replicate(&a, &b), 6);
+    assert_eq!(replicate(&a, &b), 0);
+    assert_eq!(a.records().unwrap(), b.records().unwrap());
+    let t1 = TechnicianId::parse("t", "T01").unwrap();
+    assert_eq!(a.stock(&t1).unwrap(), b.stock(&t1).unwrap());
+    // b writes on top of a's records, and a gets it back
+    b.append(vec![Payload::ActRecorded(insemination(
+        "B1",
+        "V1",
+        "FR5312345600",
+    ))])
+    .unwrap();
+    assert_eq!(replicate(&b, &a), 1);
+    assert_eq!(
+        a.acts_of(&VisitId::parse("v", "V1").unwrap())
+            .unwrap()
+            .len(),
+        2
+    );
+    drop(b);
+    let b = Store::open(b_dir.path()).unwrap();
+    assert_eq!(a.records().unwrap(), b.records().unwrap());
+}
+
+#[test]
+fn merge_refuses_a_forged_signature_and_a_rewritten_chain() {
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let m_dir = tempfile::tempdir().unwrap();
+    let a = Store::open(a_dir.path()).unwrap();
+    let b = Store::open(b_dir.path()).unwrap();
+    let mallory = Store::open(m_dir.path()).unwrap();
+    setup(&a);
+    let events = a.events_after(a.device(), 0, usize::MAX).unwrap();
+    // signed by another key
+    let forged = mallory
+        .append(vec![Payload::TechnicianRecorded(tech("T09"))])
+        .map(|_| mallory.sign_own(1).unwrap())
+        .unwrap();
+    assert!(matches!(
+        b.merge(a.public_key(), events.clone(), forged),
+        Err(LogError::Rejected { .. })
+    ));
+    // altered payload under the real signature
+    let mut altered = events.clone();
+    altered[0].payload = Payload::TechnicianRecorded(tech("T66"));
+    let sig = a.sign_own(5).unwrap();
+    assert!(matches!(
+        b.merge(a.public_key(), altered, sig),
+        Err(LogError::Rejected { .. })
+    ));
+    assert!(b.technicians().unwrap().is_empty());
+    // a gap
+    assert!(b.merge(a.public_key(), events[2..].to_vec(), sig).is_err());
+    // the genuine events pass
+    assert_eq!(b.merge(a.public_key(), events, sig).unwrap(), 5);
+}
+
+#[test]
+fn an_altered_event_on_disk_is_reported_with_what_is_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let device;
+    {
+        let store = Store::open(dir.path()).unwrap();
+        setup(&store);
+        device = store.device();
+    }
+    {
+        // someone edits the third event in place, keeping its stored hash
+        let db = sled::open(dir.path()).unwrap();
+        let events = db.open_tree("events").unwrap();
+        let k = EventId { device, seq: 3 }.key();
+        let mut v = events.get(k).unwrap().unwrap().to_vec();
+        let last = v.len() - 1;
+        v[last] ^= 1;
+        events.insert(k, v).unwrap();
+        db.flush().unwrap();
+    }
+    match Store::open(dir.path()) {
+        Err(LogError::Damaged(report)) => {
+            let chain = &report.chains[0];
+            assert_eq!(chain.events, 2);
+            assert_eq!(chain.after_damage, 3);
+            let text = report.to_string();
+            assert!(text.contains("2 events verified"), "{text}");
+            assert!(text.contains("3 events after it kept"), "{text}");
+            assert!(text.contains("event 3"), "{text}");
+        }
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("a damaged store opened"),
+    }
+}
+
+#[test]
+fn rebuilding_projections_gives_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    setup(&store);
+    store
+        .append(vec![Payload::ActRecorded(insemination(
+            "A1",
+            "V1",
+            "FR5312345678",
+        ))])
+        .unwrap();
+    let before = store.records().unwrap();
+    let t1 = TechnicianId::parse("t", "T01").unwrap();
+    let stock = store.stock(&t1).unwrap();
+    store.rebuild_projections().unwrap();
+    assert_eq!(store.records().unwrap(), before);
+    assert_eq!(store.stock(&t1).unwrap(), stock);
+}

@@ -1,0 +1,147 @@
+//! Whole-binary tests of the store subcommands: demo, import, export, check.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn tournee(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tournee"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn demo_loads_once_and_export_import_export_is_identical() {
+    let a = tempfile::tempdir().unwrap();
+    let first = json(&tournee(a.path(), &["demo", "--today", "2026-11-24"], None));
+    assert_eq!(first["technicians"], 1);
+    assert!(first["acts"].as_u64().unwrap() > 100, "{first}");
+    let again = json(&tournee(a.path(), &["demo", "--today", "2026-11-24"], None));
+    assert_eq!(again["acts"], 0);
+    assert_eq!(again["visits"], 0);
+
+    let exported = tournee(a.path(), &["export"], None);
+    assert!(exported.status.success());
+    let text = String::from_utf8(exported.stdout).unwrap();
+
+    let b = tempfile::tempdir().unwrap();
+    let imported = json(&tournee(b.path(), &["import", "-"], Some(&text)));
+    assert_eq!(imported["acts"], first["acts"]);
+    assert_eq!(imported["visits"], first["visits"]);
+    let twice = json(&tournee(b.path(), &["import", "-"], Some(&text)));
+    assert_eq!(twice["acts"], 0);
+    assert_eq!(twice["confirmations"], 0);
+    let back = tournee(b.path(), &["export"], None);
+    assert_eq!(String::from_utf8(back.stdout).unwrap(), text);
+}
+
+const FILE: &str = r#"{"format":"tournee/v1",
+  "technicians":[{"id":"T01","name":"Julie Moreau"}],
+  "farms":[{"ede":"53161001","name":"GAEC du Bocage","lat":48.13,"lon":-0.57}],
+  "visits":[{"id":"V1","technician":"T01","farm":"53161001",
+    "arrived":"2026-11-24T08:10:00+01:00","left":"2026-11-24T08:32:00+01:00",
+    "acts":[{"kind":"ia_bovine","count":1,"animals":["FR5312345678"],"bull":"FR2934119912"},
+            {"kind":"echo_bovine","count":3,"result":"pregnant"}]}]}"#;
+
+#[test]
+fn a_bad_file_is_refused_whole_with_its_path_and_the_store_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    json(&tournee(dir.path(), &["import", "-"], Some(FILE)));
+    let before = tournee(dir.path(), &["export"], None).stdout;
+
+    // a new visit is fine, but the second act of it has a malformed cow number
+    let bad = FILE
+        .replace("\"V1\"", "\"V2\"")
+        .replace("FR5312345678", "FR53123");
+    let out = tournee(dir.path(), &["import", "-"], Some(&bad));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("visits[0].acts[0].animals[0]"), "{err}");
+    assert!(err.contains("FR53123"), "{err}");
+    assert_eq!(tournee(dir.path(), &["export"], None).stdout, before);
+
+    // an act id already recorded with another content
+    let changed = FILE.replace("\"count\":3", "\"count\":4");
+    let out = tournee(dir.path(), &["import", "-"], Some(&changed));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("visits[0].acts[1].id"), "{err}");
+    assert_eq!(tournee(dir.path(), &["export"], None).stdout, before);
+
+    // not JSON at all
+    let out = tournee(dir.path(), &["import", "-"], Some("{\"format\": tournee"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("line 1"));
+}
+
+#[test]
+fn a_missing_file_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tournee(dir.path(), &["import", "/nonexistent/file.json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("/nonexistent/file.json")
+    );
+}
+
+#[test]
+fn a_store_open_in_another_process_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let _open = tournee::log::Store::open(dir.path()).unwrap();
+    let out = tournee(dir.path(), &["export"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("already open"), "{err}");
+}
+
+#[test]
+fn check_reports_an_intact_store_and_refuses_a_damaged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    json(&tournee(dir.path(), &["import", "-"], Some(FILE)));
+    let report = json(&tournee(dir.path(), &["check"], None));
+    assert_eq!(report["intact"], true);
+    assert_eq!(report["chains"][0]["events"], 5);
+    {
+        // flip one byte of the second event's payload, as a failing disk would
+        let db = sled::open(dir.path()).unwrap();
+        let events = db.open_tree("events").unwrap();
+        let (k, v) = events.iter().nth(1).unwrap().unwrap();
+        let mut v = v.to_vec();
+        let last = v.len() - 1;
+        v[last] ^= 0x20;
+        events.insert(k, v).unwrap();
+        db.flush().unwrap();
+    }
+    let out = tournee(dir.path(), &["check"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("1 event verified"), "{err}");
+    assert!(err.contains("event 2"), "{err}");
+    assert!(err.contains("4 events after it kept"), "{err}");
+}
