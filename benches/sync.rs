@@ -6,7 +6,7 @@
 //!
 //! `cargo bench --bench sync --features server [-- wire|year|ingest]`
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/sync_common/mod.rs"]
 mod common;
 
 use std::sync::{Arc, Barrier};

@@ -4,6 +4,8 @@
 //! HTTP or database types. The screens (`app`, feature `gui`) and the server (`server`,
 //! feature `server`) are thin shells over it.
 
+#[cfg(feature = "gui")]
+pub mod app;
 pub mod cli;
 pub mod declare;
 pub mod demo;

@@ -5,9 +5,9 @@
 
 #![cfg(feature = "server")]
 
-mod common;
+mod sync_common;
 
-use common::*;
+use sync_common::*;
 use tournee::domain::Week;
 use tournee::log::{Store, check};
 

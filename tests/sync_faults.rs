@@ -5,13 +5,13 @@
 
 #![cfg(feature = "server")]
 
-mod common;
+mod sync_common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::*;
+use sync_common::*;
 use tournee::log::Store;
 
 /// 30 visits with two acts each, appended one visit at a time: 91 events in 31 appends.

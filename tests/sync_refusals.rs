@@ -5,9 +5,9 @@
 
 #![cfg(feature = "server")]
 
-mod common;
+mod sync_common;
 
-use common::*;
+use sync_common::*;
 use tournee::domain::{Confirmation, Payload};
 use tournee::log::SignatureBytes;
 use tournee::sync::protocol::{Push, Pushed, SyncRequest};

@@ -1,0 +1,10 @@
+//! Input widgets of our own, where egui's stock ones do not fit a gloved hand in a barn: the
+//! numeric keypad, the animal number field built on it, and the signature pad.
+
+pub mod animal;
+pub mod keypad;
+pub mod signature;
+
+pub use animal::{AnimalEntry, animal_number_field, check_animal, display_number};
+pub use keypad::{KEY_SIZE, KeypadOutput, keypad, parse_count};
+pub use signature::{SignatureState, signature_pad};
