@@ -4,7 +4,7 @@
 //! - a day's incremental sync after that year;
 //! - server ingest rate with 200 devices pushing a week each at once, on sled and PostgreSQL.
 //!
-//! `cargo bench --bench sync --features server [-- wire|year|ingest]`
+//! `cargo bench --bench sync --no-default-features --features server [-- wire|year|ingest]`
 
 #[path = "../tests/sync_common/mod.rs"]
 mod common;
