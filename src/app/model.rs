@@ -75,6 +75,14 @@ pub struct BullChoice {
     pub used: u32,
 }
 
+/// Whether a straw is of the species' semen, as far as its breed says: cattle breeds are
+/// written as the two-digit codes of the arrêté of 7 May 2018 (`66`), goat and sheep breeds by
+/// name. Only used to list the likely bulls first; any bull of the tank can be chosen.
+pub fn straw_fits(breed: &str, species: Species) -> bool {
+    let cattle_code = breed.len() == 2 && breed.bytes().all(|b| b.is_ascii_digit());
+    cattle_code == (species == Species::Bovine)
+}
+
 /// One recorded act as the visit shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActRow {

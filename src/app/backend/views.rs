@@ -9,7 +9,7 @@ use super::{Worker, round};
 use crate::app::model::{
     ActRow, BullChoice, CallView, CorrectedAct, DayTime, FarmChoice, FarmView, FarmVisit,
     InseminationLine, MyTimeView, PregnancyLine, SettingsView, TankLine, TankView, TodayView,
-    VisitRow, VisitView,
+    VisitRow, VisitView, straw_fits,
 };
 use crate::domain::{Act, Ede, Family, VisitId, VisitStatus};
 use crate::log::{LogError, StockLine};
@@ -108,10 +108,17 @@ impl Worker {
                 })
             })
             .collect();
-        // Most used first: the bulls of the day's work are under the thumb; empty ones last.
+        // The farm's species' straws first, most used first (the bulls of the day's work are
+        // under the thumb), empty ones last.
+        let species = farm
+            .as_ref()
+            .and_then(|f| f.species.first().copied())
+            .unwrap_or(crate::domain::Species::Bovine);
         bulls.sort_by(|a, b| {
+            let fits = |c: &BullChoice| !straw_fits(&c.straw.breed, species);
             (a.left <= 0)
                 .cmp(&(b.left <= 0))
+                .then(fits(a).cmp(&fits(b)))
                 .then(b.used.cmp(&a.used))
                 .then(a.straw.bull_name.cmp(&b.straw.bull_name))
         });

@@ -84,13 +84,18 @@ pub fn show(
     }
 }
 
-fn fill(form: &mut SettingsForm, t: &Technician) {
+fn fill(i18n: &I18n, form: &mut SettingsForm, t: &Technician) {
     form.id = t.id.to_string();
     form.name = t.name.clone();
     form.licence = t.licence.clone().unwrap_or_default();
     if let Some(home) = t.home {
-        form.lat = home.lat.to_string();
-        form.lon = home.lon.to_string();
+        // Written as the user writes decimals (48,1325 in French), without digit grouping.
+        let decimal = |v: f64| {
+            v.to_string()
+                .replace('.', i18n.t("format.decimal_separator"))
+        };
+        form.lat = decimal(home.lat);
+        form.lon = decimal(home.lon);
     }
 }
 
@@ -103,7 +108,7 @@ fn identity(ui: &mut Ui, i18n: &I18n, view: &SettingsView, form: &mut SettingsFo
     if !form.loaded {
         form.loaded = true;
         if let Some(t) = &view.technician {
-            fill(form, t);
+            fill(i18n, form, t);
         }
     }
     kit::section_heading(ui, i18n.t("settings.identity"));

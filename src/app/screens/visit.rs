@@ -67,6 +67,8 @@ pub struct VisitForm {
     pub count_refused: Option<String>,
     pub bull: Option<BullId>,
     pub bull_refused: Option<String>,
+    /// Whether every bull of the tank is shown, not only the likely ones.
+    pub all_bulls: bool,
     pub rank: Option<InseminationRank>,
     pub result: Option<PregnancyResult>,
     pub result_refused: Option<String>,
@@ -478,7 +480,7 @@ fn act_form(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm, ou
     }
 
     if kind.uses_dose() {
-        bull_choice(ui, i18n, view, form);
+        bull_choice(ui, i18n, view, species, form);
     }
     if kind == ActKind::IaBovine {
         ui.horizontal(|ui| {
@@ -551,20 +553,44 @@ fn act_form(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm, ou
     }
 }
 
-fn bull_choice(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm) {
+/// Bulls shown before "other bulls": the ones a thumb needs most days.
+const BULLS_SHOWN: usize = 6;
+
+fn bull_choice(ui: &mut Ui, i18n: &I18n, view: &VisitView, species: Species, form: &mut VisitForm) {
     ui.label(RichText::new(i18n.t("visit.bull")).strong());
     if view.bulls.is_empty() {
         ui.label(RichText::new(i18n.t("visit.no_doses")).weak());
     }
+    // The backend lists the farm's species' straws first, most used first, empty ones last;
+    // a farm of several species puts the chosen one's first.
+    let mut bulls: Vec<&BullChoice> = view.bulls.iter().collect();
+    bulls.sort_by_key(|b| !crate::app::model::straw_fits(&b.straw.breed, species));
+    let shown = if form.all_bulls {
+        bulls.len()
+    } else {
+        BULLS_SHOWN
+    };
     ui.horizontal_wrapped(|ui| {
-        for b in &view.bulls {
+        for (n, b) in bulls.iter().enumerate() {
             let selected = form.bull.as_ref() == Some(&b.straw.bull);
+            if n >= shown && !selected {
+                continue;
+            }
             if kit::choice_button(ui, selected, &bull_label(i18n, b)).clicked() {
                 form.bull = Some(b.straw.bull.clone());
                 form.bull_refused = None;
             }
         }
     });
+    if bulls.len() > shown {
+        let label = i18n.tf(
+            "visit.other_bulls",
+            &[("n", &(bulls.len() - shown).to_string())],
+        );
+        if kit::big_button(ui, &label).clicked() {
+            form.all_bulls = true;
+        }
+    }
     if let Some(r) = &form.bull_refused {
         kit::field_message(ui, &FieldMessage::Error(r.clone()));
     }
