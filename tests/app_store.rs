@@ -10,8 +10,8 @@
 mod common;
 
 use common::{
-    cattle_visit_today, settle, shows, sign, store_harness, tap, tap_containing, tap_last, today,
-    type_digits, type_into,
+    cattle_visit_today, inseminate, notice, settle, shows, sign, store_harness, tap,
+    tap_containing, tap_last, today, type_digits, type_into,
 };
 use egui_kittest::kittest::Queryable;
 use tournee::app::Screen;
@@ -84,15 +84,7 @@ fn an_insemination_from_the_keypad_to_the_signed_certificate_survives_reopening(
     h.get_by_label("Numéro complet");
     tap(&mut h, "Enregistrer l'IA");
     // Demo agreement: ia_bovine = 420 s, shown as 7 min.
-    assert!(
-        h.state()
-            .state
-            .toasts
-            .texts()
-            .any(|t| t == "Enregistré · 7 min"),
-        "{:?}",
-        h.state().state.toasts.texts().collect::<Vec<_>>()
-    );
+    assert!(notice(&h, "Enregistré · 7 min"));
     let line = format!(
         "IA · FR 53 1234 5678 · {} · IA1 · 7 min",
         bull.straw.bull_name
@@ -500,6 +492,8 @@ fn straws_are_received_by_their_code_counted_with_a_reason_and_an_incomplete_str
     assert!(tank(&h, "Incomplet").is_some());
     tap(&mut h, "Aujourd'hui");
     tap(&mut h, &farm.name);
+    // A bull never used yet is behind "other bulls".
+    tap_containing(&mut h, "Autres taureaux de la cuve");
     tap_containing(&mut h, "Incomplet (66)");
     type_digits(&mut h, "5312345678");
     tap(&mut h, "Enregistrer l'IA");
@@ -581,11 +575,7 @@ fn my_time_shows_the_flat_rate_of_today_and_of_the_week() {
     let dir = tempfile::tempdir().unwrap();
     let (_, farm) = cattle_visit_today();
     let mut h = demo_harness(dir.path());
-    tap(&mut h, &farm.name);
-    let bull = visit_view(&h).bulls[0].straw.bull_name.clone();
-    tap_containing(&mut h, &format!("{bull} ("));
-    type_digits(&mut h, "5312345678");
-    tap(&mut h, "Enregistrer l'IA");
+    inseminate(&mut h, &farm.name, "5312345678");
     tap(&mut h, "Mon temps");
     let view = h.state().state.views.my_time.clone().unwrap();
     assert_eq!(view.error, None);
@@ -661,4 +651,129 @@ fn settings_and_identity_are_kept_and_a_fresh_tablet_starts_without_demo() {
     assert_eq!(t.licence.as_deref(), Some("53-0777"));
     let home = t.home.unwrap();
     assert_eq!((home.lat, home.lon), (48.07, -0.77));
+}
+
+/// What the screens cannot offer (a bull not in the tank, a lot larger than the doses left)
+/// is still checked by the backend, which refuses it with the field and records nothing.
+#[test]
+fn the_backend_refuses_a_bull_not_in_the_tank_and_too_many_doses() {
+    use tournee::app::backend::{Backend, BackendConfig, Job, Reply};
+    use tournee::app::model::{Command, Outcome, Refusal, Ticket};
+    use tournee::domain::{Act, ActId, AnimalId, BullId, InseminationRank, Straw};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut backend = Backend::start(BackendConfig {
+        dir: dir.path().to_path_buf(),
+        prefs: Default::default(),
+        today: Some(today()),
+    });
+    let run = |backend: &mut Backend, n: u64, command: Command| -> Option<Outcome> {
+        assert!(backend.send(Ticket(n), Job::Do(Box::new(command))));
+        loop {
+            match backend.recv_timeout(std::time::Duration::from_secs(30)) {
+                Some(Reply::Done(Ticket(t), outcome)) if t == n => return outcome,
+                Some(_) => {}
+                None => panic!("no answer from the backend"),
+            }
+        }
+    };
+    assert_eq!(
+        run(&mut backend, 1, Command::LoadDemo),
+        Some(Outcome::Saved {
+            forfait_seconds: None
+        })
+    );
+    let (visit, _) = cattle_visit_today();
+    let straw = Straw {
+        bull: BullId::parse("bull", "FR9999999999").unwrap(),
+        bull_name: "Inconnu".into(),
+        breed: "66".into(),
+        centre: Some("FR35001".into()),
+        batch: Some("L1".into()),
+    };
+    let act = Act {
+        id: ActId::nth_of(&visit, 0),
+        visit: visit.clone(),
+        kind: ActKind::IaBovine,
+        count: 1,
+        animals: vec![AnimalId::parse("animal", "FR5312345678").unwrap()],
+        bull: Some(straw.bull.clone()),
+        straw: Some(straw),
+        rank: Some(InseminationRank::First),
+        result: None,
+        at: None,
+        note: None,
+    };
+    let outcome = run(
+        &mut backend,
+        2,
+        Command::RecordAct {
+            act: act.clone(),
+            reason: None,
+        },
+    );
+    let Some(Outcome::Refused(refusal)) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(refusal.field(), Some("act.bull"));
+    let i18n = tournee::app::i18n::I18n::default();
+    assert_eq!(
+        tournee::app::screens::refusal_text(&i18n, &refusal),
+        "Ce taureau n'est pas dans la cuve"
+    );
+
+    // A goat lot larger than the doses of Hercule left in the tank.
+    let records = tournee::demo::week(today());
+    let goats = records
+        .visits
+        .iter()
+        .find(|v| {
+            v.visit.day < today()
+                && records
+                    .farms
+                    .iter()
+                    .any(|f| f.ede == v.visit.farm && f.species == [Species::Caprine])
+        })
+        .unwrap();
+    let hercule = tournee::demo::tank()
+        .into_iter()
+        .find_map(|p| match p {
+            tournee::domain::Payload::DosesReceived { straw, .. }
+                if straw.bull_name == "Hercule" =>
+            {
+                Some(straw)
+            }
+            _ => None,
+        })
+        .unwrap();
+    let lot = Act {
+        visit: goats.visit.id.clone(),
+        kind: ActKind::IaCaprineFrozen,
+        count: 5000,
+        animals: Vec::new(),
+        bull: Some(hercule.bull.clone()),
+        straw: Some(hercule),
+        rank: None,
+        ..act
+    };
+    let outcome = run(
+        &mut backend,
+        3,
+        Command::RecordAct {
+            act: lot,
+            reason: None,
+        },
+    );
+    assert!(
+        matches!(&outcome, Some(Outcome::Refused(Refusal::Invalid(e))) if e.field == "act.count"),
+        "{outcome:?}"
+    );
+    drop(backend);
+
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.acts_of(&visit).unwrap().is_empty());
+    assert_eq!(
+        store.acts_of(&goats.visit.id).unwrap().len(),
+        goats.acts.len()
+    );
 }

@@ -243,3 +243,21 @@ pub fn tap_last(h: &mut Harness<'static, TourneeApp>, label: &str) {
     h.get_all_by_label(label).last().unwrap().click();
     settle(h);
 }
+
+/// From today's round: opens the visit at `farm`, chooses the bull the screen lists first
+/// (the most used), types the cow's number on the keypad and records the insemination.
+pub fn inseminate(h: &mut Harness<'static, TourneeApp>, farm: &str, cow_digits: &str) {
+    tap(h, farm);
+    let bull = h.state().state.views.visit.clone().unwrap().bulls[0]
+        .straw
+        .bull_name
+        .clone();
+    tap_containing(h, &format!("{bull} ("));
+    type_digits(h, cow_digits);
+    tap(h, "Enregistrer l'IA");
+}
+
+/// Whether the app is showing this notice.
+pub fn notice(h: &Harness<'static, TourneeApp>, text: &str) -> bool {
+    h.state().state.toasts.texts().any(|t| t == text)
+}
