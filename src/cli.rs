@@ -43,6 +43,20 @@ pub enum Command {
     Export,
     /// Checks the store's integrity and prints, per device, the events that verify.
     Check,
+    /// Registers this device with the cooperative's server using a one-time token, and keeps
+    /// the credentials in the store. Prints the account.
+    Enroll {
+        /// The server's address, e.g. https://sync.coop.example
+        #[arg(long)]
+        server: String,
+        /// The one-time token the administrator printed.
+        #[arg(long)]
+        token: String,
+    },
+    /// Syncs once with the server: pushes what it lacks, pulls what changed. Prints what moved.
+    Sync,
+    /// Says whether everything is on the server, or how many events wait.
+    SyncStatus,
     /// Converts acts into flat-rate seconds by Annexe I of IDCC 7021, or by a company grid.
     /// Reads `{"acts":[{"kind":"ia_bovine","count":3}]}`; prints each act's seconds and the total.
     Forfait {
@@ -196,6 +210,19 @@ pub fn log_error(e: LogError) -> CliError {
     }
 }
 
+/// A sync error as the CLI reports it: a refusal or a wrong state is the user's (2), the
+/// network or the disk a failure (1).
+pub fn sync_error(e: crate::sync::SyncError) -> CliError {
+    use crate::sync::{SyncError, TransportError};
+    match e {
+        SyncError::NotEnrolled
+        | SyncError::AlreadyEnrolled
+        | SyncError::Transport(TransportError::Refused { .. }) => CliError::input(e),
+        SyncError::Log(e) => log_error(e),
+        e => CliError::failure(e),
+    }
+}
+
 /// Runs a subcommand.
 pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
     let data = cli.data.as_deref();
@@ -240,6 +267,39 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 })
                 .collect();
             print_json(&serde_json::json!({"intact": report.is_intact(), "chains": chains}))
+        }
+        Command::Enroll { server, token } => {
+            let store = open_store(data)?;
+            let client = crate::sync::SyncClient::new(crate::sync::HttpTransport::new(server));
+            let label = std::env::var("HOSTNAME").unwrap_or_else(|_| "tournee".into());
+            let role = client
+                .enroll(&store, server, token, &label)
+                .map_err(sync_error)?;
+            print_json(&serde_json::json!({
+                "enrolled": true,
+                "account": role.account_id(),
+                "device": store.device().to_string(),
+            }))
+        }
+        Command::Sync => {
+            let store = open_store(data)?;
+            let credentials = crate::sync::credentials(&store)
+                .map_err(sync_error)?
+                .ok_or_else(|| sync_error(crate::sync::SyncError::NotEnrolled))?;
+            let client =
+                crate::sync::SyncClient::new(crate::sync::HttpTransport::new(&credentials.server));
+            let report = client.sync_once(&store).map_err(sync_error)?;
+            print_json(&report)
+        }
+        Command::SyncStatus => {
+            let store = open_store(data)?;
+            let status = crate::sync::status(&store).map_err(sync_error)?;
+            print_json(&serde_json::json!({
+                "enrolled": status.enrolled,
+                "everything_on_server": status.everything_on_server(),
+                "waiting_events": status.waiting_events,
+                "waiting_acts": status.waiting_acts,
+            }))
         }
         Command::Forfait { grid, file } => forfait(grid.as_deref(), file),
         Command::Worktime {

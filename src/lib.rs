@@ -14,4 +14,7 @@ pub mod exchange;
 pub mod forfait;
 pub mod log;
 pub mod pdf;
+#[cfg(feature = "server")]
+pub mod server;
+pub mod sync;
 pub mod worktime;

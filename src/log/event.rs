@@ -171,6 +171,68 @@ impl Event {
 
 pub type Hash = [u8; 32];
 
+/// An ed25519 signature as bytes; serde has no impl for 64-byte arrays, so it goes as bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignatureBytes(pub [u8; 64]);
+
+impl Serialize for SignatureBytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SignatureBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SignatureBytes, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SignatureBytes;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("64 bytes of signature")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<SignatureBytes, E> {
+                <[u8; 64]>::try_from(v)
+                    .map(SignatureBytes)
+                    .map_err(|_| E::invalid_length(v.len(), &self))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<SignatureBytes, A::Error> {
+                let mut out = [0u8; 64];
+                for (i, b) in out.iter_mut().enumerate() {
+                    *b = seq
+                        .next_element()?
+                        .ok_or_else(|| serde::de::Error::invalid_length(i, &self))?;
+                }
+                Ok(SignatureBytes(out))
+            }
+        }
+        d.deserialize_bytes(Visitor)
+    }
+}
+
+/// What vouches for a run of a peer's events: a signature over the chain hash of its last
+/// event. The author's own signature when the device signed there; otherwise a server's
+/// witness, for runs the server cut out of a longer chain (events outside the receiver's
+/// scope are left out, so the author's signature further on cannot be checked through them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Seal {
+    Device(SignatureBytes),
+    Witness {
+        key: [u8; 32],
+        signature: SignatureBytes,
+    },
+}
+
+/// The message a server signs as witness of an event's chain hash.
+pub fn witness_message(id: &EventId, hash: &Hash) -> Vec<u8> {
+    let mut m = Vec::with_capacity(80);
+    m.extend_from_slice(b"tournee/v1 witness");
+    m.extend_from_slice(&id.key());
+    m.extend_from_slice(hash);
+    m
+}
+
 /// The hash before a device's first event.
 pub fn genesis(device: DeviceId) -> Hash {
     let mut h = blake3::Hasher::new();

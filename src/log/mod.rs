@@ -7,8 +7,16 @@
 //! - `events`: device ‖ seq → chain hash ‖ encoded (clock, payload);
 //! - `signatures`: device ‖ seq → ed25519 signature of that event's chain hash (the last event
 //!   of each append or merged batch: it vouches for every earlier event of the device);
-//! - `devices`: device → public key; `meta`: this device's key, clock, projection version;
+//! - `devices`: device → public key; `meta`: this device's key, clock, projection version,
+//!   trusted witness keys, and settings other modules keep here (sync credentials);
+//! - `links`: device ‖ seq → chain hash at seq, where a peer's chain is stored in runs (the
+//!   server leaves out events outside this device's scope) and seq itself is not stored;
+//! - `witnesses`: device ‖ seq → witness key ‖ signature, sealing a run that ends at seq;
 //! - the projection trees of [`projection::TREES`].
+//!
+//! A peer's chain may thus be sparse: runs of consecutive events, each starting from a link
+//! (or genesis, or the stored event before it) and ending at a seal (the device's signature or
+//! a trusted server's witness). This device's own chain is always whole.
 
 mod event;
 mod import;
@@ -24,7 +32,10 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
-pub use event::{DeviceId, Event, EventId, Hash, Hlc, MAX_DRIFT_MS, Stamp, chain_hash, genesis};
+pub use event::{
+    DeviceId, Event, EventId, Hash, Hlc, MAX_DRIFT_MS, Seal, SignatureBytes, Stamp, chain_hash,
+    genesis, witness_message,
+};
 pub use import::ImportSummary;
 pub use integrity::{ChainReport, IntegrityReport, check};
 pub use projection::{DeclaredTime, Review, StockLine, Supersession, VisitNote};
@@ -77,7 +88,7 @@ impl From<TransactionError<LogError>> for LogError {
 }
 
 /// The trees written by every transaction, in this order, before the projection trees.
-const BASE_TREES: [&str; 3] = ["events", "signatures", "devices"];
+const BASE_TREES: [&str; 5] = ["events", "signatures", "devices", "links", "witnesses"];
 
 /// The local store: open once per process, share by cloning.
 #[derive(Clone)]
@@ -178,7 +189,7 @@ impl Store {
         };
         let mut w = self.writer();
         if let Some(own) = report.chains.iter().find(|c| c.device == self.inner.device) {
-            w.next_seq = own.events + 1;
+            w.next_seq = own.last + 1;
             w.last_hash = own.head;
         }
         for c in &report.chains {
@@ -259,8 +270,8 @@ impl Store {
             hash = chain_hash(&hash, &event.id, &body);
             stored.push((event, body, hash));
         }
-        let signature = self.inner.key.sign(&hash).to_bytes();
-        self.write(&stored, &signature, None, clock, true)?;
+        let seal = Seal::Device(SignatureBytes(self.inner.key.sign(&hash).to_bytes()));
+        self.write(&stored, &seal, None, None, clock, true)?;
         let ids = stored.iter().map(|(e, _, _)| e.id).collect();
         w.next_seq += stored.len() as u64;
         w.last_hash = hash;
@@ -269,11 +280,13 @@ impl Store {
     }
 
     /// Writes events (already chained) with their projections in one transaction, then makes
-    /// them durable. `signature` signs the last event's hash.
+    /// them durable. `seal` vouches for the last event's hash; `link` is the chain hash before
+    /// the first event when that event's predecessor is not stored.
     fn write(
         &self,
         events: &[(Event, Vec<u8>, Hash)],
-        signature: &[u8; 64],
+        seal: &Seal,
+        link: Option<(EventId, Hash)>,
         new_device: Option<(DeviceId, [u8; 32])>,
         clock: Hlc,
         strict: bool,
@@ -287,9 +300,10 @@ impl Store {
         all.push(self.inner.meta.clone());
         all.as_slice()
             .transaction(|t: &Vec<TransactionalTree>| {
-                let (events_t, signatures_t, devices_t) = (&t[0], &t[1], &t[2]);
+                let (events_t, signatures_t, devices_t, links_t, witnesses_t) =
+                    (&t[0], &t[1], &t[2], &t[3], &t[4]);
                 let meta_t = &t[t.len() - 1];
-                let tx = projection::Tx::new(&t[BASE_TREES.len()..]);
+                let tx = projection::Tx::new(&t[BASE_TREES.len()..t.len() - 1]);
                 for (event, body, hash) in events {
                     let mut value = Vec::with_capacity(32 + body.len());
                     value.extend_from_slice(hash);
@@ -297,7 +311,19 @@ impl Store {
                     events_t.insert(&event.id.key()[..], value)?;
                     projection::apply(&tx, event, strict)?;
                 }
-                signatures_t.insert(&last.id.key()[..], &signature[..])?;
+                match seal {
+                    Seal::Device(signature) => {
+                        signatures_t.insert(&last.id.key()[..], &signature.0[..])?;
+                    }
+                    Seal::Witness { key, signature } => {
+                        let mut v = key.to_vec();
+                        v.extend_from_slice(&signature.0);
+                        witnesses_t.insert(&last.id.key()[..], v)?;
+                    }
+                }
+                if let Some((id, hash)) = link {
+                    links_t.insert(&id.key()[..], &hash[..])?;
+                }
                 if let Some((device, key)) = new_device {
                     devices_t.insert(&device.0[..], &key[..])?;
                 }
@@ -408,30 +434,72 @@ impl Store {
         events: Vec<Event>,
         signature: [u8; 64],
     ) -> Result<usize, LogError> {
+        self.merge_run(
+            public_key,
+            None,
+            events,
+            Seal::Device(SignatureBytes(signature)),
+        )
+    }
+
+    /// Stores a run of a peer's consecutive events, which may start after a part of the chain
+    /// this store does not hold (events outside its scope): `prev` is then the chain hash
+    /// before the run's first event, as the server gives it. Checks that the run agrees with
+    /// whatever of the chain is stored (before, inside and after it: a fork is refused), that
+    /// payloads are valid, and that `seal` vouches for the last event's hash: the device's
+    /// signature, or the witness of a server whose key this store trusts
+    /// ([`Store::trust_witness_key`]). Events already stored are skipped; returns how many
+    /// were new. All or nothing.
+    pub fn merge_run(
+        &self,
+        public_key: [u8; 32],
+        prev: Option<Hash>,
+        events: Vec<Event>,
+        seal: Seal,
+    ) -> Result<usize, LogError> {
         let device = DeviceId::of_key(&public_key);
         let reject = |reason: String| LogError::Rejected { device, reason };
-        let Some(first) = events.first() else {
+        let Some(first) = events.first().map(|e| e.id.seq) else {
             return Ok(0);
         };
+        if first == 0 {
+            return Err(reject("sequence numbers start at 1".into()));
+        }
         let verifying = VerifyingKey::from_bytes(&public_key)
             .map_err(|e| reject(format!("public key: {e}")))?;
         let mut w = self.writer();
-        let (stored_seq, stored_hash) = self.head(device)?.unwrap_or((0, genesis(device)));
-        let mut expected = first.id.seq;
-        let mut hash = if first.id.seq == 1 {
-            genesis(device)
-        } else if first.id.seq <= stored_seq + 1 {
-            self.hash_at(EventId {
-                device,
-                seq: first.id.seq - 1,
-            })?
-            .ok_or_else(|| reject("the store lost part of this chain".into()))?
-        } else {
-            return Err(reject(format!(
-                "events start at {} but this store has only up to {stored_seq}",
-                first.id.seq
-            )));
+        let stored_seq = self.head(device)?.map_or(0, |(seq, _)| seq);
+        let before = EventId {
+            device,
+            seq: first - 1,
         };
+        let known_before = if first == 1 {
+            Some(genesis(device))
+        } else {
+            match self.hash_at(before)? {
+                Some(h) => Some(h),
+                None => self.link_at(before)?,
+            }
+        };
+        let mut link = None;
+        let mut hash = match (known_before, prev) {
+            (Some(known), Some(given)) if known != given => {
+                return Err(reject(format!(
+                    "the chain before event {first} differs from the one stored (a forked chain)"
+                )));
+            }
+            (Some(known), _) => known,
+            (None, Some(given)) if device != self.inner.device => {
+                link = Some((before, given));
+                given
+            }
+            (None, _) => {
+                return Err(reject(format!(
+                    "events start at {first} but this store has only up to {stored_seq}"
+                )));
+            }
+        };
+        let mut expected = first;
         let mut fresh = Vec::new();
         let mut clock = w.clock;
         let now = now_ms();
@@ -451,8 +519,8 @@ impl Store {
                 .body()
                 .map_err(|e| LogError::Corrupt(format!("encoding an event: {e}")))?;
             hash = chain_hash(&hash, &event.id, &body);
-            if event.id.seq <= stored_seq {
-                if self.hash_at(event.id)? != Some(hash) {
+            if let Some(stored) = self.hash_at(event.id)? {
+                if stored != hash {
                     return Err(reject(format!(
                         "event {} differs from the one stored (a forked chain)",
                         event.id
@@ -463,28 +531,110 @@ impl Store {
             clock = clock.observe(event.clock, now);
             fresh.push((event, body, hash));
         }
-        let signature = Signature::from_bytes(&signature);
-        verifying
-            .verify_strict(&hash, &signature)
-            .map_err(|_| reject("the signature does not match the chain".into()))?;
+        let last = EventId {
+            device,
+            seq: expected - 1,
+        };
+        if self.link_at(last)?.is_some_and(|l| l != hash) {
+            return Err(reject(format!(
+                "event {last} differs from the chain stored after it (a forked chain)"
+            )));
+        }
+        match &seal {
+            Seal::Device(signature) => verifying
+                .verify_strict(&hash, &Signature::from_bytes(&signature.0))
+                .map_err(|_| reject("the signature does not match the chain".into()))?,
+            Seal::Witness { key, signature } => {
+                if !self.witness_keys()?.contains(key) {
+                    return Err(reject(
+                        "the witness is not a server this store trusts".into(),
+                    ));
+                }
+                VerifyingKey::from_bytes(key)
+                    .and_then(|k| {
+                        k.verify_strict(
+                            &witness_message(&last, &hash),
+                            &Signature::from_bytes(&signature.0),
+                        )
+                    })
+                    .map_err(|_| reject("the server's witness does not match the chain".into()))?
+            }
+        }
         if fresh.is_empty() {
             return Ok(0);
         }
-        let _ = stored_hash;
         let n = fresh.len();
         self.write(
             &fresh,
-            &signature.to_bytes(),
+            &seal,
+            link,
             Some((device, public_key)),
             clock,
             false,
         )?;
         w.clock = clock;
-        if device == self.inner.device {
-            w.next_seq = expected;
+        if device == self.inner.device && last.seq >= w.next_seq {
+            w.next_seq = last.seq + 1;
             w.last_hash = hash;
         }
         Ok(n)
+    }
+
+    /// The chain hash a stored link gives at `id` (an event this store does not hold).
+    fn link_at(&self, id: EventId) -> Result<Option<Hash>, LogError> {
+        Ok(self
+            .tree("links")
+            .get(id.key())?
+            .and_then(|v| v.as_ref().try_into().ok()))
+    }
+
+    /// Signs a sync request with the device key. Only messages that start with the request
+    /// prefix are signed, so a request can never pass for a chain hash (those are 32 bytes).
+    pub fn sign_request(&self, message: &[u8]) -> Result<[u8; 64], LogError> {
+        if !message.starts_with(b"tournee/v1 request ") {
+            return Err(LogError::Refused(DomainError::invalid(
+                "message",
+                "bytes without the request prefix",
+                "a sync request",
+            )));
+        }
+        Ok(self.inner.key.sign(message).to_bytes())
+    }
+
+    /// The server keys whose witness this store accepts for runs of peers' events.
+    pub fn witness_keys(&self) -> Result<Vec<[u8; 32]>, LogError> {
+        match self.inner.meta.get("witness_keys")? {
+            Some(b) => projection::decode(&b),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Trusts a server's key as witness (done at enrolment, from the server's answer).
+    pub fn trust_witness_key(&self, key: [u8; 32]) -> Result<(), LogError> {
+        let mut keys = self.witness_keys()?;
+        if !keys.contains(&key) {
+            keys.push(key);
+            let bytes = postcard::to_allocvec(&keys)
+                .map_err(|e| LogError::Corrupt(format!("encoding witness keys: {e}")))?;
+            self.inner.meta.insert("witness_keys", bytes)?;
+            self.sync_to_disk()?;
+        }
+        Ok(())
+    }
+
+    /// A setting another module keeps in the store (sync credentials and cursors), by name.
+    pub fn setting(&self, name: &str) -> Result<Option<Vec<u8>>, LogError> {
+        Ok(self
+            .inner
+            .meta
+            .get(format!("setting/{name}"))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Saves a setting durably (see [`Store::setting`]).
+    pub fn set_setting(&self, name: &str, value: &[u8]) -> Result<(), LogError> {
+        self.inner.meta.insert(format!("setting/{name}"), value)?;
+        self.sync_to_disk()
     }
 
     fn hash_at(&self, id: EventId) -> Result<Option<Hash>, LogError> {

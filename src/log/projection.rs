@@ -3,7 +3,9 @@
 //!
 //! Every rule here gives the same state whatever order events from different devices arrive
 //! in: mutable records keep the value with the greatest [`Stamp`], sets are unions, and a
-//! correction that arrives before the act it corrects waits in `pending_corrections`.
+//! correction that arrives before the act it corrects waits in `pending_corrections`, and a
+//! reassignment or cancellation that arrives before the visit's record waits in
+//! `pending_visits`.
 //! Not for queries' shapes (see `query.rs`) nor for storage of events (see `mod.rs`).
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -18,7 +20,7 @@ use crate::domain::{
 };
 
 /// The projection trees, in the order of [`Tx`]'s fields.
-pub(super) const TREES: [&str; 20] = [
+pub(super) const TREES: [&str; 21] = [
     "technicians",
     "farms",
     "visits",
@@ -39,10 +41,11 @@ pub(super) const TREES: [&str; 20] = [
     "declarations_open",
     "declaration_batches",
     "acts_by_animal",
+    "pending_visits",
 ];
 
 /// Bumped whenever a projection's layout or rule changes: the store rebuilds them on open.
-pub(super) const VERSION: u32 = 2;
+pub(super) const VERSION: u32 = 3;
 
 /// The projection trees inside one transaction.
 pub(super) struct Tx<'a> {
@@ -66,6 +69,7 @@ pub(super) struct Tx<'a> {
     pub declarations_open: &'a TransactionalTree,
     pub declaration_batches: &'a TransactionalTree,
     pub acts_by_animal: &'a TransactionalTree,
+    pub pending_visits: &'a TransactionalTree,
 }
 
 impl<'a> Tx<'a> {
@@ -91,6 +95,7 @@ impl<'a> Tx<'a> {
             declarations_open: &t[17],
             declaration_batches: &t[18],
             acts_by_animal: &t[19],
+            pending_visits: &t[20],
         }
     }
 }
@@ -118,6 +123,14 @@ impl VisitRow {
         v.technician = self.technician.value.clone();
         v
     }
+}
+
+/// What was said of a visit before its record arrived (events of several devices come in
+/// any order): applied when the record comes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct PendingVisit {
+    pub technician: Option<Lww<TechnicianId>>,
+    pub cancelled: Option<String>,
 }
 
 /// Why an act no longer counts: replaced by another act, or withdrawn.
@@ -524,17 +537,31 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
             require_technician(tx, strict, "visit.technician", &v.technician)?;
             let old = visit_row(tx, &v.id)?;
             let new = match &old {
-                None => VisitRow {
-                    body: Lww {
-                        stamp,
-                        value: v.clone(),
-                    },
-                    technician: Lww {
+                None => {
+                    let vk = v.id.as_str().as_bytes();
+                    let pending = get::<PendingVisit>(tx.pending_visits, vk)?;
+                    if pending.is_some() {
+                        tx.pending_visits.remove(vk)?;
+                    }
+                    let pending = pending.unwrap_or_default();
+                    let mut technician = Lww {
                         stamp,
                         value: v.technician.clone(),
-                    },
-                    cancelled: None,
-                },
+                    };
+                    if let Some(t) = pending.technician
+                        && t.stamp > stamp
+                    {
+                        technician = t;
+                    }
+                    VisitRow {
+                        body: Lww {
+                            stamp,
+                            value: v.clone(),
+                        },
+                        technician,
+                        cancelled: pending.cancelled,
+                    }
+                }
                 Some(old) => {
                     let mut row = old.clone();
                     if row.body.stamp < stamp {
@@ -709,7 +736,18 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                 None if strict => {
                     return Err(refuse("visit", visit.as_str(), "a visit already recorded"));
                 }
-                None => {}
+                None => {
+                    let vk = visit.as_str().as_bytes();
+                    let mut pending =
+                        get::<PendingVisit>(tx.pending_visits, vk)?.unwrap_or_default();
+                    if pending.technician.as_ref().is_none_or(|t| t.stamp < stamp) {
+                        pending.technician = Some(Lww {
+                            stamp,
+                            value: to.clone(),
+                        });
+                        put(tx.pending_visits, vk, &pending)?;
+                    }
+                }
             }
             note_visit_event(tx, visit, event)?;
         }
@@ -723,7 +761,15 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                 None if strict => {
                     return Err(refuse("visit", visit.as_str(), "a visit already recorded"));
                 }
-                None => {}
+                None => {
+                    let vk = visit.as_str().as_bytes();
+                    let mut pending =
+                        get::<PendingVisit>(tx.pending_visits, vk)?.unwrap_or_default();
+                    if pending.cancelled.is_none() {
+                        pending.cancelled = Some(reason.clone());
+                        put(tx.pending_visits, vk, &pending)?;
+                    }
+                }
             }
             note_visit_event(tx, visit, event)?;
         }

@@ -411,3 +411,292 @@ fn rebuilding_projections_gives_the_same_answers() {
     assert_eq!(store.records().unwrap(), before);
     assert_eq!(store.stock(&t1).unwrap(), stock);
 }
+
+/// A server's witness over `from`'s event `seq`, as `sync` gets it from the server.
+fn witness(server: &SigningKey, from: &Store, seq: u64) -> Seal {
+    let id = EventId {
+        device: from.device(),
+        seq,
+    };
+    let hash = from.hash_at(id).unwrap().unwrap();
+    Seal::Witness {
+        key: server.verifying_key().to_bytes(),
+        signature: SignatureBytes(server.sign(&witness_message(&id, &hash)).to_bytes()),
+    }
+}
+
+/// `from`'s events `first..=last` with the chain hash before them.
+fn run(from: &Store, first: u64, last: u64) -> (Option<Hash>, Vec<Event>) {
+    let prev = (first > 1).then(|| {
+        from.hash_at(EventId {
+            device: from.device(),
+            seq: first - 1,
+        })
+        .unwrap()
+        .unwrap()
+    });
+    let events = from
+        .events_after(from.device(), first - 1, (last - first + 1) as usize)
+        .unwrap();
+    (prev, events)
+}
+
+/// A chain of ten events: five of `setup`, then five separate appends.
+fn ten_events(store: &Store) {
+    setup(store);
+    for (i, cow) in [
+        "FR5312345671",
+        "FR5312345672",
+        "FR5312345673",
+        "FR5312345674",
+        "FR5312345675",
+    ]
+    .iter()
+    .enumerate()
+    {
+        store
+            .append(vec![Payload::ActRecorded(insemination(
+                &format!("A{i}"),
+                "V1",
+                cow,
+            ))])
+            .unwrap();
+    }
+}
+
+#[test]
+fn runs_of_a_chain_merge_in_any_order_and_the_store_reopens_intact() {
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let a = Store::open(a_dir.path()).unwrap();
+    let b = Store::open(b_dir.path()).unwrap();
+    let server = SigningKey::from_bytes(&[9; 32]);
+    b.trust_witness_key(server.verifying_key().to_bytes())
+        .unwrap();
+    ten_events(&a);
+    // 3..4 sealed by the server's witness, 8..10 by a's own signature at 10
+    let (prev, events) = run(&a, 3, 4);
+    assert_eq!(
+        b.merge_run(a.public_key(), prev, events, witness(&server, &a, 4))
+            .unwrap(),
+        2
+    );
+    let (prev, events) = run(&a, 8, 10);
+    let sig = Seal::Device(SignatureBytes(a.sign_own(10).unwrap()));
+    assert_eq!(b.merge_run(a.public_key(), prev, events, sig).unwrap(), 3);
+    let stored: Vec<u64> = b
+        .events_after(a.device(), 0, 100)
+        .unwrap()
+        .iter()
+        .map(|e| e.id.seq)
+        .collect();
+    assert_eq!(stored, [3, 4, 8, 9, 10]);
+    drop(b);
+    let b = Store::open(b_dir.path()).unwrap();
+    let report = check(&b).unwrap();
+    let chain = report
+        .chains
+        .iter()
+        .find(|c| c.device == a.device())
+        .unwrap();
+    assert_eq!(
+        (chain.events, chain.last, chain.damage.clone()),
+        (5, 10, None)
+    );
+    // the scope grows: the middle, then the start; the chain is whole again
+    let (prev, events) = run(&a, 5, 7);
+    assert_eq!(
+        b.merge_run(a.public_key(), prev, events, witness(&server, &a, 7))
+            .unwrap(),
+        3
+    );
+    let (prev, events) = run(&a, 1, 2);
+    assert_eq!(prev, None);
+    assert_eq!(
+        b.merge_run(a.public_key(), prev, events, witness(&server, &a, 2))
+            .unwrap(),
+        2
+    );
+    // merging a run again adds nothing
+    let (prev, events) = run(&a, 5, 7);
+    assert_eq!(
+        b.merge_run(a.public_key(), prev, events, witness(&server, &a, 7))
+            .unwrap(),
+        0
+    );
+    assert_eq!(b.records().unwrap(), a.records().unwrap());
+    drop(b);
+    let b = Store::open(b_dir.path()).unwrap();
+    let report = check(&b).unwrap();
+    let chain = report
+        .chains
+        .iter()
+        .find(|c| c.device == a.device())
+        .unwrap();
+    assert_eq!((chain.events, chain.last), (10, 10));
+}
+
+#[test]
+fn a_run_that_contradicts_the_stored_chain_or_an_untrusted_witness_is_refused() {
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let a = Store::open(a_dir.path()).unwrap();
+    let b = Store::open(b_dir.path()).unwrap();
+    let server = SigningKey::from_bytes(&[9; 32]);
+    let stranger = SigningKey::from_bytes(&[7; 32]);
+    b.trust_witness_key(server.verifying_key().to_bytes())
+        .unwrap();
+    ten_events(&a);
+    // a witness from a server b does not trust
+    let (prev, events) = run(&a, 3, 4);
+    let err = b
+        .merge_run(
+            a.public_key(),
+            prev,
+            events.clone(),
+            witness(&stranger, &a, 4),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("trusts"), "{err}");
+    // a forged link before the run: the witness over the real hash no longer matches
+    let err = b
+        .merge_run(
+            a.public_key(),
+            Some([1; 32]),
+            events.clone(),
+            witness(&server, &a, 4),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("witness does not match"), "{err}");
+    // an event altered inside the run
+    let mut altered = events.clone();
+    altered[1].payload = Payload::ActRecorded(insemination("A66", "V1", "FR5312345679"));
+    assert!(
+        b.merge_run(a.public_key(), prev, altered, witness(&server, &a, 4))
+            .is_err()
+    );
+    assert!(b.events_after(a.device(), 0, 100).unwrap().is_empty());
+    // the genuine run passes
+    b.merge_run(a.public_key(), prev, events, witness(&server, &a, 4))
+        .unwrap();
+    // a run claiming another chain before event 6 (its witness no longer matches), and one
+    // that joins the stored event 4 but disagrees with its hash
+    for (first, last, expected) in [(6, 7, "witness"), (5, 5, "forked")] {
+        let (_, events) = run(&a, first, last);
+        let err = b
+            .merge_run(
+                a.public_key(),
+                Some([2; 32]),
+                events,
+                witness(&server, &a, last),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+    assert_eq!(b.events_after(a.device(), 0, 100).unwrap().len(), 2);
+}
+
+#[test]
+fn an_altered_event_in_a_witnessed_run_is_reported_on_open() {
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let a = Store::open(a_dir.path()).unwrap();
+    let server = SigningKey::from_bytes(&[9; 32]);
+    ten_events(&a);
+    {
+        let b = Store::open(b_dir.path()).unwrap();
+        b.trust_witness_key(server.verifying_key().to_bytes())
+            .unwrap();
+        for (first, last) in [(2, 3), (6, 7)] {
+            let (prev, events) = run(&a, first, last);
+            b.merge_run(a.public_key(), prev, events, witness(&server, &a, last))
+                .unwrap();
+        }
+    }
+    {
+        // the event and its stored hash both rewritten: only the seal can tell
+        let db = sled::open(b_dir.path()).unwrap();
+        let events = db.open_tree("events").unwrap();
+        let k = EventId {
+            device: a.device(),
+            seq: 3,
+        }
+        .key();
+        let v = events.get(k).unwrap().unwrap().to_vec();
+        let id = EventId::from_key(&k).unwrap();
+        let mut event = Event::from_body(id, &v[32..]).unwrap();
+        event.payload = Payload::ActRecorded(insemination("A1", "V1", "FR5399999999"));
+        let body = event.body().unwrap();
+        let prev = events
+            .get(
+                EventId {
+                    device: a.device(),
+                    seq: 2,
+                }
+                .key(),
+            )
+            .unwrap()
+            .unwrap();
+        let hash = chain_hash(prev[..32].try_into().unwrap(), &id, &body);
+        let mut value = hash.to_vec();
+        value.extend_from_slice(&body);
+        events.insert(k, value).unwrap();
+        db.flush().unwrap();
+    }
+    match Store::open(b_dir.path()) {
+        Err(LogError::Damaged(report)) => {
+            let text = report.to_string();
+            assert!(text.contains("witness of event 3"), "{text}");
+        }
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("a rewritten run opened"),
+    }
+}
+
+#[test]
+fn a_reassignment_or_cancellation_merged_before_the_visit_record_still_applies() {
+    let a_dir = tempfile::tempdir().unwrap();
+    let s_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let a = Store::open(a_dir.path()).unwrap();
+    let supervisor = Store::open(s_dir.path()).unwrap();
+    let b = Store::open(b_dir.path()).unwrap();
+    setup(&a);
+    a.append(vec![Payload::VisitRecorded(visit("V2", "T01"))])
+        .unwrap();
+    replicate(&a, &supervisor);
+    supervisor
+        .append(vec![
+            Payload::VisitReassigned {
+                visit: VisitId::parse("v", "V1").unwrap(),
+                to: TechnicianId::parse("t", "T02").unwrap(),
+                supervisor: SupervisorId::parse("s", "S01").unwrap(),
+                reason: None,
+            },
+            Payload::VisitCancelled {
+                visit: VisitId::parse("v", "V2").unwrap(),
+                reason: "called off".into(),
+            },
+        ])
+        .unwrap();
+    // b receives the supervisor's events first, then the visits
+    let (seq, _) = supervisor.head(supervisor.device()).unwrap().unwrap();
+    let events = supervisor
+        .events_after(supervisor.device(), 0, usize::MAX)
+        .unwrap();
+    b.merge(
+        supervisor.public_key(),
+        events,
+        supervisor.sign_own(seq).unwrap(),
+    )
+    .unwrap();
+    replicate(&a, &b);
+    let v1 = VisitId::parse("v", "V1").unwrap();
+    let v2 = VisitId::parse("v", "V2").unwrap();
+    assert_eq!(
+        b.visit(&v1).unwrap().unwrap().technician,
+        TechnicianId::parse("t", "T02").unwrap()
+    );
+    assert_eq!(b.cancellation(&v2).unwrap().as_deref(), Some("called off"));
+    assert_eq!(b.records().unwrap(), supervisor.records().unwrap());
+}

@@ -1,0 +1,254 @@
+//! Sync benchmarks with the real server process on loopback:
+//! - bytes on the wire per insemination (alone in a sync, and in a batch of 100);
+//! - first full sync of one technician's year (`demo::year`), push and restore: bytes, seconds;
+//! - a day's incremental sync after that year;
+//! - server ingest rate with 200 devices pushing a week each at once, on sled and PostgreSQL.
+//!
+//! `cargo bench --bench sync --no-default-features --features server [-- wire|year|ingest]`
+
+#[path = "../tests/sync_common/mod.rs"]
+mod common;
+
+use std::sync::{Arc, Barrier};
+use std::time::Instant;
+
+use common::*;
+use tournee::domain::{ActId, ActKind, Ede, TechnicianId, VisitId};
+use tournee::exchange::Records;
+use tournee::sync::protocol::{
+    Endpoint, Envelope, Push, Pushed, SyncReply, SyncRequest, request_message,
+};
+use tournee::sync::{HttpTransport, Transport, wire};
+
+fn wire_per_insemination() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let tablet = Device::new();
+    tablet.enroll(
+        &url,
+        &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]),
+    );
+    let mut week = tournee::demo::week(day());
+    let inseminations: Vec<_> = week
+        .visits
+        .iter()
+        .flat_map(|v| v.acts.iter())
+        .filter(|a| a.kind == ActKind::IaBovine)
+        .cloned()
+        .collect();
+    for v in &mut week.visits {
+        v.acts.clear();
+        v.confirmation = None;
+    }
+    tablet.store.import(&week).unwrap();
+    tablet.sync(&url);
+    let push = |acts: &[tournee::domain::Act]| {
+        for a in acts {
+            tablet.append(vec![tournee::domain::Payload::ActRecorded(a.clone())]);
+        }
+        tablet.sync(&url)
+    };
+    let one = push(&inseminations[..1]);
+    println!(
+        "wire: one insemination alone in a sync: {} bytes sent, {} received, {} round trip",
+        one.bytes_sent, one.bytes_received, one.round_trips
+    );
+    let rest = &inseminations[1..];
+    let batch = push(rest);
+    println!(
+        "wire: {n} inseminations ({n} appends) in one sync: {} bytes sent = {:.1} bytes per insemination",
+        batch.bytes_sent,
+        batch.bytes_sent as f64 / rest.len() as f64,
+        n = rest.len()
+    );
+}
+
+/// The year without its last done day, and that day.
+fn split_last_day(year: Records) -> (Records, Records) {
+    let last = year
+        .visits
+        .iter()
+        .filter(|v| v.visit.arrived.is_some())
+        .map(|v| v.visit.day)
+        .max()
+        .unwrap();
+    let (day, rest): (Vec<_>, Vec<_>) = year.visits.into_iter().partition(|v| v.visit.day == last);
+    (
+        Records {
+            technicians: year.technicians.clone(),
+            farms: year.farms.clone(),
+            company: year.company.clone(),
+            visits: rest,
+        },
+        Records {
+            technicians: year.technicians,
+            farms: year.farms,
+            company: year.company,
+            visits: day,
+        },
+    )
+}
+
+fn year_and_day() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let tablet = Device::new();
+    tablet.enroll(
+        &url,
+        &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]),
+    );
+    let (year, last_day) = split_last_day(tournee::demo::year(day()));
+    let summary = tablet.store.import(&year).unwrap();
+    let acts: usize = year.visits.iter().map(|v| v.acts.len()).sum();
+    let events = tablet.store.head(tablet.store.device()).unwrap().unwrap().0;
+    let t = Instant::now();
+    let push = tablet.sync(&url);
+    let push_s = t.elapsed().as_secs_f64();
+    println!(
+        "year: {} visits, {acts} acts, {events} events ({} new records); first sync (push): {} bytes sent ({:.1} per event), {} received, {} round trips, {push_s:.2} s",
+        year.visits.len(),
+        summary.events(),
+        push.bytes_sent,
+        push.bytes_sent as f64 / events as f64,
+        push.bytes_received,
+        push.round_trips
+    );
+    let spare = Device::new();
+    spare.enroll(
+        &url,
+        &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]),
+    );
+    let t = Instant::now();
+    let pull = spare.sync(&url);
+    println!(
+        "year: restore on a new tablet (pull): {} bytes received, {} sent, {} round trips, {:.2} s ({} events)",
+        pull.bytes_received,
+        pull.bytes_sent,
+        pull.round_trips,
+        t.elapsed().as_secs_f64(),
+        pull.pulled
+    );
+    let acts: usize = last_day.visits.iter().map(|v| v.acts.len()).sum();
+    let s = tablet.store.import(&last_day).unwrap();
+    let t = Instant::now();
+    let day_sync = tablet.sync(&url);
+    println!(
+        "day: {} visits, {acts} acts, {} events; incremental sync: {} bytes sent, {} received, {} round trip(s), {:.3} s",
+        last_day.visits.len(),
+        s.events(),
+        day_sync.bytes_sent,
+        day_sync.bytes_received,
+        day_sync.round_trips,
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// The demo week of technician `i`, with ids of its own (farms included).
+fn week_of(i: usize) -> Records {
+    let t = format!("T{i:03}");
+    let mut r = tournee::demo::week(day());
+    let mut farm_ids = std::collections::HashMap::new();
+    for (k, f) in r.farms.iter_mut().enumerate() {
+        let ede = Ede::parse("ede", &format!("53{i:03}{:03}", k + 1)).unwrap();
+        farm_ids.insert(f.ede.clone(), ede.clone());
+        f.ede = ede;
+    }
+    for tech in &mut r.technicians {
+        tech.id = TechnicianId::parse("t", &t).unwrap();
+    }
+    for v in &mut r.visits {
+        v.visit.id = VisitId::parse("v", &format!("{t}-{}", v.visit.id)).unwrap();
+        v.visit.technician = TechnicianId::parse("t", &t).unwrap();
+        v.visit.farm = farm_ids[&v.visit.farm].clone();
+        for a in &mut v.acts {
+            a.id = ActId::parse("a", &format!("{t}-{}", a.id)).unwrap();
+            a.visit = v.visit.id.clone();
+        }
+    }
+    r
+}
+
+fn ingest(kind: Kind, devices: usize) {
+    let server = Server::start(kind);
+    let url = server.url();
+    let mut frames = Vec::new();
+    let mut total = 0u64;
+    for i in 0..devices {
+        let d = Device::new();
+        d.enroll(
+            &url,
+            &server.token(&["add-technician", &format!("T{i:03}"), "--name", "Tech"]),
+        );
+        d.store.import(&week_of(i)).unwrap();
+        let events = d.store.events_after(d.store.device(), 0, 100_000).unwrap();
+        let last = events.last().unwrap().id.seq;
+        total += events.len() as u64;
+        let request = SyncRequest {
+            push: Some(Push {
+                after: 0,
+                events: Pushed::Plain(events.into_iter().map(|e| (e.clock, e.payload)).collect()),
+                signature: tournee::log::SignatureBytes(d.store.sign_own(last).unwrap()),
+            }),
+            pull: None,
+        };
+        let body = postcard::to_allocvec(&request).unwrap();
+        let issued_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let nonce = (i as u128).to_le_bytes();
+        let signature = d
+            .store
+            .sign_request(&request_message(Endpoint::Sync, issued_ms, &nonce, &body))
+            .unwrap();
+        let envelope = Envelope {
+            device: d.store.device(),
+            issued_ms,
+            nonce,
+            signature: tournee::log::SignatureBytes(signature),
+            body,
+        };
+        frames.push(wire::encode(&envelope).unwrap());
+    }
+    let barrier = Arc::new(Barrier::new(devices + 1));
+    let threads: Vec<_> = frames
+        .into_iter()
+        .map(|frame| {
+            let (barrier, url) = (barrier.clone(), url.clone());
+            std::thread::spawn(move || {
+                let http = HttpTransport::new(&url);
+                barrier.wait();
+                let reply = http.post(Endpoint::Sync, frame).unwrap();
+                let reply: SyncReply = wire::decode(&reply.frame).unwrap();
+                reply.head
+            })
+        })
+        .collect();
+    barrier.wait();
+    let t = Instant::now();
+    let stored: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    let s = t.elapsed().as_secs_f64();
+    assert_eq!(stored, total);
+    println!(
+        "ingest ({kind:?}): {devices} devices pushing a week each at once: {total} events in {s:.2} s = {:.0} events/s",
+        total as f64 / s
+    );
+}
+
+fn main() {
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let want = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    if want("wire") {
+        wire_per_insemination();
+    }
+    if want("year") {
+        year_and_day();
+    }
+    if want("ingest") {
+        ingest(Kind::Sled, 200);
+        ingest(Kind::Postgres, 200);
+    }
+}

@@ -1,0 +1,597 @@
+//! The server's logic, whatever the storage and the transport: authenticate a request, enrol
+//! a device, check and store a push, answer a pull with the runs of the account's scope.
+//!
+//! Handlers in `http.rs` only move bytes to and from here; errors carry the status and a
+//! reason the device (or an administrator reading logs) can act on.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+use super::backend::{
+    Backend, BackendError, DeviceRecord, FactsQuery, Ingest, IngestOutcome, NewEvent, Scope,
+    StoredEvent,
+};
+use super::rights::{self, Facts};
+use crate::domain::Payload;
+use crate::log::{DeviceId, Event, EventId, Hash, Seal, SignatureBytes, chain_hash, genesis};
+use crate::sync::protocol::{
+    Endpoint, EnrollReply, EnrollRequest, Envelope, MAX_CLOCK_SKEW_MS, PUSH_HISTORY, Pull,
+    PullReply, Push, PushOutcome, Pushed, Role, Run, SyncReply, SyncRequest, history_dictionary,
+    request_message,
+};
+use crate::sync::wire;
+
+/// A refusal or failure, with the HTTP status it maps to and a reason in one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status}: {reason}")]
+pub struct ApiError {
+    pub status: u16,
+    pub reason: String,
+}
+
+impl ApiError {
+    pub fn new(status: u16, reason: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<BackendError> for ApiError {
+    fn from(e: BackendError) -> ApiError {
+        match e {
+            BackendError::Conflict(m) => ApiError::new(409, m),
+            e => ApiError::new(500, e.to_string()),
+        }
+    }
+}
+
+impl From<wire::WireError> for ApiError {
+    fn from(e: wire::WireError) -> ApiError {
+        match e {
+            wire::WireError::Version { .. } => ApiError::new(426, e.to_string()),
+            e => ApiError::new(400, e.to_string()),
+        }
+    }
+}
+
+/// The most events one push may carry, and one pull page may hold.
+pub const MAX_PUSH_EVENTS: usize = 20_000;
+pub const MAX_PULL_LIMIT: u32 = 20_000;
+/// The zstd level of answers: the server compresses for many devices at once.
+pub const ANSWER_LEVEL: i32 = 9;
+
+/// Hashes a one-time token for storage: tokens are 128 random bits, so a fast hash is enough
+/// (no dictionary to guess from), and a stolen database yields no usable token.
+pub fn token_hash(token: &str) -> Hash {
+    *blake3::keyed_hash(
+        &blake3::hash(b"tournee/v1 token").into(),
+        token.trim().as_bytes(),
+    )
+    .as_bytes()
+}
+
+/// A new one-time enrolment token: 128 random bits in hexadecimal.
+pub fn new_token() -> String {
+    let mut b = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Nonces seen recently, per device: a request replayed within the clock window is refused
+/// (outside it, its time is).
+#[derive(Default)]
+struct Nonces {
+    seen: HashMap<(DeviceId, [u8; 16]), u64>,
+}
+
+impl Nonces {
+    fn fresh(&mut self, device: DeviceId, nonce: [u8; 16], now: u64) -> bool {
+        if self.seen.len() > 100_000 {
+            self.seen
+                .retain(|_, at| now.saturating_sub(*at) <= 2 * MAX_CLOCK_SKEW_MS);
+        }
+        self.seen.insert((device, nonce), now).is_none()
+    }
+}
+
+/// The sync service over a backend.
+pub struct Service {
+    backend: Arc<dyn Backend>,
+    key: SigningKey,
+    nonces: Mutex<Nonces>,
+}
+
+impl Service {
+    pub fn new(backend: Arc<dyn Backend>, key: SigningKey) -> Service {
+        Service {
+            backend,
+            key,
+            nonces: Mutex::new(Nonces::default()),
+        }
+    }
+
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// Creates (or finds) an account and returns a fresh one-time enrolment token for it.
+    pub async fn add_account(&self, role: &Role) -> Result<String, ApiError> {
+        let token = new_token();
+        self.backend.add_account(role, token_hash(&token)).await?;
+        Ok(token)
+    }
+
+    /// Answers a call: a frame in, a frame out.
+    pub async fn handle(&self, endpoint: Endpoint, frame: &[u8]) -> Result<Vec<u8>, ApiError> {
+        let envelope: Envelope = wire::decode(frame)?;
+        let now = now_ms();
+        if envelope.issued_ms.abs_diff(now) > MAX_CLOCK_SKEW_MS {
+            return Err(ApiError::new(
+                401,
+                format!(
+                    "the request's time is {} s from the server's clock: set the device's clock",
+                    envelope.issued_ms.abs_diff(now) / 1000
+                ),
+            ));
+        }
+        match endpoint {
+            Endpoint::Enroll => {
+                let request: EnrollRequest = postcard::from_bytes(&envelope.body)
+                    .map_err(|e| ApiError::new(400, format!("enrol request: {e}")))?;
+                self.authenticate(&envelope, &request.public_key, endpoint, now)?;
+                let reply = self.enroll(request).await?;
+                Ok(wire::encode_with(&reply, ANSWER_LEVEL)?)
+            }
+            Endpoint::Sync => {
+                let (record, role) =
+                    self.backend.device(envelope.device).await?.ok_or_else(|| {
+                        ApiError::new(401, "unknown device: enrol it first (tournee enroll)")
+                    })?;
+                self.authenticate(&envelope, &record.public_key, endpoint, now)?;
+                let request: SyncRequest = postcard::from_bytes(&envelope.body)
+                    .map_err(|e| ApiError::new(400, format!("sync request: {e}")))?;
+                let reply = self.sync(&record, &role, request).await?;
+                Ok(wire::encode_with(&reply, ANSWER_LEVEL)?)
+            }
+        }
+    }
+
+    fn authenticate(
+        &self,
+        envelope: &Envelope,
+        public_key: &[u8; 32],
+        endpoint: Endpoint,
+        now: u64,
+    ) -> Result<(), ApiError> {
+        let refused = || ApiError::new(401, "the request's signature does not match the device");
+        if DeviceId::of_key(public_key) != envelope.device {
+            return Err(refused());
+        }
+        let key = VerifyingKey::from_bytes(public_key).map_err(|_| refused())?;
+        let message = request_message(
+            endpoint,
+            envelope.issued_ms,
+            &envelope.nonce,
+            &envelope.body,
+        );
+        key.verify_strict(&message, &Signature::from_bytes(&envelope.signature.0))
+            .map_err(|_| refused())?;
+        let fresh = self
+            .nonces
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .fresh(envelope.device, envelope.nonce, now);
+        if !fresh {
+            return Err(ApiError::new(
+                409,
+                "this request was already received (a replay)",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn enroll(&self, request: EnrollRequest) -> Result<EnrollReply, ApiError> {
+        let label: String = request.label.chars().take(100).collect();
+        let record = DeviceRecord {
+            device: DeviceId::of_key(&request.public_key),
+            public_key: request.public_key,
+            account: String::new(),
+            label,
+        };
+        let role = self
+            .backend
+            .redeem(token_hash(&request.token), record)
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(403, "this enrolment token is unknown or was already used")
+            })?;
+        Ok(EnrollReply {
+            role,
+            server_key: self.key.verifying_key().to_bytes(),
+        })
+    }
+
+    async fn sync(
+        &self,
+        record: &DeviceRecord,
+        role: &Role,
+        request: SyncRequest,
+    ) -> Result<SyncReply, ApiError> {
+        let push = match request.push {
+            Some(p) => Some(self.push(record, role, p).await?),
+            None => None,
+        };
+        let head = self
+            .backend
+            .head(record.device)
+            .await?
+            .map_or(0, |(s, _)| s);
+        let pull = match request.pull {
+            Some(p) => Some(self.pull(record, role, p).await?),
+            None => None,
+        };
+        Ok(SyncReply { head, push, pull })
+    }
+
+    async fn push(
+        &self,
+        record: &DeviceRecord,
+        role: &Role,
+        push: Push,
+    ) -> Result<PushOutcome, ApiError> {
+        let head = self
+            .backend
+            .head(record.device)
+            .await?
+            .map_or(0, |(s, _)| s);
+        if push.after > head {
+            return Ok(PushOutcome::Resume);
+        }
+        let events = match push.events {
+            Pushed::Plain(events) => events,
+            Pushed::Packed { history, bytes } => {
+                let history = u64::from(history.min(PUSH_HISTORY));
+                if history > push.after {
+                    return Err(ApiError::new(
+                        400,
+                        format!(
+                            "a history of {history} events before event {}",
+                            push.after + 1
+                        ),
+                    ));
+                }
+                let bodies = self
+                    .backend
+                    .bodies(record.device, push.after + 1 - history, push.after)
+                    .await?;
+                wire::unpack(&bytes, &history_dictionary(&bodies)).map_err(|e| {
+                    ApiError::new(400, format!("packed events against the history: {e}"))
+                })?
+            }
+        };
+        if events.len() > MAX_PUSH_EVENTS {
+            return Err(ApiError::new(
+                413,
+                format!(
+                    "{} events in one push: at most {MAX_PUSH_EVENTS}",
+                    events.len()
+                ),
+            ));
+        }
+        // A concurrent copy of the same push (a retry racing the original) may store first:
+        // then check again against the new head.
+        for _ in 0..5 {
+            if let Some(outcome) = self
+                .try_push(record, role, push.after, &events, &push.signature)
+                .await?
+            {
+                return Ok(outcome);
+            }
+        }
+        Err(ApiError::new(
+            503,
+            "the device's chain keeps moving: try again",
+        ))
+    }
+
+    async fn try_push(
+        &self,
+        record: &DeviceRecord,
+        role: &Role,
+        after: u64,
+        pushed: &[(crate::log::Hlc, Payload)],
+        signature: &SignatureBytes,
+    ) -> Result<Option<PushOutcome>, ApiError> {
+        let device = record.device;
+        let (head, head_hash) = self
+            .backend
+            .head(device)
+            .await?
+            .unwrap_or((0, genesis(device)));
+        if after > head {
+            return Ok(Some(PushOutcome::Resume));
+        }
+        if pushed.is_empty() {
+            return Ok(Some(PushOutcome::Stored { new: 0 }));
+        }
+        let last_seq = after + pushed.len() as u64;
+        // The hashes the server holds for the part of the batch it already has.
+        let known: BTreeMap<u64, Hash> = if after < head {
+            self.backend
+                .hashes(device, after.max(1), head.min(last_seq))
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        let mut hash = if after == 0 {
+            genesis(device)
+        } else if after == head {
+            head_hash
+        } else {
+            *known
+                .get(&after)
+                .ok_or_else(|| ApiError::new(500, "the server lost part of a chain"))?
+        };
+        let mut fresh = Vec::new();
+        for (i, (clock, payload)) in pushed.iter().enumerate() {
+            let id = EventId {
+                device,
+                seq: after + 1 + i as u64,
+            };
+            payload.validate().map_err(|e| {
+                ApiError::new(400, format!("event {} ({}): {e}", id.seq, payload.name()))
+            })?;
+            let event = Event {
+                id,
+                clock: *clock,
+                payload: payload.clone(),
+            };
+            let body = event
+                .body()
+                .map_err(|e| ApiError::new(400, format!("event {}: {e}", id.seq)))?;
+            hash = chain_hash(&hash, &id, &body);
+            if id.seq <= head {
+                if known.get(&id.seq) != Some(&hash) {
+                    return Err(ApiError::new(
+                        409,
+                        format!(
+                            "event {} differs from the one the server holds (a forked chain)",
+                            id.seq
+                        ),
+                    ));
+                }
+            } else {
+                fresh.push((event, body, hash));
+            }
+        }
+        let key = VerifyingKey::from_bytes(&record.public_key)
+            .map_err(|_| ApiError::new(500, "a stored device key is invalid"))?;
+        key.verify_strict(&hash, &Signature::from_bytes(&signature.0))
+            .map_err(|_| {
+                ApiError::new(
+                    403,
+                    "the events' signature does not match this device's chain (signed by \
+                     another device, or altered)",
+                )
+            })?;
+        if fresh.is_empty() {
+            return Ok(Some(PushOutcome::Stored { new: 0 }));
+        }
+        // Rights, event by event, with what the batch itself records.
+        let mut visits = BTreeSet::new();
+        let mut acts = BTreeSet::new();
+        let mut farms = BTreeSet::new();
+        for (e, _, _) in &fresh {
+            rights::references(&e.payload, &mut visits, &mut acts);
+            if let Payload::FarmRecorded(f) = &e.payload {
+                farms.insert(f.ede.clone());
+            }
+        }
+        let query = FactsQuery {
+            visits: visits.into_iter().collect(),
+            acts: acts.into_iter().collect(),
+            farms: farms.into_iter().collect(),
+            technicians: rights::technicians_of(role),
+        };
+        let got = self.backend.facts(&query).await?;
+        let mut facts = Facts {
+            visits: got.visits,
+            acts: got.acts,
+            farms_with_visits: got.farms_with_visits.into_iter().collect(),
+            granted: got.granted.into_iter().collect(),
+        };
+        let mut events = Vec::with_capacity(fresh.len());
+        let mut effects = rights::Effects::default();
+        for (event, body, hash) in fresh {
+            let (tags, fx) = rights::check(role, &facts, &event.payload).map_err(|reason| {
+                ApiError::new(
+                    403,
+                    format!(
+                        "event {} ({}) refused for {}: {reason}",
+                        event.id.seq,
+                        event.payload.name(),
+                        record.account
+                    ),
+                )
+            })?;
+            facts.apply(&fx);
+            effects.visits.extend(fx.visits);
+            effects.assignments.extend(fx.assignments);
+            effects.grants.extend(fx.grants);
+            effects.acts.extend(fx.acts);
+            events.push(NewEvent {
+                seq: event.id.seq,
+                hash,
+                body,
+                tags,
+            });
+        }
+        let new = events.len() as u32;
+        let outcome = self
+            .backend
+            .ingest(Ingest {
+                device,
+                author: record.account.clone(),
+                expected_head: head,
+                events,
+                signature: signature.0,
+                effects,
+            })
+            .await?;
+        Ok(match outcome {
+            IngestOutcome::Stored => Some(PushOutcome::Stored { new }),
+            IngestOutcome::HeadMoved => None,
+        })
+    }
+
+    async fn pull(
+        &self,
+        record: &DeviceRecord,
+        role: &Role,
+        pull: Pull,
+    ) -> Result<PullReply, ApiError> {
+        let limit = pull.limit.clamp(1, MAX_PULL_LIMIT) as usize;
+        let technicians = rights::technicians_of(role);
+        let scope = Scope {
+            author: record.account.clone(),
+            technicians: technicians.clone(),
+            farm: match role {
+                Role::Farmer { farm } => Some(farm.clone()),
+                _ => None,
+            },
+        };
+        let page = self
+            .backend
+            .read(&scope, pull.cursor, record.device, limit)
+            .await?;
+        let mut events = page.events;
+        // Farms that came into scope since the cursor: their history before it.
+        if !technicians.is_empty() {
+            let farms = self
+                .backend
+                .new_grants(&technicians, pull.cursor, page.next)
+                .await?;
+            if !farms.is_empty() {
+                events.extend(
+                    self.backend
+                        .farm_events(&farms, pull.cursor, record.device)
+                        .await?,
+                );
+            }
+        }
+        let runs = self.runs(events).await?;
+        Ok(PullReply {
+            runs,
+            cursor: page.next.max(pull.cursor),
+            more: page.more,
+        })
+    }
+
+    /// Groups events into runs of consecutive events per device, each with the hash before
+    /// it and a seal: the device's signature where it signed, else the server's witness.
+    async fn runs(&self, mut events: Vec<StoredEvent>) -> Result<Vec<Run>, ApiError> {
+        events.sort_by_key(|e| (e.device, e.seq));
+        events.dedup_by_key(|e| (e.device, e.seq));
+        let mut keys: HashMap<DeviceId, [u8; 32]> = HashMap::new();
+        let mut runs: Vec<(crate::sync::Cursor, Run)> = Vec::new();
+        let mut i = 0;
+        while i < events.len() {
+            let mut j = i + 1;
+            while j < events.len()
+                && events[j].device == events[i].device
+                && events[j].seq == events[j - 1].seq + 1
+            {
+                j += 1;
+            }
+            let (first, last) = (&events[i], &events[j - 1]);
+            let device = first.device;
+            let key = match keys.get(&device) {
+                Some(k) => *k,
+                None => {
+                    let k = self.device_key(device).await?;
+                    keys.insert(device, k);
+                    k
+                }
+            };
+            let prev = if first.seq == 1 {
+                None
+            } else {
+                let h = self
+                    .backend
+                    .hashes(device, first.seq - 1, first.seq - 1)
+                    .await?;
+                Some(
+                    h.first()
+                        .map(|(_, h)| *h)
+                        .ok_or_else(|| ApiError::new(500, "the server lost part of a chain"))?,
+                )
+            };
+            let seal = match self.backend.signature(device, last.seq).await? {
+                Some(sig) => Seal::Device(SignatureBytes(sig)),
+                None => {
+                    let id = EventId {
+                        device,
+                        seq: last.seq,
+                    };
+                    let message = crate::log::witness_message(&id, &last.hash);
+                    Seal::Witness {
+                        key: self.key.verifying_key().to_bytes(),
+                        signature: SignatureBytes(self.key.sign(&message).to_bytes()),
+                    }
+                }
+            };
+            let mut payloads = Vec::with_capacity(j - i);
+            for e in &events[i..j] {
+                let event =
+                    Event::from_body(EventId { device, seq: e.seq }, &e.body).map_err(|err| {
+                        ApiError::new(500, format!("a stored event does not decode: {err}"))
+                    })?;
+                payloads.push((event.clock, event.payload));
+            }
+            let earliest = events[i..j]
+                .iter()
+                .map(|e| e.cursor)
+                .min()
+                .unwrap_or_default();
+            runs.push((
+                earliest,
+                Run {
+                    key,
+                    first: first.seq,
+                    prev,
+                    events: payloads,
+                    seal,
+                },
+            ));
+            i = j;
+        }
+        // In the order the server received them, so a device applies causes before effects
+        // (its projections give the same result either way, but sooner right).
+        runs.sort_by_key(|(c, _)| *c);
+        Ok(runs.into_iter().map(|(_, r)| r).collect())
+    }
+
+    async fn device_key(&self, device: DeviceId) -> Result<[u8; 32], ApiError> {
+        Ok(self
+            .backend
+            .device(device)
+            .await?
+            .ok_or_else(|| ApiError::new(500, format!("events of unknown device {device}")))?
+            .0
+            .public_key)
+    }
+}

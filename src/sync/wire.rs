@@ -1,0 +1,187 @@
+//! The bytes on the wire: a 4-byte header (magic, protocol version, codec), then the message
+//! in postcard, compressed with zstd when that is smaller.
+//!
+//! The version sits outside the compressed part, so a server can refuse a tablet it is too new
+//! (or too old) for with a clear message before decoding anything. Decompression is bounded:
+//! a small frame cannot expand into gigabytes.
+
+use serde::{Serialize, de::DeserializeOwned};
+
+/// The protocol version this build speaks.
+pub const VERSION: u8 = 1;
+/// The oldest version this build still understands.
+pub const OLDEST_VERSION: u8 = 1;
+const MAGIC: [u8; 2] = *b"TR";
+const RAW: u8 = 0;
+const ZSTD: u8 = 1;
+/// zstd's level: 19 is slow to compress (a few MB/s) but decompresses as fast as any, and
+/// slow links make every byte count; the frames are small.
+pub const LEVEL: i32 = 19;
+/// The largest message once decompressed.
+pub const MAX_MESSAGE: usize = 64 << 20;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WireError {
+    #[error("not a Tournée frame (header {0:02x?})")]
+    NotAFrame(Vec<u8>),
+    #[error("protocol version {got}: this program speaks versions {OLDEST_VERSION} to {VERSION}")]
+    Version { got: u8 },
+    #[error("unknown codec {0}")]
+    Codec(u8),
+    #[error("the message is larger than {MAX_MESSAGE} bytes once decompressed, or corrupt: {0}")]
+    Decompress(String),
+    #[error("the message does not decode: {0}")]
+    Decode(String),
+    #[error("encoding a message: {0}")]
+    Encode(String),
+}
+
+/// Encodes a message into a frame.
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, WireError> {
+    encode_with(message, LEVEL)
+}
+
+/// Encodes with a given zstd level (the server answers at a lower level to save its CPU).
+pub fn encode_with<T: Serialize>(message: &T, level: i32) -> Result<Vec<u8>, WireError> {
+    let raw = postcard::to_allocvec(message).map_err(|e| WireError::Encode(e.to_string()))?;
+    let packed = zstd::bulk::compress(&raw, level).map_err(|e| WireError::Encode(e.to_string()))?;
+    let (codec, body) = if packed.len() < raw.len() {
+        (ZSTD, packed)
+    } else {
+        (RAW, raw)
+    };
+    let mut frame = Vec::with_capacity(4 + body.len());
+    frame.extend_from_slice(&MAGIC);
+    frame.push(VERSION);
+    frame.push(codec);
+    frame.extend_from_slice(&body);
+    Ok(frame)
+}
+
+/// The version a frame says it speaks, without decoding it.
+pub fn version(frame: &[u8]) -> Result<u8, WireError> {
+    match frame {
+        [b'T', b'R', v, _, ..] => Ok(*v),
+        _ => Err(WireError::NotAFrame(
+            frame.iter().take(4).copied().collect(),
+        )),
+    }
+}
+
+/// Decodes a frame into a message.
+pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, WireError> {
+    let v = version(frame)?;
+    if !(OLDEST_VERSION..=VERSION).contains(&v) {
+        return Err(WireError::Version { got: v });
+    }
+    let body = &frame[4..];
+    let raw;
+    let bytes = match frame[3] {
+        RAW => body,
+        ZSTD => {
+            raw = zstd::bulk::decompress(body, MAX_MESSAGE)
+                .map_err(|e| WireError::Decompress(e.to_string()))?;
+            &raw[..]
+        }
+        c => return Err(WireError::Codec(c)),
+    };
+    postcard::from_bytes(bytes).map_err(|e| WireError::Decode(e.to_string()))
+}
+
+/// Compresses a message with a dictionary both ends hold (see `protocol::Pushed::Packed`).
+pub fn pack<T: Serialize>(message: &T, dictionary: &[u8]) -> Result<Vec<u8>, WireError> {
+    let raw = postcard::to_allocvec(message).map_err(|e| WireError::Encode(e.to_string()))?;
+    let mut c = zstd::bulk::Compressor::with_dictionary(LEVEL, dictionary)
+        .map_err(|e| WireError::Encode(e.to_string()))?;
+    c.compress(&raw)
+        .map_err(|e| WireError::Encode(e.to_string()))
+}
+
+/// Decompresses what [`pack`] made with the same dictionary (bounded like a frame).
+pub fn unpack<T: DeserializeOwned>(bytes: &[u8], dictionary: &[u8]) -> Result<T, WireError> {
+    let mut d = zstd::bulk::Decompressor::with_dictionary(dictionary)
+        .map_err(|e| WireError::Decompress(e.to_string()))?;
+    let raw = d
+        .decompress(bytes, MAX_MESSAGE)
+        .map_err(|e| WireError::Decompress(e.to_string()))?;
+    postcard::from_bytes(&raw).map_err(|e| WireError::Decode(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_comes_back_as_it_went() {
+        let m = (42u64, "bonjour".to_string(), vec![7u8; 1000]);
+        let frame = encode(&m).unwrap();
+        assert!(
+            frame.len() < 100,
+            "1000 equal bytes compress: {}",
+            frame.len()
+        );
+        assert_eq!(version(&frame), Ok(VERSION));
+        assert_eq!(decode::<(u64, String, Vec<u8>)>(&frame).unwrap(), m);
+    }
+
+    #[test]
+    fn a_frame_of_another_version_or_garbage_is_refused_clearly() {
+        let mut frame = encode(&1u32).unwrap();
+        frame[2] = VERSION + 1;
+        assert_eq!(
+            decode::<u32>(&frame),
+            Err(WireError::Version { got: VERSION + 1 })
+        );
+        assert!(matches!(
+            decode::<u32>(b"GET /"),
+            Err(WireError::NotAFrame(_))
+        ));
+        assert!(matches!(
+            decode::<u32>(b"TR\x01\x01garbage"),
+            Err(WireError::Decompress(_))
+        ));
+        assert!(matches!(
+            decode::<u32>(b"TR\x01\x07"),
+            Err(WireError::Codec(7))
+        ));
+    }
+
+    #[test]
+    fn packing_against_shared_history_is_smaller_and_needs_the_same_history() {
+        let history: Vec<u8> = (0..5_000u32)
+            .flat_map(|i| format!("visit V{i} farm 53161{:03};", i % 97).into_bytes())
+            .collect();
+        let message: Vec<String> = (5_000..5_040u32)
+            .map(|i| format!("visit V{i} farm 53161{:03};", i % 97))
+            .collect();
+        let plain = encode(&message).unwrap();
+        let packed = pack(&message, &history).unwrap();
+        assert!(
+            packed.len() < plain.len(),
+            "{} < {}",
+            packed.len(),
+            plain.len()
+        );
+        assert_eq!(unpack::<Vec<String>>(&packed, &history).unwrap(), message);
+        // another history does not give the message back (and a wrong message would fail the
+        // chain check anyway)
+        let mut changed = history.clone();
+        let n = changed.len();
+        changed[n - 20_000..].fill(b'x');
+        let other = unpack::<Vec<String>>(&packed, &changed);
+        assert!(other.as_ref().map_or(true, |m| *m != message));
+    }
+
+    #[test]
+    fn a_compression_bomb_is_refused() {
+        let huge = vec![0u8; MAX_MESSAGE + 1];
+        let packed = zstd::bulk::compress(&huge, 3).unwrap();
+        let mut frame = b"TR\x01\x01".to_vec();
+        frame.extend_from_slice(&packed);
+        assert!(packed.len() < 100_000);
+        assert!(matches!(
+            decode::<Vec<u8>>(&frame),
+            Err(WireError::Decompress(_))
+        ));
+    }
+}
