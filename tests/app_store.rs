@@ -56,8 +56,9 @@ fn an_insemination_from_the_keypad_to_the_signed_certificate_survives_reopening(
     let dir = tempfile::tempdir().unwrap();
     let (visit, farm) = cattle_visit_today();
     let mut h = demo_harness(dir.path());
-    // 15 visits or so planned today in the demo, none done yet.
+    // 15 visits or so planned today in the demo, none done yet; the tablet never synced.
     h.get_by_label_contains("visites · 0 terminée");
+    h.get_by_label("Synchro : tablette non inscrite");
 
     tap(&mut h, &farm.name);
     assert_eq!(h.state().state.screen, Screen::Visit(visit.clone()));

@@ -380,7 +380,11 @@ fn top_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             // The seam for sync: "everything is on the server" / "N acts waiting" goes here.
             let status = match state.views.sync {
-                SyncStatus::NotEnrolled => i.t("sync.not_enrolled"),
+                SyncStatus::NotEnrolled => i.t("sync.not_enrolled").to_owned(),
+                SyncStatus::UpToDate => i.t("sync.up_to_date").to_owned(),
+                SyncStatus::Waiting { acts: 0, events } => i.tn("sync.waiting_events", events),
+                SyncStatus::Waiting { acts, .. } => i.tn("sync.waiting_acts", acts),
+                SyncStatus::Unknown => i.t("sync.unknown").to_owned(),
             };
             ui.label(RichText::new(status).weak());
         });

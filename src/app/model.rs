@@ -241,12 +241,18 @@ pub struct SettingsView {
     pub data_dir: String,
 }
 
-/// Where sync stands, for the top bar. The seam for `sync`: it reports here.
+/// Where sync stands, for the top bar, as `sync::status` reads it from the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SyncStatus {
     /// This tablet has no account on a server yet.
     #[default]
     NotEnrolled,
+    /// Everything recorded here is on the server.
+    UpToDate,
+    /// Events recorded here the server has not acknowledged yet, and how many are acts.
+    Waiting { events: u64, acts: u64 },
+    /// The sync state does not read: why.
+    Unknown,
 }
 
 /// A command's number, so the screen that sent it can find the backend's answer.

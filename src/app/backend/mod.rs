@@ -227,6 +227,23 @@ impl Worker {
             .map(|t| t.id);
     }
 
+    /// Where sync stands. Not enrolled is read from the credentials alone: counting what
+    /// waits would read every event of a tablet that never synced.
+    fn sync_status(&self) -> SyncStatus {
+        match crate::sync::credentials(&self.store) {
+            Ok(None) => SyncStatus::NotEnrolled,
+            Ok(Some(_)) => match crate::sync::status(&self.store) {
+                Ok(s) if s.everything_on_server() => SyncStatus::UpToDate,
+                Ok(s) => SyncStatus::Waiting {
+                    events: s.waiting_events,
+                    acts: s.waiting_acts,
+                },
+                Err(_) => SyncStatus::Unknown,
+            },
+            Err(_) => SyncStatus::Unknown,
+        }
+    }
+
     /// The view of the screen on display.
     fn view(&self) -> Option<Reply> {
         let built = match &self.shown {
@@ -287,8 +304,10 @@ fn run(
     };
     worker.reload_rules();
     worker.resolve_technician();
-    // The seam for `sync`: its client will report here how far the tablet is from the server.
-    let _ = replies.send(Reply::Sync(SyncStatus::NotEnrolled));
+    // How far the tablet is from the server: sent at start and after every command. (Syncing
+    // itself, `sync::Background`, is started by whoever enrols the tablet; not here yet.)
+    let mut sync = worker.sync_status();
+    let _ = replies.send(Reply::Sync(sync));
 
     while let Ok((ticket, job)) = jobs.recv() {
         let outcome = match job {
@@ -298,6 +317,13 @@ fn run(
             }
             Job::Do(command) => Some(worker.carry_out(*command)),
         };
+        if outcome.is_some() {
+            let now = worker.sync_status();
+            if now != sync {
+                sync = now;
+                let _ = replies.send(Reply::Sync(sync));
+            }
+        }
         if let Some(view) = worker.view() {
             let _ = replies.send(view);
         }
