@@ -30,8 +30,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Loads the demo week (one technician in Mayenne) into the store; loading it again adds
-    /// nothing. Prints what was added.
+    /// Loads the demo week (one technician in Mayenne) and the technician's tank into the
+    /// store; loading it again adds nothing. Prints what was added.
     Demo {
         /// The demo's "today" (YYYY-MM-DD; default: today in Europe/Paris).
         #[arg(long)]
@@ -231,7 +231,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let today =
                 today.unwrap_or_else(|| crate::domain::paris_day(&crate::domain::time::now()));
             let store = open_store(data)?;
-            let summary = store.import(&crate::demo::week(today)).map_err(log_error)?;
+            // The same data the app's first start offers: the week and the tank.
+            let summary = crate::demo::load(&store, today).map_err(log_error)?;
             print_json(&summary)
         }
         Command::Import { file } => {

@@ -184,18 +184,21 @@ pub fn company() -> Company {
     }
 }
 
-/// The demo technician's tank: 30 straws of each sire.
+/// The demo technician's tank: 30 straws of each cattle sire, 300 of each goat and sheep sire
+/// (a lot of goats takes a dose per goat: the demo week alone uses over a hundred).
 pub fn tank() -> Vec<Payload> {
     let Ok(technician) = TechnicianId::parse("technician", TECHNICIAN) else {
         return Vec::new();
     };
     BULLS
         .iter()
-        .filter_map(straw)
-        .map(|straw| Payload::DosesReceived {
-            technician: technician.clone(),
-            straw,
-            count: 30,
+        .filter_map(|b| {
+            let count = if b.3 == Species::Bovine { 30 } else { 300 };
+            Some(Payload::DosesReceived {
+                technician: technician.clone(),
+                straw: straw(b)?,
+                count,
+            })
         })
         .collect()
 }
@@ -204,7 +207,9 @@ pub fn tank() -> Vec<Payload> {
 pub fn load(store: &Store, today: NaiveDate) -> Result<ImportSummary, LogError> {
     let summary = store.import(&week(today))?;
     let technician = TechnicianId::parse("technician", TECHNICIAN)?;
-    if store.stock(&technician)?.is_empty() {
+    // The week's inseminations already made stock lines (doses used): the tank is missing as
+    // long as no straw was ever received.
+    if store.stock(&technician)?.iter().all(|l| l.received == 0) {
         store.append(tank())?;
     }
     Ok(summary)

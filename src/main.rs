@@ -19,11 +19,8 @@ fn main() {
 #[cfg(feature = "gui")]
 fn open_app(cli: &Cli) -> Result<(), cli::CliError> {
     let dir = cli::data_dir(cli.data.as_deref())?;
-    tournee::app::run(tournee::app::AppConfig {
-        data_dir: Some(dir),
-        ..Default::default()
-    })
-    .map_err(|e| cli::CliError::failure(format!("the app's window could not open: {e}")))
+    tournee::app::run(tournee::app::AppConfig::for_dir(&dir))
+        .map_err(|e| cli::CliError::failure(format!("the app's window could not open: {e}")))
 }
 
 #[cfg(not(feature = "gui"))]

@@ -1,6 +1,7 @@
 //! Renders the main screens to PNG, in the light and the high-contrast theme, with egui's wgpu
 //! renderer (headless: a software Vulkan driver such as Mesa's lavapipe does, see
-//! `.ci/install-gui-deps`).
+//! `.ci/install-gui-deps`), on a real store holding the demo data, the way a technician sees
+//! them: the demo week loaded at first start, one insemination recorded through the screens.
 //!
 //! `cargo test --test screenshots` renders every screen and checks the pictures are real (not
 //! blank, the two themes different); `.ci/screenshots` runs it with `TOURNEE_SCREENSHOTS=write`
@@ -12,29 +13,46 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-use common::{today_view, visit_view};
+use common::{
+    cattle_visit_today, inseminate, settle, store_app, store_harness, tap, type_digits, type_into,
+};
 use tournee::app::kit::Contrast;
-use tournee::app::model::ActRow;
-use tournee::app::{AppConfig, Screen, TourneeApp};
-use tournee::domain::{Act, ActId, ActKind, InseminationRank};
+use tournee::app::{Screen, TourneeApp};
 
 /// A 10-inch rugged tablet held upright: 800 × 1280 logical pixels.
 const SIZE: [f32; 2] = [800.0, 1280.0];
 
-fn shoot(name: &str, contrast: Contrast, setup: impl FnOnce(&mut TourneeApp)) -> image::RgbaImage {
-    let mut app = TourneeApp::new(AppConfig::default());
+type Shot = Harness<'static, TourneeApp>;
+
+/// Puts the app on one screen.
+type Setup = fn(&mut Shot);
+
+/// The demo loaded and one insemination recorded at today's first cattle visit.
+fn prepare(dir: &Path) {
+    let (_, farm) = cattle_visit_today();
+    let mut h = store_harness(dir);
+    tap(&mut h, "Charger les données de démonstration");
+    inseminate(&mut h, &farm.name, "5398761234");
+}
+
+fn shoot(dir: &Path, name: &str, contrast: Contrast, setup: Setup) -> image::RgbaImage {
+    let mut app = store_app(dir);
     app.state.prefs.contrast = contrast;
-    setup(&mut app);
     let mut h = Harness::builder()
         .with_size(SIZE)
+        .with_max_steps(64)
         .wgpu()
         .build_ui_state(|ui, app: &mut TourneeApp| app.ui(ui), app);
-    h.run();
+    // A finger leaves no pointer on a tablet.
+    h.set_render_cursor(false);
+    settle(&mut h);
+    setup(&mut h);
+    settle(&mut h);
     let image = h.render().unwrap_or_else(|e| {
         panic!(
             "{name}: rendering failed (is a Vulkan driver installed? see .ci/install-gui-deps): {e}"
@@ -44,32 +62,32 @@ fn shoot(name: &str, contrast: Contrast, setup: impl FnOnce(&mut TourneeApp)) ->
         Contrast::Normal => "light",
         Contrast::High => "high-contrast",
     };
-    let dir = match std::env::var("TOURNEE_SCREENSHOTS").as_deref() {
+    let out = match std::env::var("TOURNEE_SCREENSHOTS").as_deref() {
         Ok("write") => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/screenshots"),
         _ => std::env::temp_dir().join("tournee-screenshots"),
     };
-    std::fs::create_dir_all(&dir).unwrap();
-    image.save(dir.join(format!("{name}-{theme}.png"))).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    image.save(out.join(format!("{name}-{theme}.png"))).unwrap();
     image
 }
 
-fn today(app: &mut TourneeApp) {
-    app.state.views.today = Some(today_view());
+fn today(_: &mut Shot) {}
+
+/// The visit with its insemination recorded and the next cow's number half typed.
+fn visit(h: &mut Shot) {
+    let (_, farm) = cattle_visit_today();
+    tap(h, &farm.name);
+    type_digits(h, "5312345");
+    // The acts recorded at the top, the form under them.
+    h.get_by_label("Actes enregistrés").scroll_to_me();
+    h.run();
 }
 
-/// The visit with one insemination recorded and the next cow's number half typed.
-fn visit(app: &mut TourneeApp) {
-    let view = visit_with_one_act();
-    app.state.screen = Screen::Visit(view.row.id.clone());
-    app.state.visit_form.for_visit(&view.row.id).animal.digits = "5312345".to_owned();
-    app.state.views.visit = Some(view);
-}
-
-/// The confirmation with the farmer's signature drawn.
-fn confirm(app: &mut TourneeApp) {
-    let view = visit_with_one_act();
-    app.state.screen = Screen::Confirm(view.row.id.clone());
-    // A looping scrawl, as signatures are.
+/// The certificate above the pad, and the farmer's signature drawn (a looping scrawl, as
+/// signatures are; the drawing itself is tested in app_store and app_shell).
+fn confirm(h: &mut Shot) {
+    let (visit, _) = cattle_visit_today();
+    h.state_mut().state.screen = Screen::Confirm(visit.clone());
     let stroke: Vec<[f32; 2]> = (0..120)
         .map(|i| {
             let t = i as f32 / 119.0;
@@ -78,40 +96,34 @@ fn confirm(app: &mut TourneeApp) {
             [x.clamp(0.0, 1.0), y.clamp(0.0, 1.0)]
         })
         .collect();
-    app.state
+    h.state_mut()
+        .state
         .confirm_form
-        .for_visit(&view.row.id)
+        .for_visit(&visit)
         .signature
         .strokes = vec![stroke];
-    app.state.views.visit = Some(view);
 }
 
-fn visit_with_one_act() -> tournee::app::model::VisitView {
-    let mut view = visit_view();
-    view.row.status = tournee::domain::VisitStatus::InProgress;
-    view.acts.push(ActRow {
-        act: Act {
-            id: ActId::nth_of(&view.row.id, 0),
-            visit: view.row.id.clone(),
-            kind: ActKind::IaBovine,
-            count: 1,
-            animals: vec!["FR5398761234".parse().unwrap()],
-            bull: Some(view.bulls[0].straw.bull.clone()),
-            straw: Some(view.bulls[0].straw.clone()),
-            rank: Some(InseminationRank::First),
-            result: None,
-            at: None,
-            note: None,
-        },
-        bull_name: Some(view.bulls[0].straw.bull_name.clone()),
-        forfait_seconds: None,
-    });
-    view.row.acts = 1;
-    view
+fn farm(h: &mut Shot) {
+    let (_, farm) = cattle_visit_today();
+    h.state_mut().state.screen = Screen::Farm(farm.ede);
 }
 
-fn settings(app: &mut TourneeApp) {
-    app.state.screen = Screen::Settings;
+fn tank(h: &mut Shot) {
+    tap(h, "Cuve");
+}
+
+fn my_time(h: &mut Shot) {
+    tap(h, "Mon temps");
+}
+
+fn call(h: &mut Shot) {
+    tap(h, "Nouvel appel");
+    type_into(h, "Élevage (nom, commune ou numéro EDE)", "gaec");
+}
+
+fn settings(h: &mut Shot) {
+    tap(h, "Réglages");
 }
 
 /// Share of pixels that are not the most common colour: a blank picture has none.
@@ -124,20 +136,23 @@ fn ink(image: &image::RgbaImage) -> f64 {
     1.0 - background as f64 / (image.width() * image.height()) as f64
 }
 
-/// Puts the app on one screen with its views.
-type Setup = fn(&mut TourneeApp);
-
 #[test]
 fn main_screens_render_in_both_themes() {
-    let screens: [(&str, Setup); 4] = [
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let screens: [(&str, Setup); 8] = [
         ("today", today),
         ("visit", visit),
         ("confirm", confirm),
+        ("farm", farm),
+        ("tank", tank),
+        ("my-time", my_time),
+        ("call", call),
         ("settings", settings),
     ];
     for (name, setup) in screens {
-        let light = shoot(name, Contrast::Normal, setup);
-        let high = shoot(name, Contrast::High, setup);
+        let light = shoot(dir.path(), name, Contrast::Normal, setup);
+        let high = shoot(dir.path(), name, Contrast::High, setup);
         assert_eq!(light.dimensions(), (800, 1280));
         assert!(
             ink(&light) > 0.02,
@@ -151,15 +166,4 @@ fn main_screens_render_in_both_themes() {
             "{name}: the themes look the same"
         );
     }
-}
-
-#[test]
-fn the_visit_screen_shows_the_keypad_and_the_incomplete_number() {
-    let mut app = TourneeApp::new(AppConfig::default());
-    visit(&mut app);
-    let h = Harness::builder()
-        .with_size(SIZE)
-        .build_ui_state(|ui, app: &mut TourneeApp| app.ui(ui), app);
-    h.get_by_label("7 chiffres sur 10");
-    h.get_by_label("Enregistrer l'IA");
 }

@@ -479,6 +479,55 @@ mod tests {
     }
 
     #[test]
+    fn every_key_made_at_run_time_exists_in_both_languages() {
+        use crate::domain::Species;
+        use crate::worktime::Flag;
+        let mut keys: Vec<String> = crate::domain::ActKind::ALL
+            .iter()
+            .map(|k| format!("kind_choice.{}", k.id()))
+            .collect();
+        for s in [
+            Species::Bovine,
+            Species::Caprine,
+            Species::Ovine,
+            Species::Porcine,
+        ] {
+            keys.push(format!("species.{}", s.id()));
+        }
+        for f in [
+            Flag::OverDailyMax,
+            Flag::ShortDailyRest,
+            Flag::OverWeeklyMax,
+            Flag::Over12WeekAverage,
+            Flag::MissingBreak,
+            Flag::Sunday,
+            Flag::PublicHoliday,
+        ] {
+            keys.push(format!("flag.{}", f.id()));
+        }
+        for s in [
+            "to_do",
+            "in_progress",
+            "done",
+            "awaiting_confirmation",
+            "confirmed",
+            "disputed",
+        ] {
+            keys.push(format!("status.{s}"));
+        }
+        // Passed through the farm screen's "show more" helper.
+        for k in ["more_inseminations", "more_checks", "more_visits"] {
+            keys.push(format!("farm.{k}"));
+        }
+        for lang in Lang::ALL {
+            let c = catalog(lang);
+            for key in &keys {
+                assert!(c.get(key).is_some(), "{key} missing in {}", lang.code());
+            }
+        }
+    }
+
+    #[test]
     fn french_dates_durations_and_numbers() {
         let i = I18n::new(Lang::Fr);
         // 24 November 2026 is a Tuesday.

@@ -4,30 +4,40 @@
 //! Laid out like egui's demo app and rerun's viewer: this file is the shell (top bar, bottom
 //! navigation, the current screen, toasts); `screens/` has one file per screen; `kit/` is the
 //! design system; `widgets/` our own input widgets; `i18n` every word and format; `model`
-//! the views screens draw and the commands they emit. Screens never touch the store: they read
-//! views and push commands (see `model`).
+//! the views screens draw and the commands they emit; `backend` the worker thread that owns
+//! the store; `prefs` the tablet's settings file. Screens never touch the store: they read
+//! views and send commands, which the backend carries out off the UI thread.
 
+pub mod backend;
 pub mod i18n;
 pub mod kit;
 pub mod model;
+pub mod prefs;
 pub mod screens;
 pub mod widgets;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use egui::{RichText, TextStyle, Ui};
 
 use crate::domain::{Ede, VisitId};
+use backend::{Backend, BackendConfig, Job, Reply};
 use i18n::I18n;
-use kit::{GAP, LARGE_TARGET, MARGIN, Toasts, UiPrefs};
-use model::{Command, TodayView, VisitView};
+use kit::{GAP, LARGE_TARGET, MARGIN, ToastKind, Toasts, UiPrefs};
+use model::{
+    CallView, Command, FarmView, MyTimeView, Outcome, Refusal, SettingsView, SyncStatus, TankView,
+    Ticket, TodayView, VisitView,
+};
 
 /// Where the technician is in the app.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum Screen {
     /// Today's round.
     #[default]
     Today,
+    /// A farmer's call, added to today's round.
+    Call,
     /// One visit: record acts.
     Visit(VisitId),
     /// The farmer's confirmation at the end of a visit.
@@ -45,7 +55,11 @@ impl Screen {
     /// The tab of the bottom bar this screen belongs to.
     fn tab(&self) -> Tab {
         match self {
-            Screen::Today | Screen::Visit(_) | Screen::Confirm(_) | Screen::Farm(_) => Tab::Today,
+            Screen::Today
+            | Screen::Call
+            | Screen::Visit(_)
+            | Screen::Confirm(_)
+            | Screen::Farm(_) => Tab::Today,
             Screen::Tank => Tab::Tank,
             Screen::MyTime => Tab::MyTime,
             Screen::Settings => Tab::Settings,
@@ -66,6 +80,14 @@ enum Tab {
 pub struct Views {
     pub today: Option<TodayView>,
     pub visit: Option<VisitView>,
+    pub farm: Option<FarmView>,
+    pub tank: Option<TankView>,
+    pub my_time: Option<MyTimeView>,
+    pub call: Option<CallView>,
+    pub settings: Option<SettingsView>,
+    pub sync: SyncStatus,
+    /// The store could not be opened or read: why.
+    pub failed: Option<String>,
 }
 
 /// Everything the app remembers between frames.
@@ -78,25 +100,59 @@ pub struct AppState {
     pub i18n: I18n,
     pub toasts: Toasts,
     pub views: Views,
-    /// Commands emitted by the screens, for the backend.
-    pub outbox: Vec<Command>,
+    /// Commands emitted by the screens, for the backend (kept here when there is none).
+    pub outbox: Vec<(Ticket, Command)>,
+    pub next_ticket: u64,
+    /// The backend's answers, until the form that asked reads them.
+    pub outcomes: screens::Outcomes,
+    /// Commands whose success needs no notice (preferences).
+    silent: Vec<Ticket>,
+    pub today_form: screens::today::TodayForm,
+    pub call_form: screens::call::CallForm,
     pub visit_form: screens::PerVisit<screens::visit::VisitForm>,
     pub confirm_form: screens::PerVisit<screens::confirm::ConfirmForm>,
+    pub tank_form: screens::tank::TankForm,
+    pub farm_form: screens::farm::FarmForm,
+    pub settings_form: screens::settings::SettingsForm,
 }
 
 /// How the app is started.
 #[derive(Debug, Clone, Default)]
 pub struct AppConfig {
-    /// The store's folder.
+    /// The store's folder; `None`: no store (the screens' own tests drive views by hand).
     pub data_dir: Option<PathBuf>,
     pub prefs: UiPrefs,
+    /// The settings file as read from the data folder.
+    pub file: prefs::PrefsFile,
+    /// A fixed "today" (tests, screenshots, benchmarks); `None`: today in Europe/Paris.
+    pub today: Option<NaiveDate>,
 }
 
-/// The app: state plus the last preferences applied to egui's style.
+impl AppConfig {
+    /// The app on the store in `dir`, with the preferences its settings file holds. Reads
+    /// that small file now, before any frame.
+    pub fn for_dir(dir: &Path) -> AppConfig {
+        let file = prefs::load(dir);
+        AppConfig {
+            data_dir: Some(dir.to_path_buf()),
+            prefs: file.ui,
+            file,
+            today: None,
+        }
+    }
+}
+
+/// The app: state, the backend that owns the store, and the last preferences applied to
+/// egui's style.
 pub struct TourneeApp {
     pub state: AppState,
     pub config: AppConfig,
     applied: Option<UiPrefs>,
+    /// The preferences as last saved to the settings file.
+    saved_prefs: UiPrefs,
+    backend: Option<Backend>,
+    /// The screen the backend was last told is on display.
+    shown: Option<Screen>,
 }
 
 impl TourneeApp {
@@ -106,15 +162,126 @@ impl TourneeApp {
             i18n: I18n::new(config.prefs.lang),
             ..AppState::default()
         };
+        let backend = config.data_dir.as_ref().map(|dir| {
+            Backend::start(BackendConfig {
+                dir: dir.clone(),
+                prefs: prefs::PrefsFile {
+                    ui: config.prefs,
+                    ..config.file.clone()
+                },
+                today: config.today,
+            })
+        });
         TourneeApp {
             state,
+            saved_prefs: config.prefs,
             config,
             applied: None,
+            backend,
+            shown: None,
+        }
+    }
+
+    /// Whether every command and screen change has been carried out and its result is on
+    /// screen: what tests and benchmarks wait for. Always true without a backend.
+    pub fn is_idle(&self) -> bool {
+        match &self.backend {
+            None => true,
+            Some(b) => {
+                b.pending() == 0
+                    && self.state.outbox.is_empty()
+                    && self.shown.as_ref() == Some(&self.state.screen)
+            }
+        }
+    }
+
+    /// Applies what the backend sent since the last frame.
+    fn receive(&mut self) {
+        let Some(backend) = &mut self.backend else {
+            return;
+        };
+        let state = &mut self.state;
+        while let Some(reply) = backend.try_recv() {
+            match reply {
+                Reply::Today(v) => state.views.today = Some(v),
+                Reply::Visit(v) => state.views.visit = Some(*v),
+                Reply::Farm(v) => state.views.farm = Some(*v),
+                Reply::Tank(v) => state.views.tank = Some(v),
+                Reply::MyTime(v) => state.views.my_time = Some(v),
+                Reply::Call(v) => state.views.call = Some(v),
+                Reply::Settings(v) => state.views.settings = Some(v),
+                Reply::Sync(s) => state.views.sync = s,
+                Reply::Failed(e) => state.views.failed = Some(e),
+                Reply::Done(_, None) => {}
+                Reply::Done(ticket, Some(outcome)) => {
+                    let silent = state.silent.contains(&ticket);
+                    state.silent.retain(|t| *t != ticket);
+                    let i = &state.i18n;
+                    match &outcome {
+                        Outcome::Saved { .. } if silent => {}
+                        Outcome::Saved {
+                            forfait_seconds: Some(s),
+                        } => state.toasts.push(
+                            ToastKind::Saved,
+                            i.tf("toast.saved_act", &[("time", &i.duration(u64::from(*s)))]),
+                        ),
+                        Outcome::Saved { .. } => {
+                            state.toasts.push(ToastKind::Saved, i.t("toast.saved"))
+                        }
+                        Outcome::Refused(r @ (Refusal::Storage(_) | Refusal::NoTechnician)) => {
+                            state
+                                .toasts
+                                .push(ToastKind::Error, screens::refusal_text(i, r))
+                        }
+                        Outcome::Refused(_) => {
+                            state.toasts.push(ToastKind::Error, i.t("toast.not_saved"))
+                        }
+                    }
+                    state.outcomes.insert(ticket, outcome);
+                    // Answers no form came for (it was closed) are dropped, oldest first.
+                    while state.outcomes.len() > 32 {
+                        state.outcomes.pop_first();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Tells the backend the screen on display, and hands it the screens' commands.
+    fn dispatch(&mut self) {
+        let Some(backend) = &mut self.backend else {
+            return;
+        };
+        let state = &mut self.state;
+        if state.prefs != self.saved_prefs {
+            self.saved_prefs = state.prefs;
+            state.next_ticket += 1;
+            let ticket = Ticket(state.next_ticket);
+            state.silent.push(ticket);
+            state.outbox.push((ticket, Command::SavePrefs(state.prefs)));
+        }
+        if self.shown.as_ref() != Some(&state.screen) {
+            state.next_ticket += 1;
+            if backend.send(Ticket(state.next_ticket), Job::Show(state.screen.clone())) {
+                self.shown = Some(state.screen.clone());
+            }
+        }
+        for (ticket, command) in state.outbox.drain(..) {
+            if !backend.send(ticket, Job::Do(Box::new(command))) {
+                state.outcomes.insert(
+                    ticket,
+                    Outcome::Refused(Refusal::Storage("the backend stopped".to_owned())),
+                );
+            }
         }
     }
 
     /// Draws one frame. `eframe::App::ui` calls this; so do the tests, through kittest.
     pub fn ui(&mut self, ui: &mut Ui) {
+        if let Some(b) = &self.backend {
+            b.set_context(ui.ctx());
+        }
+        self.receive();
         if self.applied.is_none() {
             kit::install_fonts(ui.ctx());
         }
@@ -143,6 +310,7 @@ impl TourneeApp {
             )
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
+                    .id_salt(("tournee.screen", state.screen.clone()))
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
                         ui.spacing_mut().item_spacing.y = GAP;
@@ -154,6 +322,7 @@ impl TourneeApp {
         if let Some(nav) = nav {
             state.navigate(nav);
         }
+        self.dispatch();
     }
 }
 
@@ -199,6 +368,7 @@ fn top_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
         }
         let title = match &state.screen {
             Screen::Today => i.t("today.title").to_owned(),
+            Screen::Call => i.t("call.title").to_owned(),
             Screen::Visit(_) => i.t("visit.title").to_owned(),
             Screen::Confirm(_) => i.t("confirm.title").to_owned(),
             Screen::Tank => i.t("tank.title").to_owned(),
@@ -209,7 +379,14 @@ fn top_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
         ui.heading(RichText::new(title).strong());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             // The seam for sync: "everything is on the server" / "N acts waiting" goes here.
-            ui.label(RichText::new(i.t("sync.offline")).weak());
+            let status = match state.views.sync {
+                SyncStatus::NotEnrolled => i.t("sync.not_enrolled").to_owned(),
+                SyncStatus::UpToDate => i.t("sync.up_to_date").to_owned(),
+                SyncStatus::Waiting { acts: 0, events } => i.tn("sync.waiting_events", events),
+                SyncStatus::Waiting { acts, .. } => i.tn("sync.waiting_acts", acts),
+                SyncStatus::Unknown => i.t("sync.unknown").to_owned(),
+            };
+            ui.label(RichText::new(status).weak());
         });
     });
 }
@@ -237,34 +414,64 @@ fn bottom_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
 }
 
 fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
-    let mut out = screens::Out::default();
-    match state.screen.clone() {
-        Screen::Today => {
-            screens::today::show(ui, &state.i18n, state.views.today.as_ref(), &mut out)
-        }
+    if let Some(e) = &state.views.failed {
+        kit::field_message(
+            ui,
+            &kit::FieldMessage::Error(state.i18n.tf("app.store_failed", &[("error", e)])),
+        );
+        return;
+    }
+    let AppState {
+        screen,
+        prefs,
+        i18n,
+        toasts,
+        views,
+        outbox,
+        next_ticket,
+        outcomes,
+        today_form,
+        call_form,
+        visit_form,
+        confirm_form,
+        tank_form,
+        farm_form,
+        settings_form,
+        ..
+    } = state;
+    let mut out = screens::Out::new(outbox, next_ticket, outcomes);
+    match screen.clone() {
+        Screen::Today => screens::today::show(ui, i18n, views.today.as_ref(), today_form, &mut out),
+        Screen::Call => screens::call::show(ui, i18n, views.call.as_ref(), call_form, &mut out),
         Screen::Visit(id) => {
-            let i18n = &state.i18n;
-            if let Some(view) = screens::current_visit(ui, i18n, state.views.visit.as_ref(), &id) {
-                let form = state.visit_form.for_visit(&id);
+            if let Some(view) = screens::current_visit(ui, i18n, views.visit.as_ref(), &id) {
+                let form = visit_form.for_visit(&id);
                 screens::visit::show(ui, i18n, view, form, &mut out);
             }
         }
         Screen::Confirm(id) => {
-            let i18n = &state.i18n;
-            if let Some(view) = screens::current_visit(ui, i18n, state.views.visit.as_ref(), &id) {
-                let form = state.confirm_form.for_visit(&id);
+            if let Some(view) = screens::current_visit(ui, i18n, views.visit.as_ref(), &id) {
+                let form = confirm_form.for_visit(&id);
                 screens::confirm::show(ui, i18n, view, form, &mut out);
             }
         }
-        Screen::Tank => screens::tank::show(ui, &state.i18n, &mut out),
-        Screen::Farm(ede) => screens::farm::show(ui, &state.i18n, &ede, &mut out),
-        Screen::MyTime => screens::my_time::show(ui, &state.i18n, &mut out),
-        Screen::Settings => screens::settings::show(ui, &state.i18n, &mut state.prefs, &mut out),
+        Screen::Tank => screens::tank::show(ui, i18n, views.tank.as_ref(), tank_form, &mut out),
+        Screen::Farm(ede) => {
+            screens::farm::show(ui, i18n, &ede, views.farm.as_ref(), farm_form, &mut out)
+        }
+        Screen::MyTime => screens::my_time::show(ui, i18n, views.my_time.as_ref(), &mut out),
+        Screen::Settings => screens::settings::show(
+            ui,
+            i18n,
+            prefs,
+            views.settings.as_ref(),
+            settings_form,
+            &mut out,
+        ),
     }
-    for (kind, text) in out.toasts {
-        state.toasts.push(kind, text);
+    for (kind, text) in out.toasts.drain(..) {
+        toasts.push(kind, text);
     }
-    state.outbox.extend(out.commands);
     if out.nav.is_some() {
         *nav = out.nav;
     }

@@ -1,16 +1,21 @@
 //! What screens read and what they ask for: view models (plain data, ready to draw, built off
-//! the UI thread) and commands (a tap turned into an intention).
+//! the UI thread by the backend) and commands (a tap turned into an intention), with the
+//! backend's answer to each command.
 //!
-//! Screens never touch storage: they render these views and push [`Command`]s; whoever owns
-//! the store (the backend) carries the commands out and sends fresh views back. Not for
+//! Screens never touch storage: they render these views and send [`Command`]s; the backend
+//! (which owns the store) carries the commands out and sends fresh views back. Not for
 //! formatting: views hold values, screens write them in the user's language.
 
 use chrono::{NaiveDate, NaiveTime};
 
+use crate::declare::InseminationRecord;
 use crate::domain::{
-    Act, AnomalyKind, Confirmation, Ede, Farm, Request, Species, Straw, Urgency, Visit, VisitId,
-    VisitStatus,
+    Act, ActId, AnimalId, AnomalyKind, BullId, Confirmation, DomainError, Ede, Farm,
+    InseminationRank, PregnancyResult, Request, Species, Straw, Technician, Urgency, Visit,
+    VisitId, VisitStatus,
 };
+
+use super::kit::UiPrefs;
 
 /// One visit as a row of today's round.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +60,8 @@ pub struct TodayView {
     pub visits: Vec<VisitRow>,
     /// Whether the store holds nothing at all (first start: offer demo data).
     pub store_empty: bool,
+    /// The technician whose round this is; `None`: nobody is set up on this tablet yet.
+    pub technician: Option<String>,
 }
 
 /// A bull the technician can inseminate with: its straw as received, and the doses in the
@@ -68,13 +75,29 @@ pub struct BullChoice {
     pub used: u32,
 }
 
+/// Whether a straw is of the species' semen, as far as its breed says: cattle breeds are
+/// written as the two-digit codes of the arrêté of 7 May 2018 (`66`), goat and sheep breeds by
+/// name. Only used to list the likely bulls first; any bull of the tank can be chosen.
+pub fn straw_fits(breed: &str, species: Species) -> bool {
+    let cattle_code = breed.len() == 2 && breed.bytes().all(|b| b.is_ascii_digit());
+    cattle_code == (species == Species::Bovine)
+}
+
 /// One recorded act as the visit shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActRow {
     pub act: Act,
     pub bull_name: Option<String>,
-    /// The act's flat-rate time, once `forfait` computes it.
+    /// The act's flat-rate time by the company grid (`None`: the grid cannot price it).
     pub forfait_seconds: Option<u32>,
+}
+
+/// An act that was corrected: what it was, why, and what replaced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrectedAct {
+    pub row: ActRow,
+    pub reason: String,
+    pub replaced_by: Option<ActId>,
 }
 
 /// A visit being done.
@@ -84,20 +107,240 @@ pub struct VisitView {
     pub species: Vec<Species>,
     pub farm_note: Option<String>,
     pub acts: Vec<ActRow>,
+    pub corrected: Vec<CorrectedAct>,
     pub bulls: Vec<BullChoice>,
     pub confirmation: Option<Confirmation>,
     pub anomalies: Vec<(AnomalyKind, String)>,
+    /// The insemination records of the visit's current inseminations, or the first field each
+    /// lacks: the certificate the farmer signs.
+    pub records: Vec<Result<InseminationRecord, DomainError>>,
 }
 
-/// What a screen asks the backend to do.
+impl VisitView {
+    /// The visit's flat-rate time so far.
+    pub fn forfait_seconds(&self) -> u64 {
+        self.acts
+            .iter()
+            .filter_map(|a| a.forfait_seconds)
+            .map(u64::from)
+            .sum()
+    }
+}
+
+/// A farm as the new-call search lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FarmChoice {
+    pub ede: Ede,
+    pub name: String,
+    pub village: Option<String>,
+    pub species: Vec<Species>,
+}
+
+/// What the new-call screen needs: the farms to search.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CallView {
+    pub farms: Vec<FarmChoice>,
+}
+
+/// One past visit of a farm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FarmVisit {
+    pub id: VisitId,
+    pub day: NaiveDate,
+    pub status: VisitStatus,
+    pub acts: Vec<ActRow>,
+    pub anomalies: Vec<(AnomalyKind, String)>,
+}
+
+/// An insemination in a farm's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InseminationLine {
+    pub day: NaiveDate,
+    pub animals: Vec<AnimalId>,
+    pub count: u32,
+    pub bull: Option<BullId>,
+    pub bull_name: Option<String>,
+    pub rank: Option<InseminationRank>,
+}
+
+/// A pregnancy check in a farm's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PregnancyLine {
+    pub day: NaiveDate,
+    pub animals: Vec<AnimalId>,
+    pub count: u32,
+    pub kind: crate::domain::ActKind,
+    pub result: Option<PregnancyResult>,
+}
+
+/// A farm's history, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FarmView {
+    pub farm: Farm,
+    pub visits: Vec<FarmVisit>,
+    pub inseminations: Vec<InseminationLine>,
+    pub pregnancy_checks: Vec<PregnancyLine>,
+    pub anomalies: Vec<(NaiveDate, AnomalyKind, String)>,
+}
+
+/// One bull's line in the tank.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TankLine {
+    pub bull: BullId,
+    pub straw: Option<Straw>,
+    pub received: u64,
+    pub used: u64,
+    pub corrected: i64,
+    pub left: i64,
+}
+
+/// The technician's tank.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TankView {
+    pub lines: Vec<TankLine>,
+}
+
+/// Doses at or below which a bull's line warns.
+pub const LOW_STOCK: i64 = 5;
+
+/// One day's figures on the "My time" screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayTime {
+    pub day: NaiveDate,
+    pub acts: usize,
+    pub forfait_seconds: u64,
+    pub travel_seconds: u64,
+    pub other_seconds: u64,
+    pub total_seconds: u64,
+    /// Stable flag names (`over_daily_max`...), see `worktime::Flag`.
+    pub flags: Vec<&'static str>,
+}
+
+/// Today's and this week's flat-rate time, from `worktime`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MyTimeView {
+    /// Monday to today.
+    pub days: Vec<DayTime>,
+    pub week_forfait_seconds: u64,
+    pub week_total_seconds: u64,
+    /// Why the figures could not be computed (an act the grid cannot price...).
+    pub error: Option<String>,
+}
+
+impl MyTimeView {
+    pub fn today(&self) -> Option<&DayTime> {
+        self.days.last()
+    }
+}
+
+/// What the settings screen shows that lives in the store.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SettingsView {
+    pub technician: Option<Technician>,
+    pub company: Option<String>,
+    pub data_dir: String,
+}
+
+/// Where sync stands, for the top bar, as `sync::status` reads it from the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncStatus {
+    /// This tablet has no account on a server yet.
+    #[default]
+    NotEnrolled,
+    /// Everything recorded here is on the server.
+    UpToDate,
+    /// Events recorded here the server has not acknowledged yet, and how many are acts.
+    Waiting { events: u64, acts: u64 },
+    /// The sync state does not read: why.
+    Unknown,
+}
+
+/// A command's number, so the screen that sent it can find the backend's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Ticket(pub u64);
+
+/// What a screen asks the backend to do. Times (arrival, act, signature) are stamped by the
+/// backend when it carries the command out.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// Record an act at a visit (an insemination takes a dose from the tank). The act's id
-    /// is the screen's proposal; the backend renumbers it if the number is taken.
-    RecordAct(Act),
+    /// Loads the demo week and tank into an empty store.
+    LoadDemo,
+    /// A farmer's call: a visit added to today's round.
+    AddCall {
+        farm: Ede,
+        requested: Vec<Request>,
+        urgency: Urgency,
+    },
+    /// Arrival at the farm.
+    StartVisit(VisitId),
+    /// Departure from the farm.
+    FinishVisit(VisitId),
+    /// Record an act at a visit (an insemination takes doses from the tank). The act's id is
+    /// given by the backend. `reason`: why an animal inseminated less than three days ago is
+    /// inseminated again (kept in the act's note).
+    RecordAct { act: Act, reason: Option<String> },
+    /// Correct an act: replace it, or withdraw it (`replacement: None`).
+    CorrectAct {
+        act: ActId,
+        replacement: Option<Act>,
+        reason: String,
+    },
+    NoteAnomaly {
+        visit: VisitId,
+        kind: AnomalyKind,
+        note: String,
+    },
     /// The farmer's signature, or "farmer absent, instructions left".
     Confirm {
         visit: VisitId,
         confirmation: Confirmation,
     },
+    /// Straws put in the tank.
+    ReceiveDoses { straw: Straw, count: u32 },
+    /// The tank counted by hand: `counted` doses of this bull are really there.
+    CountStock {
+        bull: BullId,
+        counted: u32,
+        reason: String,
+    },
+    /// The technician's identity and home.
+    SaveTechnician(Technician),
+    /// Language, text size, contrast: kept in the settings file.
+    SavePrefs(UiPrefs),
+}
+
+/// Why the backend did not carry a command out. Nothing was recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// A value refused: the field (`act.straw.centre`, `technician.licence`...), what it was
+    /// and what was expected.
+    Invalid(DomainError),
+    /// The animal was inseminated less than three days ago: likely a wrong number; recorded
+    /// only with a reason.
+    RecentlyInseminated { animal: AnimalId, on: NaiveDate },
+    /// No technician is set up on this tablet.
+    NoTechnician,
+    /// The disk or the store failed.
+    Storage(String),
+}
+
+impl Refusal {
+    /// The field a refusal is about, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Refusal::Invalid(e) => Some(&e.field),
+            Refusal::RecentlyInseminated { .. } => Some("act.animals"),
+            Refusal::NoTechnician | Refusal::Storage(_) => None,
+        }
+    }
+}
+
+/// The backend's answer to a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Recorded and on disk. For an act: its flat-rate time.
+    Saved {
+        forfait_seconds: Option<u32>,
+    },
+    Refused(Refusal),
 }

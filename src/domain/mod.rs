@@ -18,7 +18,7 @@ pub use event::{DeclarationRefusal, Payload};
 pub use farm::{Company, Farm, Location, Technician};
 pub use ids::{ActId, AnimalId, BullId, Ede, SupervisorId, TechnicianId, VisitId};
 pub use staff::{OtherTimeKind, ReviewDecision, Week};
-pub use tank::Straw;
+pub use tank::{PrintedCode, Straw};
 pub use time::{Instant, paris_day};
 pub use visit::{AnomalyKind, Confirmation, Request, Stroke, Urgency, Visit, VisitStatus};
 

@@ -47,3 +47,67 @@ impl Straw {
 
 /// The most doses one delivery or correction may move: a full tank holds a few thousand.
 pub const MAX_DOSES: u32 = 10_000;
+
+/// What a straw's printed code gives, read once when the straw is received: the sire's number,
+/// then (when printed) the breed code, the collection centre and the batch, separated by
+/// spaces, e.g. `FR2934119912 66 FR35001 L9912`. The sire's name is not printed in the code:
+/// the technician types it once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedCode {
+    pub bull: BullId,
+    pub breed: Option<String>,
+    pub centre: Option<String>,
+    pub batch: Option<String>,
+}
+
+impl PrintedCode {
+    /// Reads a code as typed or pasted (spaces, tabs, `;`, `,` or `|` between the parts).
+    pub fn parse(field: &str, text: &str) -> Result<PrintedCode, DomainError> {
+        let parts: Vec<&str> = text
+            .split(|c: char| c.is_whitespace() || matches!(c, ';' | ',' | '|'))
+            .filter(|p| !p.is_empty())
+            .collect();
+        let expected = "a straw code: the sire's number, then its breed, collection centre and batch (FR2934119912 66 FR35001 L9912)";
+        let Some((first, rest)) = parts.split_first() else {
+            return Err(DomainError::invalid(field, text, expected));
+        };
+        if rest.len() > 3 {
+            return Err(DomainError::invalid(field, text, expected));
+        }
+        let bull = BullId::parse(&format!("{field}.bull"), first)?;
+        let part = |i: usize| rest.get(i).map(|s| (*s).to_owned());
+        Ok(PrintedCode {
+            bull,
+            breed: part(0),
+            centre: part(1),
+            batch: part(2),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_printed_code_whole_or_in_part() {
+        let c = PrintedCode::parse("code", "FR2934119912 66 FR35001 L9912").unwrap();
+        assert_eq!(c.bull.as_str(), "FR2934119912");
+        assert_eq!(c.breed.as_deref(), Some("66"));
+        assert_eq!(c.centre.as_deref(), Some("FR35001"));
+        assert_eq!(c.batch.as_deref(), Some("L9912"));
+        let c = PrintedCode::parse("code", " fr2934119912;46 ").unwrap();
+        assert_eq!(c.bull.as_str(), "FR2934119912");
+        assert_eq!((c.breed.as_deref(), c.centre), (Some("46"), None));
+    }
+
+    #[test]
+    fn refuses_a_code_without_a_sire_number_naming_the_field() {
+        let e = PrintedCode::parse("code", "66 FR35001 L9912").unwrap_err();
+        assert_eq!(e.field, "code.bull");
+        let e = PrintedCode::parse("code", "").unwrap_err();
+        assert_eq!(e.field, "code");
+        let e = PrintedCode::parse("code", "FR2934119912 66 FR35001 L9912 extra").unwrap_err();
+        assert_eq!(e.field, "code");
+    }
+}

@@ -1,9 +1,13 @@
-//! Fixtures shared by the UI tests: a harness around the whole app, and views built on the demo
-//! week (the same data `tournee demo` loads).
+//! Fixtures shared by the UI tests: a harness around the whole app (on a real store, or on
+//! views built by hand from the demo week), and the taps and typing a technician's finger does.
 
 #![allow(dead_code)]
 
+use std::path::Path;
+use std::time::Duration;
+
 use chrono::NaiveDate;
+use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
@@ -18,7 +22,38 @@ pub fn today() -> NaiveDate {
 pub fn harness(app: TourneeApp) -> Harness<'static, TourneeApp> {
     Harness::builder()
         .with_size([900.0, 2000.0])
+        .with_max_steps(64)
         .build_ui_state(|ui, app: &mut TourneeApp| app.ui(ui), app)
+}
+
+/// The app on the store in `dir` (created if absent), on the demo's "today".
+pub fn store_app(dir: &Path) -> TourneeApp {
+    let mut config = AppConfig::for_dir(dir);
+    config.today = Some(today());
+    TourneeApp::new(config)
+}
+
+/// A harness on the store in `dir`, settled on its first screen.
+pub fn store_harness(dir: &Path) -> Harness<'static, TourneeApp> {
+    let mut h = harness(store_app(dir));
+    settle(&mut h);
+    h
+}
+
+/// Runs frames until the backend has carried out every command and screen change and the
+/// screen shows the result.
+pub fn settle(h: &mut Harness<'static, TourneeApp>) {
+    for _ in 0..10_000 {
+        h.run();
+        if h.state().is_idle() {
+            h.run();
+            if h.state().is_idle() {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("the backend is still busy after 10 s");
 }
 
 /// A visit of today's demo round at a cattle farm, with two bulls in the tank.
@@ -59,6 +94,8 @@ pub fn visit_view() -> VisitView {
         ],
         confirmation: None,
         anomalies: Vec::new(),
+        corrected: Vec::new(),
+        records: Vec::new(),
     }
 }
 
@@ -86,6 +123,7 @@ pub fn today_view() -> TodayView {
         day: Some(today()),
         visits,
         store_empty: false,
+        technician: Some("Julie Moreau".to_owned()),
     }
 }
 
@@ -99,8 +137,127 @@ fn straw(bull: &str, name: &str, breed: &str) -> Straw {
     }
 }
 
-/// Taps the one control with this accessible label and lets the app settle.
+/// Taps the one control with this accessible label (scrolled into view first, as a finger
+/// would) and lets the app settle.
 pub fn tap(h: &mut Harness<'static, TourneeApp>, label: &str) {
-    h.get_by_label(label).click();
+    h.get_by_label(label).scroll_to_me();
     h.run();
+    h.get_by_label(label).click();
+    settle(h);
+}
+
+/// Taps the one control whose label contains `part`.
+pub fn tap_containing(h: &mut Harness<'static, TourneeApp>, part: &str) {
+    h.get_by_label_contains(part).scroll_to_me();
+    h.run();
+    h.get_by_label_contains(part).click();
+    settle(h);
+}
+
+/// Types digits on the in-app keypad.
+pub fn type_digits(h: &mut Harness<'static, TourneeApp>, digits: &str) {
+    for d in digits.chars() {
+        let key = d.to_string();
+        h.get_by_role_and_label(Role::Button, &key).scroll_to_me();
+        h.run();
+        h.get_by_role_and_label(Role::Button, &key).click();
+        h.run();
+    }
+    settle(h);
+}
+
+/// Types text into the text field with this label.
+pub fn type_into(h: &mut Harness<'static, TourneeApp>, label: &str, text: &str) {
+    h.get_by_role_and_label(Role::TextInput, label)
+        .scroll_to_me();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, label).click();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, label)
+        .type_text(text);
+    settle(h);
+}
+
+/// Whether a node with exactly this label is on screen.
+pub fn shows(h: &Harness<'static, TourneeApp>, label: &str) -> bool {
+    h.query_all_by_label(label).next().is_some()
+}
+
+/// Whether a node whose label contains `part` is on screen.
+pub fn shows_containing(h: &Harness<'static, TourneeApp>, part: &str) -> bool {
+    h.query_all_by_label_contains(part).next().is_some()
+}
+
+/// Draws a signature across the pad, as a finger would.
+pub fn sign(h: &mut Harness<'static, TourneeApp>) {
+    h.get_by_label("Zone de signature").scroll_to_me();
+    h.run();
+    let pad = h.get_by_label("Zone de signature").rect();
+    let start = pad.left_center() + egui::vec2(20.0, 0.0);
+    h.hover_at(start);
+    h.run();
+    h.drag_at(start);
+    h.run();
+    for i in 1..=20 {
+        let x = start.x + i as f32 * (pad.width() - 40.0) / 20.0;
+        let y = pad.center().y + if i % 2 == 0 { 30.0 } else { -30.0 };
+        h.hover_at(egui::pos2(x, y));
+        h.run();
+    }
+    h.drop_at(egui::pos2(pad.right() - 20.0, pad.center().y));
+    h.run();
+}
+
+/// A visit of today's demo round at a cattle farm whose name no other visit of the day has
+/// (so its row is found by name): its id and farm.
+pub fn cattle_visit_today() -> (tournee::domain::VisitId, tournee::domain::Farm) {
+    let records = tournee::demo::week(today());
+    let farm_of = |v: &tournee::domain::Visit| {
+        records
+            .farms
+            .iter()
+            .find(|f| f.ede == v.farm)
+            .unwrap()
+            .clone()
+    };
+    let todays: Vec<_> = records
+        .visits
+        .iter()
+        .filter(|v| v.visit.day == today())
+        .map(|v| (v.visit.id.clone(), farm_of(&v.visit)))
+        .collect();
+    todays
+        .iter()
+        .find(|(_, f)| {
+            f.species == [Species::Bovine]
+                && todays.iter().filter(|(_, g)| g.name == f.name).count() == 1
+        })
+        .cloned()
+        .expect("a cattle farm with a name of its own on today's round")
+}
+
+/// Taps the last control with this label (a farm visited twice today: the later visit).
+pub fn tap_last(h: &mut Harness<'static, TourneeApp>, label: &str) {
+    h.get_all_by_label(label).last().unwrap().scroll_to_me();
+    h.run();
+    h.get_all_by_label(label).last().unwrap().click();
+    settle(h);
+}
+
+/// From today's round: opens the visit at `farm`, chooses the bull the screen lists first
+/// (the most used), types the cow's number on the keypad and records the insemination.
+pub fn inseminate(h: &mut Harness<'static, TourneeApp>, farm: &str, cow_digits: &str) {
+    tap(h, farm);
+    let bull = h.state().state.views.visit.clone().unwrap().bulls[0]
+        .straw
+        .bull_name
+        .clone();
+    tap_containing(h, &format!("{bull} ("));
+    type_digits(h, cow_digits);
+    tap(h, "Enregistrer l'IA");
+}
+
+/// Whether the app is showing this notice.
+pub fn notice(h: &Harness<'static, TourneeApp>, text: &str) -> bool {
+    h.state().state.toasts.texts().any(|t| t == text)
 }

@@ -241,3 +241,87 @@ pub fn field_message(ui: &mut Ui, message: &FieldMessage) -> Response {
     })
     .inner
 }
+
+/// A one-line text field with its label above, as wide as the space and a finger high. The
+/// label is the field's accessible name. For names, reasons and codes: numbers go through the
+/// in-app keypad instead.
+pub fn text_field(ui: &mut Ui, label: &str, value: &mut String, hint: &str) -> Response {
+    let label = ui.label(RichText::new(label).strong());
+    let width = ui.available_width();
+    ui.add(
+        egui::TextEdit::singleline(value)
+            .hint_text(hint)
+            .font(TextStyle::Body)
+            .desired_width(width)
+            .min_size(vec2(width, MIN_TARGET))
+            .margin(egui::Margin::symmetric(12, 10)),
+    )
+    .labelled_by(label.id)
+}
+
+/// A [`text_field`] with, under it, why its last value was refused (if it was).
+pub fn checked_text_field(
+    ui: &mut Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+    refused: Option<&str>,
+) -> Response {
+    let response = text_field(ui, label, value, hint);
+    if let Some(r) = refused {
+        field_message(ui, &FieldMessage::Error(r.to_owned()));
+    }
+    response
+}
+
+/// A framed group on the screen's background (a panel that opens under a row).
+pub fn card<R>(ui: &mut Ui, add: impl FnOnce(&mut Ui) -> R) -> R {
+    let p = pal(ui);
+    egui::Frame::new()
+        .fill(p.surface)
+        .stroke(Stroke::new(p.outline.width.max(2.0), p.accent))
+        .corner_radius(CornerRadius::same(RADIUS))
+        .inner_margin(egui::Margin::same(14))
+        .show(ui, |ui| {
+            ui.set_min_width(ui.available_width());
+            ui.spacing_mut().item_spacing.y = GAP;
+            add(ui)
+        })
+        .inner
+}
+
+/// A count changed with − and + buttons a finger wide (what a farmer asks for: a few
+/// animals). The buttons are named "− {name}" and "+ {name}" for screen readers and tests.
+/// Returns whether the count changed.
+pub fn stepper(ui: &mut Ui, name: &str, value: &mut u32, max: u32) -> bool {
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        let key = vec2(MIN_TARGET * 1.5, MIN_TARGET);
+        let minus = ui.add_enabled(
+            *value > 0,
+            Button::new(RichText::new("−").text_style(TextStyle::Heading)).min_size(key),
+        );
+        let minus_name = format!("− {name}");
+        minus.widget_info(|| WidgetInfo::labeled(Role::Button, *value > 0, &minus_name));
+        if minus.clicked() {
+            *value = value.saturating_sub(1);
+            changed = true;
+        }
+        ui.add_sized(
+            vec2(MIN_TARGET, MIN_TARGET),
+            egui::Label::new(RichText::new(value.to_string()).text_style(TextStyle::Heading)),
+        );
+        let plus = ui.add_enabled(
+            *value < max,
+            Button::new(RichText::new("+").text_style(TextStyle::Heading)).min_size(key),
+        );
+        let plus_name = format!("+ {name}");
+        plus.widget_info(|| WidgetInfo::labeled(Role::Button, *value < max, &plus_name));
+        if plus.clicked() {
+            *value = (*value + 1).min(max);
+            changed = true;
+        }
+        ui.label(RichText::new(name).text_style(TextStyle::Button));
+    });
+    changed
+}

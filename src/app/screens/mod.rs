@@ -1,6 +1,10 @@
 //! One file per screen. A screen is a function of (i18n, view, its own form state) that draws
-//! and fills an [`Out`]: where to go next, commands for the backend, notices to show.
+//! and fills an [`Out`]: where to go next, commands for the backend, notices to show. A form
+//! that sent a command keeps its [`Ticket`] and reads the backend's [`Outcome`] through
+//! [`Out::outcome`] on a later frame: cleared when saved, the refusal next to its field
+//! otherwise.
 
+pub mod call;
 pub mod confirm;
 pub mod farm;
 pub mod my_time;
@@ -9,13 +13,15 @@ pub mod tank;
 pub mod today;
 pub mod visit;
 
+use std::collections::BTreeMap;
+
 use egui::{RichText, Ui};
 
 use super::Screen;
 use super::i18n::I18n;
 use super::kit::ToastKind;
-use super::model::{Command, VisitView};
-use crate::domain::VisitId;
+use super::model::{Command, Outcome, Refusal, Ticket, VisitView};
+use crate::domain::{Species, VisitId};
 
 /// A move between screens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,17 +33,55 @@ pub enum Nav {
     Back,
 }
 
-/// What a screen's frame produced.
-#[derive(Debug, Default)]
-pub struct Out {
+/// The backend's answers not yet read by the form that asked.
+pub type Outcomes = BTreeMap<Ticket, Outcome>;
+
+/// What a screen's frame produced, and its access to the backend's answers.
+pub struct Out<'a> {
     pub nav: Option<Nav>,
-    pub commands: Vec<Command>,
     pub toasts: Vec<(ToastKind, String)>,
+    outbox: &'a mut Vec<(Ticket, Command)>,
+    next_ticket: &'a mut u64,
+    outcomes: &'a mut Outcomes,
 }
 
-impl Out {
+impl<'a> Out<'a> {
+    pub fn new(
+        outbox: &'a mut Vec<(Ticket, Command)>,
+        next_ticket: &'a mut u64,
+        outcomes: &'a mut Outcomes,
+    ) -> Out<'a> {
+        Out {
+            nav: None,
+            toasts: Vec::new(),
+            outbox,
+            next_ticket,
+            outcomes,
+        }
+    }
+
     pub fn go(&mut self, screen: Screen) {
         self.nav = Some(Nav::To(screen));
+    }
+
+    /// Queues a command for the backend; its ticket finds the answer later.
+    pub fn send(&mut self, command: Command) -> Ticket {
+        *self.next_ticket += 1;
+        let ticket = Ticket(*self.next_ticket);
+        self.outbox.push((ticket, command));
+        ticket
+    }
+
+    /// The backend's answer to a command, once (`None` while it is not back).
+    pub fn outcome(&mut self, ticket: Ticket) -> Option<Outcome> {
+        self.outcomes.remove(&ticket)
+    }
+
+    /// For a form waiting on `awaiting`: takes the answer if it is back, and stops waiting.
+    pub fn answer(&mut self, awaiting: &mut Option<Ticket>) -> Option<Outcome> {
+        let outcome = self.outcome((*awaiting)?)?;
+        *awaiting = None;
+        Some(outcome)
     }
 }
 
@@ -72,4 +116,53 @@ pub fn current_visit<'a>(
         ui.label(RichText::new(i18n.t("visit.loading")).weak());
     }
     view
+}
+
+/// An animal number as the tag prints it (`FR 53 1234 5678`).
+pub fn animal_text(animal: &crate::domain::AnimalId, species: Species) -> String {
+    match animal.as_str().strip_prefix("FR") {
+        Some(digits) => crate::app::widgets::display_number(digits, species),
+        None => animal.to_string(),
+    }
+}
+
+/// Why the backend refused, in the user's language: the fields a technician can act on are
+/// said in words, with where to fix them; anything else names the field and what was expected.
+pub fn refusal_text(i18n: &I18n, refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::RecentlyInseminated { animal, on } => i18n.tf(
+            "refusal.recently_inseminated",
+            &[
+                ("animal", &animal_text(animal, Species::Bovine)),
+                ("date", &i18n.date_short(*on)),
+            ],
+        ),
+        Refusal::NoTechnician => i18n.t("refusal.no_technician").to_owned(),
+        Refusal::Storage(m) => i18n.tf("refusal.storage", &[("error", m)]),
+        Refusal::Invalid(e) => {
+            let text = match e.field.as_str() {
+                "act.bull" => i18n.t("visit.bull_not_in_tank"),
+                "act.count" => i18n.t("refusal.not_enough_doses"),
+                "act.straw" => i18n.t("refusal.straw_missing"),
+                "act.straw.centre" => i18n.t("refusal.straw_centre"),
+                "act.straw.batch" => i18n.t("refusal.straw_batch"),
+                "act.straw.breed" => i18n.t("refusal.straw_breed"),
+                "act.animals" => i18n.t("refusal.animal_missing"),
+                "technician.licence" => i18n.t("refusal.licence"),
+                "company.approval" => i18n.t("refusal.company"),
+                "visit.farm" | "farm" => i18n.t("refusal.farm_unknown"),
+                "reason" => i18n.t("field.reason.empty"),
+                "note" => i18n.t("field.note.empty"),
+                "counted" => i18n.t("tank.count_unchanged"),
+                "technician.name" => i18n.t("settings.name_empty"),
+                _ => {
+                    return i18n.tf(
+                        "refusal.other",
+                        &[("field", &e.field), ("expected", &e.expected)],
+                    );
+                }
+            };
+            text.to_owned()
+        }
+    }
 }

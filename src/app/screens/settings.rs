@@ -1,13 +1,48 @@
-//! Settings: language, text size, high contrast for sunlight; the technician's identity and
-//! home (recorded in the log, so the supervisor and the round planner see the same).
+//! Settings: language, text size, high contrast for sunlight (kept in the tablet's settings
+//! file); the technician's identity, licence and home (recorded in the log, so the supervisor,
+//! the insemination records and the round planner see the same).
 
 use egui::{RichText, Ui};
 
-use super::Out;
+use super::{Out, refusal_text};
 use crate::app::i18n::{I18n, Lang};
-use crate::app::kit::{self, Contrast, TextSize, UiPrefs};
+use crate::app::kit::{self, Contrast, FieldMessage, TextSize, UiPrefs};
+use crate::app::model::{Command, Outcome, SettingsView, Ticket};
+use crate::domain::{Location, Technician, TechnicianId, check_text};
 
-pub fn show(ui: &mut Ui, i18n: &I18n, prefs: &mut UiPrefs, _out: &mut Out) {
+/// The identity form, filled from the store once, then as typed.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsForm {
+    /// Whether the fields were filled from the store's record.
+    pub loaded: bool,
+    pub id: String,
+    pub id_refused: Option<String>,
+    pub name: String,
+    pub name_refused: Option<String>,
+    pub licence: String,
+    pub licence_refused: Option<String>,
+    pub lat: String,
+    pub lon: String,
+    pub home_refused: Option<String>,
+    pub awaiting: Option<Ticket>,
+    pub saved: bool,
+    pub refused: Option<String>,
+}
+
+pub fn show(
+    ui: &mut Ui,
+    i18n: &I18n,
+    prefs: &mut UiPrefs,
+    view: Option<&SettingsView>,
+    form: &mut SettingsForm,
+    out: &mut Out,
+) {
+    if let Some(outcome) = out.answer(&mut form.awaiting) {
+        match outcome {
+            Outcome::Saved { .. } => form.saved = true,
+            Outcome::Refused(r) => form.refused = Some(refusal_text(i18n, &r)),
+        }
+    }
     kit::section_heading(ui, i18n.t("settings.language"));
     ui.horizontal_wrapped(|ui| {
         for lang in Lang::ALL {
@@ -43,4 +78,125 @@ pub fn show(ui: &mut Ui, i18n: &I18n, prefs: &mut UiPrefs, _out: &mut Out) {
         }
     });
     ui.label(RichText::new(i18n.t("settings.contrast_hint")).weak());
+
+    if let Some(view) = view {
+        identity(ui, i18n, view, form, out);
+    }
+}
+
+fn fill(i18n: &I18n, form: &mut SettingsForm, t: &Technician) {
+    form.id = t.id.to_string();
+    form.name = t.name.clone();
+    form.licence = t.licence.clone().unwrap_or_default();
+    if let Some(home) = t.home {
+        // Written as the user writes decimals (48,1325 in French), without digit grouping.
+        let decimal = |v: f64| {
+            v.to_string()
+                .replace('.', i18n.t("format.decimal_separator"))
+        };
+        form.lat = decimal(home.lat);
+        form.lon = decimal(home.lon);
+    }
+}
+
+/// A coordinate typed the French way (`48,1325`) or the English way.
+fn coordinate(text: &str) -> Option<f64> {
+    text.trim().replace(',', ".").parse().ok()
+}
+
+fn identity(ui: &mut Ui, i18n: &I18n, view: &SettingsView, form: &mut SettingsForm, out: &mut Out) {
+    if !form.loaded {
+        form.loaded = true;
+        if let Some(t) = &view.technician {
+            fill(i18n, form, t);
+        }
+    }
+    kit::section_heading(ui, i18n.t("settings.identity"));
+    if let Some(c) = &view.company {
+        ui.label(RichText::new(i18n.tf("settings.company", &[("name", c)])).weak());
+    }
+    let mut edited = false;
+    let mut field = |ui: &mut Ui, label: &str, value: &mut String, refused: &Option<String>| {
+        edited |= kit::checked_text_field(ui, label, value, "", refused.as_deref()).changed();
+    };
+    field(
+        ui,
+        i18n.t("settings.technician_id"),
+        &mut form.id,
+        &form.id_refused,
+    );
+    field(
+        ui,
+        i18n.t("settings.name"),
+        &mut form.name,
+        &form.name_refused,
+    );
+    field(
+        ui,
+        i18n.t("settings.licence"),
+        &mut form.licence,
+        &form.licence_refused,
+    );
+    field(ui, i18n.t("settings.home_lat"), &mut form.lat, &None);
+    field(
+        ui,
+        i18n.t("settings.home_lon"),
+        &mut form.lon,
+        &form.home_refused,
+    );
+    if edited {
+        form.saved = false;
+    }
+    if let Some(r) = &form.refused {
+        kit::field_message(ui, &FieldMessage::Error(r.clone()));
+    }
+    if form.saved {
+        kit::field_message(
+            ui,
+            &FieldMessage::Ok(i18n.t("settings.identity_saved").to_owned()),
+        );
+    }
+    let busy = form.awaiting.is_some();
+    if kit::primary_button(ui, i18n.t("settings.save_identity"), !busy).clicked() {
+        save(i18n, form, out);
+    }
+    ui.label(RichText::new(i18n.tf("settings.data_dir", &[("dir", &view.data_dir)])).weak());
+}
+
+fn save(i18n: &I18n, form: &mut SettingsForm, out: &mut Out) {
+    form.refused = None;
+    form.saved = false;
+    let id = TechnicianId::parse("technician.id", form.id.trim());
+    form.id_refused = id
+        .is_err()
+        .then(|| i18n.t("settings.id_invalid").to_owned());
+    form.name_refused = check_text("name", form.name.trim(), 1)
+        .is_err()
+        .then(|| i18n.t("settings.name_empty").to_owned());
+    let licence = Some(form.licence.trim().to_owned()).filter(|l| !l.is_empty());
+    form.licence_refused = licence
+        .as_deref()
+        .is_some_and(|l| crate::domain::farm::check_code("licence", l).is_err())
+        .then(|| i18n.t("settings.licence_invalid").to_owned());
+    let home = match (form.lat.trim().is_empty(), form.lon.trim().is_empty()) {
+        (true, true) => Ok(None),
+        _ => match (coordinate(&form.lat), coordinate(&form.lon)) {
+            (Some(lat), Some(lon)) => {
+                let l = Location { lat, lon };
+                l.validate("home").map(|()| Some(l)).map_err(|_| ())
+            }
+            _ => Err(()),
+        },
+    };
+    form.home_refused = home
+        .is_err()
+        .then(|| i18n.t("settings.home_invalid").to_owned());
+    if let (Ok(id), Ok(home), None, None) = (id, home, &form.name_refused, &form.licence_refused) {
+        form.awaiting = Some(out.send(Command::SaveTechnician(Technician {
+            id,
+            name: form.name.trim().to_owned(),
+            home,
+            licence,
+        })));
+    }
 }

@@ -1,33 +1,91 @@
 //! Today's round: the day's visits in round order, each with its farm, village, what was
-//! asked, urgency and status; a tap opens the visit.
+//! asked, urgency and status; a tap opens the visit. A new call is added from here. On a store
+//! with nothing in it, the first thing offered is the demo data.
 
 use egui::{RichText, Ui};
 
-use super::Out;
+use super::{Nav, Out};
 use crate::app::Screen;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, Palette, RowContent};
-use crate::app::model::{TodayView, VisitRow};
+use crate::app::model::{Command, Ticket, TodayView, VisitRow};
 use crate::domain::{Request, Urgency, VisitStatus};
 
-pub fn show(ui: &mut Ui, i18n: &I18n, view: Option<&TodayView>, out: &mut Out) {
+/// The Today screen's own state: the demo being loaded.
+#[derive(Debug, Clone, Default)]
+pub struct TodayForm {
+    pub loading_demo: Option<Ticket>,
+}
+
+pub fn show(
+    ui: &mut Ui,
+    i18n: &I18n,
+    view: Option<&TodayView>,
+    form: &mut TodayForm,
+    out: &mut Out,
+) {
+    let _ = out.answer(&mut form.loading_demo);
     let Some(view) = view else {
         ui.label(RichText::new(i18n.t("today.loading")).weak());
         return;
     };
+    if view.store_empty {
+        first_start(ui, i18n, form, out);
+        return;
+    }
     if let Some(day) = view.day {
         kit::section_heading(ui, &capitalise(&i18n.date_long(day)));
+    }
+    let Some(name) = &view.technician else {
+        ui.label(i18n.t("today.no_technician"));
+        if kit::big_button(ui, i18n.t("today.open_settings")).clicked() {
+            out.nav = Some(Nav::Tab(Screen::Settings));
+        }
+        return;
+    };
+    ui.label(RichText::new(name).weak());
+    if kit::big_button(ui, i18n.t("today.new_call")).clicked() {
+        out.go(Screen::Call);
     }
     if view.visits.is_empty() {
         ui.label(i18n.t("today.empty"));
         return;
     }
-    ui.label(RichText::new(i18n.tn("today.count", view.visits.len() as u64)).weak());
+    let done = view
+        .visits
+        .iter()
+        .filter(|v| !matches!(v.status, VisitStatus::ToDo | VisitStatus::InProgress))
+        .count();
+    ui.label(
+        RichText::new(format!(
+            "{} · {}",
+            i18n.tn("today.count", view.visits.len() as u64),
+            i18n.tn("today.done", done as u64)
+        ))
+        .weak(),
+    );
     let p = kit::current_palette(ui.ctx());
     for (n, row) in view.visits.iter().enumerate() {
         if kit::list_row(ui, &row_content(i18n, &p, n + 1, row)).clicked() {
             out.go(Screen::Visit(row.id.clone()));
         }
+    }
+}
+
+fn first_start(ui: &mut Ui, i18n: &I18n, form: &mut TodayForm, out: &mut Out) {
+    kit::section_heading(ui, i18n.t("today.welcome"));
+    ui.label(i18n.t("today.empty_store"));
+    let busy = form.loading_demo.is_some();
+    let label = if busy {
+        i18n.t("today.loading_demo")
+    } else {
+        i18n.t("today.load_demo")
+    };
+    if kit::primary_button(ui, label, !busy).clicked() {
+        form.loading_demo = Some(out.send(Command::LoadDemo));
+    }
+    if kit::big_button(ui, i18n.t("today.start_empty")).clicked() {
+        out.nav = Some(Nav::Tab(Screen::Settings));
     }
 }
 
@@ -61,10 +119,17 @@ fn row_content(i18n: &I18n, p: &Palette, n: usize, row: &VisitRow) -> RowContent
     if let Some((from, to)) = row.window {
         subtitle.push_str(&format!(" · {}–{}", i18n.time(from), i18n.time(to)));
     }
+    let mut detail = asked(i18n, &row.requested);
+    if row.acts > 0 {
+        if !detail.is_empty() {
+            detail.push_str(" · ");
+        }
+        detail.push_str(&i18n.tn("today.acts_done", row.acts as u64));
+    }
     RowContent {
         title: row.farm_name.clone(),
         subtitle,
-        detail: Some(asked(i18n, &row.requested)).filter(|s| !s.is_empty()),
+        detail: Some(detail).filter(|s| !s.is_empty()),
         status: Some(status(i18n, p, row.status)),
         flag: (row.urgency == Urgency::Urgent)
             .then(|| (i18n.t("today.urgent").to_owned(), p.urgent)),

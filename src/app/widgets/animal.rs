@@ -5,7 +5,7 @@
 //! The domain (`AnimalId::parse`, `check_species`) has the last word; this module only turns
 //! digits into its input and its refusals into the technician's language.
 
-use egui::{RichText, TextStyle, Ui};
+use egui::{RichText, Ui};
 
 use crate::app::i18n::I18n;
 use crate::app::kit::{FieldMessage, current_palette, field_message};
@@ -135,16 +135,7 @@ pub fn animal_number_field(
         (None, Ok(_)) => p.ok,
         (None, Err(_)) => p.outline.color,
     };
-    egui::Frame::new()
-        .stroke(egui::Stroke::new(3.0, border))
-        .corner_radius(egui::CornerRadius::same(crate::app::kit::RADIUS))
-        .inner_margin(egui::Margin::symmetric(16, 10))
-        .fill(p.surface)
-        .show(ui, |ui| {
-            ui.set_min_width(ui.available_width());
-            ui.label(RichText::new(shown).text_style(TextStyle::Heading))
-                .labelled_by(label.id);
-        });
+    super::keypad::typed_value(ui, &shown, border, label.id);
     let message = match (&entry.refused, &checked) {
         (Some(r), _) => FieldMessage::Error(r.clone()),
         (None, Ok(_)) => FieldMessage::Ok(i18n.t("field.animal.complete").to_owned()),

@@ -7,7 +7,7 @@
 use egui::{Button, RichText, TextStyle, Ui, vec2};
 
 use crate::app::i18n::I18n;
-use crate::app::kit::{GAP, LARGE_TARGET};
+use crate::app::kit::{FieldMessage, GAP, LARGE_TARGET, current_palette, field_message};
 
 /// Height of a key: larger than the general minimum, digits are typed many times a day.
 pub const KEY_SIZE: f32 = LARGE_TARGET + 8.0;
@@ -60,6 +60,53 @@ pub fn keypad(ui: &mut Ui, i18n: &I18n, value: &mut String, max_len: usize) -> K
         });
     });
     out
+}
+
+/// What has been typed on the keypad, large, in a box whose border says how it checks; its
+/// accessible name is the field's label (`label`).
+pub fn typed_value(ui: &mut Ui, text: &str, border: egui::Color32, label: egui::Id) {
+    let p = current_palette(ui.ctx());
+    egui::Frame::new()
+        .stroke(egui::Stroke::new(3.0, border))
+        .corner_radius(egui::CornerRadius::same(crate::app::kit::RADIUS))
+        .inner_margin(egui::Margin::symmetric(16, 10))
+        .fill(p.surface)
+        .show(ui, |ui| {
+            ui.set_min_width(ui.available_width());
+            ui.label(RichText::new(text).text_style(TextStyle::Heading))
+                .labelled_by(label);
+        });
+}
+
+/// A count typed on the keypad: its label, the number as typed, the refusal of the last attempt
+/// to record (cleared by the next key press), and the keypad under it.
+pub fn count_field(
+    ui: &mut Ui,
+    i18n: &I18n,
+    label: &str,
+    digits: &mut String,
+    refused: &mut Option<String>,
+    max: u32,
+) {
+    let p = current_palette(ui.ctx());
+    let label = ui.label(RichText::new(label).strong());
+    let shown = if digits.is_empty() {
+        "—"
+    } else {
+        digits.as_str()
+    };
+    let border = if refused.is_some() {
+        p.error
+    } else {
+        p.outline.color
+    };
+    typed_value(ui, shown, border, label.id);
+    if let Some(r) = refused.as_ref() {
+        field_message(ui, &FieldMessage::Error(r.clone()));
+    }
+    if keypad(ui, i18n, digits, max.to_string().len()).changed {
+        *refused = None;
+    }
 }
 
 /// A count typed on the keypad: the number, or why it is refused.

@@ -6,5 +6,5 @@ pub mod keypad;
 pub mod signature;
 
 pub use animal::{AnimalEntry, animal_number_field, check_animal, display_number};
-pub use keypad::{KEY_SIZE, KeypadOutput, keypad, parse_count};
+pub use keypad::{KEY_SIZE, KeypadOutput, count_field, keypad, parse_count};
 pub use signature::{SignatureState, signature_pad};

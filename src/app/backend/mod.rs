@@ -1,0 +1,335 @@
+//! The backend: owns the store on a worker thread, carries out the screens' commands, and
+//! sends back fresh views.
+//!
+//! The UI thread never waits on disk: it sends [`Job`]s down a channel and, at the start of
+//! each frame, applies whatever [`Reply`]s came back. The worker validates each command (the
+//! domain's checks, and `declare::check_insemination` and the insemination record for
+//! inseminations), appends the events (durable when `Store::append` returns), answers
+//! "saved" only then, rebuilds the view of the screen on display, and asks egui for a repaint.
+//!
+//! Every job ends with exactly one [`Reply::Done`], so [`Backend::pending`] counts the jobs
+//! whose results the UI has not applied yet: zero means the screen shows the store as it is
+//! (what tests and benchmarks wait for). Not for drawing (screens) nor for what events mean
+//! (domain, log).
+
+mod commands;
+pub mod round;
+mod views;
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Europe::Paris;
+
+use super::Screen;
+use super::model::{
+    CallView, Command, FarmView, MyTimeView, Outcome, Refusal, SettingsView, SyncStatus, TankView,
+    Ticket, TodayView, VisitView,
+};
+use super::prefs::PrefsFile;
+use crate::domain::{Instant, TechnicianId, paris_day};
+use crate::forfait::Grid;
+use crate::log::Store;
+use crate::worktime::Settings;
+
+/// What the UI asks of the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Job {
+    /// The screen on display: send its view now, and again after every change.
+    Show(Screen),
+    Do(Box<Command>),
+}
+
+/// What the worker sends back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Today(TodayView),
+    Visit(Box<VisitView>),
+    Farm(Box<FarmView>),
+    Tank(TankView),
+    MyTime(MyTimeView),
+    Call(CallView),
+    Settings(SettingsView),
+    Sync(SyncStatus),
+    /// The store did not open: why. Every later command is refused.
+    Failed(String),
+    /// The job is finished; for a command, its outcome.
+    Done(Ticket, Option<Outcome>),
+}
+
+/// How the backend starts.
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    /// The store's folder (the settings file sits there too).
+    pub dir: PathBuf,
+    /// The settings file as read at start.
+    pub prefs: PrefsFile,
+    /// A fixed "today" (tests, screenshots, benchmarks); `None`: today in Europe/Paris.
+    pub today: Option<NaiveDate>,
+}
+
+/// The UI thread's handle on the worker.
+pub struct Backend {
+    jobs: Option<Sender<(Ticket, Job)>>,
+    replies: Receiver<Reply>,
+    pending: usize,
+    ctx: Arc<Mutex<Option<egui::Context>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Backend {
+    /// Starts the worker, which opens the store (off the UI thread: a large store takes a
+    /// moment to check).
+    pub fn start(config: BackendConfig) -> Backend {
+        let (job_tx, job_rx) = mpsc::channel::<(Ticket, Job)>();
+        let (reply_tx, reply_rx) = mpsc::channel();
+        let ctx: Arc<Mutex<Option<egui::Context>>> = Arc::default();
+        let worker_ctx = ctx.clone();
+        let thread = std::thread::Builder::new()
+            .name("tournee-backend".to_owned())
+            .spawn(move || run(config, job_rx, reply_tx, worker_ctx))
+            .ok();
+        Backend {
+            jobs: Some(job_tx),
+            replies: reply_rx,
+            pending: 0,
+            ctx,
+            thread,
+        }
+    }
+
+    /// The context to wake when a reply is ready.
+    pub fn set_context(&self, ctx: &egui::Context) {
+        let mut slot = self.ctx.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(ctx.clone());
+        }
+    }
+
+    /// Sends a job; returns `false` if the worker is gone.
+    pub fn send(&mut self, ticket: Ticket, job: Job) -> bool {
+        let sent = self
+            .jobs
+            .as_ref()
+            .is_some_and(|tx| tx.send((ticket, job)).is_ok());
+        if sent {
+            self.pending += 1;
+        }
+        sent
+    }
+
+    /// A reply, if one is ready.
+    pub fn try_recv(&mut self) -> Option<Reply> {
+        let reply = self.replies.try_recv().ok()?;
+        self.count(&reply);
+        Some(reply)
+    }
+
+    /// A reply, waiting at most `timeout`.
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Option<Reply> {
+        match self.replies.recv_timeout(timeout) {
+            Ok(reply) => {
+                self.count(&reply);
+                Some(reply)
+            }
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+        }
+    }
+
+    fn count(&mut self, reply: &Reply) {
+        if matches!(reply, Reply::Done(..)) {
+            self.pending = self.pending.saturating_sub(1);
+        }
+    }
+
+    /// Jobs sent whose `Done` has not been received yet.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+}
+
+impl Drop for Backend {
+    /// Closes the channel and waits for the worker, so the store is closed (and its lock
+    /// released) when the app is gone.
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The worker's state: the store and what it needs to answer.
+pub(crate) struct Worker {
+    pub store: Store,
+    pub dir: PathBuf,
+    pub prefs: PrefsFile,
+    pub today: Option<NaiveDate>,
+    pub technician: Option<TechnicianId>,
+    /// The company's flat-rate grid and work-time settings (or why they do not read).
+    pub rules: Result<(Grid, Settings), String>,
+    pub shown: Screen,
+}
+
+impl Worker {
+    /// Now, in Europe/Paris; on a fixed "today", that day at the current time of day (so
+    /// instants fall on the day the visits belong to).
+    pub fn now(&self) -> Instant {
+        let real = crate::domain::time::now();
+        match self.today {
+            None => real,
+            Some(day) => Paris
+                .from_local_datetime(&day.and_time(real.time()))
+                .earliest()
+                .map_or(real, |t| t.fixed_offset()),
+        }
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.today.unwrap_or_else(|| paris_day(&self.now()))
+    }
+
+    pub fn grid(&self) -> Option<&Grid> {
+        self.rules.as_ref().ok().map(|(g, _)| g)
+    }
+
+    /// Reads the company's rules again (after the company record changed).
+    pub fn reload_rules(&mut self) {
+        self.rules = match self.store.company() {
+            Ok(c) => crate::worktime::company_rules(c.as_ref()).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+    }
+
+    /// The technician of this tablet: the one the settings name if the store has it, else the
+    /// only or first one the store holds.
+    fn resolve_technician(&mut self) {
+        let named = self
+            .prefs
+            .technician
+            .as_deref()
+            .and_then(|t| TechnicianId::parse("technician", t).ok());
+        if let Some(t) = named
+            && matches!(self.store.technician(&t), Ok(Some(_)))
+        {
+            self.technician = Some(t);
+            return;
+        }
+        self.technician = self
+            .store
+            .technicians()
+            .ok()
+            .and_then(|ts| ts.into_iter().next())
+            .map(|t| t.id);
+    }
+
+    /// Where sync stands. Not enrolled is read from the credentials alone: counting what
+    /// waits would read every event of a tablet that never synced.
+    fn sync_status(&self) -> SyncStatus {
+        match crate::sync::credentials(&self.store) {
+            Ok(None) => SyncStatus::NotEnrolled,
+            Ok(Some(_)) => match crate::sync::status(&self.store) {
+                Ok(s) if s.everything_on_server() => SyncStatus::UpToDate,
+                Ok(s) => SyncStatus::Waiting {
+                    events: s.waiting_events,
+                    acts: s.waiting_acts,
+                },
+                Err(_) => SyncStatus::Unknown,
+            },
+            Err(_) => SyncStatus::Unknown,
+        }
+    }
+
+    /// The view of the screen on display.
+    fn view(&self) -> Option<Reply> {
+        let built = match &self.shown {
+            Screen::Today => self.today_view().map(Reply::Today),
+            Screen::Visit(id) | Screen::Confirm(id) => self
+                .visit_view(id)
+                .map(|v| v.map(|v| Reply::Visit(Box::new(v))))
+                .transpose()?,
+            Screen::Farm(ede) => self
+                .farm_view(ede)
+                .map(|v| v.map(|v| Reply::Farm(Box::new(v))))
+                .transpose()?,
+            Screen::Tank => self.tank_view().map(Reply::Tank),
+            Screen::MyTime => Ok(Reply::MyTime(self.my_time_view())),
+            Screen::Call => self.call_view().map(Reply::Call),
+            Screen::Settings => self.settings_view().map(Reply::Settings),
+        };
+        Some(built.unwrap_or_else(|e| Reply::Failed(e.to_string())))
+    }
+}
+
+fn run(
+    config: BackendConfig,
+    jobs: Receiver<(Ticket, Job)>,
+    replies: Sender<Reply>,
+    ctx: Arc<Mutex<Option<egui::Context>>>,
+) {
+    let wake = || {
+        if let Some(ctx) = ctx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            ctx.request_repaint();
+        }
+    };
+    let store = match Store::open(&config.dir) {
+        Ok(s) => s,
+        Err(e) => {
+            let message = format!("{}: {e}", config.dir.display());
+            let _ = replies.send(Reply::Failed(message.clone()));
+            wake();
+            while let Ok((ticket, job)) = jobs.recv() {
+                let outcome = match job {
+                    Job::Show(_) => None,
+                    Job::Do(_) => Some(Outcome::Refused(Refusal::Storage(message.clone()))),
+                };
+                let _ = replies.send(Reply::Done(ticket, outcome));
+                wake();
+            }
+            return;
+        }
+    };
+    let mut worker = Worker {
+        store,
+        dir: config.dir,
+        prefs: config.prefs,
+        today: config.today,
+        technician: None,
+        rules: Err(String::new()),
+        shown: Screen::Today,
+    };
+    worker.reload_rules();
+    worker.resolve_technician();
+    // How far the tablet is from the server: sent at start and after every command. (Syncing
+    // itself, `sync::Background`, is started by whoever enrols the tablet; not here yet.)
+    let mut sync = worker.sync_status();
+    let _ = replies.send(Reply::Sync(sync));
+
+    while let Ok((ticket, job)) = jobs.recv() {
+        let outcome = match job {
+            Job::Show(screen) => {
+                worker.shown = screen;
+                None
+            }
+            Job::Do(command) => Some(worker.carry_out(*command)),
+        };
+        if outcome.is_some() {
+            let now = worker.sync_status();
+            if now != sync {
+                sync = now;
+                let _ = replies.send(Reply::Sync(sync));
+            }
+        }
+        if let Some(view) = worker.view() {
+            let _ = replies.send(view);
+        }
+        if replies.send(Reply::Done(ticket, outcome)).is_err() {
+            break;
+        }
+        wake();
+    }
+}
