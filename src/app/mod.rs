@@ -26,8 +26,8 @@ use backend::{Backend, BackendConfig, Job, Reply};
 use i18n::I18n;
 use kit::{GAP, LARGE_TARGET, MARGIN, ToastKind, Toasts, UiPrefs};
 use model::{
-    CallView, Command, FarmView, MyTimeView, Outcome, Refusal, SettingsView, SyncStatus, TankView,
-    Ticket, TodayView, VisitView,
+    CallView, Command, FarmView, MyTimeView, Outcome, Refusal, SettingsView, SyncInfo, SyncStatus,
+    TankView, Ticket, TodayView, VisitView,
 };
 
 /// Where the technician is in the app.
@@ -86,6 +86,8 @@ pub struct Views {
     pub call: Option<CallView>,
     pub settings: Option<SettingsView>,
     pub sync: SyncStatus,
+    /// Where the tablet is enrolled, its last sync and last failure.
+    pub sync_info: SyncInfo,
     /// The store could not be opened or read: why.
     pub failed: Option<String>,
 }
@@ -114,6 +116,7 @@ pub struct AppState {
     pub tank_form: screens::tank::TankForm,
     pub farm_form: screens::farm::FarmForm,
     pub settings_form: screens::settings::SettingsForm,
+    pub server_form: screens::server::ServerForm,
 }
 
 /// How the app is started.
@@ -126,6 +129,8 @@ pub struct AppConfig {
     pub file: prefs::PrefsFile,
     /// A fixed "today" (tests, screenshots, benchmarks); `None`: today in Europe/Paris.
     pub today: Option<NaiveDate>,
+    /// When the background sync runs, once the tablet is enrolled.
+    pub sync: backend::sync::SyncTiming,
 }
 
 impl AppConfig {
@@ -138,6 +143,7 @@ impl AppConfig {
             prefs: file.ui,
             file,
             today: None,
+            sync: backend::sync::SyncTiming::default(),
         }
     }
 }
@@ -163,14 +169,17 @@ impl TourneeApp {
             ..AppState::default()
         };
         let backend = config.data_dir.as_ref().map(|dir| {
-            Backend::start(BackendConfig {
-                dir: dir.clone(),
-                prefs: prefs::PrefsFile {
-                    ui: config.prefs,
-                    ..config.file.clone()
+            Backend::start_with(
+                BackendConfig {
+                    dir: dir.clone(),
+                    prefs: prefs::PrefsFile {
+                        ui: config.prefs,
+                        ..config.file.clone()
+                    },
+                    today: config.today,
                 },
-                today: config.today,
-            })
+                config.sync,
+            )
         });
         TourneeApp {
             state,
@@ -211,6 +220,7 @@ impl TourneeApp {
                 Reply::Call(v) => state.views.call = Some(v),
                 Reply::Settings(v) => state.views.settings = Some(v),
                 Reply::Sync(s) => state.views.sync = s,
+                Reply::SyncInfo(s) => state.views.sync_info = *s,
                 Reply::Failed(e) => state.views.failed = Some(e),
                 Reply::Done(_, None) => {}
                 Reply::Done(ticket, Some(outcome)) => {
@@ -378,15 +388,18 @@ fn top_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
         };
         ui.heading(RichText::new(title).strong());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            // The seam for sync: "everything is on the server" / "N acts waiting" goes here.
-            let status = match state.views.sync {
-                SyncStatus::NotEnrolled => i.t("sync.not_enrolled").to_owned(),
-                SyncStatus::UpToDate => i.t("sync.up_to_date").to_owned(),
-                SyncStatus::Waiting { acts: 0, events } => i.tn("sync.waiting_events", events),
-                SyncStatus::Waiting { acts, .. } => i.tn("sync.waiting_acts", acts),
-                SyncStatus::Unknown => i.t("sync.unknown").to_owned(),
-            };
+            // "Everything is on the server" / "N acts waiting", then when the last sync was.
+            let status = screens::server::status_text(i, state.views.sync);
             ui.label(RichText::new(status).weak());
+            if let Some((text, failed)) = screens::server::last_sync(i, &state.views.sync_info) {
+                let p = kit::current_palette(ui.ctx());
+                let text = RichText::new(text);
+                ui.label(if failed {
+                    text.color(p.warning)
+                } else {
+                    text.weak()
+                });
+            }
         });
     });
 }
@@ -437,6 +450,7 @@ fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
         tank_form,
         farm_form,
         settings_form,
+        server_form,
         ..
     } = state;
     let mut out = screens::Out::new(outbox, next_ticket, outcomes);
@@ -460,14 +474,24 @@ fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
             screens::farm::show(ui, i18n, &ede, views.farm.as_ref(), farm_form, &mut out)
         }
         Screen::MyTime => screens::my_time::show(ui, i18n, views.my_time.as_ref(), &mut out),
-        Screen::Settings => screens::settings::show(
-            ui,
-            i18n,
-            prefs,
-            views.settings.as_ref(),
-            settings_form,
-            &mut out,
-        ),
+        Screen::Settings => {
+            screens::settings::show(
+                ui,
+                i18n,
+                prefs,
+                views.settings.as_ref(),
+                settings_form,
+                &mut out,
+            );
+            screens::server::show(
+                ui,
+                i18n,
+                views.sync,
+                &views.sync_info,
+                server_form,
+                &mut out,
+            );
+        }
     }
     for (kind, text) in out.toasts.drain(..) {
         toasts.push(kind, text);

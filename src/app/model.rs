@@ -255,6 +255,47 @@ pub enum SyncStatus {
     Unknown,
 }
 
+/// Why enrolment or a sync did not go through, as the screens explain it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncProblem {
+    /// No answer: no network, a wrong address, the server down. Sync tries again by itself.
+    Unreachable(String),
+    /// The enrolment token is unknown to the server or was already used.
+    TokenRefused,
+    /// This tablet is already enrolled with a server.
+    AlreadyEnrolled,
+    /// The server does not recognise this tablet (its account removed, a clock far off).
+    NotRecognised(String),
+    /// The server speaks a newer protocol: the app must be updated.
+    TooOld,
+    /// Something answers at this address, but not a Tournée server.
+    NotTournee(String),
+    /// The server refused a request: its status and reason.
+    Refused { status: u16, reason: String },
+    /// The tablet's store failed.
+    Storage(String),
+    /// The server's answer does not fit what this tablet holds.
+    Protocol(String),
+}
+
+/// Sync as the settings screen and the top bar tell it, beyond "N waiting": where the tablet
+/// is enrolled, the last complete sync and the last failure.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SyncInfo {
+    /// The server this tablet is enrolled with; `None`: not enrolled.
+    pub server: Option<String>,
+    /// The account it is enrolled as.
+    pub account: Option<crate::sync::Role>,
+    /// A sync is under way.
+    pub syncing: bool,
+    /// When the last complete sync ended (kept across restarts).
+    pub last_success: Option<chrono::DateTime<chrono::Utc>>,
+    /// What the last complete sync moved: events sent, events received.
+    pub last_moved: Option<(u64, u64)>,
+    /// The last attempt failed after the last success: when, and why.
+    pub last_failure: Option<(chrono::DateTime<chrono::Utc>, SyncProblem)>,
+}
+
 /// A command's number, so the screen that sent it can find the backend's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Ticket(pub u64);
@@ -307,6 +348,10 @@ pub enum Command {
     SaveTechnician(Technician),
     /// Language, text size, contrast: kept in the settings file.
     SavePrefs(UiPrefs),
+    /// Enrols this tablet with the cooperative's server (address, one-time token).
+    Enroll { server: String, token: String },
+    /// Sync now rather than at the next turn.
+    SyncNow,
 }
 
 /// Why the backend did not carry a command out. Nothing was recorded.
@@ -322,6 +367,8 @@ pub enum Refusal {
     NoTechnician,
     /// The disk or the store failed.
     Storage(String),
+    /// Enrolment did not go through.
+    Sync(SyncProblem),
 }
 
 impl Refusal {
@@ -330,6 +377,7 @@ impl Refusal {
         match self {
             Refusal::Invalid(e) => Some(&e.field),
             Refusal::RecentlyInseminated { .. } => Some("act.animals"),
+            Refusal::Sync(_) => Some("server"),
             Refusal::NoTechnician | Refusal::Storage(_) => None,
         }
     }

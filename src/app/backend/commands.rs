@@ -95,6 +95,10 @@ impl Worker {
                 self.prefs.ui = ui;
                 self.save_prefs()
             }
+            // The worker's loop hands these to the sync thread before they could reach here.
+            Command::Enroll { .. } | Command::SyncNow => Err(Refusal::Storage(
+                "enrolment and sync are the sync thread's".to_owned(),
+            )),
         };
         match result {
             Ok(o) => o,
@@ -119,6 +123,12 @@ impl Worker {
     }
 
     fn load_demo(&mut self) -> Result<Outcome, Refusal> {
+        if self.enrolled() {
+            // Demo farms and acts would go to the cooperative's server as real ones.
+            return Err(Refusal::Sync(
+                crate::app::model::SyncProblem::AlreadyEnrolled,
+            ));
+        }
         crate::demo::load(&self.store, self.today())?;
         self.reload_rules();
         if self.technician.is_none() {

@@ -14,6 +14,7 @@
 
 mod commands;
 pub mod round;
+pub mod sync;
 mod views;
 
 use std::path::PathBuf;
@@ -27,8 +28,8 @@ use chrono_tz::Europe::Paris;
 
 use super::Screen;
 use super::model::{
-    CallView, Command, FarmView, MyTimeView, Outcome, Refusal, SettingsView, SyncStatus, TankView,
-    Ticket, TodayView, VisitView,
+    CallView, Command, FarmView, MyTimeView, Outcome, Refusal, SettingsView, SyncInfo, SyncStatus,
+    TankView, Ticket, TodayView, VisitView,
 };
 use super::prefs::PrefsFile;
 use crate::domain::{Instant, TechnicianId, paris_day};
@@ -55,6 +56,8 @@ pub enum Reply {
     Call(CallView),
     Settings(SettingsView),
     Sync(SyncStatus),
+    /// Where the tablet is enrolled, the last sync and the last failure.
+    SyncInfo(Box<SyncInfo>),
     /// The store did not open: why. Every later command is refused.
     Failed(String),
     /// The job is finished; for a command, its outcome.
@@ -72,9 +75,18 @@ pub struct BackendConfig {
     pub today: Option<NaiveDate>,
 }
 
+/// What reaches the worker: the UI's jobs, and the sync thread's news.
+enum Msg {
+    Ui(Ticket, Job),
+    Sync(sync::News),
+    /// The app is closing (the sync thread holds a sender too, so the channel alone never
+    /// closes).
+    Quit,
+}
+
 /// The UI thread's handle on the worker.
 pub struct Backend {
-    jobs: Option<Sender<(Ticket, Job)>>,
+    jobs: Option<Sender<Msg>>,
     replies: Receiver<Reply>,
     pending: usize,
     ctx: Arc<Mutex<Option<egui::Context>>>,
@@ -85,13 +97,19 @@ impl Backend {
     /// Starts the worker, which opens the store (off the UI thread: a large store takes a
     /// moment to check).
     pub fn start(config: BackendConfig) -> Backend {
-        let (job_tx, job_rx) = mpsc::channel::<(Ticket, Job)>();
+        Backend::start_with(config, sync::SyncTiming::default())
+    }
+
+    /// Starts the worker, with background sync on `timing` once the tablet is enrolled.
+    pub fn start_with(config: BackendConfig, timing: sync::SyncTiming) -> Backend {
+        let (job_tx, job_rx) = mpsc::channel::<Msg>();
         let (reply_tx, reply_rx) = mpsc::channel();
         let ctx: Arc<Mutex<Option<egui::Context>>> = Arc::default();
         let worker_ctx = ctx.clone();
+        let news = job_tx.clone();
         let thread = std::thread::Builder::new()
             .name("tournee-backend".to_owned())
-            .spawn(move || run(config, job_rx, reply_tx, worker_ctx))
+            .spawn(move || run(config, timing, (news, job_rx), reply_tx, worker_ctx))
             .ok();
         Backend {
             jobs: Some(job_tx),
@@ -115,7 +133,7 @@ impl Backend {
         let sent = self
             .jobs
             .as_ref()
-            .is_some_and(|tx| tx.send((ticket, job)).is_ok());
+            .is_some_and(|tx| tx.send(Msg::Ui(ticket, job)).is_ok());
         if sent {
             self.pending += 1;
         }
@@ -156,7 +174,9 @@ impl Drop for Backend {
     /// Closes the channel and waits for the worker, so the store is closed (and its lock
     /// released) when the app is gone.
     fn drop(&mut self) {
-        self.jobs = None;
+        if let Some(jobs) = self.jobs.take() {
+            let _ = jobs.send(Msg::Quit);
+        }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -173,6 +193,8 @@ pub(crate) struct Worker {
     /// The company's flat-rate grid and work-time settings (or why they do not read).
     pub rules: Result<(Grid, Settings), String>,
     pub shown: Screen,
+    /// Background sync: its thread and its last outcomes.
+    pub(crate) sync: sync::SyncState,
 }
 
 impl Worker {
@@ -267,7 +289,8 @@ impl Worker {
 
 fn run(
     config: BackendConfig,
-    jobs: Receiver<(Ticket, Job)>,
+    timing: sync::SyncTiming,
+    (news, jobs): (Sender<Msg>, Receiver<Msg>),
     replies: Sender<Reply>,
     ctx: Arc<Mutex<Option<egui::Context>>>,
 ) {
@@ -282,7 +305,8 @@ fn run(
             let message = format!("{}: {e}", config.dir.display());
             let _ = replies.send(Reply::Failed(message.clone()));
             wake();
-            while let Ok((ticket, job)) = jobs.recv() {
+            drop(news);
+            while let Ok(Msg::Ui(ticket, job)) = jobs.recv() {
                 let outcome = match job {
                     Job::Show(_) => None,
                     Job::Do(_) => Some(Outcome::Refused(Refusal::Storage(message.clone()))),
@@ -301,33 +325,77 @@ fn run(
         technician: None,
         rules: Err(String::new()),
         shown: Screen::Today,
+        sync: sync::SyncState::default(),
     };
     worker.reload_rules();
     worker.resolve_technician();
-    // How far the tablet is from the server: sent at start and after every command. (Syncing
-    // itself, `sync::Background`, is started by whoever enrols the tablet; not here yet.)
+    worker.sync.last_success = sync::last_success(&worker.store);
+    worker.sync.syncer = Some(sync::Syncer::start(
+        worker.store.clone(),
+        timing,
+        move |n| {
+            let _ = news.send(Msg::Sync(n));
+        },
+    ));
+    // How far the tablet is from the server: sent at start, after every command and after
+    // every sync.
     let mut sync = worker.sync_status();
     let _ = replies.send(Reply::Sync(sync));
+    let mut info = worker.sync_info();
+    let _ = replies.send(Reply::SyncInfo(Box::new(info.clone())));
 
-    while let Ok((ticket, job)) = jobs.recv() {
-        let outcome = match job {
-            Job::Show(screen) => {
+    while let Ok(msg) = jobs.recv() {
+        // The answer to send once the views are fresh, whether to rebuild the view on display,
+        // and whether the store may have changed.
+        let (done, refresh, changed) = match msg {
+            Msg::Quit => break,
+            Msg::Ui(ticket, Job::Show(screen)) => {
                 worker.shown = screen;
-                None
+                (Some((ticket, None)), true, false)
             }
-            Job::Do(command) => Some(worker.carry_out(*command)),
+            Msg::Ui(ticket, Job::Do(command)) => match *command {
+                // Enrolment waits on the server: the sync thread answers it.
+                Command::Enroll { server, token } => match worker.enroll(ticket, &server, &token) {
+                    Some(refused) => (Some((ticket, Some(refused))), false, false),
+                    None => (None, false, false),
+                },
+                Command::SyncNow => {
+                    worker.poke_sync(true);
+                    (Some((ticket, None)), false, false)
+                }
+                command => {
+                    let prefs_only = matches!(command, Command::SavePrefs(_));
+                    let outcome = worker.carry_out(command);
+                    if !prefs_only && matches!(outcome, Outcome::Saved { .. }) {
+                        worker.poke_sync(false);
+                    }
+                    (Some((ticket, Some(outcome))), true, true)
+                }
+            },
+            Msg::Sync(news) => {
+                let handled = worker.on_news(news);
+                let done = handled.done.map(|(t, o)| (t, Some(o)));
+                (done, handled.refresh, true)
+            }
         };
-        if outcome.is_some() {
+        if changed {
             let now = worker.sync_status();
             if now != sync {
                 sync = now;
                 let _ = replies.send(Reply::Sync(sync));
             }
+            let now = worker.sync_info();
+            if now != info {
+                info = now;
+                let _ = replies.send(Reply::SyncInfo(Box::new(info.clone())));
+            }
         }
-        if let Some(view) = worker.view() {
+        if refresh && let Some(view) = worker.view() {
             let _ = replies.send(view);
         }
-        if replies.send(Reply::Done(ticket, outcome)).is_err() {
+        if let Some((ticket, outcome)) = done
+            && replies.send(Reply::Done(ticket, outcome)).is_err()
+        {
             break;
         }
         wake();

@@ -44,8 +44,10 @@ impl Worker {
     pub(super) fn today_view(&self) -> Result<TodayView, LogError> {
         let day = self.today();
         let Some(technician) = &self.technician else {
-            let store_empty =
-                self.store.technicians()?.is_empty() && self.store.farms()?.is_empty();
+            // An enrolled tablet is waiting for its data from the server, not for the demo.
+            let store_empty = self.store.technicians()?.is_empty()
+                && self.store.farms()?.is_empty()
+                && !self.enrolled();
             return Ok(TodayView {
                 day: Some(day),
                 visits: Vec::new(),

@@ -8,6 +8,7 @@ pub mod call;
 pub mod confirm;
 pub mod farm;
 pub mod my_time;
+pub mod server;
 pub mod settings;
 pub mod tank;
 pub mod today;
@@ -139,6 +140,7 @@ pub fn refusal_text(i18n: &I18n, refusal: &Refusal) -> String {
         ),
         Refusal::NoTechnician => i18n.t("refusal.no_technician").to_owned(),
         Refusal::Storage(m) => i18n.tf("refusal.storage", &[("error", m)]),
+        Refusal::Sync(p) => server::problem_text(i18n, p),
         Refusal::Invalid(e) => {
             let text = match e.field.as_str() {
                 "act.bull" => i18n.t("visit.bull_not_in_tank"),
