@@ -133,22 +133,28 @@ async fn ask_running_server(
     }
 }
 
-/// Serves admin requests (a role in hexadecimal postcard per line; answers "ok TOKEN").
+/// Binds the admin socket (owner only), before the server says it listens, so an admin
+/// command run right after finds it.
 #[cfg(unix)]
-async fn admin_socket(socket: PathBuf, service: Arc<Service>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let _ = std::fs::remove_file(&socket);
-    let listener = match tokio::net::UnixListener::bind(&socket) {
-        Ok(l) => l,
+fn bind_admin_socket(socket: &std::path::Path) -> Option<tokio::net::UnixListener> {
+    let _ = std::fs::remove_file(socket);
+    match tokio::net::UnixListener::bind(socket) {
+        Ok(l) => {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600));
+            Some(l)
+        }
         Err(e) => {
             eprintln!("tournee-server: admin socket {}: {e}", socket.display());
-            return;
+            None
         }
-    };
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600));
     }
+}
+
+/// Serves admin requests (a role in hexadecimal postcard per line; answers "ok TOKEN").
+#[cfg(unix)]
+async fn admin_socket(listener: tokio::net::UnixListener, service: Arc<Service>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     while let Ok((stream, _)) = listener.accept().await {
         let service = service.clone();
         tokio::spawn(async move {
@@ -212,11 +218,16 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
                 .await
                 .map_err(|e| input(format!("--listen {listen}: {e}")))?;
             let addr = listener.local_addr().map_err(failure)?;
+            // With sled, one process owns the store: admin commands go through this socket.
+            #[cfg(unix)]
+            if args.database_url.is_none()
+                && let Some(admin) = bind_admin_socket(&data.join("admin.sock"))
+            {
+                tokio::spawn(admin_socket(admin, service.clone()));
+            }
             println!("tournee-server listening on {addr}");
             use std::io::Write;
             let _ = std::io::stdout().flush();
-            #[cfg(unix)]
-            tokio::spawn(admin_socket(data.join("admin.sock"), service.clone()));
             axum::serve(listener, server::http::router(service))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
