@@ -571,6 +571,11 @@ fn a_call_is_added_started_finished_and_left_awaiting_the_farmer() {
     ));
 }
 
+/// A duration as the French screens write it.
+fn i18n_duration(seconds: u64) -> String {
+    tournee::app::i18n::I18n::new(tournee::app::kit::UiPrefs::default().lang).duration(seconds)
+}
+
 #[test]
 fn my_time_shows_the_flat_rate_of_today_and_of_the_week() {
     let dir = tempfile::tempdir().unwrap();
@@ -593,6 +598,23 @@ fn my_time_shows_the_flat_rate_of_today_and_of_the_week() {
     assert!(view.days[0].forfait_seconds > 0);
     h.get_by_label("Forfait : 7 min");
     h.get_by_label("1 acte");
+    // The day opens to the acts behind it: the visit and its insemination at 7 min.
+    h.get_by_label(&format!("{} · 7 min", farm.name));
+    h.get_by_label("1 IA · 7 min");
+    // The week: each day a button that opens its details; the chart against the limits.
+    tap(&mut h, "Semaine");
+    let monday_total = i18n_duration(view.days[0].total_seconds);
+    tap(&mut h, &format!("Lundi 23 novembre · {monday_total}"));
+    h.get_by_label(&format!(
+        "Forfait : {}",
+        i18n_duration(view.days[0].forfait_seconds)
+    ));
+    h.get_by_label("Heures par semaine et limites");
+    // The year: worked time against the annual ceiling of 1,607 h.
+    tap(&mut h, "Année");
+    h.get_by_label_contains("sur 1\u{202f}607 h");
+    // Nobody reviewed the week yet, and the technician is told.
+    h.get_by_label("Semaine pas encore validée par le superviseur");
     drop(h);
 
     // The same figures as the work-time report computes from the store.

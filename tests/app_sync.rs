@@ -22,11 +22,11 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use common::{
-    cattle_visit_today, harness, inseminate, settle, shows, shows_containing, tap, today, type_into,
+    cattle_visit_today, demo_enrolled, inseminate, settle, shows, shows_containing, syncing_app,
+    tap, type_into, until,
 };
 use sync_common::{Device, Fault, Kind, Proxy, Server, enrolled};
-use tournee::app::backend::sync::SyncTiming;
-use tournee::app::{AppConfig, TourneeApp};
+use tournee::app::TourneeApp;
 use tournee::domain::{Confirmation, Payload, VisitStatus};
 
 /// A door on the way to the server: while closed, requests wait at the proxy.
@@ -65,39 +65,6 @@ impl Gate {
     }
 }
 
-/// The app on a store in `dir`, on the demo's "today", syncing every `every`, 50 ms after an
-/// act, and retrying after a failure only when asked (the tests decide when the server is back).
-fn app(dir: &std::path::Path, every: Duration) -> Harness<'static, TourneeApp> {
-    let mut config = AppConfig::for_dir(dir);
-    config.today = Some(today());
-    config.sync = SyncTiming {
-        every,
-        soon: Duration::from_millis(50),
-        retry: Duration::from_secs(3600),
-        max_retry: Duration::from_secs(3600),
-    };
-    let mut h = harness(TourneeApp::new(config));
-    settle(&mut h);
-    h
-}
-
-/// Runs frames until `done` holds: what the background sync does takes its own time. A minute
-/// without it is a failure, not a measure.
-fn until(
-    h: &mut Harness<'static, TourneeApp>,
-    what: &str,
-    done: impl Fn(&Harness<'static, TourneeApp>) -> bool,
-) {
-    for _ in 0..6_000 {
-        h.run();
-        if done(h) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("{what}: not seen after a minute");
-}
-
 /// Replaces the text of a field: select all, then what a finger types or a paste brings.
 fn replace(h: &mut Harness<'static, TourneeApp>, label: &str, event: egui::Event) {
     h.get_by_role_and_label(AccessRole::TextInput, label)
@@ -116,18 +83,6 @@ fn typed(text: &str) -> egui::Event {
     egui::Event::Text(text.to_owned())
 }
 
-/// Loads the demo through the first screen, and enrols the tablet on Settings with `token`.
-fn demo_enrolled(h: &mut Harness<'static, TourneeApp>, url: &str, token: &str) {
-    tap(h, "Charger les données de démonstration");
-    tap(h, "Réglages");
-    type_into(h, "Adresse du serveur", url);
-    type_into(h, "Jeton d'inscription", token);
-    tap(h, "Inscrire la tablette");
-    h.get_by_label(
-        "Tablette inscrite : elle se synchronise d'elle-même dès que le réseau le permet",
-    );
-}
-
 const UP_TO_DATE: &str = "Synchro : tout est sur le serveur";
 
 #[test]
@@ -138,7 +93,7 @@ fn a_tablet_enrolled_from_settings_sends_an_act_by_itself_and_another_device_fin
     let dir = tempfile::tempdir().unwrap();
     // Periodic syncs an hour apart: every sync in this test is the one an act or enrolment
     // starts.
-    let mut h = app(dir.path(), Duration::from_secs(3600));
+    let mut h = syncing_app(dir.path(), Duration::from_secs(3600));
     tap(&mut h, "Charger les données de démonstration");
     h.get_by_label("Synchro : tablette non inscrite");
     tap(&mut h, "Réglages");
@@ -234,7 +189,7 @@ fn a_failed_sync_says_why_and_when_and_sync_now_tries_again() {
     let gate = Gate::new();
     let proxy = gate.proxy(&server);
     let dir = tempfile::tempdir().unwrap();
-    let mut h = app(dir.path(), Duration::from_secs(3600));
+    let mut h = syncing_app(dir.path(), Duration::from_secs(3600));
     let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
     demo_enrolled(&mut h, &proxy.url(), &token);
     until(&mut h, "the demo week on the server", |h| {
@@ -274,7 +229,7 @@ fn a_visit_reassigned_and_a_farmers_confirmation_show_on_today_by_themselves() {
     let server = Server::start(Kind::Sled);
     let dir = tempfile::tempdir().unwrap();
     // A turn every 200 ms: pulled events come in while Today is on screen.
-    let mut h = app(dir.path(), Duration::from_millis(200));
+    let mut h = syncing_app(dir.path(), Duration::from_millis(200));
     let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
     demo_enrolled(&mut h, &server.url(), &token);
     until(&mut h, "the demo week on the server", |h| {
@@ -335,7 +290,7 @@ fn a_new_tablet_enrolled_without_data_takes_its_identity_and_the_visits_planned_
     let server = Server::start(Kind::Sled);
     let url = server.url();
     let dir = tempfile::tempdir().unwrap();
-    let mut h = app(dir.path(), Duration::from_millis(200));
+    let mut h = syncing_app(dir.path(), Duration::from_millis(200));
     h.get_by_label("Bienvenue dans Tournée");
     let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
     tap(&mut h, "Réglages");

@@ -515,6 +515,33 @@ mod tests {
         ] {
             keys.push(format!("status.{s}"));
         }
+        for s in [
+            "flat_rate",
+            "recorded",
+            "km_estimate",
+            "distance_estimate",
+            "declared",
+            "missing",
+        ] {
+            keys.push(format!("source.{s}"));
+        }
+        for k in ["stock", "admin", "meeting", "training", "other"] {
+            keys.push(format!("other_time.{k}"));
+        }
+        for k in [
+            "planned",
+            "reassigned",
+            "act",
+            "corrected",
+            "signed",
+            "instructions_left",
+            "confirmed_later",
+            "disputed",
+            "answered",
+            "cancelled",
+        ] {
+            keys.push(format!("history.{k}"));
+        }
         // Passed through the farm screen's "show more" helper.
         for k in ["more_inseminations", "more_checks", "more_visits"] {
             keys.push(format!("farm.{k}"));

@@ -26,8 +26,8 @@ use backend::{Backend, BackendConfig, Job, Reply};
 use i18n::I18n;
 use kit::{GAP, LARGE_TARGET, MARGIN, ToastKind, Toasts, UiPrefs};
 use model::{
-    CallView, Command, FarmView, MyTimeView, Outcome, Refusal, SettingsView, SyncInfo, SyncStatus,
-    TankView, Ticket, TodayView, VisitView,
+    CallView, Command, DeclarationsView, FarmView, MyTimeView, Outcome, Refusal, SettingsView,
+    SyncInfo, SyncStatus, TankView, TeamView, Ticket, TodayView, VisitView,
 };
 
 /// Where the technician is in the app.
@@ -46,8 +46,12 @@ pub enum Screen {
     Tank,
     /// A farm's history.
     Farm(Ede),
-    /// Today's and this week's flat-rate time.
+    /// The technician's work time: day, week, year.
     MyTime,
+    /// The declaration queue.
+    Declarations,
+    /// The supervisor's team: weeks to review, visits to reassign.
+    Team,
     Settings,
 }
 
@@ -59,7 +63,9 @@ impl Screen {
             | Screen::Call
             | Screen::Visit(_)
             | Screen::Confirm(_)
-            | Screen::Farm(_) => Tab::Today,
+            | Screen::Farm(_)
+            | Screen::Declarations => Tab::Today,
+            Screen::Team => Tab::Team,
             Screen::Tank => Tab::Tank,
             Screen::MyTime => Tab::MyTime,
             Screen::Settings => Tab::Settings,
@@ -72,6 +78,7 @@ enum Tab {
     Today,
     Tank,
     MyTime,
+    Team,
     Settings,
 }
 
@@ -83,6 +90,8 @@ pub struct Views {
     pub farm: Option<FarmView>,
     pub tank: Option<TankView>,
     pub my_time: Option<MyTimeView>,
+    pub team: Option<TeamView>,
+    pub declarations: Option<DeclarationsView>,
     pub call: Option<CallView>,
     pub settings: Option<SettingsView>,
     pub sync: SyncStatus,
@@ -115,6 +124,8 @@ pub struct AppState {
     pub confirm_form: screens::PerVisit<screens::confirm::ConfirmForm>,
     pub tank_form: screens::tank::TankForm,
     pub farm_form: screens::farm::FarmForm,
+    pub my_time_form: screens::my_time::MyTimeForm,
+    pub team_form: screens::team::TeamForm,
     pub settings_form: screens::settings::SettingsForm,
     pub server_form: screens::server::ServerForm,
 }
@@ -217,6 +228,8 @@ impl TourneeApp {
                 Reply::Farm(v) => state.views.farm = Some(*v),
                 Reply::Tank(v) => state.views.tank = Some(v),
                 Reply::MyTime(v) => state.views.my_time = Some(v),
+                Reply::Team(v) => state.views.team = Some(v),
+                Reply::Declarations(v) => state.views.declarations = Some(v),
                 Reply::Call(v) => state.views.call = Some(v),
                 Reply::Settings(v) => state.views.settings = Some(v),
                 Reply::Sync(s) => state.views.sync = s,
@@ -384,6 +397,8 @@ fn top_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
             Screen::Tank => i.t("tank.title").to_owned(),
             Screen::Farm(_) => i.t("farm.title").to_owned(),
             Screen::MyTime => i.t("my_time.title").to_owned(),
+            Screen::Declarations => i.t("declarations.title").to_owned(),
+            Screen::Team => i.t("team.title").to_owned(),
             Screen::Settings => i.t("settings.title").to_owned(),
         };
         ui.heading(RichText::new(title).strong());
@@ -406,12 +421,19 @@ fn top_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
 
 fn bottom_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
     let i = &state.i18n;
-    let tabs = [
+    let mut tabs = vec![
         (Tab::Today, i.t("nav.today"), Screen::Today),
         (Tab::Tank, i.t("nav.tank"), Screen::Tank),
         (Tab::MyTime, i.t("nav.my_time"), Screen::MyTime),
-        (Tab::Settings, i.t("nav.settings"), Screen::Settings),
     ];
+    // The team is a supervisor's: only a tablet enrolled as one shows it.
+    if matches!(
+        state.views.sync_info.account,
+        Some(crate::sync::Role::Supervisor { .. })
+    ) {
+        tabs.push((Tab::Team, i.t("nav.team"), Screen::Team));
+    }
+    tabs.push((Tab::Settings, i.t("nav.settings"), Screen::Settings));
     let current = state.screen.tab();
     ui.horizontal(|ui| {
         let w = (ui.available_width() - GAP * (tabs.len() as f32 - 1.0)) / tabs.len() as f32;
@@ -449,6 +471,8 @@ fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
         confirm_form,
         tank_form,
         farm_form,
+        my_time_form,
+        team_form,
         settings_form,
         server_form,
         ..
@@ -473,7 +497,13 @@ fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
         Screen::Farm(ede) => {
             screens::farm::show(ui, i18n, &ede, views.farm.as_ref(), farm_form, &mut out)
         }
-        Screen::MyTime => screens::my_time::show(ui, i18n, views.my_time.as_ref(), &mut out),
+        Screen::MyTime => {
+            screens::my_time::show(ui, i18n, views.my_time.as_ref(), my_time_form, &mut out)
+        }
+        Screen::Declarations => {
+            screens::declarations::show(ui, i18n, views.declarations.as_ref(), &mut out)
+        }
+        Screen::Team => screens::team::show(ui, i18n, views.team.as_ref(), team_form, &mut out),
         Screen::Settings => {
             screens::settings::show(
                 ui,

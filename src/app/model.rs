@@ -62,6 +62,23 @@ pub struct TodayView {
     pub store_empty: bool,
     /// The technician whose round this is; `None`: nobody is set up on this tablet yet.
     pub technician: Option<String>,
+    /// Visits of the last weeks still waiting for the farmer's confirmation, newest first.
+    pub awaiting: Vec<(NaiveDate, VisitRow)>,
+    /// Visits the farmer disputes, newest first: the farmer's comment, and whether it was
+    /// answered.
+    pub disputes: Vec<Dispute>,
+    /// Declarations late, and due within days.
+    pub declarations_late: usize,
+    pub declarations_due_soon: usize,
+}
+
+/// A visit the farmer disputes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dispute {
+    pub day: NaiveDate,
+    pub row: VisitRow,
+    pub comment: String,
+    pub answered: bool,
 }
 
 /// A bull the technician can inseminate with: its straw as received, and the doses in the
@@ -114,6 +131,19 @@ pub struct VisitView {
     /// The insemination records of the visit's current inseminations, or the first field each
     /// lacks: the certificate the farmer signs.
     pub records: Vec<Result<InseminationRecord, DomainError>>,
+    /// Answers given to the farmer's dispute, oldest first.
+    pub answers: Vec<String>,
+    /// Who did what on this visit: planned, reassigned, confirmed... oldest first.
+    pub history: Vec<HistoryLine>,
+}
+
+/// One line of a visit's history: when, which device's account, what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryLine {
+    pub at: chrono::DateTime<chrono::FixedOffset>,
+    /// The key of what happened (`history.reassigned`...) and its arguments.
+    pub what: &'static str,
+    pub args: Vec<(&'static str, String)>,
 }
 
 impl VisitView {
@@ -203,7 +233,26 @@ pub struct TankView {
 /// Doses at or below which a bull's line warns.
 pub const LOW_STOCK: i64 = 5;
 
-/// One day's figures on the "My time" screen.
+/// One act behind a day's flat-rate time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActTime {
+    pub kind: crate::domain::ActKind,
+    pub count: u32,
+    pub forfait_seconds: u64,
+}
+
+/// One visit of a day, with what it counts and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitTime {
+    pub farm_name: String,
+    /// What the visit adds to the day under the company's method.
+    pub counted_seconds: u64,
+    /// Where that figure comes from (`forfait`, `recorded`...), see `worktime::Source`.
+    pub source: &'static str,
+    pub acts: Vec<ActTime>,
+}
+
+/// One day's figures on the "My time" screen, with what each is made of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayTime {
     pub day: NaiveDate,
@@ -214,15 +263,71 @@ pub struct DayTime {
     pub total_seconds: u64,
     /// Stable flag names (`over_daily_max`...), see `worktime::Flag`.
     pub flags: Vec<&'static str>,
+    /// First recorded arrival and last recorded departure.
+    pub span: Option<(NaiveTime, NaiveTime)>,
+    pub visits: Vec<VisitTime>,
+    /// Counted travel legs: kilometres and seconds.
+    pub travel: Vec<(f64, u64)>,
+    /// Declared other time: what, and how long.
+    pub declared: Vec<(crate::domain::OtherTimeKind, u64)>,
 }
 
-/// Today's and this week's flat-rate time, from `worktime`.
+/// A supervisor's decision on a week, as both sides see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewView {
+    pub supervisor: String,
+    pub decision: crate::domain::ReviewDecision,
+}
+
+/// One ISO week of a technician.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeekTime {
+    pub week: crate::domain::Week,
+    pub monday: NaiveDate,
+    pub forfait_seconds: u64,
+    pub travel_seconds: u64,
+    pub other_seconds: u64,
+    pub total_seconds: u64,
+    /// Average over this week and the ones before it (12 weeks by default).
+    pub average_seconds: u64,
+    /// The week's own flags and its days' flags, each once.
+    pub flags: Vec<&'static str>,
+    pub review: Option<ReviewView>,
+}
+
+/// The modulation year's running counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearTime {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub worked_seconds: u64,
+    pub annual_ceiling_seconds: u64,
+    pub overtime_seconds: u64,
+    pub overtime_allowance_seconds: u64,
+    pub sunday_holiday_seconds: u64,
+    pub recovery_owed_seconds: u64,
+}
+
+/// The company's limits the charts draw.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Limits {
+    pub weekly_max_seconds: u64,
+    pub average_max_seconds: u64,
+    pub daily_max_seconds: u64,
+}
+
+/// The technician's work time: this week day by day, the weeks of the year, the year's
+/// counters, from `worktime` (the same figures the supervisor and the statements see).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MyTimeView {
     /// Monday to today.
     pub days: Vec<DayTime>,
     pub week_forfait_seconds: u64,
     pub week_total_seconds: u64,
+    /// The weeks of the modulation year up to this one, oldest first.
+    pub weeks: Vec<WeekTime>,
+    pub year: Option<YearTime>,
+    pub limits: Limits,
     /// Why the figures could not be computed (an act the grid cannot price...).
     pub error: Option<String>,
 }
@@ -231,6 +336,63 @@ impl MyTimeView {
     pub fn today(&self) -> Option<&DayTime> {
         self.days.last()
     }
+
+    /// This week, with its review.
+    pub fn this_week(&self) -> Option<&WeekTime> {
+        self.weeks.last()
+    }
+}
+
+/// One visit of a team member's day, for reassignment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamVisit {
+    pub id: VisitId,
+    pub farm_name: String,
+    pub status: VisitStatus,
+}
+
+/// One technician of the team: the weeks under review, and the days ahead to reassign.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamMember {
+    pub technician: crate::domain::TechnicianId,
+    pub name: String,
+    /// The weeks of the chart, oldest first; the last ones are the rows to review.
+    pub weeks: Vec<WeekTime>,
+    /// Today's and the next days' visits not done yet, by day.
+    pub days: Vec<(NaiveDate, Vec<TeamVisit>)>,
+    /// Why the figures could not be computed.
+    pub error: Option<String>,
+}
+
+/// The supervisor's team: one row per technician and week.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TeamView {
+    /// The supervisor this tablet is enrolled as; `None`: not a supervisor's tablet.
+    pub supervisor: Option<String>,
+    pub members: Vec<TeamMember>,
+    pub limits: Limits,
+}
+
+/// One insemination in the declaration queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeclarationRow {
+    pub declaration: crate::declare::Declaration,
+    pub farm_name: String,
+    /// The technician's name (the supervisor sees the team's).
+    pub technician: Option<String>,
+    pub animals: Vec<AnimalId>,
+    pub count: u32,
+    pub bull_name: Option<String>,
+    pub urgency: crate::declare::Urgency,
+}
+
+/// The declarations still open, by deadline: to send, sent and unanswered, refused.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeclarationsView {
+    pub today: Option<NaiveDate>,
+    pub rows: Vec<DeclarationRow>,
+    /// Whether these are the team's (a supervisor's tablet).
+    pub team: bool,
 }
 
 /// What the settings screen shows that lives in the store.
@@ -352,6 +514,19 @@ pub enum Command {
     Enroll { server: String, token: String },
     /// Sync now rather than at the next turn.
     SyncNow,
+    /// A supervisor approves a technician's week or sends it back with a comment.
+    ReviewWeek {
+        technician: crate::domain::TechnicianId,
+        week: crate::domain::Week,
+        decision: crate::domain::ReviewDecision,
+    },
+    /// A supervisor moves visits to another technician's round.
+    Reassign {
+        visits: Vec<VisitId>,
+        to: crate::domain::TechnicianId,
+    },
+    /// The answer to a farmer's dispute of a visit.
+    AnswerDispute { visit: VisitId, note: String },
 }
 
 /// Why the backend did not carry a command out. Nothing was recorded.

@@ -14,6 +14,11 @@ pub fn paris_day(at: &Instant) -> NaiveDate {
     at.with_timezone(&Paris).date_naive()
 }
 
+/// The time of day of an instant in Europe/Paris.
+pub fn paris_time(at: &Instant) -> chrono::NaiveTime {
+    at.with_timezone(&Paris).time()
+}
+
 /// Now, with the local offset of Europe/Paris at this moment.
 pub fn now() -> Instant {
     chrono::Utc::now().with_timezone(&Paris).fixed_offset()

@@ -286,9 +286,10 @@ fn check_technician(me: &TechnicianId, facts: &Facts, payload: &Payload) -> Chec
         Payload::WeekReviewed { .. } | Payload::VisitReassigned { .. } => {
             Err("only a supervisor writes this".into())
         }
-        // A technician's tablet may hold the company's record from an import: kept for
-        // the technician alone, it changes nobody else's figures.
-        Payload::CompanyRecorded(_) => Ok((author_only(), Effects::default())),
+        // A technician's tablet may hold the company's record from an import: kept for the
+        // technician and whoever reads their time (their supervisor, who reviews it with the
+        // same grid); other technicians' figures do not change.
+        Payload::CompanyRecorded(_) => Ok((personal(&me[0]), Effects::default())),
         Payload::DeclarationsSent { acts, .. } => {
             acts_of(facts, acts, me)?;
             Ok((personal(&me[0]), Effects::default()))

@@ -11,6 +11,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
+use tournee::app::backend::sync::SyncTiming;
 use tournee::app::model::{BullChoice, TodayView, VisitRow, VisitView};
 use tournee::app::{AppConfig, Screen, TourneeApp};
 use tournee::domain::{BullId, Species, Straw};
@@ -96,6 +97,8 @@ pub fn visit_view() -> VisitView {
         anomalies: Vec::new(),
         corrected: Vec::new(),
         records: Vec::new(),
+        answers: Vec::new(),
+        history: Vec::new(),
     }
 }
 
@@ -124,6 +127,7 @@ pub fn today_view() -> TodayView {
         visits,
         store_empty: false,
         technician: Some("Julie Moreau".to_owned()),
+        ..TodayView::default()
     }
 }
 
@@ -260,4 +264,49 @@ pub fn inseminate(h: &mut Harness<'static, TourneeApp>, farm: &str, cow_digits: 
 /// Whether the app is showing this notice.
 pub fn notice(h: &Harness<'static, TourneeApp>, text: &str) -> bool {
     h.state().state.toasts.texts().any(|t| t == text)
+}
+
+/// The app on a store in `dir`, on the demo's "today", syncing every `every`, 50 ms after an
+/// act, and retrying after a failure only when asked (the tests decide when the server is back).
+pub fn syncing_app(dir: &std::path::Path, every: Duration) -> Harness<'static, TourneeApp> {
+    let mut config = AppConfig::for_dir(dir);
+    config.today = Some(today());
+    config.sync = SyncTiming {
+        every,
+        soon: Duration::from_millis(50),
+        retry: Duration::from_secs(3600),
+        max_retry: Duration::from_secs(3600),
+    };
+    let mut h = harness(TourneeApp::new(config));
+    settle(&mut h);
+    h
+}
+
+/// Runs frames until `done` holds: what the background sync does takes its own time. A minute
+/// without it is a failure, not a measure.
+pub fn until(
+    h: &mut Harness<'static, TourneeApp>,
+    what: &str,
+    done: impl Fn(&Harness<'static, TourneeApp>) -> bool,
+) {
+    for _ in 0..6_000 {
+        h.run();
+        if done(h) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{what}: not seen after a minute");
+}
+
+/// Loads the demo through the first screen, and enrols the tablet on Settings with `token`.
+pub fn demo_enrolled(h: &mut Harness<'static, TourneeApp>, url: &str, token: &str) {
+    tap(h, "Charger les données de démonstration");
+    tap(h, "Réglages");
+    type_into(h, "Adresse du serveur", url);
+    type_into(h, "Jeton d'inscription", token);
+    tap(h, "Inscrire la tablette");
+    h.get_by_label(
+        "Tablette inscrite : elle se synchronise d'elle-même dès que le réseau le permet",
+    );
 }

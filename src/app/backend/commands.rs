@@ -12,8 +12,9 @@ use crate::app::model::{Command, Outcome, Refusal};
 use crate::app::prefs;
 use crate::declare::CheckError;
 use crate::domain::{
-    Act, ActId, AnomalyKind, BullId, Confirmation, DomainError, Ede, Payload, Request, Straw,
-    Technician, TechnicianId, Urgency, VisitId, check_text,
+    Act, ActId, AnomalyKind, BullId, Confirmation, DomainError, Ede, Payload, Request,
+    ReviewDecision, Straw, SupervisorId, Technician, TechnicianId, Urgency, VisitId, Week,
+    check_text,
 };
 use crate::log::LogError;
 
@@ -95,6 +96,13 @@ impl Worker {
                 self.prefs.ui = ui;
                 self.save_prefs()
             }
+            Command::ReviewWeek {
+                technician,
+                week,
+                decision,
+            } => self.review_week(technician, week, decision),
+            Command::Reassign { visits, to } => self.reassign(visits, to),
+            Command::AnswerDispute { visit, note } => self.answer_dispute(visit, &note),
             // The worker's loop hands these to the sync thread before they could reach here.
             Command::Enroll { .. } | Command::SyncNow => Err(Refusal::Storage(
                 "enrolment and sync are the sync thread's".to_owned(),
@@ -387,6 +395,104 @@ impl Worker {
         }
         self.store
             .append(vec![Payload::AnomalyNoted { visit, kind, note }])?;
+        Self::saved()
+    }
+
+    /// The supervisor this tablet is enrolled as, and the team: only a supervisor reviews
+    /// weeks and moves visits (the server checks it again).
+    fn as_supervisor(&self) -> Result<(SupervisorId, Vec<TechnicianId>), Refusal> {
+        self.supervisor().ok_or_else(|| {
+            invalid(
+                "supervisor",
+                "",
+                "a tablet enrolled as a supervisor: only supervisors approve and reassign",
+            )
+        })
+    }
+
+    fn of_team(
+        team: &[TechnicianId],
+        technician: &TechnicianId,
+        field: &str,
+    ) -> Result<(), Refusal> {
+        if team.contains(technician) {
+            Ok(())
+        } else {
+            Err(invalid(
+                field,
+                technician.as_str(),
+                "a technician of your team",
+            ))
+        }
+    }
+
+    fn review_week(
+        &mut self,
+        technician: TechnicianId,
+        week: Week,
+        decision: ReviewDecision,
+    ) -> Result<Outcome, Refusal> {
+        let (supervisor, team) = self.as_supervisor()?;
+        Self::of_team(&team, &technician, "technician")?;
+        week.monday("week")?;
+        let decision = match decision {
+            ReviewDecision::SentBack { comment } => ReviewDecision::SentBack {
+                comment: reason_text("comment", &comment)?,
+            },
+            approved => approved,
+        };
+        decision.validate("decision")?;
+        self.store.append(vec![Payload::WeekReviewed {
+            technician,
+            week,
+            supervisor,
+            decision,
+        }])?;
+        Self::saved()
+    }
+
+    fn reassign(&mut self, visits: Vec<VisitId>, to: TechnicianId) -> Result<Outcome, Refusal> {
+        let (supervisor, team) = self.as_supervisor()?;
+        Self::of_team(&team, &to, "to")?;
+        if visits.is_empty() {
+            return Err(invalid("visits", "", "at least one visit to move"));
+        }
+        let mut payloads = Vec::with_capacity(visits.len());
+        for id in visits {
+            let visit = self.visit(&id, "visit")?;
+            if visit.technician == to {
+                return Err(invalid(
+                    "to",
+                    to.as_str(),
+                    "another technician than the visit's",
+                ));
+            }
+            payloads.push(Payload::VisitReassigned {
+                visit: id,
+                to: to.clone(),
+                supervisor: supervisor.clone(),
+                reason: None,
+            });
+        }
+        self.store.append(payloads)?;
+        Self::saved()
+    }
+
+    fn answer_dispute(&mut self, visit: VisitId, note: &str) -> Result<Outcome, Refusal> {
+        self.visit(&visit, "visit")?;
+        if !matches!(
+            self.store.confirmation(&visit)?,
+            Some(Confirmation::Disputed { .. })
+        ) {
+            return Err(invalid(
+                "visit",
+                visit.as_str(),
+                "a visit the farmer disputes",
+            ));
+        }
+        let note = reason_text("note", note)?;
+        self.store
+            .append(vec![Payload::DisputeAnswered { visit, note }])?;
         Self::saved()
     }
 

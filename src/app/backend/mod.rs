@@ -16,6 +16,7 @@ mod commands;
 pub mod round;
 pub mod sync;
 mod views;
+mod worktime;
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -28,8 +29,8 @@ use chrono_tz::Europe::Paris;
 
 use super::Screen;
 use super::model::{
-    CallView, Command, FarmView, MyTimeView, Outcome, Refusal, SettingsView, SyncInfo, SyncStatus,
-    TankView, Ticket, TodayView, VisitView,
+    CallView, Command, DeclarationsView, FarmView, MyTimeView, Outcome, Refusal, SettingsView,
+    SyncInfo, SyncStatus, TankView, TeamView, Ticket, TodayView, VisitView,
 };
 use super::prefs::PrefsFile;
 use crate::domain::{Instant, TechnicianId, paris_day};
@@ -53,6 +54,8 @@ pub enum Reply {
     Farm(Box<FarmView>),
     Tank(TankView),
     MyTime(MyTimeView),
+    Team(TeamView),
+    Declarations(DeclarationsView),
     Call(CallView),
     Settings(SettingsView),
     Sync(SyncStatus),
@@ -280,6 +283,8 @@ impl Worker {
                 .transpose()?,
             Screen::Tank => self.tank_view().map(Reply::Tank),
             Screen::MyTime => Ok(Reply::MyTime(self.my_time_view())),
+            Screen::Team => self.team_view().map(Reply::Team),
+            Screen::Declarations => self.declarations_view().map(Reply::Declarations),
             Screen::Call => self.call_view().map(Reply::Call),
             Screen::Settings => self.settings_view().map(Reply::Settings),
         };

@@ -3,16 +3,20 @@
 //! Each function reads what one screen shows and nothing more, so a screen's refresh after a
 //! command costs only its own queries. Not for deciding anything: values only.
 
-use chrono::{Datelike, Duration};
+use chrono::{Duration, NaiveDate};
 
 use super::{Worker, round};
 use crate::app::model::{
-    ActRow, BullChoice, CallView, CorrectedAct, DayTime, FarmChoice, FarmView, FarmVisit,
-    InseminationLine, MyTimeView, PregnancyLine, SettingsView, TankLine, TankView, TodayView,
+    ActRow, BullChoice, CallView, CorrectedAct, Dispute, FarmChoice, FarmView, FarmVisit,
+    HistoryLine, InseminationLine, PregnancyLine, SettingsView, TankLine, TankView, TodayView,
     VisitRow, VisitView, straw_fits,
 };
-use crate::domain::{Act, Ede, Family, VisitId, VisitStatus};
-use crate::log::{LogError, StockLine};
+use crate::declare::Urgency;
+use crate::domain::{Act, Confirmation, Ede, Family, Payload, TechnicianId, VisitId, VisitStatus};
+use crate::log::{LogError, StockLine, VisitNote};
+
+/// How far back Today looks for visits still awaiting the farmer or disputed.
+const FOLLOW_DAYS: i64 = 45;
 
 impl Worker {
     fn act_row(&self, act: Act, stock: &[StockLine]) -> ActRow {
@@ -53,6 +57,7 @@ impl Worker {
                 visits: Vec::new(),
                 store_empty,
                 technician: None,
+                ..TodayView::default()
             });
         };
         let mut visits = Vec::new();
@@ -73,12 +78,135 @@ impl Worker {
                 confirmation.as_ref(),
             ));
         }
+        let (awaiting, disputes) = self.to_follow(technician, day)?;
+        let urgencies: Vec<Urgency> = self
+            .store
+            .open_declarations(Some(technician))?
+            .iter()
+            .map(|d| d.urgency(day))
+            .collect();
         Ok(TodayView {
             day: Some(day),
             visits: rows,
             store_empty: false,
             technician: self.store.technician(technician)?.map(|t| t.name),
+            awaiting,
+            disputes,
+            declarations_late: urgencies.iter().filter(|u| **u == Urgency::Late).count(),
+            declarations_due_soon: urgencies.iter().filter(|u| **u == Urgency::DueSoon).count(),
         })
+    }
+
+    /// The technician's visits of the last weeks still awaiting the farmer's confirmation,
+    /// and those the farmer disputes, newest first.
+    #[allow(clippy::type_complexity)]
+    fn to_follow(
+        &self,
+        technician: &TechnicianId,
+        today: NaiveDate,
+    ) -> Result<(Vec<(NaiveDate, VisitRow)>, Vec<Dispute>), LogError> {
+        let mut awaiting = Vec::new();
+        let mut disputes = Vec::new();
+        let from = today - Duration::days(FOLLOW_DAYS);
+        let mut visits = self.store.visits_between(technician, from, today)?;
+        visits.sort_by(|a, b| (b.day, &b.id).cmp(&(a.day, &a.id)));
+        for v in visits {
+            let Some(confirmation) = self.store.confirmation(&v.id)? else {
+                continue;
+            };
+            let status = VisitStatus::of(&v, Some(&confirmation));
+            if !matches!(
+                status,
+                VisitStatus::AwaitingConfirmation | VisitStatus::Disputed
+            ) || self.store.cancellation(&v.id)?.is_some()
+            {
+                continue;
+            }
+            let farm = self.store.farm(&v.farm)?;
+            let acts = self.store.acts_of(&v.id)?.len();
+            let row = VisitRow::build(&v, farm.as_ref(), acts, Some(&confirmation));
+            match confirmation {
+                Confirmation::Disputed { comment, .. } => {
+                    let answered = self
+                        .store
+                        .visit_notes(&v.id)?
+                        .iter()
+                        .any(|n| matches!(n, VisitNote::DisputeAnswer { .. }));
+                    disputes.push(Dispute {
+                        day: v.day,
+                        row,
+                        comment,
+                        answered,
+                    });
+                }
+                _ => awaiting.push((v.day, row)),
+            }
+        }
+        Ok((awaiting, disputes))
+    }
+
+    /// Who did what on a visit, from its events: the technician each device writes for is
+    /// not in the event, so the history names the technician a record or a reassignment
+    /// names, the supervisor who moved it, and the farmer's answers.
+    fn visit_history(&self, id: &VisitId) -> Result<Vec<HistoryLine>, LogError> {
+        let mut out = Vec::new();
+        let mut planned = false;
+        let name = |t: &TechnicianId| -> Result<String, LogError> {
+            Ok(self
+                .store
+                .technician(t)?
+                .map_or_else(|| t.to_string(), |t| t.name))
+        };
+        for e in self.store.visit_history(id)? {
+            let at = chrono::DateTime::from_timestamp_millis(e.clock.wall_ms as i64)
+                .unwrap_or_default()
+                .fixed_offset();
+            let (what, args) = match &e.payload {
+                Payload::VisitRecorded(v) if !planned => {
+                    planned = true;
+                    (
+                        "history.planned",
+                        vec![("technician", name(&v.technician)?)],
+                    )
+                }
+                Payload::VisitReassigned { to, supervisor, .. } => (
+                    "history.reassigned",
+                    vec![
+                        ("technician", name(to)?),
+                        ("supervisor", supervisor.to_string()),
+                    ],
+                ),
+                Payload::ActRecorded(a) => (
+                    "history.act",
+                    vec![
+                        ("act", a.kind.id().to_owned()),
+                        ("count", a.count.to_string()),
+                    ],
+                ),
+                Payload::ActCorrected { reason, .. } => {
+                    ("history.corrected", vec![("reason", reason.clone())])
+                }
+                Payload::VisitConfirmed { confirmation, .. } => match confirmation {
+                    Confirmation::Signed { signer, .. } => {
+                        ("history.signed", vec![("signer", signer.clone())])
+                    }
+                    Confirmation::InstructionsLeft { .. } => ("history.instructions_left", vec![]),
+                    Confirmation::ConfirmedLater { .. } => ("history.confirmed_later", vec![]),
+                    Confirmation::Disputed { comment, .. } => {
+                        ("history.disputed", vec![("comment", comment.clone())])
+                    }
+                },
+                Payload::DisputeAnswered { note, .. } => {
+                    ("history.answered", vec![("note", note.clone())])
+                }
+                Payload::VisitCancelled { reason, .. } => {
+                    ("history.cancelled", vec![("reason", reason.clone())])
+                }
+                _ => continue,
+            };
+            out.push(HistoryLine { at, what, args });
+        }
+        Ok(out)
     }
 
     pub(super) fn visit_view(&self, id: &VisitId) -> Result<Option<VisitView>, LogError> {
@@ -136,6 +264,16 @@ impl Worker {
             confirmation,
             anomalies: self.store.anomalies(id)?,
             records: crate::declare::visit_records(&self.store, id)?,
+            answers: self
+                .store
+                .visit_notes(id)?
+                .into_iter()
+                .filter_map(|n| match n {
+                    VisitNote::DisputeAnswer { note } => Some(note),
+                    VisitNote::Anomaly { .. } => None,
+                })
+                .collect(),
+            history: self.visit_history(id)?,
         }))
     }
 
@@ -218,57 +356,6 @@ impl Worker {
             name(a).cmp(&name(b)).then(a.bull.cmp(&b.bull))
         });
         Ok(TankView { lines })
-    }
-
-    pub(super) fn my_time_view(&self) -> MyTimeView {
-        let Some(technician) = &self.technician else {
-            return MyTimeView::default();
-        };
-        let (grid, settings) = match &self.rules {
-            Ok(r) => r,
-            Err(e) => {
-                return MyTimeView {
-                    error: Some(e.clone()),
-                    ..MyTimeView::default()
-                };
-            }
-        };
-        let today = self.today();
-        let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
-        match crate::worktime::report_from_store(
-            &self.store,
-            technician,
-            monday,
-            today,
-            settings,
-            grid,
-        ) {
-            Ok(report) => {
-                let days: Vec<DayTime> = report
-                    .days
-                    .iter()
-                    .map(|d| DayTime {
-                        day: d.date,
-                        acts: d.visits.iter().map(|v| v.acts.len()).sum(),
-                        forfait_seconds: d.forfait_seconds,
-                        travel_seconds: d.travel_seconds,
-                        other_seconds: d.other_seconds,
-                        total_seconds: d.total_seconds,
-                        flags: d.flags.iter().map(|f| f.id()).collect(),
-                    })
-                    .collect();
-                MyTimeView {
-                    week_forfait_seconds: days.iter().map(|d| d.forfait_seconds).sum(),
-                    week_total_seconds: days.iter().map(|d| d.total_seconds).sum(),
-                    days,
-                    error: None,
-                }
-            }
-            Err(e) => MyTimeView {
-                error: Some(e.to_string()),
-                ..MyTimeView::default()
-            },
-        }
     }
 
     pub(super) fn call_view(&self) -> Result<CallView, LogError> {

@@ -6,11 +6,13 @@
 
 pub mod call;
 pub mod confirm;
+pub mod declarations;
 pub mod farm;
 pub mod my_time;
 pub mod server;
 pub mod settings;
 pub mod tank;
+pub mod team;
 pub mod today;
 pub mod visit;
 
@@ -156,6 +158,8 @@ pub fn refusal_text(i18n: &I18n, refusal: &Refusal) -> String {
                 "reason" => i18n.t("field.reason.empty"),
                 "note" => i18n.t("field.note.empty"),
                 "counted" => i18n.t("tank.count_unchanged"),
+                "comment" => i18n.t("team.comment_empty"),
+                "supervisor" => i18n.t("team.not_supervisor"),
                 "technician.name" => i18n.t("settings.name_empty"),
                 _ => {
                     return i18n.tf(

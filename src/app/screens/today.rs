@@ -47,10 +47,79 @@ pub fn show(
     if kit::big_button(ui, i18n.t("today.new_call")).clicked() {
         out.go(Screen::Call);
     }
+    declarations_button(ui, i18n, view, out);
     if view.visits.is_empty() {
         ui.label(i18n.t("today.empty"));
-        return;
+    } else {
+        round(ui, i18n, view, out);
     }
+    to_follow(ui, i18n, view, out);
+}
+
+/// The declaration queue, with what is late or due within days said on the button.
+fn declarations_button(ui: &mut Ui, i18n: &I18n, view: &TodayView, out: &mut Out) {
+    let label = match (view.declarations_late, view.declarations_due_soon) {
+        (0, 0) => i18n.t("today.declarations").to_owned(),
+        (0, soon) => i18n.tn("today.declarations_due_soon", soon as u64),
+        (late, _) => i18n.tn("today.declarations_late", late as u64),
+    };
+    let p = kit::current_palette(ui.ctx());
+    let text = RichText::new(label).text_style(egui::TextStyle::Button);
+    let text = match (view.declarations_late, view.declarations_due_soon) {
+        (0, 0) => text,
+        (0, _) => text.color(p.warning).strong(),
+        _ => text.color(p.error).strong(),
+    };
+    let w = ui.available_width();
+    if ui
+        .add(egui::Button::new(text).min_size(egui::vec2(w, kit::LARGE_TARGET)))
+        .clicked()
+    {
+        out.go(Screen::Declarations);
+    }
+}
+
+/// Disputed visits and visits still waiting for the farmer, from the last weeks.
+fn to_follow(ui: &mut Ui, i18n: &I18n, view: &TodayView, out: &mut Out) {
+    let p = kit::current_palette(ui.ctx());
+    if !view.disputes.is_empty() {
+        kit::section_heading(ui, i18n.t("today.disputes"));
+        for d in &view.disputes {
+            let (status, color) = if d.answered {
+                (i18n.t("today.answered"), p.done)
+            } else {
+                (i18n.t("status.disputed"), p.error)
+            };
+            let row = RowContent {
+                title: d.row.farm_name.clone(),
+                subtitle: i18n.date_short(d.day),
+                detail: Some(i18n.tf("dispute.farmer_says", &[("comment", &d.comment)])),
+                status: Some((status.to_owned(), color)),
+                flag: (!d.answered).then(|| ("!".to_owned(), p.error)),
+            };
+            if kit::list_row(ui, &row).clicked() {
+                out.go(Screen::Visit(d.row.id.clone()));
+            }
+        }
+    }
+    if !view.awaiting.is_empty() {
+        kit::section_heading(ui, i18n.t("today.awaiting"));
+        for (day, row) in &view.awaiting {
+            let content = RowContent {
+                title: row.farm_name.clone(),
+                subtitle: i18n.date_short(*day),
+                detail: None,
+                status: Some((i18n.t("status.awaiting_confirmation").to_owned(), p.warning)),
+                flag: None,
+            };
+            if kit::list_row(ui, &content).clicked() {
+                out.go(Screen::Visit(row.id.clone()));
+            }
+        }
+    }
+}
+
+fn round(ui: &mut Ui, i18n: &I18n, view: &TodayView, out: &mut Out) {
     let done = view
         .visits
         .iter()

@@ -56,6 +56,14 @@ pub struct AnomalyForm {
     pub awaiting: Option<Ticket>,
 }
 
+/// The answer to a farmer's dispute being written.
+#[derive(Debug, Clone, Default)]
+pub struct DisputeForm {
+    pub note: String,
+    pub refused: Option<String>,
+    pub awaiting: Option<Ticket>,
+}
+
 /// The visit screen's form state, kept while the technician moves between fields.
 #[derive(Debug, Clone, Default)]
 pub struct VisitForm {
@@ -77,6 +85,7 @@ pub struct VisitForm {
     pub recent: Option<RecentPrompt>,
     pub correcting: Option<Correction>,
     pub anomaly: AnomalyForm,
+    pub dispute: DisputeForm,
     /// The act command in flight, and the act it carries.
     pub awaiting: Option<Ticket>,
     pub sent: Option<Act>,
@@ -135,6 +144,7 @@ fn asks_result(kind: ActKind, species: Species) -> bool {
 pub fn show(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm, out: &mut Out) {
     read_answers(i18n, form, out);
     header(ui, i18n, view, form, out);
+    dispute(ui, i18n, view, &mut form.dispute, out);
     acts(ui, i18n, view, form, out);
     if view.row.status != VisitStatus::Confirmed {
         act_form(ui, i18n, view, form, out);
@@ -154,6 +164,79 @@ pub fn show(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm, ou
                 out.go(Screen::Confirm(view.row.id.clone()));
             }
         }
+    }
+    history(ui, i18n, view);
+}
+
+/// The farmer's dispute, the answers given, and the form to answer (a correction of an act
+/// is made with the act's own "correct" button).
+fn dispute(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut DisputeForm, out: &mut Out) {
+    let Some(crate::domain::Confirmation::Disputed { comment, .. }) = &view.confirmation else {
+        return;
+    };
+    if let Some(outcome) = out.answer(&mut form.awaiting) {
+        match outcome {
+            Outcome::Saved { .. } => *form = DisputeForm::default(),
+            Outcome::Refused(r) => form.refused = Some(refusal_text(i18n, &r)),
+        }
+    }
+    kit::section_heading(ui, i18n.t("dispute.title"));
+    kit::card(ui, |ui| {
+        kit::field_message(
+            ui,
+            &FieldMessage::Error(i18n.tf("dispute.farmer_says", &[("comment", comment)])),
+        );
+        for a in &view.answers {
+            kit::field_message(
+                ui,
+                &FieldMessage::Ok(i18n.tf("dispute.answered", &[("note", a)])),
+            );
+        }
+        kit::text_field(
+            ui,
+            i18n.t("dispute.answer"),
+            &mut form.note,
+            i18n.t("dispute.answer_hint"),
+        );
+        if let Some(r) = &form.refused {
+            kit::field_message(ui, &FieldMessage::Error(r.clone()));
+        }
+        if kit::primary_button(ui, i18n.t("dispute.send"), form.awaiting.is_none()).clicked() {
+            form.refused = None;
+            form.awaiting = Some(out.send(Command::AnswerDispute {
+                visit: view.row.id.clone(),
+                note: form.note.clone(),
+            }));
+        }
+    });
+}
+
+/// Who did what on this visit, oldest first.
+fn history(ui: &mut Ui, i18n: &I18n, view: &VisitView) {
+    if view.history.is_empty() {
+        return;
+    }
+    kit::section_heading(ui, i18n.t("history.title"));
+    for line in &view.history {
+        let mut args: Vec<(&str, String)> = line.args.clone();
+        if line.what == "history.act"
+            && let Some(i) = args.iter().position(|(k, _)| *k == "act")
+        {
+            let count: u64 = args
+                .iter()
+                .find(|(k, _)| *k == "count")
+                .and_then(|(_, c)| c.parse().ok())
+                .unwrap_or(1);
+            args[i].1 = i18n.tn(&format!("act_count.{}", args[i].1), count);
+        }
+        let at = line.at.with_timezone(&chrono_tz::Europe::Paris);
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        ui.label(format!(
+            "{} {} · {}",
+            i18n.date_short(at.date_naive()),
+            i18n.time(at.time()),
+            i18n.tf(line.what, &args)
+        ));
     }
 }
 

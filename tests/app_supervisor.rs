@@ -1,0 +1,172 @@
+//! The supervisor's side of the app against the real `tournee-server`: a tablet enrolled as a
+//! supervisor shows the team, approves a technician's week (the technician's own tablet then
+//! says so on My time), sends a week back with a comment, and moves a whole day of visits to
+//! another technician, who receives them at the next sync with the history saying who moved
+//! them. A technician's tablet has no team and is refused a review.
+
+#![cfg(all(feature = "gui", feature = "server"))]
+
+mod common;
+mod sync_common;
+
+use std::time::Duration;
+
+use common::{
+    demo_enrolled, settle, shows, shows_containing, syncing_app, tap, today, type_into, until,
+};
+use sync_common::{Kind, Server, enrolled, tid};
+use tournee::app::model::{Command, Outcome, Refusal, Ticket};
+use tournee::domain::{Payload, ReviewDecision, Technician, Week};
+
+const SAVED: &str = "Enregistré : le technicien le verra à sa prochaine synchronisation.";
+
+#[test]
+fn a_supervisor_approves_a_week_and_moves_a_day_the_technicians_see_it() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    // Julie (T01) works on her tablet with the demo week; Marc (T02) has a tablet of his own.
+    let julie_dir = tempfile::tempdir().unwrap();
+    let mut julie = syncing_app(julie_dir.path(), Duration::from_millis(200));
+    let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
+    demo_enrolled(&mut julie, &url, &token);
+    let marc = enrolled(
+        &server,
+        &["add-technician", "T02", "--name", "Marc Lefèvre"],
+    );
+    marc.append(vec![Payload::TechnicianRecorded(Technician {
+        id: tid("T02"),
+        name: "Marc Lefèvre".to_owned(),
+        home: None,
+        licence: None,
+    })]);
+    marc.sync(&url);
+    // A technician's tablet has no team tab.
+    assert!(!shows(&julie, "Équipe"));
+
+    // The supervisor enrols a tablet of their own and receives the team's records.
+    let boss_dir = tempfile::tempdir().unwrap();
+    let mut boss = syncing_app(boss_dir.path(), Duration::from_millis(200));
+    let token = server.token(&["add-supervisor", "S01", "--team", "T01,T02"]);
+    tap(&mut boss, "Réglages");
+    type_into(&mut boss, "Adresse du serveur", &url);
+    type_into(&mut boss, "Jeton d'inscription", &token);
+    tap(&mut boss, "Inscrire la tablette");
+    until(&mut boss, "the team tab", |h| shows(h, "Équipe"));
+    tap(&mut boss, "Équipe");
+    let week = Week::of(today()).week;
+    let row = format!("Julie Moreau · semaine {week}");
+    until(&mut boss, "Julie's week, synced", |h| {
+        h.state()
+            .state
+            .views
+            .team
+            .as_ref()
+            .and_then(|t| t.members.iter().find(|m| m.name == "Julie Moreau"))
+            .and_then(|m| m.weeks.last())
+            .is_some_and(|w| w.total_seconds > 0)
+    });
+    settle(&mut boss);
+    assert!(shows(&boss, &format!("Marc Lefèvre · semaine {week}")));
+
+    // Approve Julie's week.
+    tap(&mut boss, &row);
+    tap(&mut boss, "Valider la semaine");
+    assert!(shows(&boss, SAVED));
+    assert!(shows(&boss, "Semaine validée par S01"));
+
+    // Julie's tablet pulls the review and says so on My time.
+    tap(&mut julie, "Mon temps");
+    until(&mut julie, "the approval on Julie's tablet", |h| {
+        shows(h, "Semaine validée par S01")
+    });
+
+    // A week sent back without a comment is refused next to the comment; with one, it is saved.
+    tap(&mut boss, &format!("Marc Lefèvre · semaine {week}"));
+    tap(&mut boss, "Renvoyer avec ce commentaire");
+    assert!(shows(&boss, "Écrivez ce que le technicien doit revoir"));
+    type_into(
+        &mut boss,
+        "Commentaire pour le technicien",
+        "Il manque la réunion de jeudi",
+    );
+    tap(&mut boss, "Renvoyer avec ce commentaire");
+    assert!(shows(&boss, SAVED));
+    assert!(shows(
+        &boss,
+        "Semaine renvoyée par S01 : Il manque la réunion de jeudi"
+    ));
+
+    // Julie is off sick: her day goes to Marc.
+    tap(&mut boss, &row);
+    let moved: Vec<_> = {
+        let team = boss.state().state.views.team.clone().unwrap();
+        let julie_row = team
+            .members
+            .iter()
+            .find(|m| m.name == "Julie Moreau")
+            .unwrap();
+        let (day, visits) = julie_row
+            .days
+            .first()
+            .expect("Julie has visits to do")
+            .clone();
+        assert_eq!(day, today());
+        visits.into_iter().map(|v| v.id).collect()
+    };
+    assert!(!moved.is_empty());
+    tap(&mut boss, "À Marc Lefèvre");
+    tap(
+        &mut boss,
+        "Réassigner toute la journée du mardi 24 novembre",
+    );
+    assert!(shows(&boss, SAVED));
+    until(&mut boss, "the day gone from Julie's coming visits", |h| {
+        h.state()
+            .state
+            .views
+            .team
+            .as_ref()
+            .and_then(|t| t.members.iter().find(|m| m.name == "Marc Lefèvre"))
+            .is_some_and(|m| m.days.first().is_some_and(|(_, v)| v.len() == moved.len()))
+    });
+    // Wait for the supervisor's tablet to have sent it, then Marc syncs and has the day.
+    until(&mut boss, "the reassignment on the server", |h| {
+        shows_containing(h, "tout est sur le serveur")
+    });
+    for _ in 0..100 {
+        marc.sync(&url);
+        if marc.store.visits_on(&tid("T02"), today()).unwrap().len() == moved.len() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let received = marc.store.visits_on(&tid("T02"), today()).unwrap();
+    let mut received: Vec<_> = received.into_iter().map(|v| v.id).collect();
+    let mut expected = moved.clone();
+    received.sort();
+    expected.sort();
+    assert_eq!(received, expected);
+    // The history says who moved it.
+    let history = marc.store.visit_history(&moved[0]).unwrap();
+    assert!(history.iter().any(|e| matches!(
+        &e.payload,
+        Payload::VisitReassigned { to, supervisor, .. }
+            if to.as_str() == "T02" && supervisor.as_str() == "S01"
+    )));
+
+    // Julie's tablet cannot review a week, even by a command sent straight to the backend.
+    let ticket = Ticket(1_000_000);
+    julie.state_mut().state.outbox.push((
+        ticket,
+        Command::ReviewWeek {
+            technician: tid("T01"),
+            week: Week::of(today()),
+            decision: ReviewDecision::Approved,
+        },
+    ));
+    settle(&mut julie);
+    match julie.state().state.outcomes.get(&ticket) {
+        Some(Outcome::Refused(Refusal::Invalid(e))) => assert_eq!(e.field, "supervisor"),
+        other => panic!("expected a refusal naming the supervisor, got {other:?}"),
+    }
+}
