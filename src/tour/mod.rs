@@ -24,6 +24,7 @@
 //! ended, may pin the next visit, and starts from the previous order.
 
 mod followup;
+pub mod json;
 mod solve;
 #[cfg(test)]
 mod tests;
@@ -212,6 +213,9 @@ pub enum TourError {
         value: String,
         expected: String,
     },
+    /// A document that does not read as a problem (JSON syntax, a missing or unknown field).
+    #[error("{field}: {message}")]
+    Syntax { field: String, message: String },
 }
 
 impl TourError {

@@ -544,6 +544,7 @@ impl Rng {
     }
 
     /// A number in [0, 1).
+    #[cfg(test)]
     pub fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
@@ -566,6 +567,7 @@ pub fn optimise(inst: &Instance, base: &Base, hint: &[usize], options: &Options)
 
 /// The iterated local search alone, whatever the number of visits: the tests measure it
 /// against [`exact`] on small rounds, the bench on public instances.
+#[cfg(test)]
 pub fn search(
     inst: &Instance,
     base: &Base,
