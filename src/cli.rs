@@ -66,6 +66,16 @@ pub enum Command {
         /// The acts (JSON), or `-` for standard input.
         file: PathBuf,
     },
+    /// Plans a round: reads a problem (JSON: start, end, day, speed_kmh, road_factor or a
+    /// matrix, visits with windows), prints the order, arrivals, km, driving time, the windows
+    /// missed and the visits that do not fit.
+    Plan {
+        /// The flat-rate grid pricing visits given by their acts (TOML); default: Annexe I.
+        #[arg(long, value_name = "FILE")]
+        grid: Option<PathBuf>,
+        /// The problem (JSON), or `-` for standard input.
+        file: PathBuf,
+    },
     /// A technician's work time from the store: day sheets, weeks and year counters, with the
     /// legal limits checked (JSON), or one row a day for payroll (CSV).
     Worktime {
@@ -302,6 +312,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             }))
         }
         Command::Forfait { grid, file } => forfait(grid.as_deref(), file),
+        Command::Plan { grid, file } => plan(grid.as_deref(), file),
         Command::Worktime {
             technician,
             from,
@@ -505,6 +516,22 @@ fn forfait(grid: Option<&Path>, file: &Path) -> Result<(), CliError> {
         acts,
         total_seconds,
     })
+}
+
+/// `tournee plan`: a problem in, a round out.
+fn plan(grid: Option<&Path>, file: &Path) -> Result<(), CliError> {
+    let grid = load_grid(grid)?;
+    let text = read_input(file)?;
+    let question = crate::tour::json::parse(&text, &grid)
+        .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+    let plan = crate::tour::solve(
+        &question.problem,
+        &question.progress,
+        &[],
+        &crate::tour::Options::default(),
+    )
+    .map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+    print_json(&crate::tour::json::output(&plan))
 }
 
 /// The arguments of `tournee worktime`, as typed.

@@ -17,4 +17,5 @@ pub mod pdf;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod sync;
+pub mod tour;
 pub mod worktime;

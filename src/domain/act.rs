@@ -172,6 +172,23 @@ pub struct Act {
 pub const MAX_LOT: u32 = 5_000;
 
 impl Act {
+    /// An act on `count` animals with nothing else recorded (no numbers, bull, time, note).
+    pub fn new(id: ActId, visit: VisitId, kind: ActKind, count: u32) -> Act {
+        Act {
+            id,
+            visit,
+            kind,
+            count,
+            animals: Vec::new(),
+            bull: None,
+            straw: None,
+            rank: None,
+            result: None,
+            at: None,
+            note: None,
+        }
+    }
+
     /// Checks the act's own consistency; `field` prefixes the names in errors
     /// (e.g. `visits[2].acts[0]`).
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {

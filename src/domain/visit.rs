@@ -45,6 +45,23 @@ pub struct Visit {
 }
 
 impl Visit {
+    /// A visit planned on `day`: nothing asked, no window, nothing done yet.
+    pub fn planned(id: VisitId, technician: TechnicianId, farm: Ede, day: NaiveDate) -> Visit {
+        Visit {
+            id,
+            technician,
+            farm,
+            day,
+            requested: Vec::new(),
+            urgency: Urgency::Normal,
+            window: None,
+            arrived: None,
+            left: None,
+            travel_km: None,
+            note: None,
+        }
+    }
+
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
         if let (Some(a), Some(l)) = (&self.arrived, &self.left)
             && l < a

@@ -1,0 +1,79 @@
+//! TSPLIB symmetric instances (EUC_2D) as planning problems, to measure the solver against
+//! published optima (tests and `benches/tour.rs`). Not for real rounds: no windows, no service.
+
+use super::{Matrix, Problem, TourError, Travel, Visit, Window};
+use crate::domain::{Location, Urgency};
+
+/// The node coordinates of a TSPLIB EUC_2D file: lines `index x y`, in index order; header
+/// lines (`NAME : ...`, `NODE_COORD_SECTION`, a node count alone, `EOF`) are passed over.
+pub fn parse(text: &str) -> Result<Vec<(f64, f64)>, TourError> {
+    let mut nodes = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [index, x, y] = fields[..] else { continue };
+        let (Ok(index), Ok(x), Ok(y)) =
+            (index.parse::<usize>(), x.parse::<f64>(), y.parse::<f64>())
+        else {
+            continue;
+        };
+        if index != nodes.len() + 1 || !x.is_finite() || !y.is_finite() {
+            return Err(TourError::invalid(
+                &format!("line {}", i + 1),
+                format!("{line:?}"),
+                &format!("node {} with finite coordinates", nodes.len() + 1),
+            ));
+        }
+        nodes.push((x, y));
+    }
+    if nodes.len() < 3 {
+        return Err(TourError::invalid("nodes", nodes.len(), "at least 3 nodes"));
+    }
+    Ok(nodes)
+}
+
+/// TSPLIB's EUC_2D distance: the Euclidean distance rounded to the nearest integer.
+pub fn distance(a: (f64, f64), b: (f64, f64)) -> u32 {
+    (a.0 - b.0).hypot(a.1 - b.1).round() as u32
+}
+
+/// The tour from node 1 through every other node back to node 1, as a problem whose driving
+/// time and distance are both the EUC_2D distance: the optimal plan is the optimal tour.
+pub fn problem(nodes: &[(f64, f64)]) -> Problem {
+    // Rows: node 1 (start), nodes 2..n (visits), node 1 again (end).
+    let order: Vec<usize> = std::iter::once(0)
+        .chain(1..nodes.len())
+        .chain(std::iter::once(0))
+        .collect();
+    let table: Vec<Vec<u32>> = order
+        .iter()
+        .map(|a| {
+            order
+                .iter()
+                .map(|b| distance(nodes[*a], nodes[*b]))
+                .collect()
+        })
+        .collect();
+    let here = Location { lat: 0.0, lon: 0.0 };
+    Problem {
+        start: here,
+        end: here,
+        day: Window {
+            from: 0,
+            to: super::DAY_SECONDS,
+        },
+        travel: Travel::Matrix(Matrix {
+            meters: table.clone(),
+            seconds: table,
+        }),
+        visits: (2..=nodes.len())
+            .map(|i| Visit {
+                id: i.to_string(),
+                location: here,
+                service_seconds: 0,
+                window: None,
+                closed: Vec::new(),
+                urgency: Urgency::Normal,
+            })
+            .collect(),
+    }
+}
