@@ -212,7 +212,38 @@ pub fn load(store: &Store, today: NaiveDate) -> Result<ImportSummary, LogError> 
     if store.stock(&technician)?.iter().all(|l| l.received == 0) {
         store.append(tank())?;
     }
+    plan_today(store, &technician, today)?;
     Ok(summary)
+}
+
+/// Today's round as the technician planned it this morning (so a call that comes later is
+/// offered its best places rather than silently reordering the day). Nothing when the day
+/// has an order already, or the company's rules do not read.
+fn plan_today(store: &Store, technician: &TechnicianId, today: NaiveDate) -> Result<(), LogError> {
+    if store.round_order(technician, today)?.is_some() {
+        return Ok(());
+    }
+    let Ok((grid, settings)) = crate::worktime::company_rules(store.company()?.as_ref()) else {
+        return Ok(());
+    };
+    let Some(round) = crate::tour::day::day_round(store, technician, today, &grid, &settings)?
+    else {
+        return Ok(());
+    };
+    let Ok(plan) = crate::tour::plan(&round.problem) else {
+        return Ok(());
+    };
+    let order = plan
+        .order()
+        .iter()
+        .filter_map(|id| VisitId::parse("visit", id).ok())
+        .collect();
+    store.append(vec![Payload::RoundOrdered {
+        technician: technician.clone(),
+        day: today,
+        order,
+    }])?;
+    Ok(())
 }
 
 fn sire_for(rng: &mut Rng, species: Species) -> Option<Straw> {

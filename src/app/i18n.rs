@@ -542,6 +542,9 @@ mod tests {
         ] {
             keys.push(format!("history.{k}"));
         }
+        for k in ["pregnancy_check", "synchronisation_step"] {
+            keys.push(format!("follow_up.{k}"));
+        }
         // Passed through the farm screen's "show more" helper.
         for k in ["more_inseminations", "more_checks", "more_visits"] {
             keys.push(format!("farm.{k}"));

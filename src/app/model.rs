@@ -30,6 +30,10 @@ pub struct VisitRow {
     pub status: VisitStatus,
     /// Acts recorded so far (corrections applied).
     pub acts: usize,
+    /// When the plan has the technician arrive (done visits: when they did).
+    pub arrival: Option<NaiveTime>,
+    /// Seconds after the end of the farmer's window the plan arrives.
+    pub late_seconds: u32,
 }
 
 impl VisitRow {
@@ -49,6 +53,8 @@ impl VisitRow {
             window: visit.window,
             status: VisitStatus::of(visit, confirmation),
             acts,
+            arrival: None,
+            late_seconds: 0,
         }
     }
 }
@@ -70,6 +76,69 @@ pub struct TodayView {
     /// Declarations late, and due within days.
     pub declarations_late: usize,
     pub declarations_due_soon: usize,
+    /// The round's costs, map and proposals, when it could be planned.
+    pub round: Option<RoundView>,
+    /// Follow-ups due today at farms not in the round: proposed visits.
+    pub follow_ups: Vec<ProposedVisit>,
+}
+
+/// What the planned round costs, where it goes, and what the planner proposes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundView {
+    pub km: f64,
+    pub drive_seconds: u64,
+    /// Back home.
+    pub back_at: NaiveTime,
+    /// Visits that do not fit in the working day.
+    pub unplanned: Vec<VisitId>,
+    /// The planner's best order when the one shown was set by hand: km, driving, lateness.
+    pub best: Option<(f64, u64, u64)>,
+    /// Lateness of the order shown, in seconds.
+    pub late_seconds: u64,
+    /// Calls not placed in the round yet, with where they fit best.
+    pub new_calls: Vec<NewCall>,
+    /// Home, then each stop in the order shown (new calls not in it).
+    pub map: RoundMap,
+}
+
+/// A call not in the round yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCall {
+    pub visit: VisitId,
+    pub farm_name: String,
+    /// The best places, best first.
+    pub options: Vec<Placement>,
+}
+
+/// One place a new call could take, and what it costs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    /// The farm it would follow; `None`: first.
+    pub after: Option<String>,
+    pub added_meters: i64,
+    pub added_drive_seconds: i64,
+    pub added_late_seconds: i64,
+    pub fits_day: bool,
+    /// The whole order with the call there.
+    pub order: Vec<VisitId>,
+}
+
+/// Points of the round map: latitude and longitude.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RoundMap {
+    pub home: (f64, f64),
+    /// Each stop: where, and whether it is done.
+    pub stops: Vec<(f64, f64, bool)>,
+}
+
+/// A follow-up visit the planner proposes for today.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposedVisit {
+    pub farm: Ede,
+    pub farm_name: String,
+    pub requested: Vec<Request>,
+    /// Why (`pregnancy_check`, `synchronisation_step`).
+    pub reason: &'static str,
 }
 
 /// A visit the farmer disputes.
@@ -527,6 +596,10 @@ pub enum Command {
     },
     /// The answer to a farmer's dispute of a visit.
     AnswerDispute { visit: VisitId, note: String },
+    /// Today's round in this order (moved by hand, a visit pinned first, a call placed).
+    OrderRound(Vec<VisitId>),
+    /// Today's round as the planner orders it.
+    PlanRound,
 }
 
 /// Why the backend did not carry a command out. Nothing was recorded.

@@ -103,6 +103,8 @@ impl Worker {
             } => self.review_week(technician, week, decision),
             Command::Reassign { visits, to } => self.reassign(visits, to),
             Command::AnswerDispute { visit, note } => self.answer_dispute(visit, &note),
+            Command::OrderRound(order) => self.order_round(order),
+            Command::PlanRound => self.plan_round(),
             // The worker's loop hands these to the sync thread before they could reach here.
             Command::Enroll { .. } | Command::SyncNow => Err(Refusal::Storage(
                 "enrolment and sync are the sync thread's".to_owned(),
@@ -476,6 +478,57 @@ impl Worker {
         }
         self.store.append(payloads)?;
         Self::saved()
+    }
+
+    /// Records today's round in `order`: every id a visit of today's round, each once.
+    fn order_round(&mut self, order: Vec<VisitId>) -> Result<Outcome, Refusal> {
+        let technician = self.me()?;
+        let day = self.today();
+        let today: Vec<VisitId> = self
+            .store
+            .visits_on(&technician, day)?
+            .into_iter()
+            .map(|v| v.id)
+            .collect();
+        for (i, id) in order.iter().enumerate() {
+            if !today.contains(id) {
+                return Err(invalid("order", id.as_str(), "a visit of today's round"));
+            }
+            if order[..i].contains(id) {
+                return Err(invalid("order", id.as_str(), "each visit once"));
+            }
+        }
+        self.store.append(vec![Payload::RoundOrdered {
+            technician,
+            day,
+            order,
+        }])?;
+        Self::saved()
+    }
+
+    /// Records today's round as the planner orders it, from the order so far.
+    fn plan_round(&mut self) -> Result<Outcome, Refusal> {
+        let technician = self.me()?;
+        let day = self.today();
+        let (grid, settings) = self
+            .rules
+            .as_ref()
+            .map_err(|e| invalid("company", e, "the company's rules, to price the visits"))?;
+        let Some(round) =
+            crate::tour::day::day_round(&self.store, &technician, day, grid, settings)?
+        else {
+            return Err(invalid("order", "", "a round with visits to plan"));
+        };
+        let plan = self
+            .plans
+            .best(&round)
+            .map_err(|e| invalid("order", &e.to_string(), "a round the planner can order"))?;
+        let order = plan
+            .order()
+            .iter()
+            .filter_map(|id| VisitId::parse("visit", id).ok())
+            .collect();
+        self.order_round(order)
     }
 
     fn answer_dispute(&mut self, visit: VisitId, note: &str) -> Result<Outcome, Refusal> {

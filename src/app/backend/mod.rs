@@ -198,6 +198,8 @@ pub(crate) struct Worker {
     pub shown: Screen,
     /// Background sync: its thread and its last outcomes.
     pub(crate) sync: sync::SyncState,
+    /// The planner's last answer for today's round.
+    pub plans: round::PlanCache,
 }
 
 impl Worker {
@@ -331,6 +333,7 @@ fn run(
         rules: Err(String::new()),
         shown: Screen::Today,
         sync: sync::SyncState::default(),
+        plans: round::PlanCache::default(),
     };
     worker.reload_rules();
     worker.resolve_technician();

@@ -8,8 +8,8 @@ use chrono::{Duration, NaiveDate};
 use super::{Worker, round};
 use crate::app::model::{
     ActRow, BullChoice, CallView, CorrectedAct, Dispute, FarmChoice, FarmView, FarmVisit,
-    HistoryLine, InseminationLine, PregnancyLine, SettingsView, TankLine, TankView, TodayView,
-    VisitRow, VisitView, straw_fits,
+    HistoryLine, InseminationLine, NewCall, Placement, PregnancyLine, ProposedVisit, RoundMap,
+    RoundView, SettingsView, TankLine, TankView, TodayView, VisitRow, VisitView, straw_fits,
 };
 use crate::declare::Urgency;
 use crate::domain::{Act, Confirmation, Ede, Family, Payload, TechnicianId, VisitId, VisitStatus};
@@ -17,6 +17,10 @@ use crate::log::{LogError, StockLine, VisitNote};
 
 /// How far back Today looks for visits still awaiting the farmer or disputed.
 const FOLLOW_DAYS: i64 = 45;
+
+/// How far back acts can call for a follow-up today: a palpation from 45 days, proposed for
+/// 30 more.
+const FOLLOW_UP_LOOKBACK_DAYS: i64 = 80;
 
 impl Worker {
     fn act_row(&self, act: Act, stock: &[StockLine]) -> ActRow {
@@ -60,24 +64,27 @@ impl Worker {
                 ..TodayView::default()
             });
         };
-        let mut visits = Vec::new();
-        for v in self.store.visits_on(technician, day)? {
-            if self.store.cancellation(&v.id)?.is_none() {
-                visits.push(v);
-            }
-        }
-        let mut rows = Vec::with_capacity(visits.len());
-        for v in round::order(&self.store, technician, day, visits)? {
+        let rules = self.rules.as_ref().ok().map(|(g, s)| (g, s));
+        let planned = round::plan_day(&self.store, technician, day, rules, &self.plans)?;
+        let mut rows = Vec::with_capacity(planned.visits.len());
+        for v in &planned.visits {
             let farm = self.store.farm(&v.farm)?;
             let acts = self.store.acts_of(&v.id)?.len();
             let confirmation = self.store.confirmation(&v.id)?;
-            rows.push(VisitRow::build(
-                &v,
-                farm.as_ref(),
-                acts,
-                confirmation.as_ref(),
-            ));
+            let mut row = VisitRow::build(v, farm.as_ref(), acts, confirmation.as_ref());
+            if let Some(stop) = planned
+                .plan
+                .as_ref()
+                .and_then(|p| p.stops.iter().find(|s| s.id == v.id.as_str()))
+            {
+                row.arrival =
+                    chrono::NaiveTime::from_num_seconds_from_midnight_opt(stop.arrival, 0);
+                row.late_seconds = stop.late_seconds;
+            }
+            rows.push(row);
         }
+        let round = self.round_view(&planned, &rows);
+        let follow_ups = self.follow_ups(technician, day, &rows)?;
         let (awaiting, disputes) = self.to_follow(technician, day)?;
         let urgencies: Vec<Urgency> = self
             .store
@@ -94,7 +101,128 @@ impl Worker {
             disputes,
             declarations_late: urgencies.iter().filter(|u| **u == Urgency::Late).count(),
             declarations_due_soon: urgencies.iter().filter(|u| **u == Urgency::DueSoon).count(),
+            round,
+            follow_ups,
         })
+    }
+
+    /// The round's costs, map, new calls with their best places, and the follow-ups due.
+    fn round_view(&self, planned: &round::Planned, rows: &[VisitRow]) -> Option<RoundView> {
+        let (Some(plan), Some(day_round)) = (&planned.plan, &planned.round) else {
+            return None;
+        };
+        let name_of = |id: &str| {
+            rows.iter()
+                .find(|r| r.id.as_str() == id)
+                .map_or_else(|| id.to_owned(), |r| r.farm_name.clone())
+        };
+        let order = plan.order();
+        let new_calls = planned
+            .new_calls
+            .iter()
+            .map(|(visit, options)| NewCall {
+                farm_name: name_of(visit.as_str()),
+                visit: visit.clone(),
+                options: options
+                    .iter()
+                    .map(|o| {
+                        let mut ids = order.clone();
+                        ids.insert(o.position.min(ids.len()), visit.as_str().to_owned());
+                        Placement {
+                            after: o.after.as_deref().map(name_of),
+                            added_meters: o.added_meters,
+                            added_drive_seconds: o.added_drive_seconds,
+                            added_late_seconds: o.added_late_seconds,
+                            fits_day: o.fits_day,
+                            order: ids
+                                .iter()
+                                .filter_map(|i| VisitId::parse("visit", i).ok())
+                                .collect(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let location = |id: &str| {
+            day_round
+                .problem
+                .visits
+                .iter()
+                .find(|v| v.id == id)
+                .map(|v| v.location)
+        };
+        let map = RoundMap {
+            home: (day_round.problem.start.lat, day_round.problem.start.lon),
+            stops: plan
+                .stops
+                .iter()
+                .filter_map(|s| location(&s.id).map(|l| (l.lat, l.lon, s.done)))
+                .collect(),
+        };
+        Some(RoundView {
+            km: plan.km(),
+            drive_seconds: plan.drive_seconds,
+            back_at: chrono::NaiveTime::from_num_seconds_from_midnight_opt(
+                plan.back_at.min(crate::tour::DAY_SECONDS - 1),
+                0,
+            )
+            .unwrap_or_default(),
+            unplanned: plan
+                .unplanned
+                .iter()
+                .filter_map(|i| VisitId::parse("visit", i).ok())
+                .collect(),
+            best: planned
+                .best
+                .as_ref()
+                .map(|b| (b.km(), b.drive_seconds, b.late_seconds())),
+            late_seconds: plan.late_seconds(),
+            new_calls,
+            map,
+        })
+    }
+
+    /// Follow-ups due today (pregnancy checks, synchronisation steps) at farms not in the
+    /// round yet.
+    fn follow_ups(
+        &self,
+        technician: &TechnicianId,
+        day: NaiveDate,
+        rows: &[VisitRow],
+    ) -> Result<Vec<ProposedVisit>, LogError> {
+        let settings = crate::tour::FollowUpSettings::default();
+        let from = day - Duration::days(FOLLOW_UP_LOOKBACK_DAYS);
+        let visits = self.store.visits_between(technician, from, day)?;
+        let mut acts = Vec::new();
+        for v in &visits {
+            acts.extend(self.store.acts_of(&v.id)?);
+        }
+        let due = crate::tour::due_follow_ups(day, &visits, &acts, &settings);
+        let mut out = Vec::new();
+        for (farm, requested) in crate::tour::proposed_visits(&due) {
+            if rows.iter().any(|r| r.farm == farm) {
+                continue;
+            }
+            let reason = if requested
+                .iter()
+                .any(|r| r.kind.family() == Family::PregnancyCheck)
+            {
+                "pregnancy_check"
+            } else {
+                "synchronisation_step"
+            };
+            let farm_name = self
+                .store
+                .farm(&farm)?
+                .map_or_else(|| farm.to_string(), |f| f.name);
+            out.push(ProposedVisit {
+                farm,
+                farm_name,
+                requested,
+                reason,
+            });
+        }
+        Ok(out)
     }
 
     /// The technician's visits of the last weeks still awaiting the farmer's confirmation,

@@ -7,14 +7,16 @@ use egui::{RichText, Ui};
 use super::{Nav, Out};
 use crate::app::Screen;
 use crate::app::i18n::I18n;
-use crate::app::kit::{self, Palette, RowContent};
-use crate::app::model::{Command, Ticket, TodayView, VisitRow};
-use crate::domain::{Request, Urgency, VisitStatus};
+use crate::app::kit::{self, FieldMessage, Palette, RowContent};
+use crate::app::model::{Command, RoundView, Ticket, TodayView, VisitRow};
+use crate::app::widgets::round_map;
+use crate::domain::{Request, Urgency, VisitId, VisitStatus};
 
-/// The Today screen's own state: the demo being loaded.
+/// The Today screen's own state: the demo being loaded, the order being edited by hand.
 #[derive(Debug, Clone, Default)]
 pub struct TodayForm {
     pub loading_demo: Option<Ticket>,
+    pub editing: bool,
 }
 
 pub fn show(
@@ -51,8 +53,9 @@ pub fn show(
     if view.visits.is_empty() {
         ui.label(i18n.t("today.empty"));
     } else {
-        round(ui, i18n, view, out);
+        round(ui, i18n, view, form, out);
     }
+    follow_ups(ui, i18n, view, out);
     to_follow(ui, i18n, view, out);
 }
 
@@ -119,7 +122,7 @@ fn to_follow(ui: &mut Ui, i18n: &I18n, view: &TodayView, out: &mut Out) {
     }
 }
 
-fn round(ui: &mut Ui, i18n: &I18n, view: &TodayView, out: &mut Out) {
+fn round(ui: &mut Ui, i18n: &I18n, view: &TodayView, form: &mut TodayForm, out: &mut Out) {
     let done = view
         .visits
         .iter()
@@ -133,12 +136,201 @@ fn round(ui: &mut Ui, i18n: &I18n, view: &TodayView, out: &mut Out) {
         ))
         .weak(),
     );
+    if let Some(r) = &view.round {
+        plan_summary(ui, i18n, view, r, form, out);
+    }
+    let new_calls: Vec<&VisitId> = view
+        .round
+        .iter()
+        .flat_map(|r| r.new_calls.iter().map(|c| &c.visit))
+        .collect();
+    // The order the technician moves visits in: the placed ones, as shown.
+    let placed: Vec<VisitId> = view
+        .visits
+        .iter()
+        .map(|v| v.id.clone())
+        .filter(|id| !new_calls.contains(&id))
+        .collect();
     let p = kit::current_palette(ui.ctx());
     for (n, row) in view.visits.iter().enumerate() {
         if kit::list_row(ui, &row_content(i18n, &p, n + 1, row)).clicked() {
             out.go(Screen::Visit(row.id.clone()));
         }
+        if form.editing
+            && row.status == VisitStatus::ToDo
+            && let Some(i) = placed.iter().position(|id| id == &row.id)
+        {
+            move_buttons(ui, i18n, &row.farm_name, &placed, i, out);
+        }
     }
+}
+
+/// Up, down, first: the order by hand, recorded at once (and its cost shown above).
+fn move_buttons(ui: &mut Ui, i18n: &I18n, farm: &str, placed: &[VisitId], i: usize, out: &mut Out) {
+    let farm = [("farm", farm)];
+    let button = |ui: &mut Ui, text: &str, enabled: bool| {
+        ui.add_enabled(
+            enabled,
+            egui::Button::new(RichText::new(text).text_style(egui::TextStyle::Button))
+                .min_size(egui::vec2(kit::MIN_TARGET * 2.5, kit::MIN_TARGET)),
+        )
+        .clicked()
+    };
+    ui.horizontal(|ui| {
+        let mut order = placed.to_vec();
+        if button(ui, &i18n.tf("today.first", &farm), i > 0) {
+            let v = order.remove(i);
+            order.insert(0, v);
+            out.send(Command::OrderRound(order));
+        } else if button(ui, &i18n.tf("today.up", &farm), i > 0) {
+            order.swap(i, i - 1);
+            out.send(Command::OrderRound(order));
+        } else if button(ui, &i18n.tf("today.down", &farm), i + 1 < placed.len()) {
+            order.swap(i, i + 1);
+            out.send(Command::OrderRound(order));
+        }
+    });
+}
+
+/// The round's cost, what it misses, the map, a hand order's cost against the planner's, new
+/// calls with where they fit best, and the follow-ups due.
+fn plan_summary(
+    ui: &mut Ui,
+    i18n: &I18n,
+    view: &TodayView,
+    r: &RoundView,
+    form: &mut TodayForm,
+    out: &mut Out,
+) {
+    let name = |id: &VisitId| {
+        view.visits
+            .iter()
+            .find(|v| &v.id == id)
+            .map_or_else(|| id.to_string(), |v| v.farm_name.clone())
+    };
+    kit::card(ui, |ui| {
+        ui.label(
+            RichText::new(i18n.tf(
+                "today.plan",
+                &[
+                    ("km", &i18n.km(r.km)),
+                    ("drive", &i18n.duration(r.drive_seconds)),
+                    ("back", &i18n.time(r.back_at)),
+                ],
+            ))
+            .strong(),
+        );
+        if r.late_seconds > 0 {
+            kit::field_message(
+                ui,
+                &FieldMessage::Error(i18n.tf(
+                    "today.late_total",
+                    &[("time", &i18n.duration(r.late_seconds))],
+                )),
+            );
+        }
+        if !r.unplanned.is_empty() {
+            let farms: Vec<String> = r.unplanned.iter().map(name).collect();
+            kit::field_message(
+                ui,
+                &FieldMessage::Error(i18n.tf("today.unplanned", &[("farms", &farms.join(", "))])),
+            );
+        }
+        if let Some((km, drive, late)) = r.best {
+            kit::field_message(
+                ui,
+                &FieldMessage::Hint(i18n.tf(
+                    "today.by_hand",
+                    &[
+                        ("km", &i18n.km((r.km - km).max(0.0))),
+                        (
+                            "drive",
+                            &i18n.duration(r.drive_seconds.saturating_sub(drive)),
+                        ),
+                        ("late", &i18n.duration(r.late_seconds.saturating_sub(late))),
+                    ],
+                )),
+            );
+            if kit::big_button(ui, i18n.t("today.optimise")).clicked() {
+                out.send(Command::PlanRound);
+            }
+        }
+        let edit = if form.editing {
+            i18n.t("today.edit_done")
+        } else {
+            i18n.t("today.edit")
+        };
+        if kit::big_button(ui, edit).clicked() {
+            form.editing = !form.editing;
+        }
+    });
+    round_map(ui, i18n, &r.map);
+    for call in &r.new_calls {
+        kit::section_heading(
+            ui,
+            &i18n.tf("today.new_call_place", &[("farm", &call.farm_name)]),
+        );
+        for o in &call.options {
+            let mut cost = i18n.tf(
+                "today.placement_cost",
+                &[
+                    ("km", &signed_km(i18n, o.added_meters)),
+                    ("drive", &signed_duration(i18n, o.added_drive_seconds)),
+                ],
+            );
+            if o.added_late_seconds > 0 {
+                cost.push_str(&i18n.tf(
+                    "today.placement_late",
+                    &[("time", &i18n.duration(o.added_late_seconds.unsigned_abs()))],
+                ));
+            }
+            if !o.fits_day {
+                cost.push_str(i18n.t("today.placement_too_long"));
+            }
+            let label = match &o.after {
+                None => i18n.tf("today.place_first", &[("cost", &cost)]),
+                Some(after) => i18n.tf("today.place_after", &[("farm", after), ("cost", &cost)]),
+            };
+            if kit::big_button(ui, &label).clicked() {
+                out.send(Command::OrderRound(o.order.clone()));
+            }
+        }
+    }
+}
+
+/// Follow-ups due today (pregnancy checks, protocol steps) at farms not in the round.
+fn follow_ups(ui: &mut Ui, i18n: &I18n, view: &TodayView, out: &mut Out) {
+    if !view.follow_ups.is_empty() {
+        kit::section_heading(ui, i18n.t("today.follow_ups"));
+        for f in &view.follow_ups {
+            kit::card(ui, |ui| {
+                ui.label(RichText::new(&f.farm_name).strong());
+                ui.label(format!(
+                    "{} · {}",
+                    asked(i18n, &f.requested),
+                    i18n.t_dyn(&format!("follow_up.{}", f.reason))
+                ));
+                let label = i18n.tf("today.add_follow_up", &[("farm", &f.farm_name)]);
+                if kit::big_button(ui, &label).clicked() {
+                    out.send(Command::AddCall {
+                        farm: f.farm.clone(),
+                        requested: f.requested.clone(),
+                        urgency: Urgency::Normal,
+                    });
+                }
+            });
+        }
+    }
+}
+
+fn signed_km(i18n: &I18n, meters: i64) -> String {
+    let sign = if meters < 0 { "−" } else { "+" };
+    format!("{sign}{}", i18n.km(meters.unsigned_abs() as f64 / 1000.0))
+}
+
+fn signed_duration(i18n: &I18n, seconds: i64) -> String {
+    let sign = if seconds < 0 { "−" } else { "+" };
+    format!("{sign}{}", i18n.duration(seconds.unsigned_abs()))
 }
 
 fn first_start(ui: &mut Ui, i18n: &I18n, form: &mut TodayForm, out: &mut Out) {
@@ -185,8 +377,19 @@ fn row_content(i18n: &I18n, p: &Palette, n: usize, row: &VisitRow) -> RowContent
         "{n}. {}",
         row.village.as_deref().unwrap_or(row.farm.as_str())
     );
+    if let Some(at) = row.arrival {
+        subtitle.push_str(" · ");
+        subtitle.push_str(&i18n.tf("today.arrival", &[("time", &i18n.time(at))]));
+    }
     if let Some((from, to)) = row.window {
         subtitle.push_str(&format!(" · {}–{}", i18n.time(from), i18n.time(to)));
+    }
+    if row.late_seconds > 0 {
+        subtitle.push_str(" · ");
+        subtitle.push_str(&i18n.tf(
+            "today.late",
+            &[("time", &i18n.duration(u64::from(row.late_seconds)))],
+        ));
     }
     let mut detail = asked(i18n, &row.requested);
     if row.acts > 0 {

@@ -1,0 +1,179 @@
+//! Round planning in the app, on a real store with the demo week: today's round in the
+//! planned order with arrival times, its cost and its map; an urgent call offered its best
+//! places and put in the one chosen; a visit moved by hand, with what that costs against the
+//! planner's order, and the planner's order taken back; follow-ups proposed on the day they
+//! fall due, and added to the round.
+
+#![cfg(feature = "gui")]
+
+mod common;
+
+use chrono::Duration;
+use egui_kittest::kittest::Queryable;
+
+use common::{harness, settle, shows, store_harness, tap, today, type_into};
+use tournee::app::model::TodayView;
+use tournee::app::{AppConfig, TourneeApp};
+use tournee::domain::{TechnicianId, VisitStatus};
+use tournee::log::Store;
+
+fn today_view(h: &egui_kittest::Harness<'static, TourneeApp>) -> TodayView {
+    h.state().state.views.today.clone().unwrap()
+}
+
+fn technician() -> TechnicianId {
+    TechnicianId::parse("technician", tournee::demo::TECHNICIAN).unwrap()
+}
+
+#[test]
+fn todays_round_is_planned_an_urgent_call_is_placed_and_a_hand_order_is_costed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = store_harness(dir.path());
+    tap(&mut h, "Charger les données de démonstration");
+    let view = today_view(&h);
+    let round = view.round.clone().expect("the demo's round is planned");
+    assert!(round.km > 0.0 && round.drive_seconds > 0);
+    assert!(round.new_calls.is_empty());
+    assert!(h.query_by_label_contains("Tournée : ").is_some());
+    h.get_by_label("Carte de la tournée");
+    // Every visit to do has an arrival time, in round order.
+    let arrivals: Vec<_> = view.visits.iter().map(|v| v.arrival.unwrap()).collect();
+    assert!(arrivals.windows(2).all(|w| w[0] <= w[1]), "{arrivals:?}");
+    assert_eq!(round.map.stops.len(), view.visits.len());
+
+    // An urgent call at a farm not in today's round.
+    let records = tournee::demo::week(today());
+    let farm = records
+        .farms
+        .iter()
+        .find(|f| !view.visits.iter().any(|v| v.farm == f.ede))
+        .unwrap()
+        .clone();
+    tap(&mut h, "Nouvel appel");
+    type_into(
+        &mut h,
+        "Élevage (nom, commune ou numéro EDE)",
+        farm.ede.as_str(),
+    );
+    tap(&mut h, &farm.name);
+    tap(&mut h, "+ IA");
+    tap(&mut h, "Urgente (animal en chaleur)");
+    tap(&mut h, "Ajouter à la tournée");
+    let view = today_view(&h);
+    let round = view.round.clone().unwrap();
+    let call = round
+        .new_calls
+        .first()
+        .expect("the call waits to be placed");
+    assert_eq!(call.farm_name, farm.name);
+    assert!(!call.options.is_empty());
+    h.get_by_label(&format!("Nouvel appel : où placer {} ?", farm.name));
+    // The best place first: the least added driving of those within the day.
+    let best = &call.options[0];
+    assert!(call.options.iter().all(|o| !o.fits_day
+        || o.added_late_seconds > best.added_late_seconds
+        || o.added_drive_seconds >= best.added_drive_seconds));
+    let chosen = best.order.clone();
+    let part = match &best.after {
+        Some(after) => format!("Après {after} ("),
+        None => "En premier (".to_owned(),
+    };
+    common::tap_containing(&mut h, &part);
+    let view = today_view(&h);
+    assert!(view.round.as_ref().unwrap().new_calls.is_empty());
+    let shown: Vec<_> = view.visits.iter().map(|v| v.id.clone()).collect();
+    assert_eq!(shown, chosen);
+
+    // By hand: the last visit first; the screen says what it costs against the planner.
+    tap(&mut h, "Changer l'ordre à la main");
+    let last = view.visits.last().unwrap().clone();
+    tap(&mut h, &format!("{} en premier", last.farm_name));
+    let moved = today_view(&h);
+    assert_eq!(moved.visits[0].id, last.id);
+    let r = moved.round.clone().unwrap();
+    let (best_km, best_drive, best_late) = r.best.expect("a hand order is compared");
+    assert!(
+        r.km > best_km || r.drive_seconds > best_drive || r.late_seconds > best_late,
+        "the planner's order is no worse"
+    );
+    assert!(
+        h.query_by_label_contains("Ordre choisi à la main")
+            .is_some()
+    );
+    tap(&mut h, "Reprendre l'ordre proposé");
+    let back = today_view(&h);
+    assert_eq!(back.round.as_ref().unwrap().best, None);
+    drop(h);
+
+    // The store holds the order shown.
+    let store = Store::open(dir.path()).unwrap();
+    let recorded = store.round_order(&technician(), today()).unwrap().unwrap();
+    let shown: Vec<_> = back.visits.iter().map(|v| v.id.clone()).collect();
+    assert_eq!(recorded, shown);
+}
+
+/// The app on the store in `dir` on `day`.
+fn app_on(
+    dir: &std::path::Path,
+    day: chrono::NaiveDate,
+) -> egui_kittest::Harness<'static, TourneeApp> {
+    let mut config = AppConfig::for_dir(dir);
+    config.today = Some(day);
+    let mut h = harness(TourneeApp::new(config));
+    settle(&mut h);
+    h
+}
+
+#[test]
+fn pregnancy_checks_are_proposed_from_the_thirtieth_day_and_added_to_the_round() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        tournee::demo::load(&store, today()).unwrap();
+    }
+    // 29 days after the demo's first insemination, nothing is due.
+    let first = tournee::demo::week(today())
+        .visits
+        .iter()
+        .filter(|v| {
+            v.acts
+                .iter()
+                .any(|a| a.kind.family() == tournee::domain::Family::Insemination)
+        })
+        .map(|v| v.visit.day)
+        .min()
+        .unwrap();
+    let h = app_on(dir.path(), first + Duration::days(29));
+    assert_eq!(today_view(&h).follow_ups, Vec::new());
+    drop(h);
+
+    // On the 30th day the ultrasound checks of that day's cows are proposed.
+    let mut h = app_on(dir.path(), first + Duration::days(30));
+    let view = today_view(&h);
+    assert!(!view.follow_ups.is_empty());
+    h.get_by_label("Suivis à prévoir aujourd'hui");
+    let proposal = view.follow_ups[0].clone();
+    assert!(
+        proposal
+            .requested
+            .iter()
+            .all(|r| r.kind.family() == tournee::domain::Family::PregnancyCheck)
+    );
+    tap(
+        &mut h,
+        &format!("Ajouter {} à la tournée", proposal.farm_name),
+    );
+    let view = today_view(&h);
+    let row = view
+        .visits
+        .iter()
+        .find(|v| v.farm == proposal.farm)
+        .expect("the follow-up is in today's round");
+    assert_eq!(row.status, VisitStatus::ToDo);
+    assert_eq!(row.requested, proposal.requested);
+    assert!(!view.follow_ups.iter().any(|f| f.farm == proposal.farm));
+    assert!(!shows(
+        &h,
+        &format!("Ajouter {} à la tournée", proposal.farm_name)
+    ));
+}
