@@ -100,7 +100,7 @@ fn todays_round_is_planned_an_urgent_call_is_placed_and_a_hand_order_is_costed()
         h.query_by_label_contains("Ordre choisi à la main")
             .is_some()
     );
-    tap(&mut h, "Reprendre l'ordre proposé");
+    tap(&mut h, "Prendre l'ordre proposé");
     let back = today_view(&h);
     assert_eq!(back.round.as_ref().unwrap().best, None);
     drop(h);

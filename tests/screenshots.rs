@@ -19,7 +19,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use common::{
-    cattle_visit_today, inseminate, settle, store_app, store_harness, tap, type_digits, type_into,
+    cattle_visit_today, inseminate, settle, store_app, store_harness, tap, tap_containing,
+    type_digits, type_into,
 };
 use tournee::app::kit::Contrast;
 use tournee::app::{Screen, TourneeApp};
@@ -117,6 +118,15 @@ fn my_time(h: &mut Shot) {
     tap(h, "Mon temps");
 }
 
+fn my_week(h: &mut Shot) {
+    tap(h, "Mon temps");
+    tap(h, "Semaine");
+}
+
+fn declarations(h: &mut Shot) {
+    tap_containing(h, "Déclarations d'IA");
+}
+
 fn call(h: &mut Shot) {
     tap(h, "Nouvel appel");
     type_into(h, "Élevage (nom, commune ou numéro EDE)", "gaec");
@@ -140,13 +150,15 @@ fn ink(image: &image::RgbaImage) -> f64 {
 fn main_screens_render_in_both_themes() {
     let dir = tempfile::tempdir().unwrap();
     prepare(dir.path());
-    let screens: [(&str, Setup); 8] = [
+    let screens: [(&str, Setup); 10] = [
         ("today", today),
         ("visit", visit),
         ("confirm", confirm),
         ("farm", farm),
         ("tank", tank),
         ("my-time", my_time),
+        ("my-week", my_week),
+        ("declarations", declarations),
         ("call", call),
         ("settings", settings),
     ];

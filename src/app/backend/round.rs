@@ -28,7 +28,8 @@ pub struct Planned {
     pub visits: Vec<Visit>,
     /// The shown order's arrivals and costs (the new calls not in it).
     pub plan: Option<Plan>,
-    /// The planner's best order for the same day, when the shown one was set by hand.
+    /// The planner's best order for the same day, when it is better than the one shown (set
+    /// by hand, or planned before the day changed).
     pub best: Option<Plan>,
     /// Calls not placed in the recorded order yet, with their best places.
     pub new_calls: Vec<(VisitId, Vec<Insertion>)>,
@@ -127,7 +128,12 @@ pub fn plan_day(
             visits.push(v.clone());
         }
     }
-    let by_hand = round.recorded.is_some() && best.as_ref().map(Plan::order) != Some(order);
+    // Worth saying only when the planner's order is better: less late, or less driving.
+    let worse = |p: &Plan, b: &Plan| {
+        (p.late_seconds(), p.drive_seconds) > (b.late_seconds(), b.drive_seconds)
+    };
+    let by_hand =
+        round.recorded.is_some() && matches!((&plan, &best), (Some(p), Some(b)) if worse(p, b));
     Ok(Planned {
         visits,
         best: if by_hand { best } else { None },
