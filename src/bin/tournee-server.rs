@@ -3,7 +3,8 @@
 //! `tournee-server --data DIR --listen ADDR` serves on sled in DIR; with `--database-url
 //! postgres://...` it stores in PostgreSQL instead (DIR then only holds the witness key).
 //! `add-technician`, `add-supervisor` and `add-farmer` create an account (or find it) and print
-//! a one-time enrolment token.
+//! a one-time enrolment token; `add-farmer --link URL` prints the farmer's one-time login link
+//! to the web page (`/eleveur`, src/server/farmer/).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,10 +51,14 @@ enum Command {
         #[arg(long, value_delimiter = ',', required = true)]
         team: Vec<String>,
     },
-    /// Creates a farmer's account for a farm and prints a one-time enrolment token.
+    /// Creates a farmer's account for a farm and prints a one-time enrolment token, or with
+    /// --link the one-time link to the farmer's web page.
     AddFarmer {
         #[arg(long)]
         farm: String,
+        /// The server's public address (https://sync.coop.example): print the login link.
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
     },
 }
 
@@ -63,6 +68,19 @@ fn input(e: impl std::fmt::Display) -> (i32, String) {
 
 fn failure(e: impl std::fmt::Display) -> (i32, String) {
     (1, e.to_string())
+}
+
+/// What an admin command prints: the token, or the farmer's login link.
+fn shown(command: &Command, token: String) -> String {
+    match command {
+        Command::AddFarmer {
+            link: Some(base), ..
+        } => format!(
+            "{}/eleveur/connexion?jeton={token}",
+            base.trim_end_matches('/')
+        ),
+        _ => token,
+    }
 }
 
 fn role(command: &Command) -> Result<Role, (i32, String)> {
@@ -83,7 +101,7 @@ fn role(command: &Command) -> Result<Role, (i32, String)> {
                 .collect::<Result<_, _>>()
                 .map_err(input)?,
         },
-        Command::AddFarmer { farm } => Role::Farmer {
+        Command::AddFarmer { farm, .. } => Role::Farmer {
             farm: Ede::parse("farm", farm).map_err(input)?,
         },
     })
@@ -187,10 +205,8 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
         && SledBackend::open(&data.join("store")).is_err()
     {
         let role = role(command)?;
-        println!(
-            "{}",
-            ask_running_server(&data.join("admin.sock"), &role).await?
-        );
+        let token = ask_running_server(&data.join("admin.sock"), &role).await?;
+        println!("{}", shown(command, token));
         return Ok(());
     }
     let backend = backend(&args).await?;
@@ -206,7 +222,7 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
                     failure(e.reason)
                 }
             })?;
-            println!("{token}");
+            println!("{}", shown(command, token));
             Ok(())
         }
         None => {
@@ -228,7 +244,11 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
             println!("tournee-server listening on {addr}");
             use std::io::Write;
             let _ = std::io::stdout().flush();
-            axum::serve(listener, server::http::router(service))
+            let farmers = Arc::new(server::farmer::FarmerWeb::new(
+                service.clone(),
+                data.join("farmers"),
+            ));
+            axum::serve(listener, server::http::router(service, Some(farmers)))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

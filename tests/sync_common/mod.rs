@@ -262,9 +262,13 @@ pub fn technician(id: &str) -> Payload {
 }
 
 pub fn farm(n: u32) -> Payload {
+    farm_named(n, &format!("GAEC {n}"))
+}
+
+pub fn farm_named(n: u32, name: &str) -> Payload {
     Payload::FarmRecorded(Farm {
         ede: ede(n),
-        name: format!("GAEC {n}"),
+        name: name.into(),
         village: Some("Montsûrs".into()),
         location: Location {
             lat: 48.13,
