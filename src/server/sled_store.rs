@@ -13,7 +13,9 @@
 //! pos → device ‖ seq;
 //! `visits` visit → farm; `assignments` visit ‖ 0 ‖ technician; `farm_visits` farm;
 //! `acts` act → visit; `grants` technician ‖ 0 ‖ farm → pos; `grants_by_pos` technician ‖ 0 ‖
-//! pos → farm; `meta` "pos" → the last position given.
+//! pos ‖ 0 ‖ farm → farm (the farm in the key: one batch, one position, may grant several farms;
+//! stores written before hold technician ‖ 0 ‖ pos → farm, which the same range reads);
+//! `meta` "pos" → the last position given.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -407,8 +409,14 @@ impl SledBackend {
                     let g = key(&[tech.as_str().as_bytes(), farm.as_str().as_bytes()]);
                     if tree("grants").get(&g)?.is_none() {
                         tree("grants").insert(g, &last_pos[..])?;
-                        tree("grants_by_pos")
-                            .insert(key(&[tech.as_str().as_bytes(), &last_pos]), farm.as_str())?;
+                        tree("grants_by_pos").insert(
+                            key(&[
+                                tech.as_str().as_bytes(),
+                                &last_pos,
+                                farm.as_str().as_bytes(),
+                            ]),
+                            farm.as_str(),
+                        )?;
                     }
                 }
                 tree("meta").insert("pos", &last_pos[..])?;
@@ -554,12 +562,15 @@ impl SledBackend {
     ) -> Result<Vec<Ede>, BackendError> {
         let mut farms = BTreeSet::new();
         for t in technicians {
-            let start = key(&[t.as_str().as_bytes(), &(after.pos + 1).to_be_bytes()]);
-            let end = key(&[t.as_str().as_bytes(), &upto.pos.to_be_bytes()]);
             if after.pos >= upto.pos {
                 continue;
             }
-            for kv in self.tree("grants_by_pos").range(start..=end) {
+            let start = key(&[t.as_str().as_bytes(), &(after.pos + 1).to_be_bytes()]);
+            let end = key(&[
+                t.as_str().as_bytes(),
+                &upto.pos.saturating_add(1).to_be_bytes(),
+            ]);
+            for kv in self.tree("grants_by_pos").range(start..end) {
                 let (_, v) = kv?;
                 farms.insert(parse_ede(&v)?);
             }
