@@ -426,7 +426,10 @@ fn a_farmer_cannot_see_or_answer_another_farms_visits_nor_post_without_the_page(
         .unwrap();
     assert_eq!(refused.status(), 403);
     let page = refused.body_mut().read_to_string().unwrap();
-    assert!(page.contains("n&#39;est pas celui d&#39;un éleveur"), "{page}");
+    assert!(
+        page.contains("n&#39;est pas celui d&#39;un éleveur"),
+        "{page}"
+    );
 
     // The list of farm 1: its two visits, and not a word of farm 2.
     let (status, list) = get(&agent, &format!("{url}/eleveur"), Some(&cookie1));
