@@ -15,34 +15,10 @@ use std::process::{Child, Command, Stdio};
 use fantoccini::{Client, ClientBuilder, Locator};
 use sync_common::*;
 use tournee::domain::{
-    Act, ActId, ActKind, AnimalId, BullId, Company, Confirmation, Payload, PregnancyResult, Straw,
-    Technician,
+    Act, ActId, ActKind, AnimalId, Company, Confirmation, Payload, PregnancyResult, Technician,
 };
 
 const TECHNICIAN: &str = "T01";
-
-fn insemination_with_straw(id: &str, visit: &str, cow: &str) -> Payload {
-    let bull = BullId::parse("b", "FR2934119912").unwrap();
-    Payload::ActRecorded(Act {
-        id: ActId::parse("a", id).unwrap(),
-        visit: vid(visit),
-        kind: ActKind::IaBovine,
-        count: 1,
-        animals: vec![AnimalId::parse("a", cow).unwrap()],
-        bull: Some(bull.clone()),
-        straw: Some(Straw {
-            bull,
-            bull_name: "Jocko".into(),
-            breed: "66".into(),
-            centre: Some("FR53001".into()),
-            batch: Some("2025-03-11".into()),
-        }),
-        rank: Some(tournee::domain::InseminationRank::First),
-        result: None,
-        at: None,
-        note: None,
-    })
-}
 
 fn pregnancy_check(id: &str, visit: &str, cow: &str) -> Payload {
     Payload::ActRecorded(Act {
@@ -85,9 +61,9 @@ fn technician_with_two_farms(server: &Server) -> Device {
         visit("V1", TECHNICIAN, 1),
         visit("V2", TECHNICIAN, 1),
         visit("V3", TECHNICIAN, 2),
-        insemination_with_straw("A11", "V1", "FR5300000011"),
+        complete_insemination("A11", "V1", "FR5300000011"),
         pregnancy_check("A21", "V2", "FR5300000021"),
-        insemination_with_straw("A31", "V3", "FR5300000031"),
+        complete_insemination("A31", "V3", "FR5300000031"),
         signed("V1"),
     ]);
     tablet.sync(&url);

@@ -8,6 +8,8 @@
 pub mod backend;
 pub mod farmer;
 pub mod http;
+pub mod local;
+pub mod office;
 pub mod postgres;
 pub mod rights;
 pub mod service;

@@ -260,6 +260,13 @@ impl Backend for PgBackend {
         })
     }
 
+    fn account<'a>(&'a self, id: &'a str) -> Fut<'a, Option<Role>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            Self::role(&client, id).await
+        })
+    }
+
     fn redeem<'a>(&'a self, token_hash: Hash, device: DeviceRecord) -> Fut<'a, Option<Role>> {
         Box::pin(async move {
             let mut client = self.pool.get().await?;

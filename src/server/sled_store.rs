@@ -654,6 +654,11 @@ impl Backend for SledBackend {
         blocking(move || s.add_account_sync(&role, token_hash))
     }
 
+    fn account<'a>(&'a self, id: &'a str) -> Fut<'a, Option<Role>> {
+        let (s, id) = (self.clone(), id.to_owned());
+        blocking(move || s.role(&id))
+    }
+
     fn redeem<'a>(&'a self, token_hash: Hash, device: DeviceRecord) -> Fut<'a, Option<Role>> {
         let s = self.clone();
         blocking(move || s.redeem_sync(token_hash, device))

@@ -29,14 +29,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use super::backend::Scope;
+use super::local::Local;
 use super::service::{ApiError, Service, new_token};
 use crate::domain::{
     Company, Confirmation, Ede, Family, Payload, Technician, TechnicianId, VisitId,
 };
 use crate::log::{Event, EventId, Store};
-use crate::sync::{
-    Cursor, Endpoint, Reply, Role, SyncClient, SyncError, Transport, TransportError,
-};
+use crate::sync::{Cursor, Role, SyncClient, SyncError, TransportError};
 
 /// How long a session lasts without a new link.
 const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
@@ -66,28 +65,6 @@ struct Session {
 struct Staff {
     technician: Option<Technician>,
     company: Option<Company>,
-}
-
-/// Calls the service in the same process: the page's device syncs without a network hop.
-struct Local {
-    service: Arc<Service>,
-    runtime: tokio::runtime::Handle,
-}
-
-impl Transport for Local {
-    fn post(&self, endpoint: Endpoint, frame: Vec<u8>) -> Result<Reply, TransportError> {
-        match self.runtime.block_on(self.service.handle(endpoint, &frame)) {
-            Ok(frame) => Ok(Reply {
-                frame,
-                server_ms: None,
-            }),
-            Err(e) => Err(TransportError::Refused {
-                status: e.status,
-                reason: e.reason,
-                server_ms: None,
-            }),
-        }
-    }
 }
 
 /// A page or a refusal (boxed: a response is large, and most calls succeed).
@@ -214,10 +191,7 @@ impl FarmerWeb {
     }
 
     fn client(&self) -> SyncClient<Local> {
-        SyncClient::new(Local {
-            service: self.service.clone(),
-            runtime: tokio::runtime::Handle::current(),
-        })
+        super::local::client(&self.service)
     }
 
     fn session(&self, headers: &HeaderMap) -> Option<Arc<Session>> {
