@@ -406,6 +406,8 @@ fn a_farmer_cannot_see_or_answer_another_farms_visits_nor_post_without_the_page(
         page.contains("n&#39;est pas celui d&#39;un éleveur"),
         "{page}"
     );
+    // ... and stays unused: the technician's tablet enrols with it.
+    Device::new().enroll(&url, &technician);
 
     // The list of farm 1: its two visits, and not a word of farm 2.
     let (status, list) = get(&agent, &format!("{url}/eleveur"), Some(&cookie1));

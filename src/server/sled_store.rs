@@ -654,6 +654,14 @@ impl Backend for SledBackend {
         blocking(move || s.add_account_sync(&role, token_hash))
     }
 
+    fn token_role<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>> {
+        let s = self.clone();
+        blocking(move || match s.tree("tokens").get(token_hash)? {
+            Some(account) => s.role(&String::from_utf8_lossy(&account)),
+            None => Ok(None),
+        })
+    }
+
     fn account<'a>(&'a self, id: &'a str) -> Fut<'a, Option<Role>> {
         let (s, id) = (self.clone(), id.to_owned());
         blocking(move || s.role(&id))

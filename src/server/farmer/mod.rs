@@ -40,6 +40,10 @@ use crate::sync::{Cursor, Role, SyncClient, SyncError, TransportError};
 /// How long a session lasts without a new link.
 const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 const COOKIE: &str = "tournee_eleveur";
+const USED_LINK: &str =
+    "Ce lien a déjà servi ou n'existe pas. Demandez un nouveau lien à votre coopérative.";
+const NOT_A_FARMER: &str =
+    "Ce code n'est pas celui d'un éleveur : il ne donne pas accès à cet espace.";
 /// The longest comment accepted, far above what a farmer types on a phone.
 const MAX_COMMENT: usize = 2_000;
 
@@ -374,6 +378,22 @@ async fn login(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap, body: Byte
         )
         .into());
     }
+    // Checked before enrolling: another account's token (a technician's) stays unused.
+    match web
+        .service
+        .backend()
+        .token_role(super::service::token_hash(&code))
+        .await
+    {
+        Ok(Some(Role::Farmer { .. })) => {}
+        Ok(Some(_)) => {
+            return Err(bad(NOT_A_FARMER).into());
+        }
+        Ok(None) => {
+            return Err(bad(USED_LINK).into());
+        }
+        Err(e) => return Err(failure(e).into()),
+    }
     let dir = web.dir.join(new_token());
     let client = web.client();
     let token = code.clone();
@@ -393,19 +413,12 @@ async fn login(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap, body: Byte
     let (store, role) = match enrolled {
         Ok(x) => x,
         Err(SyncError::Transport(TransportError::Refused { status: 403, .. })) => {
-            return Err(bad(
-                "Ce lien a déjà servi ou n'existe pas. Demandez un nouveau lien à votre \
-                 coopérative.",
-            )
-            .into());
+            return Err(bad(USED_LINK).into());
         }
         Err(e) => return Err(failure(e).into()),
     };
     let Role::Farmer { farm } = role else {
-        return Err(bad(
-            "Ce code n'est pas celui d'un éleveur : il ne donne pas accès à cet espace.",
-        )
-        .into());
+        return Err(bad(NOT_A_FARMER).into());
     };
     let id = new_token() + &new_token();
     let session = Arc::new(Session {
