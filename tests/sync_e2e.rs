@@ -1,14 +1,15 @@
 //! End to end: the real `tournee-server` process, real devices with their own stores.
 //! Two technicians and a supervisor record offline, sync in random orders, and end with the
 //! same state; a visit the supervisor reassigns reaches the new technician with its farm's
-//! history. The same scenario runs on sled and on PostgreSQL.
+//! history, and so does a whole day reassigned at once. The same scenarios run on sled and on
+//! PostgreSQL.
 
 #![cfg(feature = "server")]
 
 mod sync_common;
 
 use sync_common::*;
-use tournee::domain::Week;
+use tournee::domain::{Payload, Week};
 use tournee::log::{Store, check};
 
 fn sync_round(devices: &[&Device], url: &str, rng: &mut Rng) -> Vec<usize> {
@@ -195,4 +196,155 @@ fn the_command_line_enrols_syncs_and_says_what_waits() {
     );
     assert_eq!((code, out), (2, serde_json::Value::Null));
     assert!(err.contains("already used"), "{err}");
+}
+
+/// A visit recorded for another day than `day()`.
+fn visit_on(id: &str, technician: &str, farm: u32, on: chrono::NaiveDate) -> Payload {
+    match visit(id, technician, farm) {
+        Payload::VisitRecorded(mut v) => {
+            v.day = on;
+            Payload::VisitRecorded(v)
+        }
+        other => other,
+    }
+}
+
+/// Syncs until `done` holds: on PostgreSQL a pull stops before transactions still open
+/// elsewhere (other tests share the database), so what was just pushed may come a sync later.
+fn sync_until(device: &Device, url: &str, done: impl Fn() -> bool) {
+    for _ in 0..200 {
+        device.sync(url);
+        if done() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the device never received what was expected");
+}
+
+/// Who wrote each event of a visit's history (which device), and what it says.
+fn history(store: &Store, v: &str) -> Vec<(tournee::log::DeviceId, String)> {
+    store
+        .visit_history(&vid(v))
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            let what = match &e.payload {
+                Payload::VisitRecorded(v) => format!("recorded for {}", v.technician),
+                Payload::ActRecorded(a) => format!("act {}", a.id),
+                Payload::VisitReassigned { to, supervisor, .. } => {
+                    format!("reassigned to {to} by {supervisor}")
+                }
+                p => p.name().to_owned(),
+            };
+            (e.id.device, what)
+        })
+        .collect()
+}
+
+/// One reassigned visit and a whole day, in one push: the new technician receives each with
+/// its farm's history (one batch granting several farms at once, which the sled index once
+/// kept only the last of).
+fn reassign_visit_and_day(kind: Kind) {
+    let server = Server::start(kind);
+    let url = server.url();
+    let (a, b, sup) = team(&server);
+    let next_day = day().succ_opt().unwrap();
+    // T01's rounds: V1 and V2 today at farm 1, V4 and V5 tomorrow at farms 2 and 3 (V4 with
+    // an act already, a follow-up). T02 has farm 9 only.
+    a.append(vec![
+        technician("T01"),
+        farm(1),
+        farm(2),
+        farm(3),
+        visit("V1", "T01", 1),
+        visit("V2", "T01", 1),
+        visit_on("V4", "T01", 2, next_day),
+        visit_on("V5", "T01", 3, next_day),
+        insemination("A41", "V4", 41),
+    ]);
+    b.append(vec![technician("T02"), farm(9), visit("V9", "T02", 9)]);
+    a.sync(&url);
+    b.sync(&url);
+    sync_until(&sup, &url, || {
+        sup.store.visit(&vid("V9")).unwrap().is_some()
+            && sup.store.acts_of(&vid("V4")).unwrap().len() == 1
+    });
+    assert!(
+        b.store.farm(&ede(2)).unwrap().is_none(),
+        "not T02's farm yet"
+    );
+
+    // The supervisor gives V1 to T02, and the whole of T01's next day.
+    let mut moves = vec![reassign("V1", "T02", "S01")];
+    for v in sup.store.visits_on(&tid("T01"), next_day).unwrap() {
+        moves.push(reassign(v.id.as_str(), "T02", "S01"));
+    }
+    assert_eq!(moves.len(), 3);
+    sup.append(moves);
+    sup.sync(&url);
+    let of_t02 =
+        |v: &str| b.store.visit(&vid(v)).unwrap().map(|v| v.technician) == Some(tid("T02"));
+    sync_until(&b, &url, || {
+        ["V1", "V4", "V5"].into_iter().all(of_t02)
+            && b.store.visit(&vid("V2")).unwrap().is_some()
+            && b.store.acts_of(&vid("V4")).unwrap().len() == 1
+    });
+
+    // T02's rounds now hold them, with their farms and T01's act; V2 stays T01's.
+    let ids = |d: chrono::NaiveDate| -> Vec<String> {
+        let mut v: Vec<String> = b
+            .store
+            .visits_on(&tid("T02"), d)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.id.as_str().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(day()), ["V1", "V9"]);
+    assert_eq!(ids(next_day), ["V4", "V5"]);
+    for n in [1, 2, 3] {
+        assert!(b.store.farm(&ede(n)).unwrap().is_some(), "farm {n}");
+    }
+    assert_eq!(b.store.acts_of(&vid("V4")).unwrap().len(), 1);
+    assert_eq!(
+        b.store.visit(&vid("V2")).unwrap().unwrap().technician,
+        tid("T01")
+    );
+    // The history says who did what: T01's tablet recorded and worked, the supervisor's
+    // device moved it, on the new technician's tablet as on the supervisor's.
+    let expected = vec![
+        (a.store.device(), "recorded for T01".to_owned()),
+        (a.store.device(), "act A41".to_owned()),
+        (sup.store.device(), "reassigned to T02 by S01".to_owned()),
+    ];
+    assert_eq!(history(&b.store, "V4"), expected);
+    assert_eq!(history(&sup.store, "V4"), expected);
+    // T01's tablet sees the day leave its round.
+    sync_until(&a, &url, || {
+        a.store.visit(&vid("V5")).unwrap().map(|v| v.technician) == Some(tid("T02"))
+    });
+    assert!(a.store.visits_on(&tid("T01"), next_day).unwrap().is_empty());
+    assert_eq!(
+        a.store
+            .visits_on(&tid("T01"), day())
+            .unwrap()
+            .into_iter()
+            .map(|v| v.id.as_str().to_owned())
+            .collect::<Vec<_>>(),
+        ["V2"]
+    );
+}
+
+#[test]
+fn a_supervisor_reassigns_a_visit_and_a_whole_day_and_the_new_technician_receives_them_on_sled() {
+    reassign_visit_and_day(Kind::Sled);
+}
+
+#[test]
+fn a_supervisor_reassigns_a_visit_and_a_whole_day_and_the_new_technician_receives_them_on_postgres()
+{
+    reassign_visit_and_day(Kind::Postgres);
 }

@@ -3,14 +3,17 @@
 //! `tournee-server --data DIR --listen ADDR` serves on sled in DIR; with `--database-url
 //! postgres://...` it stores in PostgreSQL instead (DIR then only holds the witness key).
 //! `add-technician`, `add-supervisor` and `add-farmer` create an account (or find it) and print
-//! a one-time enrolment token.
+//! a one-time enrolment token; `add-farmer --link URL` prints the farmer's one-time login link
+//! to the web page (`/eleveur`, src/server/farmer/).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use tournee::domain::{Ede, SupervisorId, TechnicianId};
+use chrono::NaiveDate;
+use tournee::domain::{ActId, DeclarationRefusal, Ede, SupervisorId, TechnicianId};
+use tournee::server::office::{Admin, AdminOutput, AdminRequest, ExportFormat};
 use tournee::server::{self, Backend, Service, SledBackend};
 use tournee::sync::Role;
 
@@ -50,10 +53,48 @@ enum Command {
         #[arg(long, value_delimiter = ',', required = true)]
         team: Vec<String>,
     },
-    /// Creates a farmer's account for a farm and prints a one-time enrolment token.
+    /// Creates a farmer's account for a farm and prints a one-time enrolment token, or with
+    /// --link the one-time link to the farmer's web page.
     AddFarmer {
         #[arg(long)]
         farm: String,
+        /// The server's public address (https://sync.coop.example): print the login link.
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
+    },
+    /// Prints the insemination declarations ready to send of a supervisor's team (README:
+    /// "Declarations export"): those due since --day, or all.
+    ExportDeclarations {
+        #[arg(long)]
+        supervisor: String,
+        /// The day the declarations became due (YYYY-MM-DD): the inseminations of that day
+        /// and the corrections made that day.
+        #[arg(long)]
+        day: Option<String>,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
+    /// Records that a batch of declarations was sent to the national system.
+    DeclarationsSent {
+        #[arg(long)]
+        supervisor: String,
+        /// The batch's name, as given to the national system.
+        #[arg(long)]
+        batch: String,
+        /// The acts declared, comma-separated (the `acte` column of the export).
+        #[arg(long, value_delimiter = ',', required = true)]
+        acts: Vec<String>,
+    },
+    /// Records the national system's answer to a batch: every record accepted but those
+    /// given with --refused ACT=REASON (repeat it).
+    DeclarationsAcknowledged {
+        #[arg(long)]
+        supervisor: String,
+        #[arg(long)]
+        batch: String,
+        #[arg(long, value_name = "ACT=REASON")]
+        refused: Vec<String>,
     },
 }
 
@@ -63,6 +104,19 @@ fn input(e: impl std::fmt::Display) -> (i32, String) {
 
 fn failure(e: impl std::fmt::Display) -> (i32, String) {
     (1, e.to_string())
+}
+
+/// What an admin command prints: the token, or the farmer's login link.
+fn shown(command: &Command, token: String) -> String {
+    match command {
+        Command::AddFarmer {
+            link: Some(base), ..
+        } => format!(
+            "{}/eleveur/connexion?jeton={token}",
+            base.trim_end_matches('/')
+        ),
+        _ => token,
+    }
 }
 
 fn role(command: &Command) -> Result<Role, (i32, String)> {
@@ -83,8 +137,80 @@ fn role(command: &Command) -> Result<Role, (i32, String)> {
                 .collect::<Result<_, _>>()
                 .map_err(input)?,
         },
-        Command::AddFarmer { farm } => Role::Farmer {
+        Command::AddFarmer { farm, .. } => Role::Farmer {
             farm: Ede::parse("farm", farm).map_err(input)?,
+        },
+        _ => return Err(input("not an account command")),
+    })
+}
+
+fn supervisor(id: &str) -> Result<SupervisorId, (i32, String)> {
+    SupervisorId::parse("--supervisor", id).map_err(input)
+}
+
+/// What the command asks the server, checked: bad input is said with its field and value.
+fn request(command: &Command) -> Result<AdminRequest, (i32, String)> {
+    Ok(match command {
+        Command::AddTechnician { .. }
+        | Command::AddSupervisor { .. }
+        | Command::AddFarmer { .. } => AdminRequest::AddAccount(role(command)?),
+        Command::ExportDeclarations {
+            supervisor: s,
+            day,
+            format,
+        } => AdminRequest::ExportDeclarations {
+            supervisor: supervisor(s)?,
+            day: day
+                .as_deref()
+                .map(|d| {
+                    NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                        input(format!("--day: {d:?} is not a date: expected YYYY-MM-DD"))
+                    })
+                })
+                .transpose()?,
+            format: match format.as_str() {
+                "csv" => ExportFormat::Csv,
+                "json" => ExportFormat::Json,
+                other => {
+                    return Err(input(format!("--format: {other:?}: expected csv or json")));
+                }
+            },
+        },
+        Command::DeclarationsSent {
+            supervisor: s,
+            batch,
+            acts,
+        } => AdminRequest::DeclarationsSent {
+            supervisor: supervisor(s)?,
+            batch: batch.clone(),
+            acts: acts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| ActId::parse(&format!("--acts[{i}]"), a.trim()))
+                .collect::<Result<_, _>>()
+                .map_err(input)?,
+        },
+        Command::DeclarationsAcknowledged {
+            supervisor: s,
+            batch,
+            refused,
+        } => AdminRequest::DeclarationsAcknowledged {
+            supervisor: supervisor(s)?,
+            batch: batch.clone(),
+            refused: refused
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let field = format!("--refused[{i}]");
+                    let (act, reason) = r
+                        .split_once('=')
+                        .ok_or_else(|| input(format!("{field}: {r:?}: expected ACT=REASON")))?;
+                    Ok(DeclarationRefusal {
+                        act: ActId::parse(&field, act.trim()).map_err(input)?,
+                        reason: reason.trim().to_owned(),
+                    })
+                })
+                .collect::<Result<_, (i32, String)>>()?,
         },
     })
 }
@@ -104,21 +230,43 @@ async fn backend(args: &Args) -> Result<Arc<dyn Backend>, (i32, String)> {
     })
 }
 
-/// Asks the server running on the same folder for a token, through its admin socket (sled
-/// allows one process per store; the socket is the owner's only, like the folder).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim();
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// A refusal as the command reports it: the caller's fault (exit 2) or the server's (exit 1).
+fn api(e: server::ApiError) -> (i32, String) {
+    if e.status < 500 {
+        input(e.reason)
+    } else {
+        failure(e.reason)
+    }
+}
+
+/// Asks the server running on the same folder, through its admin socket (sled allows one
+/// process per store; the socket is the owner's only, like the folder).
 #[cfg(unix)]
 async fn ask_running_server(
     socket: &std::path::Path,
-    role: &Role,
-) -> Result<String, (i32, String)> {
+    request: &AdminRequest,
+) -> Result<AdminOutput, (i32, String)> {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let mut stream = tokio::net::UnixStream::connect(socket)
         .await
         .map_err(|e| failure(format!("the store is in use and {}: {e}", socket.display())))?;
-    let request = postcard::to_allocvec(role).map_err(failure)?;
-    let hex: String = request.iter().map(|b| format!("{b:02x}")).collect();
+    let request = postcard::to_allocvec(request).map_err(failure)?;
     stream
-        .write_all(format!("{hex}\n").as_bytes())
+        .write_all(format!("{}\n", hex(&request)).as_bytes())
         .await
         .map_err(failure)?;
     let mut line = String::new();
@@ -127,7 +275,9 @@ async fn ask_running_server(
         .await
         .map_err(failure)?;
     match line.trim().split_once(' ') {
-        Some(("ok", token)) => Ok(token.to_owned()),
+        Some(("ok", answer)) => unhex(answer)
+            .and_then(|b| postcard::from_bytes(&b).ok())
+            .ok_or_else(|| failure("the server's answer does not decode")),
         Some(("input", reason)) => Err(input(reason)),
         _ => Err(failure(line.trim())),
     }
@@ -151,32 +301,49 @@ fn bind_admin_socket(socket: &std::path::Path) -> Option<tokio::net::UnixListene
     }
 }
 
-/// Serves admin requests (a role in hexadecimal postcard per line; answers "ok TOKEN").
+/// Serves admin requests: an `AdminRequest` in hexadecimal postcard per line; answers
+/// "ok HEX" (the `AdminOutput`), or "input REASON" / "failure REASON" on one line.
 #[cfg(unix)]
-async fn admin_socket(listener: tokio::net::UnixListener, service: Arc<Service>) {
+async fn admin_socket(listener: tokio::net::UnixListener, admin: Arc<Admin>) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     while let Ok((stream, _)) = listener.accept().await {
-        let service = service.clone();
+        let admin = admin.clone();
         tokio::spawn(async move {
             let (read, mut write) = stream.into_split();
             let mut line = String::new();
             if BufReader::new(read).read_line(&mut line).await.is_err() {
                 return;
             }
-            let bytes: Option<Vec<u8>> = (0..line.trim().len() / 2)
-                .map(|i| u8::from_str_radix(line.trim().get(2 * i..2 * i + 2)?, 16).ok())
-                .collect();
-            let answer = match bytes.and_then(|b| postcard::from_bytes::<Role>(&b).ok()) {
+            let one_line = |s: String| s.replace(['\n', '\r'], " ");
+            let answer = match unhex(&line).and_then(|b| postcard::from_bytes(&b).ok()) {
                 None => "failure bad request".to_owned(),
-                Some(role) => match service.add_account(&role).await {
-                    Ok(token) => format!("ok {token}"),
-                    Err(e) if e.status < 500 => format!("input {}", e.reason),
-                    Err(e) => format!("failure {}", e.reason),
+                Some(request) => match admin.run(request).await {
+                    Ok(output) => match postcard::to_allocvec(&output) {
+                        Ok(b) => format!("ok {}", hex(&b)),
+                        Err(e) => format!("failure {e}"),
+                    },
+                    Err(e) if e.status < 500 => format!("input {}", one_line(e.reason)),
+                    Err(e) => format!("failure {}", one_line(e.reason)),
                 },
             };
             let _ = write.write_all(format!("{answer}\n").as_bytes()).await;
         });
     }
+}
+
+/// Prints what a command's request answered.
+fn print(command: &Command, output: AdminOutput) {
+    use std::io::Write;
+    if matches!(
+        command,
+        Command::AddTechnician { .. } | Command::AddSupervisor { .. } | Command::AddFarmer { .. }
+    ) {
+        println!("{}", shown(command, output.stdout));
+    } else {
+        print!("{}", output.stdout);
+    }
+    eprint!("{}", output.stderr);
+    let _ = std::io::stdout().flush();
 }
 
 async fn run(args: Args) -> Result<(), (i32, String)> {
@@ -186,27 +353,20 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
         && args.database_url.is_none()
         && SledBackend::open(&data.join("store")).is_err()
     {
-        let role = role(command)?;
-        println!(
-            "{}",
-            ask_running_server(&data.join("admin.sock"), &role).await?
-        );
+        let request = request(command)?;
+        let output = ask_running_server(&data.join("admin.sock"), &request).await?;
+        print(command, output);
         return Ok(());
     }
     let backend = backend(&args).await?;
     let key = server::witness_key(&data.join("witness.key")).map_err(failure)?;
     let service = Arc::new(Service::new(backend, key));
+    let admin = Arc::new(Admin::new(service.clone(), data.join("office")));
     match &args.command {
         Some(command) => {
-            let role = role(command)?;
-            let token = service.add_account(&role).await.map_err(|e| {
-                if e.status < 500 {
-                    input(e.reason)
-                } else {
-                    failure(e.reason)
-                }
-            })?;
-            println!("{token}");
+            let request = request(command)?;
+            let output = admin.run(request).await.map_err(api)?;
+            print(command, output);
             Ok(())
         }
         None => {
@@ -221,14 +381,18 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
             // With sled, one process owns the store: admin commands go through this socket.
             #[cfg(unix)]
             if args.database_url.is_none()
-                && let Some(admin) = bind_admin_socket(&data.join("admin.sock"))
+                && let Some(socket) = bind_admin_socket(&data.join("admin.sock"))
             {
-                tokio::spawn(admin_socket(admin, service.clone()));
+                tokio::spawn(admin_socket(socket, admin.clone()));
             }
             println!("tournee-server listening on {addr}");
             use std::io::Write;
             let _ = std::io::stdout().flush();
-            axum::serve(listener, server::http::router(service))
+            let farmers = Arc::new(server::farmer::FarmerWeb::new(
+                service.clone(),
+                data.join("farmers"),
+            ));
+            axum::serve(listener, server::http::router(service, Some(farmers)))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

@@ -102,6 +102,10 @@ pub trait Backend: Send + Sync + 'static {
     /// Consumes the token and registers the device, in one transaction; `None` if the token
     /// is unknown or was used already. A device already enrolled is a conflict.
     fn redeem<'a>(&'a self, token_hash: Hash, device: DeviceRecord) -> Fut<'a, Option<Role>>;
+    /// The role of the account an unused token would enrol a device for, without using it.
+    fn token_role<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>>;
+    /// The role of an account, by its id (`supervisor:S01`).
+    fn account<'a>(&'a self, id: &'a str) -> Fut<'a, Option<Role>>;
     /// The device and its account's role.
     fn device<'a>(&'a self, device: DeviceId) -> Fut<'a, Option<(DeviceRecord, Role)>>;
     /// The last event of a device the server holds.

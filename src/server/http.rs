@@ -3,8 +3,8 @@
 //!
 //! Routes: `POST /v1/enroll`, `POST /v1/sync` (frames of `sync::wire`), `GET /v1/health`.
 //! Errors are plain text, one line, with a 4xx status saying whose fault it is. The farmer's
-//! web pages (HTML, login, CSRF tokens) will be another router merged in `router`, with their
-//! own session extractor; the sync routes never take cookies, so CSRF cannot reach them.
+//! web pages (`farmer/`: HTML, login, CSRF tokens) are another router merged in `router`, with
+//! their own session; the sync routes never take cookies, so CSRF cannot reach them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,13 +66,17 @@ async fn health() -> &'static str {
     "ok\n"
 }
 
-/// Every route of the server, with its limits.
-pub fn router(service: Arc<Service>) -> Router {
-    Router::new()
+/// Every route of the server, with its limits; the farmer's pages when `farmers` is given.
+pub fn router(service: Arc<Service>, farmers: Option<Arc<super::farmer::FarmerWeb>>) -> Router {
+    let mut router = Router::new()
         .route(Endpoint::Enroll.path(), post(enroll))
         .route(Endpoint::Sync.path(), post(sync))
         .route("/v1/health", get(health))
-        .with_state(service)
+        .with_state(service);
+    if let Some(web) = farmers {
+        router = router.merge(super::farmer::router(web));
+    }
+    router
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

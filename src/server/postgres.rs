@@ -260,6 +260,30 @@ impl Backend for PgBackend {
         })
     }
 
+    fn token_role<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let Some(row) = client
+                .query_opt(
+                    "SELECT account FROM tokens WHERE hash = $1",
+                    &[&&token_hash[..]],
+                )
+                .await?
+            else {
+                return Ok(None);
+            };
+            let account: String = row.try_get(0)?;
+            Self::role(&client, &account).await
+        })
+    }
+
+    fn account<'a>(&'a self, id: &'a str) -> Fut<'a, Option<Role>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            Self::role(&client, id).await
+        })
+    }
+
     fn redeem<'a>(&'a self, token_hash: Hash, device: DeviceRecord) -> Fut<'a, Option<Role>> {
         Box::pin(async move {
             let mut client = self.pool.get().await?;

@@ -407,7 +407,26 @@ impl Service {
             farms: farms.into_iter().collect(),
             technicians: rights::technicians_of(role),
         };
-        let got = self.backend.facts(&query).await?;
+        let mut got = self.backend.facts(&query).await?;
+        // A declaration names acts only: the rights need their visits too.
+        let visits_of_acts: Vec<_> = got
+            .acts
+            .values()
+            .filter(|v| !got.visits.contains_key(*v))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !visits_of_acts.is_empty() {
+            let more = self
+                .backend
+                .facts(&FactsQuery {
+                    visits: visits_of_acts,
+                    ..FactsQuery::default()
+                })
+                .await?;
+            got.visits.extend(more.visits);
+        }
         let mut facts = Facts {
             visits: got.visits,
             acts: got.acts,

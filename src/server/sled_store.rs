@@ -13,8 +13,9 @@
 //! pos → device ‖ seq;
 //! `visits` visit → farm; `assignments` visit ‖ 0 ‖ technician; `farm_visits` farm;
 //! `acts` act → visit; `grants` technician ‖ 0 ‖ farm → pos; `grants_by_pos` technician ‖ 0 ‖
-//! pos ‖ 0 ‖ farm → farm (one batch grants many farms at one position); `meta` "pos" → the
-//! last position given.
+//! pos ‖ 0 ‖ farm → farm (the farm in the key: one batch, one position, may grant several farms;
+//! stores written before hold technician ‖ 0 ‖ pos → farm, which the same range reads);
+//! `meta` "pos" → the last position given.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -561,14 +562,14 @@ impl SledBackend {
     ) -> Result<Vec<Ede>, BackendError> {
         let mut farms = BTreeSet::new();
         for t in technicians {
+            if after.pos >= upto.pos {
+                continue;
+            }
             let start = key(&[t.as_str().as_bytes(), &(after.pos + 1).to_be_bytes()]);
             let end = key(&[
                 t.as_str().as_bytes(),
                 &upto.pos.saturating_add(1).to_be_bytes(),
             ]);
-            if after.pos >= upto.pos {
-                continue;
-            }
             for kv in self.tree("grants_by_pos").range(start..end) {
                 let (_, v) = kv?;
                 farms.insert(parse_ede(&v)?);
@@ -651,6 +652,19 @@ impl Backend for SledBackend {
     fn add_account<'a>(&'a self, role: &'a Role, token_hash: Hash) -> Fut<'a, ()> {
         let (s, role) = (self.clone(), role.clone());
         blocking(move || s.add_account_sync(&role, token_hash))
+    }
+
+    fn token_role<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>> {
+        let s = self.clone();
+        blocking(move || match s.tree("tokens").get(token_hash)? {
+            Some(account) => s.role(&String::from_utf8_lossy(&account)),
+            None => Ok(None),
+        })
+    }
+
+    fn account<'a>(&'a self, id: &'a str) -> Fut<'a, Option<Role>> {
+        let (s, id) = (self.clone(), id.to_owned());
+        blocking(move || s.role(&id))
     }
 
     fn redeem<'a>(&'a self, token_hash: Hash, device: DeviceRecord) -> Fut<'a, Option<Role>> {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use tournee::domain::{
     Act, ActId, ActKind, AnimalId, BullId, Confirmation, Ede, Farm, InseminationRank, Location,
-    Payload, Species, SupervisorId, Technician, TechnicianId, Urgency, Visit, VisitId, Week,
+    Payload, Species, Straw, SupervisorId, Technician, TechnicianId, Urgency, Visit, VisitId, Week,
 };
 use tournee::log::Store;
 use tournee::sync::{HttpTransport, SyncClient, SyncReport};
@@ -121,6 +121,20 @@ impl Server {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Runs an admin subcommand: its exit code, stdout and stderr.
+    pub fn admin(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_tournee-server"))
+            .args(self.base_args())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
     }
 
     /// Runs an admin subcommand and returns the token it printed.
@@ -262,9 +276,13 @@ pub fn technician(id: &str) -> Payload {
 }
 
 pub fn farm(n: u32) -> Payload {
+    farm_named(n, &format!("GAEC {n}"))
+}
+
+pub fn farm_named(n: u32, name: &str) -> Payload {
     Payload::FarmRecorded(Farm {
         ede: ede(n),
-        name: format!("GAEC {n}"),
+        name: name.into(),
         village: Some("Montsûrs".into()),
         location: Location {
             lat: 48.13,
@@ -302,6 +320,30 @@ pub fn insemination(id: &str, visit: &str, cow: u32) -> Payload {
         bull: Some(BullId::parse("b", "FR2934119912").unwrap()),
         straw: None,
         rank: Some(InseminationRank::First),
+        result: None,
+        at: None,
+        note: None,
+    })
+}
+
+/// An insemination with every field of the record (straw with centre and batch).
+pub fn complete_insemination(id: &str, visit: &str, cow: &str) -> Payload {
+    let bull = BullId::parse("b", "FR2934119912").unwrap();
+    Payload::ActRecorded(Act {
+        id: ActId::parse("a", id).unwrap(),
+        visit: vid(visit),
+        kind: ActKind::IaBovine,
+        count: 1,
+        animals: vec![AnimalId::parse("a", cow).unwrap()],
+        bull: Some(bull.clone()),
+        straw: Some(Straw {
+            bull,
+            bull_name: "Jocko".into(),
+            breed: "66".into(),
+            centre: Some("FR53001".into()),
+            batch: Some("2025-03-11".into()),
+        }),
+        rank: Some(tournee::domain::InseminationRank::First),
         result: None,
         at: None,
         note: None,

@@ -1,0 +1,300 @@
+//! The farmer's pages as plain HTML strings, in French: small (no script, one inline style
+//! sheet) so they open fast on a cheap phone on a slow link, with labels, `lang="fr"` and
+//! large targets. Every text from the data goes through `esc`; nothing here reads storage.
+
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+
+use crate::domain::{
+    Act, ActKind, Confirmation, Farm, InseminationRank, PregnancyResult, Visit, VisitId,
+};
+use crate::log::VisitNote;
+
+/// Escapes text for HTML content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:18px/1.5 sans-serif;margin:0 auto;max-width:40em;padding:0 .8em;\
+color:#111}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em}a{color:#0645ad}\
+ul{padding-left:1.2em}li{margin:.5em 0}.visit{display:block;padding:.8em;border:1px solid #999;\
+border-radius:6px;margin:.6em 0;text-decoration:none;color:#111}\
+button,input,textarea{font:inherit}button{min-height:48px;min-width:48px;padding:.4em 1.2em;\
+margin:.4em 0}textarea,input[type=text]{width:100%;box-sizing:border-box;min-height:48px}\
+label{display:block;font-weight:bold;margin-top:.6em}.msg{background:#e6f4ea;padding:.6em}\
+.err{background:#fde8e8;padding:.6em}";
+
+/// A whole page around `body`.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<title>{} — Tournée</title><style>{STYLE}</style></head><body>{body}</body></html>\n",
+        esc(title)
+    )
+}
+
+/// A page with one message (an error, an expired session).
+pub fn message(title: &str, text: &str) -> String {
+    page(
+        title,
+        &format!("<h1>{}</h1><p>{}</p>", esc(title), esc(text)),
+    )
+}
+
+/// The login form: the code from the link, sent by POST so that a link preview (a messaging
+/// app fetching the URL) does not spend the one-time code.
+pub fn login(code: &str, error: Option<&str>) -> String {
+    let mut body = String::from("<h1>Espace éleveur</h1>");
+    if let Some(e) = error {
+        let _ = write!(body, "<p class=\"err\" role=\"alert\">{}</p>", esc(e));
+    }
+    let _ = write!(
+        body,
+        "<p>Ce lien vous a été envoyé par votre coopérative. Il ne sert qu'une fois.</p>\
+<form method=\"post\" action=\"/eleveur/connexion\">\
+<label for=\"jeton\">Code de connexion</label>\
+<input type=\"text\" id=\"jeton\" name=\"jeton\" value=\"{}\" autocomplete=\"off\" required>\
+<button type=\"submit\">Se connecter</button></form>",
+        esc(code)
+    );
+    page("Connexion", &body)
+}
+
+/// 24/11/2026.
+pub fn date(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// The act kind as the farmer says it.
+pub fn kind(k: ActKind) -> &'static str {
+    match k {
+        ActKind::IaBovine => "Insémination (vache)",
+        ActKind::IaCaprineFrozen => "Insémination chèvre, semence congelée",
+        ActKind::IaCaprineFresh => "Insémination chèvre, semence fraîche",
+        ActKind::IaOvineFrozen => "Insémination brebis, semence congelée",
+        ActKind::IaOvineFresh => "Insémination brebis, semence fraîche",
+        ActKind::EchoBovine | ActKind::EchoCaprine | ActKind::EchoOvine | ActKind::EchoPorcine => {
+            "Échographie"
+        }
+        ActKind::SyncBovineSpiral => "Synchronisation (spirale)",
+        ActKind::SyncBovineProstaglandin => "Synchronisation (prostaglandine)",
+        ActKind::SyncBovineImplant => "Synchronisation (implant)",
+        ActKind::GestationPalpation => "Constat de gestation (palper)",
+        ActKind::GestationBloodSample => "Constat de gestation (prise de sang)",
+        ActKind::SampleGenotyping => "Prélèvement (génotypage)",
+        ActKind::SampleOther => "Prélèvement",
+        ActKind::EmbryoTransfer => "Transfert embryonnaire",
+        ActKind::Scoring => "Pointage",
+    }
+}
+
+fn result(r: PregnancyResult) -> &'static str {
+    match r {
+        PregnancyResult::Pregnant => "pleine",
+        PregnancyResult::Empty => "vide",
+        PregnancyResult::Doubtful => "douteux",
+    }
+}
+
+/// Where the farmer's confirmation stands.
+pub fn status(c: Option<&Confirmation>) -> String {
+    match c {
+        None => "Pas encore confirmée".into(),
+        Some(Confirmation::Signed { signer, .. }) => {
+            format!("Signée sur la tablette par {}", esc(signer))
+        }
+        Some(Confirmation::InstructionsLeft { .. }) => {
+            "Consignes laissées : en attente de votre confirmation".into()
+        }
+        Some(Confirmation::ConfirmedLater { comment, .. }) => match comment {
+            Some(c) => format!("Confirmée par vous (« {} »)", esc(c)),
+            None => "Confirmée par vous".into(),
+        },
+        Some(Confirmation::Disputed { comment, .. }) => {
+            format!("Contestée par vous : « {} »", esc(comment))
+        }
+    }
+}
+
+/// One line of the visits list.
+pub struct VisitLine<'a> {
+    pub visit: &'a Visit,
+    pub technician: String,
+    pub acts: usize,
+    pub confirmation: Option<&'a Confirmation>,
+}
+
+/// The farm's visits, newest first.
+pub fn visits(farm: &str, lines: &[VisitLine], csrf: &str) -> String {
+    let mut body = format!("<h1>Visites — {}</h1>", esc(farm));
+    if lines.is_empty() {
+        body.push_str("<p>Aucune visite pour l'instant.</p>");
+    }
+    body.push_str("<nav aria-label=\"Visites\">");
+    for l in lines {
+        let _ = write!(
+            body,
+            "<a class=\"visit\" href=\"/eleveur/visites/{}\"><strong>{}</strong> — {}<br>\
+{} acte{}<br>{}</a>",
+            esc(l.visit.id.as_str()),
+            date(l.visit.day),
+            esc(&l.technician),
+            l.acts,
+            if l.acts > 1 { "s" } else { "" },
+            status(l.confirmation)
+        );
+    }
+    body.push_str("</nav>");
+    body.push_str(&logout(csrf));
+    page("Visites", &body)
+}
+
+fn logout(csrf: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/eleveur/deconnexion\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Se déconnecter</button>\
+</form>",
+        esc(csrf)
+    )
+}
+
+/// What a visit page shows.
+pub struct VisitPage<'a> {
+    pub farm: Option<&'a Farm>,
+    pub visit: &'a Visit,
+    pub technician: String,
+    pub acts: &'a [Act],
+    pub confirmation: Option<&'a Confirmation>,
+    pub notes: &'a [VisitNote],
+    pub inseminations: bool,
+    pub csrf: &'a str,
+    pub flash: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub comment: &'a str,
+}
+
+fn act_line(a: &Act) -> String {
+    let mut s = format!("{} — {} animal", kind(a.kind), a.count);
+    if a.count > 1 {
+        s.push('s');
+    }
+    if !a.animals.is_empty() {
+        let numbers: Vec<&str> = a.animals.iter().map(|x| x.as_str()).collect();
+        let _ = write!(s, " ({})", numbers.join(", "));
+    }
+    if let Some(b) = &a.bull {
+        let _ = write!(s, " ; taureau {}", b.as_str());
+        if let Some(straw) = &a.straw {
+            let _ = write!(s, " ({}, {})", straw.bull_name, straw.breed);
+        }
+    }
+    match a.rank {
+        Some(InseminationRank::First) => s.push_str(" ; IA1"),
+        Some(InseminationRank::Repeat) => s.push_str(" ; IA de retour"),
+        None => {}
+    }
+    if let Some(r) = a.result {
+        let _ = write!(s, " ; résultat : {}", result(r));
+    }
+    if let Some(n) = &a.note {
+        let _ = write!(s, " ; note : {n}");
+    }
+    esc(&s)
+}
+
+pub fn visit(p: &VisitPage) -> String {
+    let v = p.visit;
+    let id = esc(v.id.as_str());
+    let farm = p.farm.map(|f| f.name.as_str()).unwrap_or(v.farm.as_str());
+    let mut body = format!(
+        "<p><a href=\"/eleveur\">← Toutes les visites</a></p><h1>Visite du {}</h1>\
+<p>{} ({})<br>Technicien : {}</p>",
+        date(v.day),
+        esc(farm),
+        esc(v.farm.as_str()),
+        esc(&p.technician)
+    );
+    if let Some(f) = p.flash {
+        let _ = write!(body, "<p class=\"msg\" role=\"status\">{}</p>", esc(f));
+    }
+    if let Some(e) = p.error {
+        let _ = write!(body, "<p class=\"err\" role=\"alert\">{}</p>", esc(e));
+    }
+    body.push_str("<h2>Actes</h2>");
+    if p.acts.is_empty() {
+        body.push_str("<p>Aucun acte enregistré.</p>");
+    } else {
+        body.push_str("<ul>");
+        for a in p.acts {
+            let _ = write!(body, "<li>{}</li>", act_line(a));
+        }
+        body.push_str("</ul>");
+    }
+    let _ = write!(
+        body,
+        "<h2>Confirmation</h2><p id=\"etat\">{}</p>",
+        status(p.confirmation)
+    );
+    for n in p.notes {
+        if let VisitNote::DisputeAnswer { note } = n {
+            let _ = write!(body, "<p>Réponse du technicien : « {} »</p>", esc(note));
+        }
+    }
+    if p.inseminations {
+        let _ = write!(
+            body,
+            "<p><a href=\"/eleveur/visites/{id}/certificat.pdf\">Télécharger le certificat \
+d'insémination (PDF)</a></p>"
+        );
+    }
+    let csrf = esc(p.csrf);
+    let comment = esc(p.comment);
+    let _ = write!(
+        body,
+        "<h2>Confirmer la visite</h2>\
+<form method=\"post\" action=\"/eleveur/visites/{id}/confirmer\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<label for=\"commentaire-confirmer\">Commentaire (facultatif)</label>\
+<textarea id=\"commentaire-confirmer\" name=\"commentaire\" rows=\"2\"></textarea>\
+<button type=\"submit\">Confirmer la visite</button></form>\
+<h2>Contester la visite</h2>\
+<form method=\"post\" action=\"/eleveur/visites/{id}/contester\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+<label for=\"commentaire-contester\">Ce qui ne va pas (obligatoire)</label>\
+<textarea id=\"commentaire-contester\" name=\"commentaire\" rows=\"3\" required>{comment}</textarea>\
+<button type=\"submit\">Contester la visite</button></form>"
+    );
+    body.push_str(&logout(p.csrf));
+    page(&format!("Visite du {}", date(v.day)), &body)
+}
+
+/// The visit's id as it appears in the page's links.
+pub fn visit_path(id: &VisitId) -> String {
+    format!("/eleveur/visites/{}", id.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            esc("<script>alert('x')</script> & \"y\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+        );
+    }
+}

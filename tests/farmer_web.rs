@@ -1,0 +1,591 @@
+//! The farmer's web page against the real `tournee-server` (sled): in a real headless Chromium
+//! driven over WebDriver (Debian's `chromium` and `chromium-driver`, installed by `.ci/run`),
+//! a farmer logs in with the link of `add-farmer --link`, sees their farm's visits only,
+//! confirms one and disputes another; the technician's tablet receives both by its sync.
+//! Then, over plain HTTP, every way to reach another farm's data or act without the page's
+//! session and CSRF token is refused, and nothing reaches the technician.
+
+#![cfg(feature = "server")]
+
+mod sync_common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use sync_common::*;
+use tournee::domain::{
+    Act, ActId, ActKind, AnimalId, Company, Confirmation, Payload, PregnancyResult, Technician,
+};
+
+const TECHNICIAN: &str = "T01";
+
+fn pregnancy_check(id: &str, visit: &str, cow: &str) -> Payload {
+    Payload::ActRecorded(Act {
+        id: ActId::parse("a", id).unwrap(),
+        visit: vid(visit),
+        kind: ActKind::EchoBovine,
+        count: 1,
+        animals: vec![AnimalId::parse("a", cow).unwrap()],
+        bull: None,
+        straw: None,
+        rank: None,
+        result: Some(PregnancyResult::Pregnant),
+        at: None,
+        note: None,
+    })
+}
+
+/// A technician's tablet that pushed visits of two farms: V1 (an insemination) and V2 (a
+/// pregnancy check) at farm 1, whose name needs escaping; V3 at farm 2.
+fn technician_with_two_farms(server: &Server) -> Device {
+    let url = server.url();
+    let tablet = enrolled(
+        server,
+        &["add-technician", TECHNICIAN, "--name", "Julie Moreau"],
+    );
+    tablet.append(vec![
+        Payload::TechnicianRecorded(Technician {
+            id: tid(TECHNICIAN),
+            name: "Julie Moreau".into(),
+            home: None,
+            licence: Some("IA-53-0042".into()),
+        }),
+        Payload::CompanyRecorded(Company {
+            name: "Coop Élevage 53".into(),
+            approval: "FR-53-IA-01".into(),
+            agreement: None,
+        }),
+        farm_named(1, "GAEC <Le Pré> & Fils"),
+        farm_named(2, "EARL Voisine"),
+        visit("V1", TECHNICIAN, 1),
+        visit("V2", TECHNICIAN, 1),
+        visit("V3", TECHNICIAN, 2),
+        complete_insemination("A11", "V1", "FR5300000011"),
+        pregnancy_check("A21", "V2", "FR5300000021"),
+        complete_insemination("A31", "V3", "FR5300000031"),
+        signed("V1"),
+    ]);
+    tablet.sync(&url);
+    tablet
+}
+
+/// chromedriver on a free loopback port, killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs (apt-get install chromium-driver; .ci/run does)");
+        // chromedriver answers once it listens: wait for the port, a bounded number of times.
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Driver { child, port };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("chromedriver never listened on {port}");
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session")
+}
+
+async fn body_text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Waits until the browser shows `path` (with its query), after a click that navigates: the
+/// click returns when the request is sent, not when the next page is there.
+async fn arrive(c: &Client, path: &str) {
+    let mut at = String::new();
+    for _ in 0..400 {
+        let url = c.current_url().await.unwrap();
+        at = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let ready = c
+            .execute("return document.readyState", vec![])
+            .await
+            .unwrap();
+        if at == path && ready == "complete" {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!(
+        "the browser stayed at {at}, not {path}: {}",
+        body_text(c).await
+    );
+}
+
+/// Clicks what `css` finds and waits for the page it leads to.
+async fn click_to(c: &Client, css: &str, path: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    arrive(c, path).await;
+}
+
+/// Fills the comment of a visit page's form (`confirmer` or `contester`), sends it and waits
+/// for the page it leads to.
+async fn answer(c: &Client, form: &str, comment: &str, path: &str) {
+    let field = c
+        .find(Locator::Id(&format!("commentaire-{form}")))
+        .await
+        .unwrap();
+    field.send_keys(comment).await.unwrap();
+    click_to(
+        c,
+        &format!("form[action$='/{form}'] button[type=submit]"),
+        path,
+    )
+    .await;
+}
+
+#[test]
+fn a_farmer_confirms_and_disputes_in_a_browser_and_the_tablet_receives_both() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let tablet = technician_with_two_farms(&server);
+    let link = server.token(&["add-farmer", "--farm", ede(1).as_str(), "--link", &url]);
+    assert!(
+        link.starts_with(&format!("{url}/eleveur/connexion?jeton=")),
+        "{link}"
+    );
+    let driver = Driver::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let cookie = runtime.block_on(async {
+        let c = browser(&driver).await;
+        // The link opens a login form with the code filled in; logging in shows the visits.
+        c.goto(&link).await.unwrap();
+        let html = c.source().await.unwrap();
+        assert!(html.contains("<html lang=\"fr\">"), "{html}");
+        assert!(html.contains("<label for=\"jeton\">Code de connexion</label>"));
+        click_to(&c, "button[type=submit]", "/eleveur").await;
+        let list = body_text(&c).await;
+        assert!(list.contains("Visites — GAEC <Le Pré> & Fils"), "{list}");
+        assert!(list.contains("24/11/2026 — Julie Moreau"), "{list}");
+        assert!(!list.contains("EARL Voisine"), "{list}");
+        let html = c.source().await.unwrap();
+        assert!(html.contains("GAEC &lt;Le Pré&gt; &amp; Fils"), "escaped: {html}");
+        let mut links = Vec::new();
+        for a in c.find_all(Locator::Css("a.visit")).await.unwrap() {
+            links.push(a.attr("href").await.unwrap().unwrap());
+        }
+        links.sort();
+        assert_eq!(links, ["/eleveur/visites/V1", "/eleveur/visites/V2"]);
+
+        // V1: the insemination, its bull, the tablet's status; confirmed with a comment.
+        click_to(&c, "a[href='/eleveur/visites/V1']", "/eleveur/visites/V1").await;
+        let page = body_text(&c).await;
+        assert!(page.contains("Insémination (vache) — 1 animal (FR5300000011) ; taureau FR2934119912 (Jocko, 66) ; IA1"), "{page}");
+        assert!(page.contains("Consignes laissées"), "{page}");
+        assert!(page.contains("Télécharger le certificat d'insémination (PDF)"));
+        answer(
+            &c,
+            "confirmer",
+            "Merci, rien à redire",
+            "/eleveur/visites/V1?fait=confirmee",
+        )
+        .await;
+        let page = body_text(&c).await;
+        assert!(page.contains("Merci : la visite est confirmée."), "{page}");
+        assert!(page.contains("Confirmée par vous (« Merci, rien à redire »)"), "{page}");
+
+        // V2: the pregnancy result; disputed with a comment.
+        c.goto(&format!("{url}/eleveur/visites/V2")).await.unwrap();
+        let page = body_text(&c).await;
+        assert!(page.contains("Échographie — 1 animal (FR5300000021) ; résultat : pleine"), "{page}");
+        assert!(!page.contains("certificat"), "no insemination, no certificate: {page}");
+        answer(
+            &c,
+            "contester",
+            "Pas d'échographie <ce jour-là> & pas de passage",
+            "/eleveur/visites/V2?fait=contestee",
+        )
+        .await;
+        let page = body_text(&c).await;
+        assert!(
+            page.contains("Contestée par vous : « Pas d'échographie <ce jour-là> & pas de passage »"),
+            "{page}"
+        );
+        let cookie = c
+            .get_named_cookie("tournee_eleveur")
+            .await
+            .unwrap()
+            .value()
+            .to_owned();
+        c.close().await.unwrap();
+        cookie
+    });
+
+    // The tablet syncs: both answers are in its projections.
+    tablet.sync(&url);
+    match tablet.store.confirmation(&vid("V1")).unwrap() {
+        Some(Confirmation::ConfirmedLater { comment, .. }) => {
+            assert_eq!(comment.as_deref(), Some("Merci, rien à redire"))
+        }
+        other => panic!("V1: {other:?}"),
+    }
+    match tablet.store.confirmation(&vid("V2")).unwrap() {
+        Some(Confirmation::Disputed { comment, .. }) => {
+            assert_eq!(comment, "Pas d'échographie <ce jour-là> & pas de passage")
+        }
+        other => panic!("V2: {other:?}"),
+    }
+    assert_eq!(tablet.store.confirmation(&vid("V3")).unwrap(), None);
+
+    // The certificate of V1, with the session the browser held: every record's field.
+    let agent = agent();
+    let mut answer = agent
+        .get(format!("{url}/eleveur/visites/V1/certificat.pdf"))
+        .header("cookie", format!("tournee_eleveur={cookie}"))
+        .call()
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers().get("content-type").unwrap(),
+        "application/pdf"
+    );
+    let pdf = answer.body_mut().read_to_vec().unwrap();
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    for field in [
+        "FR5300000011",
+        "FR2934119912",
+        "Julie Moreau",
+        "IA-53-0042",
+        "FR-53-IA-01",
+    ] {
+        assert!(text.contains(field), "{field} in {text}");
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build(),
+    )
+}
+
+/// Logs in over HTTP with a farm's link: the session cookie and the page's CSRF token.
+fn login(agent: &ureq::Agent, url: &str, link: &str) -> (String, String) {
+    let code = link.rsplit_once("jeton=").unwrap().1;
+    let answer = agent
+        .post(format!("{url}/eleveur/connexion"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(format!("jeton={code}"))
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let set = answer
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/eleveur"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let (status, page) = get(agent, &format!("{url}/eleveur"), Some(&cookie));
+    assert_eq!(status, 200);
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    (cookie, csrf)
+}
+
+fn get(agent: &ureq::Agent, url: &str, cookie: Option<&str>) -> (u16, String) {
+    let mut request = agent.get(url);
+    if let Some(c) = cookie {
+        request = request.header("cookie", c);
+    }
+    let mut answer = request.call().unwrap();
+    (
+        answer.status().as_u16(),
+        answer.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+    body: &str,
+) -> u16 {
+    let mut request = agent
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        request = request.header("cookie", c);
+    }
+    if let Some(o) = origin {
+        request = request.header("origin", o);
+    }
+    request.send(body.to_owned()).unwrap().status().as_u16()
+}
+
+#[test]
+fn a_farmer_cannot_see_or_answer_another_farms_visits_nor_post_without_the_page() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let tablet = technician_with_two_farms(&server);
+    let agent = agent();
+    let link1 = server.token(&["add-farmer", "--farm", ede(1).as_str(), "--link", &url]);
+    let link2 = server.token(&["add-farmer", "--farm", ede(2).as_str(), "--link", &url]);
+    let (cookie1, csrf1) = login(&agent, &url, &link1);
+    let (cookie2, csrf2) = login(&agent, &url, &link2);
+    assert_ne!(csrf1, csrf2);
+
+    // A link serves once; a technician's token opens nothing.
+    let code = link1.rsplit_once("jeton=").unwrap().1;
+    let again = format!("jeton={code}");
+    let login_page = format!("{url}/eleveur/connexion");
+    assert_eq!(post(&agent, &login_page, None, None, &again), 403);
+    let technician = server.token(&["add-technician", "T02", "--name", "Paul Hamon"]);
+    let mut refused = agent
+        .post(&login_page)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(format!("jeton={technician}"))
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let page = refused.body_mut().read_to_string().unwrap();
+    assert!(
+        page.contains("n&#39;est pas celui d&#39;un éleveur"),
+        "{page}"
+    );
+    // ... and stays unused: the technician's tablet enrols with it.
+    Device::new().enroll(&url, &technician);
+
+    // The list of farm 1: its two visits, and not a word of farm 2.
+    let (status, list) = get(&agent, &format!("{url}/eleveur"), Some(&cookie1));
+    assert_eq!(status, 200);
+    eprintln!("the visits page of farm 1 weighs {} bytes", list.len());
+    assert!(list.contains("/eleveur/visites/V1") && list.contains("/eleveur/visites/V2"));
+    assert!(
+        !list.contains("V3") && !list.contains("EARL Voisine"),
+        "{list}"
+    );
+    let (_, list2) = get(&agent, &format!("{url}/eleveur"), Some(&cookie2));
+    assert!(
+        list2.contains("/eleveur/visites/V3") && !list2.contains("V1"),
+        "{list2}"
+    );
+
+    // URL tampering: another farm's visit, its certificate, an id that is no visit id.
+    for path in [
+        "/eleveur/visites/V3",
+        "/eleveur/visites/V3/certificat.pdf",
+        "/eleveur/visites/..%2F..%2Fv1%2Fhealth",
+        "/eleveur/visites/NOPE",
+    ] {
+        let (status, page) = get(&agent, &format!("{url}{path}"), Some(&cookie1));
+        assert_eq!(status, 404, "{path}: {page}");
+        assert!(
+            !page.contains("FR5300000031") && !page.contains("EARL"),
+            "{page}"
+        );
+    }
+    // Without a session: nothing.
+    let (status, _) = get(&agent, &format!("{url}/eleveur/visites/V1"), None);
+    assert_eq!(status, 401);
+    let (status, _) = get(
+        &agent,
+        &format!("{url}/eleveur"),
+        Some("tournee_eleveur=0123456789abcdef0123456789abcdef"),
+    );
+    assert_eq!(status, 401);
+
+    // Forged posts.
+    let confirm = |v: &str| format!("{url}/eleveur/visites/{v}/confirmer");
+    let dispute = |v: &str| format!("{url}/eleveur/visites/{v}/contester");
+    let ok_body = |csrf: &str| format!("csrf={csrf}&commentaire=forg%C3%A9");
+    // What is tried, the URL, the cookie, the Origin, the body, the status expected.
+    type Case<'a> = (
+        &'a str,
+        String,
+        Option<&'a str>,
+        Option<&'a str>,
+        String,
+        u16,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "no CSRF token",
+            confirm("V1"),
+            Some(&cookie1),
+            None,
+            "commentaire=x".into(),
+            403,
+        ),
+        (
+            "a wrong token",
+            confirm("V1"),
+            Some(&cookie1),
+            None,
+            ok_body("00ff"),
+            403,
+        ),
+        (
+            "farm 2's token",
+            dispute("V1"),
+            Some(&cookie1),
+            None,
+            ok_body(&csrf2),
+            403,
+        ),
+        (
+            "farm 1's token, farm 2's session",
+            confirm("V1"),
+            Some(&cookie2),
+            None,
+            ok_body(&csrf1),
+            403,
+        ),
+        (
+            "another site",
+            confirm("V1"),
+            Some(&cookie1),
+            Some("https://evil.example"),
+            ok_body(&csrf1),
+            403,
+        ),
+        (
+            "no session",
+            confirm("V1"),
+            None,
+            None,
+            ok_body(&csrf1),
+            401,
+        ),
+        (
+            "another farm's visit",
+            confirm("V3"),
+            Some(&cookie1),
+            None,
+            ok_body(&csrf1),
+            404,
+        ),
+        (
+            "another farm's visit, disputed",
+            dispute("V3"),
+            Some(&cookie1),
+            None,
+            ok_body(&csrf1),
+            404,
+        ),
+        (
+            "a dispute without a comment",
+            dispute("V1"),
+            Some(&cookie1),
+            None,
+            format!("csrf={csrf1}&commentaire=+"),
+            422,
+        ),
+        (
+            "a broken form",
+            confirm("V1"),
+            Some(&cookie1),
+            None,
+            format!("csrf={csrf1}&commentaire=%E2%28"),
+            400,
+        ),
+    ];
+    for (what, target, cookie, origin, body, expected) in cases {
+        assert_eq!(
+            post(&agent, &target, cookie, origin, &body),
+            expected,
+            "{what}"
+        );
+    }
+    // Nothing of it reached the tablet: V1 is as the tablet left it, V3 unanswered.
+    tablet.sync(&url);
+    assert!(matches!(
+        tablet.store.confirmation(&vid("V1")).unwrap(),
+        Some(Confirmation::InstructionsLeft { .. })
+    ));
+    assert_eq!(tablet.store.confirmation(&vid("V3")).unwrap(), None);
+
+    // The same form from the page (same origin, its token) is taken.
+    let origin = url.clone();
+    assert_eq!(
+        post(
+            &agent,
+            &confirm("V1"),
+            Some(&cookie1),
+            Some(&origin),
+            &ok_body(&csrf1)
+        ),
+        303
+    );
+    tablet.sync(&url);
+    assert!(matches!(
+        tablet.store.confirmation(&vid("V1")).unwrap(),
+        Some(Confirmation::ConfirmedLater { comment: Some(c), .. }) if c == "forgé"
+    ));
+    // Logging out ends the session.
+    assert_eq!(
+        post(
+            &agent,
+            &format!("{url}/eleveur/deconnexion"),
+            Some(&cookie1),
+            None,
+            &format!("csrf={csrf1}")
+        ),
+        200
+    );
+    let (status, _) = get(&agent, &format!("{url}/eleveur"), Some(&cookie1));
+    assert_eq!(status, 401);
+}
