@@ -25,6 +25,7 @@
 
 mod followup;
 pub mod json;
+pub mod sample;
 mod solve;
 #[cfg(test)]
 mod tests;
@@ -36,7 +37,8 @@ use crate::domain::{Location, Request, Urgency};
 use crate::forfait::{ForfaitError, Grid};
 
 pub use followup::{
-    FollowUp, FollowUpKind, FollowUpSettings, Protocol, due_follow_ups, proposed_visits,
+    FollowUp, FollowUpKind, FollowUpSettings, Protocol, due_follow_ups, due_follow_ups_in_store,
+    proposed_visits,
 };
 pub use solve::EXACT_MAX;
 

@@ -330,12 +330,51 @@ impl Instance {
 
     /// The cost of the free part `route` after `base`.
     pub fn cost(&self, base: &Base, route: &[usize]) -> Cost {
+        let unbounded = Cost {
+            overflow: i64::MAX,
+            ..Cost::default()
+        };
+        self.cost_below(base, route, &unbounded)
+            .unwrap_or(unbounded)
+    }
+
+    /// Visits left out by a route: (urgent, all).
+    fn left_out(&self, base: &Base, route: &[usize]) -> (u32, u32) {
+        let fixed = base.fixed.iter().filter(|f| **f).count();
+        let fixed_urgent = (1..=self.n)
+            .filter(|v| base.fixed[*v] && self.urgent[*v])
+            .count();
+        let urgent_all = self.urgent.iter().filter(|u| **u).count();
+        let urgent_in = route.iter().filter(|v| self.urgent[**v]).count();
+        (
+            (urgent_all - fixed_urgent - urgent_in) as u32,
+            (self.n - fixed - route.len()) as u32,
+        )
+    }
+
+    /// The cost of `route` if it is below `bound`. The simulation stops as soon as it cannot
+    /// be: lateness and driving only grow along the route, and once nothing is late the rest
+    /// of the comparison is driving; this is what keeps the local search fast when windows
+    /// bind and its cheap driving filter cannot help.
+    fn cost_below(&self, base: &Base, route: &[usize], bound: &Cost) -> Option<Cost> {
+        let (unplanned_urgent, unplanned) = self.left_out(base, route);
         let mut c = Cost {
+            overflow: 0,
+            unplanned_urgent,
+            unplanned,
             late: base.late,
             drive: base.drive,
             meters: base.meters,
-            ..Cost::default()
         };
+        // Bounding is sound only against a bound with the same visits left out and the day
+        // kept; otherwise simulate to the end and compare.
+        let bounded = bound.overflow == 0
+            && (bound.unplanned_urgent, bound.unplanned) == (unplanned_urgent, unplanned);
+        if bound.overflow == 0
+            && (unplanned_urgent, unplanned) > (bound.unplanned_urgent, bound.unplanned)
+        {
+            return None;
+        }
         let (mut at, mut time) = (base.node, base.time);
         for &v in route {
             let start = self.service_start(v, time + self.t(at, v));
@@ -344,20 +383,15 @@ impl Instance {
             c.meters += self.m(at, v);
             time = start + self.service[v];
             at = v;
+            if bounded && (c.late, c.drive) > (bound.late, bound.drive) {
+                return None;
+            }
         }
         let end = self.end();
         c.drive += self.t(at, end);
         c.meters += self.m(at, end);
         c.overflow = (time + self.t(at, end) - self.day_to).max(0);
-        let planned = route.len() + base.fixed.iter().filter(|f| **f).count();
-        let urgent_planned = route.iter().filter(|v| self.urgent[**v]).count()
-            + (1..=self.n)
-                .filter(|v| base.fixed[*v] && self.urgent[*v])
-                .count();
-        let urgent_all = self.urgent.iter().filter(|u| **u).count();
-        c.unplanned_urgent = (urgent_all - urgent_planned) as u32;
-        c.unplanned = (self.n - planned) as u32;
-        c
+        (c < *bound).then_some(c)
     }
 
     /// The plan of a route after its base.
@@ -544,7 +578,6 @@ impl Rng {
     }
 
     /// A number in [0, 1).
-    #[cfg(test)]
     pub fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
@@ -769,7 +802,7 @@ impl<'a> Search<'a> {
             // Threshold acceptance: a slightly longer round with nothing else worse may lead
             // out of a local optimum that windows make deep; the threshold shrinks to nothing.
             let slack =
-                cur_cost.drive.max(0) * i64::from(iterations - it) / i64::from(iterations) / 50;
+                cur_cost.drive.max(0) * i64::from(iterations - it) / i64::from(iterations) / 20;
             let near = c.overflow == cur_cost.overflow
                 && c.unplanned_urgent == cur_cost.unplanned_urgent
                 && c.unplanned == cur_cost.unplanned
@@ -911,13 +944,13 @@ impl<'a> Search<'a> {
 
     /// Simulates `self.trial`; keeps it in `route` if better.
     fn try_trial(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
-        let c = self.cost(&self.trial);
-        if c < *cur {
-            *cur = c;
-            route.clone_from(&self.trial);
-            true
-        } else {
-            false
+        match self.inst.cost_below(self.base, &self.trial, cur) {
+            Some(c) => {
+                *cur = c;
+                route.clone_from(&self.trial);
+                true
+            }
+            None => false,
         }
     }
 
