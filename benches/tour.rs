@@ -22,6 +22,11 @@ fn solve(p: &Problem, progress: &Progress, previous: &[String], options: &Option
     }
 }
 
+/// `cargo bench --bench tour -- --quick`: times only, no long reference runs.
+fn quick() -> bool {
+    std::env::args().any(|a| a == "--quick")
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -44,6 +49,7 @@ fn days(n: usize) {
     let options = Options::default();
     let long = Options {
         iterations: options.iterations * 10,
+        max_work: options.max_work * 10,
         ..options
     };
     let (mut times, mut replans) = (Vec::new(), Vec::new());
@@ -56,6 +62,7 @@ fn days(n: usize) {
         late += plan.violations.len();
         unplanned += plan.unplanned.len();
         let best = (1..=2)
+            .filter(|_| !quick())
             .map(|s| solve(&p, &Progress::default(), &[], &Options { seed: s, ..long }))
             .chain(std::iter::once(plan.clone()))
             .min_by_key(key)

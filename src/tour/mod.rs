@@ -124,6 +124,9 @@ pub struct Options {
     pub iterations: u32,
     /// Rounds when re-planning from a previous order.
     pub replan_iterations: u32,
+    /// The most visits the search may simulate (its work, counted, not timed): crowded days
+    /// stop there; ordinary days end their iterations well before.
+    pub max_work: u64,
     pub seed: u64,
 }
 
@@ -132,6 +135,7 @@ impl Default for Options {
         Options {
             iterations: 400,
             replan_iterations: 100,
+            max_work: 40_000_000,
             seed: 0x746f_7572_6e65_6521,
         }
     }

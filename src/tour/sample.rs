@@ -1,6 +1,6 @@
 //! Synthetic days around Montsûrs (Mayenne) for the tests and the benchmark: seeded, so the
 //! same seed gives the same day. Not real data: farm places are drawn in a box of about
-//! 28 km × 26 km, not taken from the land register.
+//! 28 km × 26 km (smaller for more than 25 farms), not taken from the land register.
 
 use super::solve::Rng;
 use super::{Problem, Travel, Visit, Window};
@@ -53,12 +53,15 @@ pub fn day(visits: Vec<Visit>) -> Problem {
 /// and 16:30, a fifth closed during the evening milking (17:00–18:30), a sixth urgent.
 pub fn random_day(seed: u64, n: usize) -> Problem {
     let mut g = Rng(seed);
+    // A technician with more farms has them closer together: beyond 25, the box shrinks so
+    // that the day still holds them.
+    let side = (25.0 / n.max(25) as f64).sqrt();
     let visits = (0..n)
         .map(|i| {
             let mut v = farm(
                 &format!("F{i:02}"),
-                (g.unit() - 0.5) * 0.25,
-                (g.unit() - 0.5) * 0.35,
+                (g.unit() - 0.5) * 0.25 * side,
+                (g.unit() - 0.5) * 0.35 * side,
                 5 + g.below(11) as u32,
             );
             if g.below(3) == 0 {

@@ -37,6 +37,9 @@ pub struct Base {
     meters: i64,
     stops: Vec<Stop>,
     fixed: Vec<bool>,
+    /// Visits (and urgent visits) not in the fixed prefix: counted once, used by every move.
+    free_count: u32,
+    free_urgent: u32,
 }
 
 impl Base {
@@ -247,6 +250,8 @@ impl Instance {
             meters: 0,
             stops: Vec::new(),
             fixed: vec![false; self.n + 2],
+            free_count: 0,
+            free_urgent: 0,
         };
         for (i, Done { id, arrived, left }) in progress.done.iter().enumerate() {
             let at = format!("done[{i}]");
@@ -320,6 +325,9 @@ impl Instance {
             b.node = v;
             b.time = start + self.service[v];
         }
+        let free = self.free(&b);
+        b.free_count = free.len() as u32;
+        b.free_urgent = free.iter().filter(|v| self.urgent[**v]).count() as u32;
         Ok(b)
     }
 
@@ -340,15 +348,10 @@ impl Instance {
 
     /// Visits left out by a route: (urgent, all).
     fn left_out(&self, base: &Base, route: &[usize]) -> (u32, u32) {
-        let fixed = base.fixed.iter().filter(|f| **f).count();
-        let fixed_urgent = (1..=self.n)
-            .filter(|v| base.fixed[*v] && self.urgent[*v])
-            .count();
-        let urgent_all = self.urgent.iter().filter(|u| **u).count();
-        let urgent_in = route.iter().filter(|v| self.urgent[**v]).count();
+        let urgent_in = route.iter().filter(|v| self.urgent[**v]).count() as u32;
         (
-            (urgent_all - fixed_urgent - urgent_in) as u32,
-            (self.n - fixed - route.len()) as u32,
+            base.free_urgent.saturating_sub(urgent_in),
+            base.free_count.saturating_sub(route.len() as u32),
         )
     }
 
@@ -595,7 +598,9 @@ pub fn optimise(inst: &Instance, base: &Base, hint: &[usize], options: &Options)
     } else {
         options.replan_iterations
     };
-    Search::new(inst, base, free, options.seed).run(&hint, iterations)
+    let mut search = Search::new(inst, base, free, options.seed);
+    search.max_work = options.max_work;
+    search.run(&hint, iterations)
 }
 
 /// The iterated local search alone, whatever the number of visits: the tests measure it
@@ -754,6 +759,9 @@ struct Search<'a> {
     base: &'a Base,
     free: Vec<usize>,
     rng: Rng,
+    /// Visits simulated so far: the work done, counted so that the budget is deterministic.
+    work: u64,
+    max_work: u64,
     /// Scratch: the sequence base, route, end and its running driving and distance sums.
     seq: Vec<usize>,
     fwd: Vec<i64>,
@@ -770,6 +778,8 @@ impl<'a> Search<'a> {
             base,
             free,
             rng: Rng(seed),
+            work: 0,
+            max_work: u64::MAX,
             seq: Vec::new(),
             fwd: Vec::new(),
             bwd: Vec::new(),
@@ -779,7 +789,8 @@ impl<'a> Search<'a> {
         }
     }
 
-    fn cost(&self, route: &[usize]) -> Cost {
+    fn cost(&mut self, route: &[usize]) -> Cost {
+        self.work += route.len() as u64 + 1;
         self.inst.cost(self.base, route)
     }
 
@@ -791,6 +802,11 @@ impl<'a> Search<'a> {
         let mut best_cost = cur_cost;
         let mut stale = 0u32;
         for it in 0..iterations {
+            // A crowded day (visits left out, windows missed) makes every move dear: the
+            // work budget, counted in visits simulated, keeps it fast and deterministic.
+            if self.work > self.max_work {
+                break;
+            }
             let mut cand = cur.clone();
             if it % 2 == 0 && cand.len() >= 8 {
                 self.double_bridge(&mut cand);
@@ -944,6 +960,7 @@ impl<'a> Search<'a> {
 
     /// Simulates `self.trial`; keeps it in `route` if better.
     fn try_trial(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
+        self.work += self.trial.len() as u64 + 1;
         match self.inst.cost_below(self.base, &self.trial, cur) {
             Some(c) => {
                 *cur = c;
@@ -969,6 +986,7 @@ impl<'a> Search<'a> {
 
     fn two_opt(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
         let inst = self.inst;
+        let mut improved = false;
         self.index(route);
         let n = route.len();
         // Positions in seq: route[i] is seq[i + 1]; reverse seq[a..=b].
@@ -993,19 +1011,23 @@ impl<'a> Search<'a> {
                 self.trial.extend_from_slice(route);
                 self.trial[a - 1..b].reverse();
                 if self.try_trial(route, cur) {
-                    return true;
+                    // Go on scanning the changed round rather than start over: the same
+                    // optimum is reached with far fewer scans.
+                    improved = true;
+                    self.index(route);
                 }
             }
         }
-        false
+        improved
     }
 
     fn or_opt(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
         let inst = self.inst;
+        let mut improved = false;
         self.index(route);
         let n = route.len();
         for len in 1..=3usize.min(n) {
-            for a in 1..=n + 1 - len {
+            'segment: for a in 1..=n + 1 - len {
                 let b = a + len - 1;
                 let s = &self.seq;
                 let removed =
@@ -1059,13 +1081,16 @@ impl<'a> Search<'a> {
                             self.trial.extend_from_slice(&seg);
                         }
                         if self.try_trial(route, cur) {
-                            return true;
+                            // Go on with the next segment of the changed round.
+                            improved = true;
+                            self.index(route);
+                            continue 'segment;
                         }
                     }
                 }
             }
         }
-        false
+        improved
     }
 
     fn swap(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
