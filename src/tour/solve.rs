@@ -42,7 +42,27 @@ pub struct Base {
     free_urgent: u32,
 }
 
+/// A round simulated up to a visit: where, when, and what it has cost so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct Partial {
+    node: usize,
+    time: i64,
+    late: i64,
+    drive: i64,
+    meters: i64,
+}
+
 impl Base {
+    fn start(&self) -> Partial {
+        Partial {
+            node: self.node,
+            time: self.time,
+            late: self.late,
+            drive: self.drive,
+            meters: self.meters,
+        }
+    }
+
     /// Whether a visit (node) is in the fixed prefix.
     pub fn fixed(&self, node: usize) -> bool {
         self.fixed.get(node).copied().unwrap_or(false)
@@ -355,45 +375,58 @@ impl Instance {
         )
     }
 
-    /// The cost of `route` if it is below `bound`. The simulation stops as soon as it cannot
-    /// be: lateness and driving only grow along the route, and once nothing is late the rest
-    /// of the comparison is driving; this is what keeps the local search fast when windows
-    /// bind and its cheap driving filter cannot help.
+    /// The cost of `route` if it is below `bound`.
     fn cost_below(&self, base: &Base, route: &[usize], bound: &Cost) -> Option<Cost> {
-        let (unplanned_urgent, unplanned) = self.left_out(base, route);
-        let mut c = Cost {
-            overflow: 0,
-            unplanned_urgent,
-            unplanned,
-            late: base.late,
-            drive: base.drive,
-            meters: base.meters,
-        };
+        self.finish_below(base.start(), route, self.left_out(base, route), bound)
+    }
+
+    /// One more visit on a partial round.
+    #[inline]
+    fn step(&self, p: Partial, v: usize) -> Partial {
+        let start = self.service_start(v, p.time + self.t(p.node, v));
+        Partial {
+            node: v,
+            time: start + self.service[v],
+            late: p.late + self.lateness(v, start),
+            drive: p.drive + self.t(p.node, v),
+            meters: p.meters + self.m(p.node, v),
+        }
+    }
+
+    /// The cost of a round made of a partial round `from` then `rest`, with `left_out`
+    /// (urgent, all) visits left out, if it is below `bound`. The simulation stops as soon as
+    /// it cannot be: lateness and driving only grow along the round, and with as many visits
+    /// left out the comparison goes on with them; this keeps the local search fast when
+    /// windows bind and its cheap driving filter cannot help.
+    fn finish_below(
+        &self,
+        from: Partial,
+        rest: &[usize],
+        left_out: (u32, u32),
+        bound: &Cost,
+    ) -> Option<Cost> {
         // Bounding is sound only against a bound with the same visits left out and the day
         // kept; otherwise simulate to the end and compare.
-        let bounded = bound.overflow == 0
-            && (bound.unplanned_urgent, bound.unplanned) == (unplanned_urgent, unplanned);
-        if bound.overflow == 0
-            && (unplanned_urgent, unplanned) > (bound.unplanned_urgent, bound.unplanned)
-        {
+        let bounded = bound.overflow == 0 && (bound.unplanned_urgent, bound.unplanned) == left_out;
+        if bound.overflow == 0 && left_out > (bound.unplanned_urgent, bound.unplanned) {
             return None;
         }
-        let (mut at, mut time) = (base.node, base.time);
-        for &v in route {
-            let start = self.service_start(v, time + self.t(at, v));
-            c.late += self.lateness(v, start);
-            c.drive += self.t(at, v);
-            c.meters += self.m(at, v);
-            time = start + self.service[v];
-            at = v;
-            if bounded && (c.late, c.drive) > (bound.late, bound.drive) {
+        let mut p = from;
+        for &v in rest {
+            p = self.step(p, v);
+            if bounded && (p.late, p.drive) > (bound.late, bound.drive) {
                 return None;
             }
         }
         let end = self.end();
-        c.drive += self.t(at, end);
-        c.meters += self.m(at, end);
-        c.overflow = (time + self.t(at, end) - self.day_to).max(0);
+        let c = Cost {
+            overflow: (p.time + self.t(p.node, end) - self.day_to).max(0),
+            unplanned_urgent: left_out.0,
+            unplanned: left_out.1,
+            late: p.late,
+            drive: p.drive + self.t(p.node, end),
+            meters: p.meters + self.m(p.node, end),
+        };
         (c < *bound).then_some(c)
     }
 
@@ -768,6 +801,8 @@ struct Search<'a> {
     bwd: Vec<i64>,
     fwd_m: Vec<i64>,
     bwd_m: Vec<i64>,
+    /// The current round simulated: `states[k]` after its first k visits.
+    states: Vec<Partial>,
     trial: Vec<usize>,
 }
 
@@ -785,6 +820,7 @@ impl<'a> Search<'a> {
             bwd: Vec::new(),
             fwd_m: Vec::new(),
             bwd_m: Vec::new(),
+            states: Vec::new(),
             trial: Vec::new(),
         }
     }
@@ -947,6 +983,12 @@ impl<'a> Search<'a> {
             self.fwd_m[i] = self.fwd_m[i - 1] + inst.m(a, b);
             self.bwd_m[i] = self.bwd_m[i - 1] + inst.m(b, a);
         }
+        self.states.clear();
+        self.states.push(self.base.start());
+        for &v in route {
+            let last = self.states[self.states.len() - 1];
+            self.states.push(inst.step(last, v));
+        }
     }
 
     /// Whether a move changing driving by `dt` and distance by `dm` is worth simulating:
@@ -958,10 +1000,27 @@ impl<'a> Search<'a> {
         dt < 0 || (dt == 0 && dm < 0)
     }
 
-    /// Simulates `self.trial`; keeps it in `route` if better.
-    fn try_trial(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
-        self.work += self.trial.len() as u64 + 1;
-        match self.inst.cost_below(self.base, &self.trial, cur) {
+    /// Simulates `self.trial`; keeps it in `route` if better. Its first `from` visits are
+    /// those of `route` (indexed), so the simulation starts there; `same_visits`: the trial
+    /// is a reordering of `route`, so it leaves out what `route` does.
+    fn try_trial(
+        &mut self,
+        route: &mut Vec<usize>,
+        cur: &mut Cost,
+        from: usize,
+        same_visits: bool,
+    ) -> bool {
+        self.work += (self.trial.len() - from) as u64 + 1;
+        let left_out = if same_visits {
+            (cur.unplanned_urgent, cur.unplanned)
+        } else {
+            self.inst.left_out(self.base, &self.trial)
+        };
+        let start = self.states[from];
+        match self
+            .inst
+            .finish_below(start, &self.trial[from..], left_out, cur)
+        {
             Some(c) => {
                 *cur = c;
                 route.clone_from(&self.trial);
@@ -1010,7 +1069,7 @@ impl<'a> Search<'a> {
                 self.trial.clear();
                 self.trial.extend_from_slice(route);
                 self.trial[a - 1..b].reverse();
-                if self.try_trial(route, cur) {
+                if self.try_trial(route, cur, a - 1, true) {
                     // Go on scanning the changed round rather than start over: the same
                     // optimum is reached with far fewer scans.
                     improved = true;
@@ -1080,7 +1139,7 @@ impl<'a> Search<'a> {
                         if g == n + 1 {
                             self.trial.extend_from_slice(&seg);
                         }
-                        if self.try_trial(route, cur) {
+                        if self.try_trial(route, cur, a.min(g) - 1, true) {
                             // Go on with the next segment of the changed round.
                             improved = true;
                             self.index(route);
@@ -1098,13 +1157,14 @@ impl<'a> Search<'a> {
         if cur.late == 0 && cur.overflow == 0 {
             return false;
         }
+        self.index(route);
         let n = route.len();
         for i in 0..n {
             for j in i + 1..n {
                 self.trial.clear();
                 self.trial.extend_from_slice(route);
                 self.trial.swap(i, j);
-                if self.try_trial(route, cur) {
+                if self.try_trial(route, cur, i, true) {
                     return true;
                 }
             }
@@ -1124,12 +1184,13 @@ impl<'a> Search<'a> {
             .copied()
             .filter(|v| !route.contains(v))
             .collect();
+        self.index(route);
         for &v in &missing {
             for pos in 0..=route.len() {
                 self.trial.clear();
                 self.trial.extend_from_slice(route);
                 self.trial.insert(pos, v);
-                if self.try_trial(route, cur) {
+                if self.try_trial(route, cur, pos, false) {
                     return true;
                 }
             }
@@ -1146,7 +1207,7 @@ impl<'a> Search<'a> {
                     self.trial.extend_from_slice(route);
                     self.trial.remove(out);
                     self.trial.insert(pos, v);
-                    if self.try_trial(route, cur) {
+                    if self.try_trial(route, cur, out.min(pos), false) {
                         return true;
                     }
                 }
