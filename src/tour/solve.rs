@@ -871,7 +871,7 @@ impl<'a> Search<'a> {
             } else {
                 stale += 1;
                 // A long plateau: start again from the best, so the walk does not drift.
-                if stale % 50 == 0 {
+                if stale.is_multiple_of(50) {
                     cur = best.clone();
                     cur_cost = best_cost;
                 }

@@ -27,7 +27,7 @@ fn brute_force(inst: &Instance, base: &super::solve::Base, free: &[usize]) -> Co
         best: &mut Cost,
     ) {
         let c = inst.cost(base, route);
-        if c.overflow == 0 && c < *best || route.is_empty() && c < *best {
+        if (c.overflow == 0 || route.is_empty()) && c < *best {
             *best = c;
         }
         for &v in free {
