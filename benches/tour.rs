@@ -4,7 +4,8 @@
 //!   (`tour::sample::random_day`, 10 seeded days each), and the gap of the default budget to
 //!   the best round found by long runs (10 times the budget, two other seeds) on the same days.
 //! - Re-plan time after one new urgent call in the middle of the day, three visits done.
-//! - The gap to the published optimum of the TSPLIB instances in `tests/data/tsplib`.
+//! - The gap to the published optimum of the TSPLIB instances in `tests/data/tsplib` and of
+//!   the TSPTW instance in `tests/data/tsptw`.
 //!
 //! One thread; figures are per core. Run: `cargo bench --bench tour --no-default-features`
 
@@ -144,4 +145,19 @@ fn main() {
         7542,
     );
     tsplib("st70", include_str!("../tests/data/tsplib/st70.tsp"), 675);
+    println!("tour: TSPTW (Dumas et al. 1995, proven optimum)");
+    let p = match tour::tsplib::tsptw(include_str!("../tests/data/tsptw/n20w20.001.txt")) {
+        Ok(p) => p,
+        Err(e) => panic!("n20w20.001: {e}"),
+    };
+    let start = Instant::now();
+    let plan = solve(&p, &Progress::default(), &[], &Options::default());
+    let took = start.elapsed();
+    println!(
+        "  n20w20.001: {} (optimum 378), gap {:.2} %, {} windows missed, {:.1} ms",
+        plan.drive_seconds,
+        (plan.drive_seconds as f64 / 378.0 - 1.0) * 100.0,
+        plan.violations.len(),
+        ms(took)
+    );
 }

@@ -509,6 +509,34 @@ fn st70_within_two_percent_of_the_published_optimum() {
     assert!(gap <= 2.0, "gap {gap:.2} %");
 }
 
+// Optimum: 378, Dumas, Desrosiers, Gelinas and Solomon, "An optimal algorithm for the
+// traveling salesman problem with time windows", Operations Research 43(2), 1995, as listed
+// by López-Ibáñez and Blum's TSPTW benchmark page. Source of the file: tests/data/README.md.
+#[test]
+fn dumas_n20w20_001_reaches_the_published_optimum_with_every_window_kept() {
+    let p = tsplib::tsptw(include_str!("../../tests/data/tsptw/n20w20.001.txt")).unwrap();
+    let plan = plan(&p).unwrap();
+    assert!(plan.unplanned.is_empty(), "{plan:?}");
+    assert!(plan.violations.is_empty(), "{plan:?}");
+    // Driving recomputed from the order and the instance's matrix.
+    let Travel::Matrix(m) = &p.travel else {
+        unreachable!()
+    };
+    let mut at = 0;
+    let mut total = 0u64;
+    for s in &plan.stops {
+        let next = p.visits.iter().position(|v| v.id == s.id).unwrap() + 1;
+        total += u64::from(m.seconds[at][next]);
+        at = next;
+    }
+    total += u64::from(m.seconds[at][p.visits.len() + 1]);
+    assert_eq!(total, plan.drive_seconds);
+    assert!(total >= 378, "below the proven optimum: {total}");
+    // Measured: 378, the optimum.
+    let gap = (total - 378) as f64 / 378.0 * 100.0;
+    assert!(gap <= 1.0, "gap {gap:.2} %");
+}
+
 // Follow-ups.
 
 fn day(d: u32) -> NaiveDate {
