@@ -125,7 +125,7 @@ pub struct Options {
     /// Rounds when re-planning from a previous order.
     pub replan_iterations: u32,
     /// The most visits the search may simulate (its work, counted, not timed): crowded days
-    /// stop there; ordinary days end their iterations well before.
+    /// stop there; ordinary days end their iterations well before. A re-plan gets a quarter.
     pub max_work: u64,
     pub seed: u64,
 }

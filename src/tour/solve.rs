@@ -626,13 +626,15 @@ pub fn optimise(inst: &Instance, base: &Base, hint: &[usize], options: &Options)
         return exact(inst, base, &free);
     }
     let hint: Vec<usize> = hint.iter().copied().filter(|v| !base.fixed[*v]).collect();
-    let iterations = if hint.is_empty() {
-        options.iterations
+    // A re-plan starts from a good order: a quarter of the rounds and of the work is enough,
+    // and keeps a new call's answer quick on a crowded day.
+    let (iterations, max_work) = if hint.is_empty() {
+        (options.iterations, options.max_work)
     } else {
-        options.replan_iterations
+        (options.replan_iterations, options.max_work / 4)
     };
     let mut search = Search::new(inst, base, free, options.seed);
-    search.max_work = options.max_work;
+    search.max_work = max_work;
     search.run(&hint, iterations)
 }
 
