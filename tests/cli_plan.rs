@@ -187,3 +187,26 @@ fn refuses_bad_input_naming_the_field_and_value() {
     let err = refused(&tournee(&["plan", "/nonexistent/round.json"], ""));
     assert!(err.contains("/nonexistent/round.json"), "{err}");
 }
+
+#[test]
+fn replans_a_day_under_way_with_done_and_pinned_visits() {
+    let mut problem: Value = serde_json::from_str(PROBLEM).unwrap();
+    problem["done"] = serde_json::json!([{"id": "near3", "arrived": "07:35", "left": "08:20"}]);
+    problem["pinned_first"] = serde_json::json!("near2");
+    problem["now"] = serde_json::json!("08:30");
+    let v = json(&tournee(&["plan", "-"], &problem.to_string()));
+    assert_eq!(v["order"][0], "near3");
+    assert_eq!(v["order"][1], "near2");
+    assert_eq!(v["arrivals"]["near3"], "07:35");
+    assert_eq!(v["departures"]["near3"], "08:20");
+    // Nothing starts before "now".
+    let order = v["order"].as_array().unwrap();
+    for id in &order[1..] {
+        assert!(minutes(v["arrivals"][id.as_str().unwrap()].as_str().unwrap()) >= 8 * 60 + 30);
+    }
+    assert_eq!(order.len(), 5);
+    // A done visit the problem does not have is refused.
+    problem["done"] = serde_json::json!([{"id": "ghost", "arrived": "07:35", "left": "08:20"}]);
+    let err = refused(&tournee(&["plan", "-"], &problem.to_string()));
+    assert!(err.contains("done[0].id") && err.contains("ghost"), "{err}");
+}

@@ -310,3 +310,46 @@ pub fn proposed_visits(follow_ups: &[FollowUp]) -> Vec<(Ede, Vec<Request>)> {
         })
         .collect()
 }
+
+/// The follow-ups due on `day` for the farms `technician` visited in the days that can still
+/// call for one, read from the store: the farms' visits by anyone (a check another
+/// technician did settles it), cancelled visits left out, corrections applied.
+pub fn due_follow_ups_in_store(
+    store: &crate::log::Store,
+    technician: &crate::domain::TechnicianId,
+    day: NaiveDate,
+    settings: &FollowUpSettings,
+) -> Result<Vec<FollowUp>, crate::log::LogError> {
+    let longest_step = settings
+        .protocols
+        .iter()
+        .flat_map(|p| p.steps.iter().map(|(d, _)| *d))
+        .max()
+        .unwrap_or(0);
+    let lookback = settings
+        .ultrasound_from_days
+        .max(settings.palpation_from_days)
+        .saturating_add(settings.offer_for_days)
+        .max(longest_step);
+    let from = day
+        .checked_sub_days(Days::new(u64::from(lookback)))
+        .unwrap_or(NaiveDate::MIN);
+    let mut farms: Vec<Ede> = store
+        .visits_between(technician, from, day)?
+        .into_iter()
+        .map(|v| v.farm)
+        .collect();
+    farms.sort();
+    farms.dedup();
+    let (mut visits, mut acts) = (Vec::new(), Vec::new());
+    for farm in &farms {
+        for v in store.visits_of_farm(farm)? {
+            if v.day < from || v.day > day || store.cancellation(&v.id)?.is_some() {
+                continue;
+            }
+            acts.extend(store.acts_of(&v.id)?);
+            visits.push(v);
+        }
+    }
+    Ok(due_follow_ups(day, &visits, &acts, settings))
+}

@@ -26,6 +26,7 @@
 pub mod day;
 mod followup;
 pub mod json;
+pub mod sample;
 mod solve;
 #[cfg(test)]
 mod tests;
@@ -37,7 +38,8 @@ use crate::domain::{Location, Request, Urgency};
 use crate::forfait::{ForfaitError, Grid};
 
 pub use followup::{
-    FollowUp, FollowUpKind, FollowUpSettings, Protocol, due_follow_ups, proposed_visits,
+    FollowUp, FollowUpKind, FollowUpSettings, Protocol, due_follow_ups, due_follow_ups_in_store,
+    proposed_visits,
 };
 pub use solve::EXACT_MAX;
 
@@ -123,6 +125,9 @@ pub struct Options {
     pub iterations: u32,
     /// Rounds when re-planning from a previous order.
     pub replan_iterations: u32,
+    /// The most visits the search may simulate (its work, counted, not timed): crowded days
+    /// stop there; ordinary days end their iterations well before. A re-plan gets a quarter.
+    pub max_work: u64,
     pub seed: u64,
 }
 
@@ -131,6 +136,7 @@ impl Default for Options {
         Options {
             iterations: 400,
             replan_iterations: 100,
+            max_work: 40_000_000,
             seed: 0x746f_7572_6e65_6521,
         }
     }

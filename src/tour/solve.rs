@@ -37,9 +37,32 @@ pub struct Base {
     meters: i64,
     stops: Vec<Stop>,
     fixed: Vec<bool>,
+    /// Visits (and urgent visits) not in the fixed prefix: counted once, used by every move.
+    free_count: u32,
+    free_urgent: u32,
+}
+
+/// A round simulated up to a visit: where, when, and what it has cost so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct Partial {
+    node: usize,
+    time: i64,
+    late: i64,
+    drive: i64,
+    meters: i64,
 }
 
 impl Base {
+    fn start(&self) -> Partial {
+        Partial {
+            node: self.node,
+            time: self.time,
+            late: self.late,
+            drive: self.drive,
+            meters: self.meters,
+        }
+    }
+
     /// Whether a visit (node) is in the fixed prefix.
     pub fn fixed(&self, node: usize) -> bool {
         self.fixed.get(node).copied().unwrap_or(false)
@@ -247,6 +270,8 @@ impl Instance {
             meters: 0,
             stops: Vec::new(),
             fixed: vec![false; self.n + 2],
+            free_count: 0,
+            free_urgent: 0,
         };
         for (i, Done { id, arrived, left }) in progress.done.iter().enumerate() {
             let at = format!("done[{i}]");
@@ -320,6 +345,9 @@ impl Instance {
             b.node = v;
             b.time = start + self.service[v];
         }
+        let free = self.free(&b);
+        b.free_count = free.len() as u32;
+        b.free_urgent = free.iter().filter(|v| self.urgent[**v]).count() as u32;
         Ok(b)
     }
 
@@ -330,34 +358,76 @@ impl Instance {
 
     /// The cost of the free part `route` after `base`.
     pub fn cost(&self, base: &Base, route: &[usize]) -> Cost {
-        let mut c = Cost {
-            late: base.late,
-            drive: base.drive,
-            meters: base.meters,
+        let unbounded = Cost {
+            overflow: i64::MAX,
             ..Cost::default()
         };
-        let (mut at, mut time) = (base.node, base.time);
-        for &v in route {
-            let start = self.service_start(v, time + self.t(at, v));
-            c.late += self.lateness(v, start);
-            c.drive += self.t(at, v);
-            c.meters += self.m(at, v);
-            time = start + self.service[v];
-            at = v;
+        self.cost_below(base, route, &unbounded)
+            .unwrap_or(unbounded)
+    }
+
+    /// Visits left out by a route: (urgent, all).
+    fn left_out(&self, base: &Base, route: &[usize]) -> (u32, u32) {
+        let urgent_in = route.iter().filter(|v| self.urgent[**v]).count() as u32;
+        (
+            base.free_urgent.saturating_sub(urgent_in),
+            base.free_count.saturating_sub(route.len() as u32),
+        )
+    }
+
+    /// The cost of `route` if it is below `bound`.
+    fn cost_below(&self, base: &Base, route: &[usize], bound: &Cost) -> Option<Cost> {
+        self.finish_below(base.start(), route, self.left_out(base, route), bound)
+    }
+
+    /// One more visit on a partial round.
+    #[inline]
+    fn step(&self, p: Partial, v: usize) -> Partial {
+        let start = self.service_start(v, p.time + self.t(p.node, v));
+        Partial {
+            node: v,
+            time: start + self.service[v],
+            late: p.late + self.lateness(v, start),
+            drive: p.drive + self.t(p.node, v),
+            meters: p.meters + self.m(p.node, v),
+        }
+    }
+
+    /// The cost of a round made of a partial round `from` then `rest`, with `left_out`
+    /// (urgent, all) visits left out, if it is below `bound`. The simulation stops as soon as
+    /// it cannot be: lateness and driving only grow along the round, and with as many visits
+    /// left out the comparison goes on with them; this keeps the local search fast when
+    /// windows bind and its cheap driving filter cannot help.
+    fn finish_below(
+        &self,
+        from: Partial,
+        rest: &[usize],
+        left_out: (u32, u32),
+        bound: &Cost,
+    ) -> Option<Cost> {
+        // Bounding is sound only against a bound with the same visits left out and the day
+        // kept; otherwise simulate to the end and compare.
+        let bounded = bound.overflow == 0 && (bound.unplanned_urgent, bound.unplanned) == left_out;
+        if bound.overflow == 0 && left_out > (bound.unplanned_urgent, bound.unplanned) {
+            return None;
+        }
+        let mut p = from;
+        for &v in rest {
+            p = self.step(p, v);
+            if bounded && (p.late, p.drive) > (bound.late, bound.drive) {
+                return None;
+            }
         }
         let end = self.end();
-        c.drive += self.t(at, end);
-        c.meters += self.m(at, end);
-        c.overflow = (time + self.t(at, end) - self.day_to).max(0);
-        let planned = route.len() + base.fixed.iter().filter(|f| **f).count();
-        let urgent_planned = route.iter().filter(|v| self.urgent[**v]).count()
-            + (1..=self.n)
-                .filter(|v| base.fixed[*v] && self.urgent[*v])
-                .count();
-        let urgent_all = self.urgent.iter().filter(|u| **u).count();
-        c.unplanned_urgent = (urgent_all - urgent_planned) as u32;
-        c.unplanned = (self.n - planned) as u32;
-        c
+        let c = Cost {
+            overflow: (p.time + self.t(p.node, end) - self.day_to).max(0),
+            unplanned_urgent: left_out.0,
+            unplanned: left_out.1,
+            late: p.late,
+            drive: p.drive + self.t(p.node, end),
+            meters: p.meters + self.m(p.node, end),
+        };
+        (c < *bound).then_some(c)
     }
 
     /// The plan of a route after its base.
@@ -544,7 +614,6 @@ impl Rng {
     }
 
     /// A number in [0, 1).
-    #[cfg(test)]
     pub fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
@@ -557,12 +626,16 @@ pub fn optimise(inst: &Instance, base: &Base, hint: &[usize], options: &Options)
         return exact(inst, base, &free);
     }
     let hint: Vec<usize> = hint.iter().copied().filter(|v| !base.fixed[*v]).collect();
-    let iterations = if hint.is_empty() {
-        options.iterations
+    // A re-plan starts from a good order: a quarter of the rounds and of the work is enough,
+    // and keeps a new call's answer quick on a crowded day.
+    let (iterations, max_work) = if hint.is_empty() {
+        (options.iterations, options.max_work)
     } else {
-        options.replan_iterations
+        (options.replan_iterations, options.max_work / 4)
     };
-    Search::new(inst, base, free, options.seed).run(&hint, iterations)
+    let mut search = Search::new(inst, base, free, options.seed);
+    search.max_work = max_work;
+    search.run(&hint, iterations)
 }
 
 /// The iterated local search alone, whatever the number of visits: the tests measure it
@@ -721,12 +794,17 @@ struct Search<'a> {
     base: &'a Base,
     free: Vec<usize>,
     rng: Rng,
+    /// Visits simulated so far: the work done, counted so that the budget is deterministic.
+    work: u64,
+    max_work: u64,
     /// Scratch: the sequence base, route, end and its running driving and distance sums.
     seq: Vec<usize>,
     fwd: Vec<i64>,
     bwd: Vec<i64>,
     fwd_m: Vec<i64>,
     bwd_m: Vec<i64>,
+    /// The current round simulated: `states[k]` after its first k visits.
+    states: Vec<Partial>,
     trial: Vec<usize>,
 }
 
@@ -737,16 +815,20 @@ impl<'a> Search<'a> {
             base,
             free,
             rng: Rng(seed),
+            work: 0,
+            max_work: u64::MAX,
             seq: Vec::new(),
             fwd: Vec::new(),
             bwd: Vec::new(),
             fwd_m: Vec::new(),
             bwd_m: Vec::new(),
+            states: Vec::new(),
             trial: Vec::new(),
         }
     }
 
-    fn cost(&self, route: &[usize]) -> Cost {
+    fn cost(&mut self, route: &[usize]) -> Cost {
+        self.work += route.len() as u64 + 1;
         self.inst.cost(self.base, route)
     }
 
@@ -758,6 +840,11 @@ impl<'a> Search<'a> {
         let mut best_cost = cur_cost;
         let mut stale = 0u32;
         for it in 0..iterations {
+            // A crowded day (visits left out, windows missed) makes every move dear: the
+            // work budget, counted in visits simulated, keeps it fast and deterministic.
+            if self.work > self.max_work {
+                break;
+            }
             let mut cand = cur.clone();
             if it % 2 == 0 && cand.len() >= 8 {
                 self.double_bridge(&mut cand);
@@ -769,7 +856,7 @@ impl<'a> Search<'a> {
             // Threshold acceptance: a slightly longer round with nothing else worse may lead
             // out of a local optimum that windows make deep; the threshold shrinks to nothing.
             let slack =
-                cur_cost.drive.max(0) * i64::from(iterations - it) / i64::from(iterations) / 50;
+                cur_cost.drive.max(0) * i64::from(iterations - it) / i64::from(iterations) / 20;
             let near = c.overflow == cur_cost.overflow
                 && c.unplanned_urgent == cur_cost.unplanned_urgent
                 && c.unplanned == cur_cost.unplanned
@@ -786,7 +873,7 @@ impl<'a> Search<'a> {
             } else {
                 stale += 1;
                 // A long plateau: start again from the best, so the walk does not drift.
-                if stale % 50 == 0 {
+                if stale.is_multiple_of(50) {
                     cur = best.clone();
                     cur_cost = best_cost;
                 }
@@ -898,6 +985,12 @@ impl<'a> Search<'a> {
             self.fwd_m[i] = self.fwd_m[i - 1] + inst.m(a, b);
             self.bwd_m[i] = self.bwd_m[i - 1] + inst.m(b, a);
         }
+        self.states.clear();
+        self.states.push(self.base.start());
+        for &v in route {
+            let last = self.states[self.states.len() - 1];
+            self.states.push(inst.step(last, v));
+        }
     }
 
     /// Whether a move changing driving by `dt` and distance by `dm` is worth simulating:
@@ -909,15 +1002,33 @@ impl<'a> Search<'a> {
         dt < 0 || (dt == 0 && dm < 0)
     }
 
-    /// Simulates `self.trial`; keeps it in `route` if better.
-    fn try_trial(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
-        let c = self.cost(&self.trial);
-        if c < *cur {
-            *cur = c;
-            route.clone_from(&self.trial);
-            true
+    /// Simulates `self.trial`; keeps it in `route` if better. Its first `from` visits are
+    /// those of `route` (indexed), so the simulation starts there; `same_visits`: the trial
+    /// is a reordering of `route`, so it leaves out what `route` does.
+    fn try_trial(
+        &mut self,
+        route: &mut Vec<usize>,
+        cur: &mut Cost,
+        from: usize,
+        same_visits: bool,
+    ) -> bool {
+        self.work += (self.trial.len() - from) as u64 + 1;
+        let left_out = if same_visits {
+            (cur.unplanned_urgent, cur.unplanned)
         } else {
-            false
+            self.inst.left_out(self.base, &self.trial)
+        };
+        let start = self.states[from];
+        match self
+            .inst
+            .finish_below(start, &self.trial[from..], left_out, cur)
+        {
+            Some(c) => {
+                *cur = c;
+                route.clone_from(&self.trial);
+                true
+            }
+            None => false,
         }
     }
 
@@ -936,6 +1047,7 @@ impl<'a> Search<'a> {
 
     fn two_opt(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
         let inst = self.inst;
+        let mut improved = false;
         self.index(route);
         let n = route.len();
         // Positions in seq: route[i] is seq[i + 1]; reverse seq[a..=b].
@@ -959,20 +1071,24 @@ impl<'a> Search<'a> {
                 self.trial.clear();
                 self.trial.extend_from_slice(route);
                 self.trial[a - 1..b].reverse();
-                if self.try_trial(route, cur) {
-                    return true;
+                if self.try_trial(route, cur, a - 1, true) {
+                    // Go on scanning the changed round rather than start over: the same
+                    // optimum is reached with far fewer scans.
+                    improved = true;
+                    self.index(route);
                 }
             }
         }
-        false
+        improved
     }
 
     fn or_opt(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
         let inst = self.inst;
+        let mut improved = false;
         self.index(route);
         let n = route.len();
         for len in 1..=3usize.min(n) {
-            for a in 1..=n + 1 - len {
+            'segment: for a in 1..=n + 1 - len {
                 let b = a + len - 1;
                 let s = &self.seq;
                 let removed =
@@ -1025,14 +1141,17 @@ impl<'a> Search<'a> {
                         if g == n + 1 {
                             self.trial.extend_from_slice(&seg);
                         }
-                        if self.try_trial(route, cur) {
-                            return true;
+                        if self.try_trial(route, cur, a.min(g) - 1, true) {
+                            // Go on with the next segment of the changed round.
+                            improved = true;
+                            self.index(route);
+                            continue 'segment;
                         }
                     }
                 }
             }
         }
-        false
+        improved
     }
 
     fn swap(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
@@ -1040,13 +1159,14 @@ impl<'a> Search<'a> {
         if cur.late == 0 && cur.overflow == 0 {
             return false;
         }
+        self.index(route);
         let n = route.len();
         for i in 0..n {
             for j in i + 1..n {
                 self.trial.clear();
                 self.trial.extend_from_slice(route);
                 self.trial.swap(i, j);
-                if self.try_trial(route, cur) {
+                if self.try_trial(route, cur, i, true) {
                     return true;
                 }
             }
@@ -1066,12 +1186,13 @@ impl<'a> Search<'a> {
             .copied()
             .filter(|v| !route.contains(v))
             .collect();
+        self.index(route);
         for &v in &missing {
             for pos in 0..=route.len() {
                 self.trial.clear();
                 self.trial.extend_from_slice(route);
                 self.trial.insert(pos, v);
-                if self.try_trial(route, cur) {
+                if self.try_trial(route, cur, pos, false) {
                     return true;
                 }
             }
@@ -1088,7 +1209,7 @@ impl<'a> Search<'a> {
                     self.trial.extend_from_slice(route);
                     self.trial.remove(out);
                     self.trial.insert(pos, v);
-                    if self.try_trial(route, cur) {
+                    if self.try_trial(route, cur, out.min(pos), false) {
                         return true;
                     }
                 }

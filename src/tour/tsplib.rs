@@ -1,5 +1,6 @@
-//! TSPLIB symmetric instances (EUC_2D) as planning problems, to measure the solver against
-//! published optima (tests and `benches/tour.rs`). Not for real rounds: no windows, no service.
+//! Public benchmark instances as planning problems, to measure the solver against published
+//! optima (tests and `benches/tour.rs`): TSPLIB symmetric instances (EUC_2D), and TSP with
+//! time windows in the López-Ibáñez–Blum format (Dumas et al.). Not for real rounds.
 
 use super::{Matrix, Problem, TourError, Travel, Visit, Window};
 use crate::domain::{Location, Urgency};
@@ -76,4 +77,67 @@ pub fn problem(nodes: &[(f64, f64)]) -> Problem {
             })
             .collect(),
     }
+}
+
+/// A TSPTW instance in the López-Ibáñez–Blum format: the node count (depot first), the
+/// travel-time matrix (service included), then each node's window (ready, due). The depot's
+/// window is the working day; a customer's due time is the latest start, as in a farmer's
+/// window, so a round without lateness is a feasible TSPTW tour and its driving the objective.
+pub fn tsptw(text: &str) -> Result<Problem, TourError> {
+    let numbers: Vec<u32> = text
+        .split_whitespace()
+        .take_while(|w| !w.starts_with('#'))
+        .enumerate()
+        .map(|(i, w)| {
+            w.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x >= 0.0 && *x <= f64::from(super::DAY_SECONDS))
+                .map(|x| x.floor() as u32)
+                .ok_or_else(|| {
+                    TourError::invalid(&format!("number {}", i + 1), format!("{w:?}"), "a time")
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let n = numbers.first().copied().unwrap_or(0) as usize;
+    if n < 2 || numbers.len() != 1 + n * n + 2 * n {
+        return Err(TourError::invalid(
+            "instance",
+            format!("{} numbers", numbers.len()),
+            "a node count n, n × n travel times and n windows",
+        ));
+    }
+    let cell = |a: usize, b: usize| numbers[1 + a * n + b];
+    let window = |i: usize| Window {
+        from: numbers[1 + n * n + 2 * i],
+        to: numbers[2 + n * n + 2 * i],
+    };
+    // Rows: the depot (start), customers 1..n, the depot again (end).
+    let order: Vec<usize> = std::iter::once(0)
+        .chain(1..n)
+        .chain(std::iter::once(0))
+        .collect();
+    let table: Vec<Vec<u32>> = order
+        .iter()
+        .map(|a| order.iter().map(|b| cell(*a, *b)).collect())
+        .collect();
+    let here = Location { lat: 0.0, lon: 0.0 };
+    Ok(Problem {
+        start: here,
+        end: here,
+        day: window(0),
+        travel: Travel::Matrix(Matrix {
+            meters: table.clone(),
+            seconds: table,
+        }),
+        visits: (1..n)
+            .map(|i| Visit {
+                id: (i + 1).to_string(),
+                location: here,
+                service_seconds: 0,
+                window: Some(window(i)),
+                closed: Vec::new(),
+                urgency: Urgency::Normal,
+            })
+            .collect(),
+    })
 }
