@@ -18,10 +18,6 @@ use crate::log::{LogError, StockLine, VisitNote};
 /// How far back Today looks for visits still awaiting the farmer or disputed.
 const FOLLOW_DAYS: i64 = 45;
 
-/// How far back acts can call for a follow-up today: a palpation from 45 days, proposed for
-/// 30 more.
-const FOLLOW_UP_LOOKBACK_DAYS: i64 = 80;
-
 impl Worker {
     fn act_row(&self, act: Act, stock: &[StockLine]) -> ActRow {
         let bull_name = act.straw.as_ref().map(|s| s.bull_name.clone()).or_else(|| {
@@ -191,13 +187,7 @@ impl Worker {
         rows: &[VisitRow],
     ) -> Result<Vec<ProposedVisit>, LogError> {
         let settings = crate::tour::FollowUpSettings::default();
-        let from = day - Duration::days(FOLLOW_UP_LOOKBACK_DAYS);
-        let visits = self.store.visits_between(technician, from, day)?;
-        let mut acts = Vec::new();
-        for v in &visits {
-            acts.extend(self.store.acts_of(&v.id)?);
-        }
-        let due = crate::tour::due_follow_ups(day, &visits, &acts, &settings);
+        let due = crate::tour::due_follow_ups_in_store(&self.store, technician, day, &settings)?;
         let mut out = Vec::new();
         for (farm, requested) in crate::tour::proposed_visits(&due) {
             if rows.iter().any(|r| r.farm == farm) {
