@@ -320,7 +320,8 @@ impl Worker {
                 ),
                 None => None,
             };
-            let technician = match &d.technician {
+            // Only a supervisor's list needs to say whose each record is.
+            let technician = match d.technician.as_ref().filter(|_| team) {
                 Some(t) => Some(
                     self.store
                         .technician(t)?
