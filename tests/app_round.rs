@@ -174,3 +174,63 @@ fn pregnancy_checks_are_proposed_from_the_thirtieth_day_and_added_to_the_round()
         &format!("Ajouter {} à la tournée", proposal.farm_name)
     ));
 }
+
+#[test]
+fn a_visit_called_off_leaves_the_round_and_the_round_is_planned_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = store_harness(dir.path());
+    tap(&mut h, "Charger les données de démonstration");
+    let before = today_view(&h);
+    // A visit whose farm is named once on the screen (past visits awaiting the farmer are
+    // listed under the round).
+    let named = |name: &str| {
+        before.visits.iter().filter(|v| v.farm_name == name).count()
+            + before
+                .awaiting
+                .iter()
+                .filter(|(_, v)| v.farm_name == name)
+                .count()
+            + before
+                .disputes
+                .iter()
+                .filter(|d| d.row.farm_name == name)
+                .count()
+    };
+    let gone = before
+        .visits
+        .iter()
+        .find(|v| named(&v.farm_name) == 1)
+        .unwrap()
+        .clone();
+    tap(&mut h, &gone.farm_name);
+    tap(&mut h, "Annuler la visite");
+    // No reason, nothing recorded.
+    tap(&mut h, "Confirmer l'annulation");
+    h.get_by_label("Donnez une raison");
+    type_into(
+        &mut h,
+        "Pourquoi la visite est annulée",
+        "L'éleveur a rappelé : vache plus en chaleur",
+    );
+    tap(&mut h, "Confirmer l'annulation");
+    assert_eq!(h.state().state.screen, tournee::app::Screen::Today);
+    let after = today_view(&h);
+    assert_eq!(after.visits.len(), before.visits.len() - 1);
+    assert!(!after.visits.iter().any(|v| v.id == gone.id));
+    let (km_before, km_after) = (
+        before.round.as_ref().unwrap().km,
+        after.round.as_ref().unwrap().km,
+    );
+    // Going to one farm fewer is never longer (triangle inequality on road distances).
+    assert!(km_after <= km_before + 1e-9, "{km_after} > {km_before}");
+    assert_eq!(
+        after.round.as_ref().unwrap().map.stops.len(),
+        after.visits.len()
+    );
+    drop(h);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.cancellation(&gone.id).unwrap().as_deref(),
+        Some("L'éleveur a rappelé : vache plus en chaleur")
+    );
+}

@@ -600,6 +600,8 @@ pub enum Command {
     OrderRound(Vec<VisitId>),
     /// Today's round as the planner orders it.
     PlanRound,
+    /// A visit not started called off, with the reason.
+    CancelVisit { visit: VisitId, reason: String },
 }
 
 /// Why the backend did not carry a command out. Nothing was recorded.

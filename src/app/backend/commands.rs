@@ -105,6 +105,7 @@ impl Worker {
             Command::AnswerDispute { visit, note } => self.answer_dispute(visit, &note),
             Command::OrderRound(order) => self.order_round(order),
             Command::PlanRound => self.plan_round(),
+            Command::CancelVisit { visit, reason } => self.cancel_visit(visit, &reason),
             // The worker's loop hands these to the sync thread before they could reach here.
             Command::Enroll { .. } | Command::SyncNow => Err(Refusal::Storage(
                 "enrolment and sync are the sync thread's".to_owned(),
@@ -477,6 +478,21 @@ impl Worker {
             });
         }
         self.store.append(payloads)?;
+        Self::saved()
+    }
+
+    /// Calls off a visit nothing was done at yet.
+    fn cancel_visit(&mut self, id: VisitId, reason: &str) -> Result<Outcome, Refusal> {
+        let visit = self.visit(&id, "visit")?;
+        if visit.arrived.is_some() || !self.store.acts_of(&id)?.is_empty() {
+            return Err(invalid("visit", id.as_str(), "a visit not started yet"));
+        }
+        if self.store.cancellation(&id)?.is_some() {
+            return Err(invalid("visit", id.as_str(), "a visit not called off yet"));
+        }
+        let reason = reason_text("reason", reason)?;
+        self.store
+            .append(vec![Payload::VisitCancelled { visit: id, reason }])?;
         Self::saved()
     }
 

@@ -56,6 +56,15 @@ pub struct AnomalyForm {
     pub awaiting: Option<Ticket>,
 }
 
+/// A visit being called off, with why.
+#[derive(Debug, Clone, Default)]
+pub struct CancelForm {
+    pub open: bool,
+    pub reason: String,
+    pub refused: Option<String>,
+    pub awaiting: Option<Ticket>,
+}
+
 /// The answer to a farmer's dispute being written.
 #[derive(Debug, Clone, Default)]
 pub struct DisputeForm {
@@ -86,6 +95,7 @@ pub struct VisitForm {
     pub correcting: Option<Correction>,
     pub anomaly: AnomalyForm,
     pub dispute: DisputeForm,
+    pub cancel: CancelForm,
     /// The act command in flight, and the act it carries.
     pub awaiting: Option<Ticket>,
     pub sent: Option<Act>,
@@ -165,7 +175,50 @@ pub fn show(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm, ou
             }
         }
     }
+    if view.row.status == VisitStatus::ToDo && view.acts.is_empty() {
+        cancel(ui, i18n, view, &mut form.cancel, out);
+    }
     history(ui, i18n, view);
+}
+
+/// Calling off a visit not started (the farmer called, a duplicate call): recorded with the
+/// reason, the visit leaves the round and the round is planned again without it.
+fn cancel(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut CancelForm, out: &mut Out) {
+    if let Some(outcome) = out.answer(&mut form.awaiting) {
+        match outcome {
+            Outcome::Saved { .. } => {
+                *form = CancelForm::default();
+                out.nav = Some(super::Nav::Tab(Screen::Today));
+                return;
+            }
+            Outcome::Refused(r) => form.refused = Some(refusal_text(i18n, &r)),
+        }
+    }
+    ui.add_space(GAP);
+    if !form.open {
+        if kit::big_button(ui, i18n.t("visit.cancel")).clicked() {
+            form.open = true;
+        }
+        return;
+    }
+    kit::checked_text_field(
+        ui,
+        i18n.t("visit.cancel_reason"),
+        &mut form.reason,
+        i18n.t("visit.cancel_reason_hint"),
+        form.refused.as_deref(),
+    );
+    if kit::primary_button(ui, i18n.t("visit.cancel_confirm"), form.awaiting.is_none()).clicked() {
+        if form.reason.trim().is_empty() {
+            form.refused = Some(i18n.t("field.reason.empty").to_owned());
+        } else {
+            form.refused = None;
+            form.awaiting = Some(out.send(Command::CancelVisit {
+                visit: view.row.id.clone(),
+                reason: form.reason.trim().to_owned(),
+            }));
+        }
+    }
 }
 
 /// The farmer's dispute, the answers given, and the form to answer (a correction of an act
