@@ -688,7 +688,7 @@ impl Store {
 
 /// Opens sled, waiting a little for a lock that another handle is releasing: sled's
 /// background threads hold the file for a moment after a `Db` is dropped.
-fn open_sled(dir: &Path) -> Result<sled::Db, LogError> {
+pub(crate) fn open_sled(dir: &Path) -> Result<sled::Db, LogError> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     loop {
         match sled::Config::new().path(dir).open() {

@@ -368,7 +368,7 @@ fn an_altered_event_on_disk_is_reported_with_what_is_intact() {
     }
     {
         // someone edits the third event in place, keeping its stored hash
-        let db = sled::open(dir.path()).unwrap();
+        let db = super::open_sled(dir.path()).unwrap(); // the store just dropped may hold its lock a moment
         let events = db.open_tree("events").unwrap();
         let k = EventId { device, seq: 3 }.key();
         let mut v = events.get(k).unwrap().unwrap().to_vec();
@@ -615,7 +615,7 @@ fn an_altered_event_in_a_witnessed_run_is_reported_on_open() {
     }
     {
         // the event and its stored hash both rewritten: only the seal can tell
-        let db = sled::open(b_dir.path()).unwrap();
+        let db = super::open_sled(b_dir.path()).unwrap(); // the store just dropped may hold its lock a moment
         let events = db.open_tree("events").unwrap();
         let k = EventId {
             device: a.device(),

@@ -12,10 +12,6 @@ use crate::forfait::Grid;
 use crate::log::{LogError, Store};
 use crate::worktime::Settings;
 
-/// The working day when nothing else is set: out at 07:30, back by 19:00.
-pub const DAY_FROM: u32 = 7 * 3_600 + 30 * 60;
-pub const DAY_TO: u32 = 19 * 3_600;
-
 /// Time at a farm whose asked acts the company grid cannot price (an act with no national
 /// minimum and no company value): a visit still takes time.
 pub const UNPRICED_SERVICE_SECONDS: u32 = 15 * 60;
@@ -37,7 +33,8 @@ fn seconds_of_day(t: chrono::NaiveTime) -> u32 {
 }
 
 /// Reads `technician`'s visits of `day` from the store as a problem: from home (or the first
-/// farm when no home is set) and back, at the company's average speed and road factor.
+/// farm when no home is set) and back, within the company's working day (`round_from`,
+/// `round_to`: 07:30 to 19:00 by default), at its average speed and road factor.
 /// `None` when the day has no visit.
 pub fn day_round(
     store: &Store,
@@ -90,6 +87,10 @@ pub fn day_round(
     let Some(first) = first else {
         return Ok(None);
     };
+    // Checked when the company's settings were read; the defaults if they somehow are not.
+    let (from, to) = settings
+        .round_day()
+        .unwrap_or((7 * 3_600 + 30 * 60, 19 * 3_600));
     done.sort_by_key(|d: &Done| (d.arrived, d.id.clone()));
     let home = store
         .technician(technician)?
@@ -113,10 +114,7 @@ pub fn day_round(
         problem: Problem {
             start: home,
             end: home,
-            day: Window {
-                from: DAY_FROM,
-                to: DAY_TO,
-            },
+            day: Window { from, to },
             travel: Travel::Road {
                 speed_kmh: settings.average_speed_kmh,
                 road_factor: settings.road_factor,

@@ -27,6 +27,8 @@
 //! count_trip_home = true              # last farm -> home is work time
 //! alsace_moselle = false              # Good Friday and 26 December are holidays too
 //! year_start = "01-01"                # the modulation year starts on this day (MM-DD)
+//! round_from = "07:30"                # the round planner leaves home no earlier...
+//! round_to = "19:00"                  # ...and is back by then (HH:MM)
 //! ```
 
 use chrono::{Datelike, NaiveDate};
@@ -71,6 +73,10 @@ pub struct Settings {
     pub alsace_moselle: bool,
     /// First day of the modulation year, `MM-DD`.
     pub year_start: String,
+    /// The working day the round planner fits the visits in: out no earlier than
+    /// `round_from`, back by `round_to` (`HH:MM`, local time).
+    pub round_from: String,
+    pub round_to: String,
 }
 
 impl Default for Settings {
@@ -93,6 +99,8 @@ impl Default for Settings {
             count_trip_home: true,
             alsace_moselle: false,
             year_start: "01-01".into(),
+            round_from: "07:30".into(),
+            round_to: "19:00".into(),
         }
     }
 }
@@ -241,7 +249,32 @@ impl Settings {
             "a ratio of road to straight-line distance from 1 to 3",
         )?;
         self.year_start_date(2001)?; // a year with no 29 February: refuses "02-29"
+        let (from, to) = self.round_day()?;
+        if from >= to {
+            return Err(WorkTimeError::Setting {
+                key: "worktime.round_to".into(),
+                value: self.round_to.clone(),
+                expected: format!("a time after round_from ({})", self.round_from),
+            });
+        }
         Ok(())
+    }
+
+    /// The round planner's working day, in seconds since midnight.
+    pub fn round_day(&self) -> Result<(u32, u32), WorkTimeError> {
+        let time = |key: &str, v: &str| {
+            chrono::NaiveTime::parse_from_str(v, "%H:%M")
+                .map(|t| chrono::Timelike::num_seconds_from_midnight(&t))
+                .map_err(|_| WorkTimeError::Setting {
+                    key: format!("worktime.{key}"),
+                    value: v.to_owned(),
+                    expected: "a time of day as HH:MM".into(),
+                })
+        };
+        Ok((
+            time("round_from", &self.round_from)?,
+            time("round_to", &self.round_to)?,
+        ))
     }
 
     /// The first day of the modulation year that starts in `year`.
@@ -395,6 +428,23 @@ mod tests {
         assert!(
             e.contains("daily_max_hours") && e.contains("12") && e.contains("L3121-18"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn the_round_planners_working_day_reads_and_is_checked() {
+        // 07:30 = 7 × 3600 + 30 × 60 = 27,000 s; 19:00 = 68,400 s.
+        assert_eq!(Settings::default().round_day().unwrap(), (27_000, 68_400));
+        let s = Settings::from_toml("[worktime]\nround_from = \"06:45\"\nround_to = \"17:15\"\n")
+            .unwrap();
+        assert_eq!(s.round_day().unwrap(), (24_300, 62_100));
+        assert_eq!(
+            refused_key("[worktime]\nround_from = \"7h30\"\n"),
+            "worktime.round_from"
+        );
+        assert_eq!(
+            refused_key("[worktime]\nround_from = \"19:30\"\n"),
+            "worktime.round_to"
         );
     }
 
