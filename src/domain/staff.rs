@@ -20,6 +20,19 @@ pub enum OtherTimeKind {
     Other,
 }
 
+impl OtherTimeKind {
+    /// The stable name, as in the log and the JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            OtherTimeKind::Stock => "stock",
+            OtherTimeKind::Admin => "admin",
+            OtherTimeKind::Meeting => "meeting",
+            OtherTimeKind::Training => "training",
+            OtherTimeKind::Other => "other",
+        }
+    }
+}
+
 /// The longest declared period: a day.
 pub const MAX_DECLARED_SECONDS: u32 = 24 * 3600;
 

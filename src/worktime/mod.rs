@@ -128,6 +128,20 @@ pub enum Source {
     Missing,
 }
 
+impl Source {
+    /// The stable name, as in the JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            Source::FlatRate => "flat_rate",
+            Source::Recorded => "recorded",
+            Source::KmEstimate => "km_estimate",
+            Source::DistanceEstimate => "distance_estimate",
+            Source::Declared => "declared",
+            Source::Missing => "missing",
+        }
+    }
+}
+
 /// A limit reached or a day that owes something. Names are stable: they are in the JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Flag {

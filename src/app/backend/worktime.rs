@@ -15,23 +15,12 @@ use crate::domain::{SupervisorId, TechnicianId, VisitStatus, Week};
 use crate::forfait::Grid;
 use crate::log::LogError;
 use crate::sync::Role;
-use crate::worktime::{Report, Settings, Source};
+use crate::worktime::{Report, Settings};
 
 /// Weeks a team member's chart shows, this one included.
 pub const CHART_WEEKS: i64 = 12;
 /// Days ahead (today included) whose visits a supervisor may reassign.
 pub const REASSIGN_DAYS: i64 = 7;
-
-fn source_id(s: Source) -> &'static str {
-    match s {
-        Source::FlatRate => "flat_rate",
-        Source::Recorded => "recorded",
-        Source::KmEstimate => "km_estimate",
-        Source::DistanceEstimate => "distance_estimate",
-        Source::Declared => "declared",
-        Source::Missing => "missing",
-    }
-}
 
 fn limits(s: &Settings) -> Limits {
     Limits {
@@ -173,7 +162,7 @@ impl Worker {
                             .cloned()
                             .unwrap_or_else(|| v.farm.to_string()),
                         counted_seconds: v.counted_seconds,
-                        source: source_id(v.source),
+                        source: v.source.id(),
                         acts: v
                             .acts
                             .iter()
@@ -195,11 +184,7 @@ impl Worker {
             })
             .collect();
         let weeks = self
-            .weeks(
-                technician,
-                &report,
-                year_start.min(monday - Duration::weeks(CHART_WEEKS - 1)),
-            )
+            .weeks(technician, &report, from)
             .map_err(|e| e.to_string())?;
         let year = report.years.last().map(|y| YearTime {
             start: y.start,

@@ -273,20 +273,9 @@ fn day_details(ui: &mut Ui, i18n: &I18n, d: &DayTime) {
     for (kind, seconds) in &d.declared {
         ui.label(format!(
             "{} · {}",
-            i18n.t_dyn(&format!("other_time.{}", other_id(*kind))),
+            i18n.t_dyn(&format!("other_time.{}", kind.id())),
             i18n.duration(*seconds)
         ));
-    }
-}
-
-fn other_id(kind: crate::domain::OtherTimeKind) -> &'static str {
-    use crate::domain::OtherTimeKind as K;
-    match kind {
-        K::Stock => "stock",
-        K::Admin => "admin",
-        K::Meeting => "meeting",
-        K::Training => "training",
-        K::Other => "other",
     }
 }
 

@@ -282,12 +282,11 @@ fn history(ui: &mut Ui, i18n: &I18n, view: &VisitView) {
                 .unwrap_or(1);
             args[i].1 = i18n.tn(&format!("act_count.{}", args[i].1), count);
         }
-        let at = line.at.with_timezone(&chrono_tz::Europe::Paris);
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         ui.label(format!(
             "{} {} · {}",
-            i18n.date_short(at.date_naive()),
-            i18n.time(at.time()),
+            i18n.date_short(crate::domain::paris_day(&line.at)),
+            i18n.time(crate::domain::paris_time(&line.at)),
             i18n.tf(line.what, &args)
         ));
     }
