@@ -36,13 +36,26 @@ pub enum Command {
         /// The demo's "today" (YYYY-MM-DD; default: today in Europe/Paris).
         #[arg(long)]
         today: Option<NaiveDate>,
+        /// Loads instead a technician's whole year up to today (about 9,000 visits and 41,000
+        /// acts, as the benchmarks use): to see the store's size and speed for yourself.
+        #[arg(long)]
+        year: bool,
     },
     /// Imports a tournee/v1 JSON file (or `-` for standard input). Prints what was added.
     Import { file: PathBuf },
     /// Writes everything the store holds as one tournee/v1 JSON document on stdout.
     Export,
-    /// Checks the store's integrity and prints, per device, the events that verify.
+    /// Checks the store's integrity on a copy of its files (the store itself is only read)
+    /// and prints, per device, the events that verify, what is damaged and what to do.
+    /// Exits with 1 when the store is damaged.
     Check,
+    /// Builds a new store in NEWDIR from everything intact in a damaged one (which is only
+    /// read), and prints what it kept and what it lost.
+    Recover {
+        /// The new store's folder (must not hold a store).
+        #[arg(long, value_name = "NEWDIR")]
+        to: PathBuf,
+    },
     /// Registers this device with the cooperative's server using a one-time token, and keeps
     /// the credentials in the store. Prints the account.
     Enroll {
@@ -237,10 +250,14 @@ pub fn sync_error(e: crate::sync::SyncError) -> CliError {
 pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
     let data = cli.data.as_deref();
     match command {
-        Command::Demo { today } => {
+        Command::Demo { today, year } => {
             let today =
                 today.unwrap_or_else(|| crate::domain::paris_day(&crate::domain::time::now()));
             let store = open_store(data)?;
+            if *year {
+                let summary = store.import(&crate::demo::year(today)).map_err(log_error)?;
+                return print_json(&summary);
+            }
             // The same data the app's first start offers: the week and the tank.
             let summary = crate::demo::load(&store, today).map_err(log_error)?;
             print_json(&summary)
@@ -256,27 +273,39 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             print_json(&summary)
         }
         Command::Export => {
-            let store = open_store(data)?;
+            // Read from a checked copy: an export never changes the store, damaged or not.
+            let store = Store::inspect(&data_dir(data)?).map_err(log_error)?;
             let records = store.records().map_err(log_error)?;
             print_json(&crate::exchange::document(&records))
         }
         Command::Check => {
-            let store = open_store(data)?;
-            #[derive(Serialize)]
-            struct Chain {
-                device: String,
-                events: u64,
+            let (report, intact) = match Store::inspect(&data_dir(data)?) {
+                Ok(store) => (store.report().clone(), true),
+                Err(LogError::Damaged(report)) => (report, false),
+                Err(e) => return Err(log_error(e)),
+            };
+            print_json(&serde_json::json!({
+                "intact": intact,
+                "chains": report.chains,
+                "problems": report.problems,
+                "advice": report.advice(),
+            }))?;
+            if intact {
+                Ok(())
+            } else {
+                Err(CliError::failure(format!(
+                    "the store is damaged: {report}. {}",
+                    report.advice()
+                )))
             }
-            let report = crate::log::check(&store).map_err(log_error)?;
-            let chains: Vec<Chain> = report
-                .chains
-                .iter()
-                .map(|c| Chain {
-                    device: c.device.to_string(),
-                    events: c.events,
-                })
-                .collect();
-            print_json(&serde_json::json!({"intact": report.is_intact(), "chains": chains}))
+        }
+        Command::Recover { to } => {
+            let recovery = crate::log::recover(&data_dir(data)?, to).map_err(log_error)?;
+            // The new store pulls everything again: what the server holds of what was lost
+            // comes back with the next sync.
+            let store = Store::open(to).map_err(log_error)?;
+            crate::sync::forget_progress(&store).map_err(sync_error)?;
+            print_json(&recovery)
         }
         Command::Enroll { server, token } => {
             let store = open_store(data)?;

@@ -26,8 +26,8 @@ use backend::{Backend, BackendConfig, Job, Reply};
 use i18n::I18n;
 use kit::{GAP, LARGE_TARGET, MARGIN, ToastKind, Toasts, UiPrefs};
 use model::{
-    CallView, Command, DeclarationsView, FarmView, MyTimeView, Outcome, Refusal, SettingsView,
-    SyncInfo, SyncStatus, TankView, TeamView, Ticket, TodayView, VisitView,
+    CallView, Command, DamageView, DeclarationsView, FarmView, MyTimeView, Outcome, Refusal,
+    SettingsView, SyncInfo, SyncStatus, TankView, TeamView, Ticket, TodayView, VisitView,
 };
 
 /// Where the technician is in the app.
@@ -99,6 +99,8 @@ pub struct Views {
     pub sync_info: SyncInfo,
     /// The store could not be opened or read: why.
     pub failed: Option<String>,
+    /// The store is damaged: what is intact, and the way out.
+    pub damaged: Option<DamageView>,
 }
 
 /// Everything the app remembers between frames.
@@ -114,6 +116,8 @@ pub struct AppState {
     /// Commands emitted by the screens, for the backend (kept here when there is none).
     pub outbox: Vec<(Ticket, Command)>,
     pub next_ticket: u64,
+    /// The recovery of a damaged store under way.
+    pub recovering: Option<Ticket>,
     /// The backend's answers, until the form that asked reads them.
     pub outcomes: screens::Outcomes,
     /// Commands whose success needs no notice (preferences).
@@ -235,6 +239,7 @@ impl TourneeApp {
                 Reply::Sync(s) => state.views.sync = s,
                 Reply::SyncInfo(s) => state.views.sync_info = *s,
                 Reply::Failed(e) => state.views.failed = Some(e),
+                Reply::Damaged(d) => state.views.damaged = *d,
                 Reply::Done(_, None) => {}
                 Reply::Done(ticket, Some(outcome)) => {
                     let silent = state.silent.contains(&ticket);
@@ -449,6 +454,15 @@ fn bottom_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
 }
 
 fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
+    if let Some(damage) = &state.views.damaged {
+        let mut out = screens::Out::new(
+            &mut state.outbox,
+            &mut state.next_ticket,
+            &mut state.outcomes,
+        );
+        screens::damaged::show(ui, &state.i18n, damage, &mut state.recovering, &mut out);
+        return;
+    }
     if let Some(e) = &state.views.failed {
         kit::field_message(
             ui,

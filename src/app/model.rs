@@ -537,6 +537,9 @@ pub struct Ticket(pub u64);
 pub enum Command {
     /// Loads the demo week and tank into an empty store.
     LoadDemo,
+    /// Builds a new store from what is intact in the damaged one, sets the damaged folder
+    /// aside unchanged, and opens the new one.
+    RecoverStore,
     /// A farmer's call: a visit added to today's round.
     AddCall {
         farm: Ede,
@@ -641,4 +644,33 @@ pub enum Outcome {
         forfait_seconds: Option<u32>,
     },
     Refused(Refusal),
+}
+
+/// A store that did not pass its check at open: what is intact, what is not. Nothing was
+/// changed; the way out is [`Command::RecoverStore`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DamageView {
+    /// The store's folder.
+    pub folder: String,
+    pub chains: Vec<DamagedChain>,
+    /// Damage to the files rather than to one chain (technical detail, as the check says it).
+    pub problems: Vec<String>,
+    /// The last recovery failed: why.
+    pub recovery_failed: Option<String>,
+}
+
+/// One device's chain in a damaged store.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DamagedChain {
+    /// The first eight hexadecimal digits of the device id.
+    pub device: String,
+    /// This tablet's own acts and records.
+    pub own: bool,
+    /// Events that verify, and the last of them.
+    pub intact: u64,
+    pub last: u64,
+    /// Events stored after the damage, kept but not vouched for.
+    pub after_damage: u64,
+    /// Where the damage starts (technical detail).
+    pub damage: Option<String>,
 }

@@ -1,30 +1,38 @@
-//! The integrity check run on every open: each device's chain is recomputed from its events
-//! and compared with the stored hashes, and the seal at the end of each run verified (a peer's
-//! chain may be stored in runs, see `mod.rs`; a whole chain is one run, ending at the device's
-//! last signature).
+//! The integrity check run on every open: each device's chain is recomputed block by block,
+//! each run of consecutive events must start where its first block says (genesis, or the hash
+//! the block carries when the events before it are not held) and end with a seal that
+//! verifies; the count of events is compared with what the store held after its last save.
+//! The same walk feeds the projections, so the check costs one reading of the events.
 //!
 //! It reports; it never repairs. A damaged store is refused with this report, which says for
 //! each device which events are intact and where the damage starts, so nobody loses the
-//! intact part by "fixing" the rest.
+//! intact part by "fixing" the rest (see `recover.rs` for the way out).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
-use ed25519_dalek::{Signature, VerifyingKey};
+use serde::Serialize;
 
-use super::event::{DeviceId, EventId, Hash, Hlc, chain_hash, genesis, witness_message};
-use super::{LogError, Store};
+use super::LogError;
+use super::block::Block;
+use super::chain::verify_seal;
+use super::event::{DeviceId, Event, EventId, Hash, Hlc, genesis};
+use super::projection::{self, Projections};
 
 /// The state of one device's chain.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChainReport {
+    #[serde(serialize_with = "as_text")]
     pub device: DeviceId,
     /// Events that verify (from sequence 1, through every run of a sparse chain).
     pub events: u64,
     /// The sequence number of the last event that verifies (0 if none).
     pub last: u64,
     /// The chain hash after the last intact event.
+    #[serde(skip)]
     pub head: Hash,
     /// The latest clock among the intact events.
+    #[serde(skip)]
     pub last_clock: Hlc,
     /// Events stored after the damage (kept, but not vouched for).
     pub after_damage: u64,
@@ -32,45 +40,58 @@ pub struct ChainReport {
     pub damage: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+fn as_text<S: serde::Serializer>(d: &DeviceId, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(d)
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct IntegrityReport {
     pub chains: Vec<ChainReport>,
+    /// Damage to the store's files rather than to one chain: a missing file, a file sled
+    /// cannot read, fewer events than the store held after its last save.
+    pub problems: Vec<String>,
 }
 
 impl IntegrityReport {
     pub fn is_intact(&self) -> bool {
-        self.chains.iter().all(|c| c.damage.is_none())
+        self.problems.is_empty() && self.chains.iter().all(|c| c.damage.is_none())
     }
 
     /// Events that verify, over all devices.
     pub fn intact_events(&self) -> u64 {
         self.chains.iter().map(|c| c.events).sum()
     }
+
+    /// What to do about it, in one sentence.
+    pub fn advice(&self) -> &'static str {
+        if self.is_intact() {
+            "nothing to do"
+        } else {
+            "the store was not changed: copy what is intact into a new folder with \
+             `tournee --data DIR recover --to NEWDIR`, then use NEWDIR (a sync brings back from \
+             the server what it holds of the rest)"
+        }
+    }
 }
 
 impl fmt::Display for IntegrityReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
+        let mut parts: Vec<String> = self.problems.clone();
         for c in &self.chains {
-            if !first {
-                write!(f, "; ")?;
-            }
-            first = false;
-            match &c.damage {
-                None => write!(f, "device {}: {} intact", c.device, events(c.events))?,
-                Some(d) => write!(
-                    f,
+            parts.push(match &c.damage {
+                None => format!("device {}: {} intact", c.device, events(c.events)),
+                Some(d) => format!(
                     "device {}: {} verified, then {d}; {} after it kept but not verified",
                     c.device,
                     events(c.events),
                     events(c.after_damage)
-                )?,
-            }
+                ),
+            });
         }
-        if first {
-            write!(f, "empty store")?;
+        if parts.is_empty() {
+            return write!(f, "empty store");
         }
-        Ok(())
+        write!(f, "{}", parts.join("; "))
     }
 }
 
@@ -82,44 +103,93 @@ fn events(n: u64) -> String {
     }
 }
 
+/// Where a block sits in its device's chain, kept in memory for lookups.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct BlockInfo {
+    pub count: u64,
+    /// The chain hash before its first event, and after its last.
+    pub prev: Hash,
+    pub end: Hash,
+    pub sealed: bool,
+}
+
+/// A device's chain as stored: its key and its blocks by first sequence number.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Chain {
+    pub public_key: [u8; 32],
+    pub blocks: BTreeMap<u64, BlockInfo>,
+}
+
+impl Chain {
+    /// The last event held, and the hash after it.
+    pub fn head(&self) -> Option<(u64, Hash)> {
+        self.blocks
+            .iter()
+            .next_back()
+            .map(|(first, b)| (first + b.count - 1, b.end))
+    }
+
+    /// The block holding `seq`, by its first sequence number.
+    pub fn block_of(&self, seq: u64) -> Option<(u64, BlockInfo)> {
+        self.blocks
+            .range(..=seq)
+            .next_back()
+            .filter(|(first, b)| seq < *first + b.count)
+            .map(|(f, b)| (*f, *b))
+    }
+
+    pub fn events(&self) -> u64 {
+        self.blocks.values().map(|b| b.count).sum()
+    }
+}
+
+/// What the store holds in memory: projections and the chains' index.
+#[derive(Default)]
+pub(super) struct State {
+    pub projections: Projections,
+    pub chains: BTreeMap<DeviceId, Chain>,
+    pub clock: Hlc,
+}
+
+impl State {
+    pub fn events(&self) -> u64 {
+        self.chains.values().map(Chain::events).sum()
+    }
+}
+
+/// One device's walk in progress. `report` counts only events a verified seal vouches for;
+/// `pending` are the events walked since the last one, which the next seal must cover.
 struct Walk {
     report: ChainReport,
+    /// The hash after the last event walked, and its sequence number.
     hash: Hash,
-    /// Where the current run started (its first event), and its events so far.
-    run_start: u64,
-    run_events: u64,
+    walked: u64,
+    pending: u64,
 }
 
-/// The trees and keys the walk needs to verify seals.
-struct Seals<'a> {
-    keys: &'a [(DeviceId, [u8; 32])],
-    witness_keys: &'a [[u8; 32]],
-    signatures: &'a sled::Tree,
-    witnesses: &'a sled::Tree,
-}
-
-/// Checks every chain of the store (done by [`Store::open`]; callable again at any time).
-pub fn check(store: &Store) -> Result<IntegrityReport, LogError> {
-    let keys: Vec<(DeviceId, [u8; 32])> = store.devices()?;
-    let witness_keys = store.witness_keys()?;
-    let seals = Seals {
-        keys: &keys,
-        witness_keys: &witness_keys,
-        signatures: store.tree("signatures"),
-        witnesses: store.tree("witnesses"),
-    };
-    let links = store.tree("links");
+/// Reads every block of `blocks` in order: verifies each chain, indexes the blocks and, when
+/// `project` is set, applies each event to the projections.
+pub(super) fn load(
+    blocks: &sled::Tree,
+    trusted: &[[u8; 32]],
+    project: bool,
+) -> Result<(State, IntegrityReport), LogError> {
+    let mut state = State::default();
     let mut report = IntegrityReport::default();
     let mut walk: Option<Walk> = None;
-    for kv in store.tree("events").iter() {
+    let mut events = Vec::new();
+    for kv in blocks.iter() {
         let (k, v) = kv?;
         let Some(id) = EventId::from_key(&k) else {
-            return Err(LogError::Corrupt("an event key is too short".into()));
+            report
+                .problems
+                .push("a block key is too short (the blocks tree is damaged)".into());
+            continue;
         };
         if walk.as_ref().is_some_and(|w| w.report.device != id.device)
             && let Some(w) = walk.take()
         {
-            report.chains.push(finish(w, &seals)?);
+            report.chains.push(finish(w));
         }
         let w = walk.get_or_insert_with(|| Walk {
             report: ChainReport {
@@ -132,155 +202,151 @@ pub fn check(store: &Store) -> Result<IntegrityReport, LogError> {
                 damage: None,
             },
             hash: genesis(id.device),
-            run_start: 1,
-            run_events: 0,
+            walked: 0,
+            pending: 0,
         });
+        let block = match Block::decode(&v) {
+            Ok((b, _)) if b.device == id.device && b.first == id.seq => b,
+            Ok(_) => {
+                damage(w, 1, format!("the block at event {} is misplaced", id.seq));
+                continue;
+            }
+            Err(e) => {
+                damage(w, 1, format!("the block at event {}: {e}", id.seq));
+                continue;
+            }
+        };
+        let count = block.bodies.len() as u64;
         if w.report.damage.is_some() {
-            w.report.after_damage += 1;
+            w.report.after_damage += count;
             continue;
         }
-        let mut damage = None;
-        if id.seq != w.report.last + 1 {
-            // A gap: the run before it must be sealed, and the next starts from a link.
-            if id.seq <= w.report.last {
-                damage = Some(format!("event {} is out of order", id.seq));
-            } else if w.run_events > 0 {
-                damage = end_run(w, &seals)?;
+        if DeviceId::of_key(&block.public_key) != id.device {
+            let what = format!("the block at event {} carries another device's key", id.seq);
+            damage(w, count, what);
+            continue;
+        }
+        if block.first == w.walked + 1 && w.walked > 0 {
+            if block.prev != w.hash {
+                let what = format!(
+                    "event {} does not follow the chain before it (altered or damaged)",
+                    block.first
+                );
+                damage(w, count, what);
+                continue;
             }
-            if damage.is_none() {
-                let before = EventId {
-                    device: id.device,
-                    seq: id.seq - 1,
-                };
-                match links.get(before.key())? {
-                    Some(l) if l.len() == 32 => {
-                        w.hash.copy_from_slice(&l);
-                        w.run_start = id.seq;
-                        w.run_events = 0;
-                    }
-                    _ => damage = Some(format!("event {} is missing", w.report.last + 1)),
-                }
+        } else if block.first <= w.walked {
+            damage(w, count, format!("event {} is stored twice", block.first));
+            continue;
+        } else {
+            // A new run: the one before must have ended sealed.
+            if w.pending > 0 {
+                let what = format!("event {}, the last of its run, is not sealed", w.walked);
+                damage(w, count, what);
+                continue;
+            }
+            if block.first == 1 && block.prev != genesis(id.device) {
+                damage(w, count, "event 1 does not start the chain".into());
+                continue;
             }
         }
-        if damage.is_none() {
-            damage = if v.len() < 32 {
-                Some(format!("event {} is truncated", id.seq))
-            } else {
-                let (stored, body) = v.split_at(32);
-                let hash = chain_hash(&w.hash, &id, body);
-                if stored != hash {
-                    Some(format!(
-                        "event {} does not match its chain (altered or damaged on disk)",
-                        id.seq
-                    ))
-                } else {
-                    match super::event::Event::from_body(id, body) {
-                        Err(e) => Some(format!("event {} does not decode ({e})", id.seq)),
-                        Ok(event) => {
-                            w.hash = hash;
-                            w.report.events += 1;
-                            w.run_events += 1;
-                            w.report.last = id.seq;
-                            w.report.head = hash;
-                            w.report.last_clock = w.report.last_clock.max(event.clock);
-                            None
-                        }
-                    }
-                }
+        let hashes = block.hashes();
+        let end = hashes.last().copied().unwrap_or(block.prev);
+        let mut decoded = Vec::with_capacity(block.bodies.len());
+        let mut bad = None;
+        for (i, body) in block.bodies.iter().enumerate() {
+            let eid = EventId {
+                device: id.device,
+                seq: block.first + i as u64,
             };
+            match Event::from_body(eid, body) {
+                Ok(e) => decoded.push(e),
+                Err(e) => {
+                    bad = Some(format!("event {} does not decode ({e})", eid.seq));
+                    break;
+                }
+            }
         }
-        if let Some(d) = damage {
-            w.report.damage = Some(d);
-            w.report.after_damage += 1;
+        if let Some(d) = bad {
+            damage(w, count, d);
+            continue;
         }
+        if let Some(seal) = &block.seal {
+            let last = EventId {
+                device: id.device,
+                seq: block.last(),
+            };
+            if let Err(e) = verify_seal(&block.public_key, last, &end, seal, trusted) {
+                let what = format!(
+                    "the seal of event {} does not match ({e}): the chain was altered",
+                    block.last()
+                );
+                damage(w, count, what);
+                continue;
+            }
+        }
+        for e in &decoded {
+            w.report.last_clock = w.report.last_clock.max(e.clock);
+        }
+        if project {
+            events.extend(decoded);
+        }
+        w.hash = end;
+        w.walked = block.last();
+        w.pending += count;
+        if block.seal.is_some() {
+            w.report.events += w.pending;
+            w.pending = 0;
+            w.report.last = block.last();
+            w.report.head = end;
+        }
+        let chain = state.chains.entry(id.device).or_default();
+        chain.public_key = block.public_key;
+        chain.blocks.insert(
+            block.first,
+            BlockInfo {
+                count,
+                prev: block.prev,
+                end,
+                sealed: block.seal.is_some(),
+            },
+        );
     }
     if let Some(w) = walk.take() {
-        report.chains.push(finish(w, &seals)?);
+        report.chains.push(finish(w));
     }
-    Ok(report)
+    // In clock order, across devices: a hybrid logical clock orders an event after every
+    // event its device had seen, so each rule meets events in an order they could have
+    // arrived in (an office's "sent" after the act it declares).
+    events.sort_by_key(Event::stamp);
+    for e in &events {
+        // Events were valid when they were stored; a rule that refuses one now is not
+        // damage, and strictness is for local appends only.
+        let _ = projection::apply(&mut state.projections, e, false);
+    }
+    state.clock = report
+        .chains
+        .iter()
+        .map(|c| c.last_clock)
+        .max()
+        .unwrap_or_default();
+    Ok((state, report))
 }
 
-/// Verifies the seal at the end of the current run; on failure no event of the run is
-/// vouched for, so they move to `after_damage`.
-fn end_run(w: &mut Walk, seals: &Seals) -> Result<Option<String>, LogError> {
-    let damage = verify_seal(seals, w.report.device, w.report.last, &w.hash)?;
-    if damage.is_some() {
-        w.report.events -= w.run_events;
-        w.report.after_damage += w.run_events;
-        w.report.last = w.run_start.saturating_sub(1);
-        w.run_events = 0;
+/// Marks the first damage of a chain: the `count` events of the block at fault, and those
+/// walked since the last verified seal, are kept but no longer vouched for.
+fn damage(w: &mut Walk, count: u64, what: String) {
+    if w.report.damage.is_none() {
+        w.report.damage = Some(what);
     }
-    Ok(damage)
+    w.report.after_damage += count + w.pending;
+    w.pending = 0;
 }
 
-fn finish(mut w: Walk, seals: &Seals) -> Result<ChainReport, LogError> {
-    if w.report.damage.is_none() && w.run_events > 0 {
-        w.report.damage = end_run(&mut w, seals)?;
+fn finish(mut w: Walk) -> ChainReport {
+    if w.report.damage.is_none() && w.pending > 0 {
+        let what = format!("event {}, the last of its run, is not sealed", w.walked);
+        damage(&mut w, 0, what);
     }
-    Ok(w.report)
-}
-
-/// Verifies what seals a run ending at `seq`: the device's signature or a trusted witness.
-fn verify_seal(
-    seals: &Seals,
-    device: DeviceId,
-    seq: u64,
-    hash: &Hash,
-) -> Result<Option<String>, LogError> {
-    let id = EventId { device, seq };
-    if let Some(sig) = seals.signatures.get(id.key())? {
-        return verify_head(seals.keys, &sig, device, seq, hash);
-    }
-    let Some(w) = seals.witnesses.get(id.key())? else {
-        return Ok(Some(format!(
-            "event {seq}, the last of its run, is not signed"
-        )));
-    };
-    if w.len() != 96 {
-        return Ok(Some(format!("the witness of event {seq} is truncated")));
-    }
-    let (key, sig) = w.split_at(32);
-    let trusted = seals.witness_keys.iter().any(|k| k[..] == *key);
-    let verifies = <[u8; 32]>::try_from(key)
-        .ok()
-        .and_then(|k| VerifyingKey::from_bytes(&k).ok())
-        .zip(<[u8; 64]>::try_from(sig).ok())
-        .is_some_and(|(k, s)| {
-            k.verify_strict(&witness_message(&id, hash), &Signature::from_bytes(&s))
-                .is_ok()
-        });
-    if !trusted || !verifies {
-        return Ok(Some(format!(
-            "the witness of event {seq} does not match: the chain was rewritten"
-        )));
-    }
-    Ok(None)
-}
-
-/// Verifies the device's signature over the last event of an intact run.
-fn verify_head(
-    keys: &[(DeviceId, [u8; 32])],
-    sig: &[u8],
-    device: DeviceId,
-    seq: u64,
-    hash: &Hash,
-) -> Result<Option<String>, LogError> {
-    let Some((_, public)) = keys.iter().find(|(d, _)| *d == device) else {
-        return Ok(Some("the device's public key is missing".into()));
-    };
-    let Ok(key) = VerifyingKey::from_bytes(public) else {
-        return Ok(Some("the device's public key is invalid".into()));
-    };
-    let Ok(sig) = <[u8; 64]>::try_from(sig) else {
-        return Ok(Some(format!("the signature of event {seq} is truncated")));
-    };
-    if key
-        .verify_strict(hash, &Signature::from_bytes(&sig))
-        .is_err()
-    {
-        return Ok(Some(format!(
-            "the signature of event {seq} does not match: the chain was rewritten"
-        )));
-    }
-    Ok(None)
+    w.report
 }

@@ -1,5 +1,6 @@
-//! Projections: the trees the screens read (visits by day and technician, acts by visit,
-//! farms, stock, ...), updated from each event inside the transaction that stores it.
+//! Projections: the tables the screens read (visits by day and technician, acts by visit,
+//! farms, stock, ...), kept in memory and updated from each event as it is stored. They are
+//! derived state: rebuilt from the events each time the store opens, never written to disk.
 //!
 //! Every rule here gives the same state whatever order events from different devices arrive
 //! in: mutable records keep the value with the greatest [`Stamp`], sets are unions, and a
@@ -8,96 +9,65 @@
 //! `pending_visits`.
 //! Not for queries' shapes (see `query.rs`) nor for storage of events (see `mod.rs`).
 
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use serde::{Deserialize, Serialize};
 
 use super::LogError;
-use super::event::{Event, Stamp};
+use super::event::{Event, EventId, Stamp};
+use super::table::Table;
 use crate::declare::{Declaration, DeclarationKind, DeclarationStatus};
 use crate::domain::{
-    Act, ActId, AnomalyKind, BullId, Confirmation, DomainError, Ede, Family, OtherTimeKind,
-    Payload, ReviewDecision, Straw, SupervisorId, TechnicianId, Visit, VisitId, Week, paris_day,
+    Act, ActId, AnomalyKind, BullId, Company, Confirmation, DomainError, Family, Farm,
+    OtherTimeKind, Payload, ReviewDecision, Straw, SupervisorId, Technician, TechnicianId, Visit,
+    VisitId, Week, paris_day,
 };
 
-/// The projection trees, in the order of [`Tx`]'s fields.
-pub(super) const TREES: [&str; 21] = [
-    "technicians",
-    "farms",
-    "visits",
-    "visits_by_technician_day",
-    "visits_by_farm",
-    "visit_events",
-    "acts",
-    "acts_by_visit",
-    "pending_corrections",
-    "confirmations",
-    "visit_notes",
-    "stock",
-    "declared_time",
-    "reviews",
-    "rounds",
-    "company",
-    "declarations",
-    "declarations_open",
-    "declaration_batches",
-    "acts_by_animal",
-    "pending_visits",
-];
+macro_rules! projections {
+    ($($name:ident: $row:ty),* $(,)?) => {
+        /// Every projection table, by name: one place lists them, so none is forgotten when
+        /// a batch is begun, committed or rolled back.
+        #[derive(Default)]
+        pub(super) struct Projections {
+            $(pub $name: Table<$row>,)*
+        }
 
-/// Bumped whenever a projection's layout or rule changes: the store rebuilds them on open.
-pub(super) const VERSION: u32 = 3;
+        impl Projections {
+            pub fn begin(&mut self) {
+                $(self.$name.begin();)*
+            }
 
-/// The projection trees inside one transaction.
-pub(super) struct Tx<'a> {
-    pub technicians: &'a TransactionalTree,
-    pub farms: &'a TransactionalTree,
-    pub visits: &'a TransactionalTree,
-    pub visits_by_technician_day: &'a TransactionalTree,
-    pub visits_by_farm: &'a TransactionalTree,
-    pub visit_events: &'a TransactionalTree,
-    pub acts: &'a TransactionalTree,
-    pub acts_by_visit: &'a TransactionalTree,
-    pub pending_corrections: &'a TransactionalTree,
-    pub confirmations: &'a TransactionalTree,
-    pub visit_notes: &'a TransactionalTree,
-    pub stock: &'a TransactionalTree,
-    pub declared_time: &'a TransactionalTree,
-    pub reviews: &'a TransactionalTree,
-    pub rounds: &'a TransactionalTree,
-    pub company: &'a TransactionalTree,
-    pub declarations: &'a TransactionalTree,
-    pub declarations_open: &'a TransactionalTree,
-    pub declaration_batches: &'a TransactionalTree,
-    pub acts_by_animal: &'a TransactionalTree,
-    pub pending_visits: &'a TransactionalTree,
+            pub fn commit(&mut self) {
+                $(self.$name.commit();)*
+            }
+
+            pub fn rollback(&mut self) {
+                $(self.$name.rollback();)*
+            }
+        }
+    };
 }
 
-impl<'a> Tx<'a> {
-    pub fn new(t: &'a [TransactionalTree]) -> Tx<'a> {
-        Tx {
-            technicians: &t[0],
-            farms: &t[1],
-            visits: &t[2],
-            visits_by_technician_day: &t[3],
-            visits_by_farm: &t[4],
-            visit_events: &t[5],
-            acts: &t[6],
-            acts_by_visit: &t[7],
-            pending_corrections: &t[8],
-            confirmations: &t[9],
-            visit_notes: &t[10],
-            stock: &t[11],
-            declared_time: &t[12],
-            reviews: &t[13],
-            rounds: &t[14],
-            company: &t[15],
-            declarations: &t[16],
-            declarations_open: &t[17],
-            declaration_batches: &t[18],
-            acts_by_animal: &t[19],
-            pending_visits: &t[20],
-        }
-    }
+projections! {
+    technicians: Lww<Technician>,
+    farms: Lww<Farm>,
+    visits: VisitRow,
+    visits_by_technician_day: (),
+    visits_by_farm: (),
+    visit_events: EventId,
+    acts: ActRow,
+    acts_by_visit: ActId,
+    pending_corrections: Supersession,
+    confirmations: Lww<Confirmation>,
+    visit_notes: VisitNote,
+    stock: StockRow,
+    declared_time: DeclaredTime,
+    reviews: Lww<Review>,
+    rounds: Lww<Vec<VisitId>>,
+    company: Lww<Company>,
+    declarations: Declaration,
+    declarations_open: (),
+    declaration_batches: Vec<ActId>,
+    acts_by_animal: ActId,
+    pending_visits: PendingVisit,
 }
 
 /// A value and the stamp of the event that set it (latest clock wins).
@@ -202,8 +172,6 @@ pub enum VisitNote {
     DisputeAnswer { note: String },
 }
 
-type Abort = ConflictableTransactionError<LogError>;
-
 pub(super) fn key(parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
     for (i, p) in parts.iter().enumerate() {
@@ -220,44 +188,23 @@ pub(super) fn day_key(day: chrono::NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
-pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, LogError> {
-    postcard::from_bytes(bytes).map_err(|e| LogError::Corrupt(format!("projection row: {e}")))
-}
-
-fn get<T: DeserializeOwned>(tree: &TransactionalTree, k: &[u8]) -> Result<Option<T>, Abort> {
-    match tree.get(k)? {
-        None => Ok(None),
-        Some(v) => decode(&v).map(Some).map_err(Abort::Abort),
-    }
-}
-
-fn put<T: Serialize>(tree: &TransactionalTree, k: &[u8], value: &T) -> Result<(), Abort> {
-    let bytes = postcard::to_allocvec(value)
-        .map_err(|e| Abort::Abort(LogError::Corrupt(format!("encoding a row: {e}"))))?;
-    tree.insert(k, bytes)?;
-    Ok(())
-}
-
-fn refuse(field: &str, value: &str, expected: &str) -> Abort {
-    Abort::Abort(LogError::Refused(DomainError::invalid(
-        field, value, expected,
-    )))
+fn refuse(field: &str, value: &str, expected: &str) -> LogError {
+    LogError::Refused(DomainError::invalid(field, value, expected))
 }
 
 /// Sets a latest-clock-wins record; returns whether the event's value was kept.
-fn lww_put<T: Serialize + DeserializeOwned>(
-    tree: &TransactionalTree,
-    k: &[u8],
-    stamp: Stamp,
-    value: &T,
-) -> Result<bool, Abort> {
-    if let Some(old) = get::<Lww<T>>(tree, k)?
-        && old.stamp >= stamp
-    {
-        return Ok(false);
+fn lww_put<T: Clone>(table: &mut Table<Lww<T>>, k: &[u8], stamp: Stamp, value: &T) -> bool {
+    if table.get(k).is_some_and(|old| old.stamp >= stamp) {
+        return false;
     }
-    put(tree, k, &Lww { stamp, value })?;
-    Ok(true)
+    table.insert(
+        k.to_vec(),
+        Lww {
+            stamp,
+            value: value.clone(),
+        },
+    );
+    true
 }
 
 fn visit_index_keys(row: &VisitRow) -> (Vec<u8>, Vec<u8>) {
@@ -277,51 +224,51 @@ fn visit_index_keys(row: &VisitRow) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// Updates a visit row and keeps its indexes in step.
-fn write_visit(tx: &Tx, old: Option<&VisitRow>, new: &VisitRow) -> Result<(), Abort> {
-    let new_keys = visit_index_keys(new);
+fn write_visit(p: &mut Projections, old: Option<&VisitRow>, new: VisitRow) {
+    let new_keys = visit_index_keys(&new);
     if let Some(old) = old {
         let old_keys = visit_index_keys(old);
         if old_keys.0 != new_keys.0 {
-            tx.visits_by_technician_day.remove(old_keys.0)?;
+            p.visits_by_technician_day.remove(&old_keys.0);
         }
         if old_keys.1 != new_keys.1 {
-            tx.visits_by_farm.remove(old_keys.1)?;
+            p.visits_by_farm.remove(&old_keys.1);
         }
     }
-    tx.visits_by_technician_day.insert(new_keys.0, &[])?;
-    tx.visits_by_farm.insert(new_keys.1, &[])?;
-    put(tx.visits, new.body.value.id.as_str().as_bytes(), new)
+    p.visits_by_technician_day.insert(new_keys.0, ());
+    p.visits_by_farm.insert(new_keys.1, ());
+    p.visits
+        .insert(new.body.value.id.as_str().as_bytes().to_vec(), new);
 }
 
-fn note_visit_event(tx: &Tx, visit: &VisitId, event: &Event) -> Result<(), Abort> {
+fn note_visit_event(p: &mut Projections, visit: &VisitId, event: &Event) {
     let k = key(&[visit.as_str().as_bytes(), &event.stamp().bytes()]);
-    tx.visit_events.insert(k, &event.id.key()[..])?;
-    Ok(())
+    p.visit_events.insert(k, event.id);
 }
 
-fn visit_row(tx: &Tx, visit: &VisitId) -> Result<Option<VisitRow>, Abort> {
-    get(tx.visits, visit.as_str().as_bytes())
+fn visit_row(p: &Projections, visit: &VisitId) -> Option<VisitRow> {
+    p.visits.get(visit.as_str().as_bytes()).cloned()
 }
 
-fn require_visit(tx: &Tx, strict: bool, field: &str, visit: &VisitId) -> Result<(), Abort> {
-    if strict && visit_row(tx, visit)?.is_none() {
+fn require_visit(
+    p: &Projections,
+    strict: bool,
+    field: &str,
+    visit: &VisitId,
+) -> Result<(), LogError> {
+    if strict && !p.visits.contains(visit.as_str().as_bytes()) {
         return Err(refuse(field, visit.as_str(), "a visit already recorded"));
     }
     Ok(())
 }
 
 fn require_technician(
-    tx: &Tx,
+    p: &Projections,
     strict: bool,
     field: &str,
     technician: &TechnicianId,
-) -> Result<(), Abort> {
-    if strict
-        && tx
-            .technicians
-            .get(technician.as_str().as_bytes())?
-            .is_none()
-    {
+) -> Result<(), LogError> {
+    if strict && !p.technicians.contains(technician.as_str().as_bytes()) {
         return Err(refuse(
             field,
             technician.as_str(),
@@ -331,25 +278,25 @@ fn require_technician(
     Ok(())
 }
 
-fn stock_key(technician: &TechnicianId, bull: &BullId) -> Vec<u8> {
+pub(super) fn stock_key(technician: &TechnicianId, bull: &BullId) -> Vec<u8> {
     key(&[technician.as_str().as_bytes(), bull.as_str().as_bytes()])
 }
 
 fn change_stock(
-    tx: &Tx,
+    p: &mut Projections,
     technician: &TechnicianId,
     bull: &BullId,
     f: impl FnOnce(&mut StockRow),
-) -> Result<(), Abort> {
+) {
     let k = stock_key(technician, bull);
-    let mut row = get::<StockRow>(tx.stock, &k)?.unwrap_or(StockRow {
+    let mut row = p.stock.get(&k).cloned().unwrap_or(StockRow {
         straw: None,
         received: 0,
         used: 0,
         corrected: 0,
     });
     f(&mut row);
-    put(tx.stock, &k, &row)
+    p.stock.insert(k, row);
 }
 
 /// The Paris day of an event's clock, for when a correction puts a record back in the queue.
@@ -360,27 +307,27 @@ fn stamp_day(stamp: Stamp) -> chrono::NaiveDate {
         .unwrap_or_default()
 }
 
-fn write_declaration(tx: &Tx, d: &Declaration) -> Result<(), Abort> {
-    let k = d.act.as_str().as_bytes();
+fn write_declaration(p: &mut Projections, d: Declaration) {
+    let k = d.act.as_str().as_bytes().to_vec();
     if d.status.is_open() {
-        tx.declarations_open.insert(k, &[])?;
+        p.declarations_open.insert(k.clone(), ());
     } else {
-        tx.declarations_open.remove(k)?;
+        p.declarations_open.remove(&k);
     }
-    put(tx.declarations, k, d)
+    p.declarations.insert(k, d);
 }
 
 /// Puts a new insemination in the declaration queue. `corrects` is the declared record it
 /// replaces, if any.
 fn queue_declaration(
-    tx: &Tx,
+    p: &mut Projections,
     act: &Act,
     visit: Option<&VisitRow>,
     stamp: Stamp,
     corrects: Option<&Declaration>,
-) -> Result<(), Abort> {
+) {
     if act.kind.family() != Family::Insemination {
-        return Ok(());
+        return;
     }
     let date = act
         .at
@@ -405,8 +352,8 @@ fn queue_declaration(
         _ => (DeclarationKind::Initial, date),
     };
     write_declaration(
-        tx,
-        &Declaration {
+        p,
+        Declaration {
             act: act.id.clone(),
             visit: act.visit.clone(),
             technician: visit.map(|v| v.technician.value.clone()),
@@ -415,20 +362,18 @@ fn queue_declaration(
             kind,
             status: DeclarationStatus::ToSend,
         },
-    )
+    );
 }
 
 /// What a correction does to the declaration of the act it corrects: never accepted, it is
 /// withdrawn; sent or accepted, it is corrected by the replacement, or cancelled.
 fn correct_declaration(
-    tx: &Tx,
+    p: &mut Projections,
     act: &ActId,
     replaced: bool,
     stamp: Stamp,
-) -> Result<Option<Declaration>, Abort> {
-    let Some(mut d) = get::<Declaration>(tx.declarations, act.as_str().as_bytes())? else {
-        return Ok(None);
-    };
+) -> Option<Declaration> {
+    let mut d = p.declarations.get(act.as_str().as_bytes())?.clone();
     let before = d.clone();
     let declared = matches!(
         d.status,
@@ -441,25 +386,21 @@ fn correct_declaration(
         d.status = DeclarationStatus::ToSend;
         d.since = stamp_day(stamp);
     }
-    write_declaration(tx, &d)?;
-    Ok(Some(before))
+    write_declaration(p, d);
+    Some(before)
 }
 
 /// Records an act in the projections (a new act, or the replacement in a correction).
-fn record_act(tx: &Tx, act: &Act, stamp: Stamp, strict: bool, field: &str) -> Result<(), Abort> {
-    record_act_correcting(tx, act, stamp, strict, field, None)
-}
-
-fn record_act_correcting(
-    tx: &Tx,
+fn record_act(
+    p: &mut Projections,
     act: &Act,
     stamp: Stamp,
     strict: bool,
     field: &str,
     corrects: Option<&Declaration>,
-) -> Result<(), Abort> {
+) -> Result<(), LogError> {
     let id_key = act.id.as_str().as_bytes();
-    if tx.acts.get(id_key)?.is_some() {
+    if p.acts.contains(id_key) {
         if strict {
             return Err(refuse(
                 &format!("{field}.id"),
@@ -469,7 +410,7 @@ fn record_act_correcting(
         }
         return Ok(()); // the same act seen twice from a peer: nothing more to record
     }
-    let visit = visit_row(tx, &act.visit)?;
+    let visit = visit_row(p, &act.visit);
     if strict && visit.is_none() {
         return Err(refuse(
             &format!("{field}.visit"),
@@ -480,68 +421,73 @@ fn record_act_correcting(
     let dose_from = match (&act.bull, &visit) {
         (Some(bull), Some(v)) if act.kind.uses_dose() => {
             let technician = v.technician.value.clone();
-            change_stock(tx, &technician, bull, |r| r.used += u64::from(act.count))?;
+            change_stock(p, &technician, bull, |r| r.used += u64::from(act.count));
             Some(technician)
         }
         _ => None,
     };
-    let superseded = get::<Supersession>(tx.pending_corrections, id_key)?;
+    let superseded = p.pending_corrections.get(id_key).cloned();
     if superseded.is_some() {
-        tx.pending_corrections.remove(id_key)?;
+        p.pending_corrections.remove(id_key);
         if let (Some(t), Some(bull)) = (&dose_from, &act.bull) {
-            change_stock(tx, t, bull, |r| {
+            change_stock(p, t, bull, |r| {
                 r.used = r.used.saturating_sub(u64::from(act.count))
-            })?;
+            });
         }
     }
-    let row = ActRow {
-        act: act.clone(),
-        stamp,
-        dose_from,
-        superseded,
-    };
-    if row.superseded.is_none() {
-        queue_declaration(tx, act, visit.as_ref(), stamp, corrects)?;
+    if superseded.is_none() {
+        queue_declaration(p, act, visit.as_ref(), stamp, corrects);
     }
-    put(tx.acts, id_key, &row)?;
-    tx.acts_by_visit.insert(
+    p.acts.insert(
+        id_key.to_vec(),
+        ActRow {
+            act: act.clone(),
+            stamp,
+            dose_from,
+            superseded,
+        },
+    );
+    p.acts_by_visit.insert(
         key(&[act.visit.as_str().as_bytes(), &stamp.bytes()]),
-        id_key,
-    )?;
+        act.id.clone(),
+    );
     for animal in &act.animals {
-        tx.acts_by_animal
-            .insert(key(&[animal.as_str().as_bytes(), &stamp.bytes()]), id_key)?;
+        p.acts_by_animal.insert(
+            key(&[animal.as_str().as_bytes(), &stamp.bytes()]),
+            act.id.clone(),
+        );
     }
     Ok(())
 }
 
 /// Applies one event to the projections. `strict` (local appends) refuses references to
-/// records that do not exist; events from peers are applied as they come.
-pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
+/// records that do not exist; events from peers are applied as they come. On an error the
+/// tables may be half-changed: the caller rolls the batch back (see [`Projections::begin`]).
+pub(super) fn apply(p: &mut Projections, event: &Event, strict: bool) -> Result<(), LogError> {
     let stamp = event.stamp();
     match &event.payload {
         Payload::TechnicianRecorded(t) => {
-            lww_put(tx.technicians, t.id.as_str().as_bytes(), stamp, t)?;
+            lww_put(&mut p.technicians, t.id.as_str().as_bytes(), stamp, t);
         }
         Payload::FarmRecorded(f) => {
-            lww_put(tx.farms, f.ede.as_str().as_bytes(), stamp, f)?;
+            lww_put(&mut p.farms, f.ede.as_str().as_bytes(), stamp, f);
         }
         Payload::VisitRecorded(v) => {
-            if strict && tx.farms.get(v.farm.as_str().as_bytes())?.is_none() {
+            if strict && !p.farms.contains(v.farm.as_str().as_bytes()) {
                 return Err(refuse(
                     "visit.farm",
                     v.farm.as_str(),
                     "a farm already recorded",
                 ));
             }
-            require_technician(tx, strict, "visit.technician", &v.technician)?;
-            let old = visit_row(tx, &v.id)?;
+            require_technician(p, strict, "visit.technician", &v.technician)?;
+            let old = visit_row(p, &v.id);
             let new = match &old {
                 None => {
                     let vk = v.id.as_str().as_bytes();
-                    let pending = get::<PendingVisit>(tx.pending_visits, vk)?;
+                    let pending = p.pending_visits.get(vk).cloned();
                     if pending.is_some() {
-                        tx.pending_visits.remove(vk)?;
+                        p.pending_visits.remove(vk);
                     }
                     let pending = pending.unwrap_or_default();
                     let mut technician = Lww {
@@ -579,12 +525,12 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                     row
                 }
             };
-            write_visit(tx, old.as_ref(), &new)?;
-            note_visit_event(tx, &v.id, event)?;
+            write_visit(p, old.as_ref(), new);
+            note_visit_event(p, &v.id, event);
         }
         Payload::ActRecorded(a) => {
-            record_act(tx, a, stamp, strict, "act")?;
-            note_visit_event(tx, &a.visit, event)?;
+            record_act(p, a, stamp, strict, "act", None)?;
+            note_visit_event(p, &a.visit, event);
         }
         Payload::ActCorrected {
             act,
@@ -597,7 +543,7 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                 by: replacement.as_ref().map(|r| r.id.clone()),
                 reason: reason.clone(),
             };
-            match get::<ActRow>(tx.acts, id_key)? {
+            match p.acts.get(id_key).cloned() {
                 Some(mut row) => {
                     if row.superseded.is_some() {
                         if strict {
@@ -610,59 +556,58 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                     } else {
                         if let (Some(t), Some(bull)) = (&row.dose_from, &row.act.bull) {
                             let n = u64::from(row.act.count);
-                            change_stock(tx, t, bull, |r| r.used = r.used.saturating_sub(n))?;
+                            change_stock(p, t, bull, |r| r.used = r.used.saturating_sub(n));
                         }
                         row.superseded = Some(supersession);
-                        put(tx.acts, id_key, &row)?;
+                        p.acts.insert(id_key.to_vec(), row.clone());
                     }
-                    note_visit_event(tx, &row.act.visit, event)?;
+                    note_visit_event(p, &row.act.visit, event);
                 }
                 None => {
                     if strict {
                         return Err(refuse("act", act.as_str(), "an act already recorded"));
                     }
-                    put(tx.pending_corrections, id_key, &supersession)?;
+                    p.pending_corrections.insert(id_key.to_vec(), supersession);
                 }
             }
-            let corrected = correct_declaration(tx, act, replacement.is_some(), stamp)?;
+            let corrected = correct_declaration(p, act, replacement.is_some(), stamp);
             if let Some(r) = replacement {
-                record_act_correcting(tx, r, stamp, strict, "replacement", corrected.as_ref())?;
-                note_visit_event(tx, &r.visit, event)?;
+                record_act(p, r, stamp, strict, "replacement", corrected.as_ref())?;
+                note_visit_event(p, &r.visit, event);
             }
         }
         Payload::VisitConfirmed {
             visit,
             confirmation,
         } => {
-            require_visit(tx, strict, "visit", visit)?;
-            lww_put::<Confirmation>(
-                tx.confirmations,
+            require_visit(p, strict, "visit", visit)?;
+            lww_put(
+                &mut p.confirmations,
                 visit.as_str().as_bytes(),
                 stamp,
                 confirmation,
-            )?;
-            note_visit_event(tx, visit, event)?;
+            );
+            note_visit_event(p, visit, event);
         }
         Payload::AnomalyNoted { visit, kind, note } => {
-            require_visit(tx, strict, "visit", visit)?;
+            require_visit(p, strict, "visit", visit)?;
             let k = key(&[visit.as_str().as_bytes(), &stamp.bytes()]);
-            put(
-                tx.visit_notes,
-                &k,
-                &VisitNote::Anomaly {
+            p.visit_notes.insert(
+                k,
+                VisitNote::Anomaly {
                     kind: *kind,
                     note: note.clone(),
                 },
-            )?;
-            note_visit_event(tx, visit, event)?;
+            );
+            note_visit_event(p, visit, event);
         }
         Payload::DosesReceived {
             technician,
             straw,
             count,
         } => {
-            require_technician(tx, strict, "technician", technician)?;
-            change_stock(tx, technician, &straw.bull, |r| {
+            require_technician(p, strict, "technician", technician)?;
+            change_stock(p, technician, &straw.bull, |r| {
                 r.received += u64::from(*count);
                 if r.straw.as_ref().is_none_or(|s| s.stamp < stamp) {
                     r.straw = Some(Lww {
@@ -670,7 +615,7 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                         value: straw.clone(),
                     });
                 }
-            })?;
+            });
         }
         Payload::StockCorrected {
             technician,
@@ -678,8 +623,8 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
             delta,
             ..
         } => {
-            require_technician(tx, strict, "technician", technician)?;
-            change_stock(tx, technician, bull, |r| r.corrected += i64::from(*delta))?;
+            require_technician(p, strict, "technician", technician)?;
+            change_stock(p, technician, bull, |r| r.corrected += i64::from(*delta));
         }
         Payload::TimeDeclared {
             technician,
@@ -688,16 +633,15 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
             seconds,
             note,
         } => {
-            require_technician(tx, strict, "technician", technician)?;
+            require_technician(p, strict, "technician", technician)?;
             let k = key(&[
                 technician.as_str().as_bytes(),
                 day_key(*day).as_bytes(),
                 &stamp.bytes(),
             ]);
-            put(
-                tx.declared_time,
-                &k,
-                &DeclaredTime {
+            p.declared_time.insert(
+                k,
+                DeclaredTime {
                     technician: technician.clone(),
                     day: *day,
                     kind: *kind,
@@ -705,7 +649,7 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                     note: note.clone(),
                     stamp,
                 },
-            )?;
+            );
         }
         Payload::WeekReviewed {
             technician,
@@ -719,18 +663,18 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                 decision: decision.clone(),
                 stamp,
             };
-            lww_put(tx.reviews, &k, stamp, &review)?;
+            lww_put(&mut p.reviews, &k, stamp, &review);
         }
         Payload::VisitReassigned { visit, to, .. } => {
-            require_technician(tx, strict, "to", to)?;
-            match visit_row(tx, visit)? {
+            require_technician(p, strict, "to", to)?;
+            match visit_row(p, visit) {
                 Some(old) if old.technician.stamp < stamp => {
                     let mut new = old.clone();
                     new.technician = Lww {
                         stamp,
                         value: to.clone(),
                     };
-                    write_visit(tx, Some(&old), &new)?;
+                    write_visit(p, Some(&old), new);
                 }
                 Some(_) => {}
                 None if strict => {
@@ -738,24 +682,23 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                 }
                 None => {
                     let vk = visit.as_str().as_bytes();
-                    let mut pending =
-                        get::<PendingVisit>(tx.pending_visits, vk)?.unwrap_or_default();
+                    let mut pending = p.pending_visits.get(vk).cloned().unwrap_or_default();
                     if pending.technician.as_ref().is_none_or(|t| t.stamp < stamp) {
                         pending.technician = Some(Lww {
                             stamp,
                             value: to.clone(),
                         });
-                        put(tx.pending_visits, vk, &pending)?;
+                        p.pending_visits.insert(vk.to_vec(), pending);
                     }
                 }
             }
-            note_visit_event(tx, visit, event)?;
+            note_visit_event(p, visit, event);
         }
         Payload::VisitCancelled { visit, reason } => {
-            match visit_row(tx, visit)? {
+            match visit_row(p, visit) {
                 Some(mut row) if row.cancelled.is_none() => {
                     row.cancelled = Some(reason.clone());
-                    put(tx.visits, visit.as_str().as_bytes(), &row)?;
+                    p.visits.insert(visit.as_str().as_bytes().to_vec(), row);
                 }
                 Some(_) => {}
                 None if strict => {
@@ -763,15 +706,14 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                 }
                 None => {
                     let vk = visit.as_str().as_bytes();
-                    let mut pending =
-                        get::<PendingVisit>(tx.pending_visits, vk)?.unwrap_or_default();
+                    let mut pending = p.pending_visits.get(vk).cloned().unwrap_or_default();
                     if pending.cancelled.is_none() {
                         pending.cancelled = Some(reason.clone());
-                        put(tx.pending_visits, vk, &pending)?;
+                        p.pending_visits.insert(vk.to_vec(), pending);
                     }
                 }
             }
-            note_visit_event(tx, visit, event)?;
+            note_visit_event(p, visit, event);
         }
         Payload::RoundOrdered {
             technician,
@@ -779,23 +721,20 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
             order,
         } => {
             let k = key(&[technician.as_str().as_bytes(), day_key(*day).as_bytes()]);
-            lww_put(tx.rounds, &k, stamp, order)?;
+            lww_put(&mut p.rounds, &k, stamp, order);
         }
         Payload::DisputeAnswered { visit, note } => {
-            require_visit(tx, strict, "visit", visit)?;
+            require_visit(p, strict, "visit", visit)?;
             let k = key(&[visit.as_str().as_bytes(), &stamp.bytes()]);
-            put(
-                tx.visit_notes,
-                &k,
-                &VisitNote::DisputeAnswer { note: note.clone() },
-            )?;
-            note_visit_event(tx, visit, event)?;
+            p.visit_notes
+                .insert(k, VisitNote::DisputeAnswer { note: note.clone() });
+            note_visit_event(p, visit, event);
         }
         Payload::CompanyRecorded(c) => {
-            lww_put(tx.company, b"company", stamp, c)?;
+            lww_put(&mut p.company, b"company", stamp, c);
         }
         Payload::DeclarationsSent { batch, acts } => {
-            if tx.declaration_batches.get(batch.as_bytes())?.is_some() {
+            if p.declaration_batches.contains(batch.as_bytes()) {
                 if strict {
                     return Err(refuse("batch", batch, "a batch name not used before"));
                 }
@@ -803,7 +742,7 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
             }
             let mut sent = Vec::new();
             for (i, act) in acts.iter().enumerate() {
-                match get::<Declaration>(tx.declarations, act.as_str().as_bytes())? {
+                match p.declarations.get(act.as_str().as_bytes()).cloned() {
                     Some(mut d)
                         if matches!(
                             d.status,
@@ -813,7 +752,7 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                         d.status = DeclarationStatus::Sent {
                             batch: batch.clone(),
                         };
-                        write_declaration(tx, &d)?;
+                        write_declaration(p, d);
                         sent.push(act.clone());
                     }
                     _ if strict => {
@@ -826,18 +765,18 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                     _ => {}
                 }
             }
-            put(tx.declaration_batches, batch.as_bytes(), &sent)?;
+            p.declaration_batches
+                .insert(batch.as_bytes().to_vec(), sent);
         }
         Payload::DeclarationsAcknowledged { batch, refused } => {
-            let Some(acts) = get::<Vec<ActId>>(tx.declaration_batches, batch.as_bytes())? else {
+            let Some(acts) = p.declaration_batches.get(batch.as_bytes()).cloned() else {
                 if strict {
                     return Err(refuse("batch", batch, "a batch of records already sent"));
                 }
                 return Ok(());
             };
             for act in acts {
-                let Some(mut d) = get::<Declaration>(tx.declarations, act.as_str().as_bytes())?
-                else {
+                let Some(mut d) = p.declarations.get(act.as_str().as_bytes()).cloned() else {
                     continue;
                 };
                 // A record corrected since it was sent keeps its new status.
@@ -857,7 +796,7 @@ pub(super) fn apply(tx: &Tx, event: &Event, strict: bool) -> Result<(), Abort> {
                         batch: batch.clone(),
                     },
                 };
-                write_declaration(tx, &d)?;
+                write_declaration(p, d);
             }
         }
     }
@@ -869,9 +808,4 @@ pub(super) fn review_key(technician: &TechnicianId, week: Week) -> Vec<u8> {
     yw[..4].copy_from_slice(&week.year.to_be_bytes());
     yw[4..].copy_from_slice(&week.week.to_be_bytes());
     key(&[technician.as_str().as_bytes(), &yw])
-}
-
-/// The farm an EDE key names, for error messages.
-pub(super) fn ede_key(ede: &Ede) -> &[u8] {
-    ede.as_str().as_bytes()
 }

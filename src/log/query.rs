@@ -1,17 +1,17 @@
 //! Reading the projections: what the screens, the CLI and `worktime` ask of the store.
 //!
-//! Queries read sled's trees directly (no transaction): each returns a consistent answer for
-//! one record, and a list reflects every append that returned before it started.
+//! Queries read the in-memory projections under a shared lock: each answer is consistent,
+//! and reflects every append that returned before it started.
 
 use chrono::NaiveDate;
-use serde::de::DeserializeOwned;
 
-use super::event::{Event, EventId, Stamp};
+use super::event::{Event, Stamp};
 use super::projection::{
-    self, ActRow, DeclaredTime, Lww, Review, StockLine, StockRow, Supersession, VisitNote,
-    VisitRow, day_key, decode, key,
+    self, ActRow, DeclaredTime, Lww, Projections, Review, StockLine, Supersession, VisitNote,
+    VisitRow, day_key, key,
 };
-use super::{LogError, Store, decode_event};
+use super::table::Table;
+use super::{LogError, Store};
 use crate::declare::Declaration;
 use crate::domain::{
     Act, ActId, AnimalId, AnomalyKind, BullId, Company, Confirmation, Ede, Farm, Technician,
@@ -28,83 +28,47 @@ pub struct ActView {
 }
 
 impl Store {
-    fn get<T: DeserializeOwned>(&self, tree: &str, k: &[u8]) -> Result<Option<T>, LogError> {
-        match self.tree(tree).get(k)? {
-            Some(v) => decode(&v).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    fn values<T: DeserializeOwned>(&self, tree: &str, prefix: &[u8]) -> Result<Vec<T>, LogError> {
-        let mut out = Vec::new();
-        for kv in self.tree(tree).scan_prefix(prefix) {
-            let (_, v) = kv?;
-            out.push(decode(&v)?);
-        }
-        Ok(out)
-    }
-
-    fn lww_values<T: DeserializeOwned>(&self, tree: &str) -> Result<Vec<T>, LogError> {
-        Ok(self
-            .values::<Lww<T>>(tree, &[])?
-            .into_iter()
-            .map(|l| l.value)
-            .collect())
+    fn read<T>(&self, f: impl FnOnce(&Projections) -> T) -> T {
+        f(&self.state().projections)
     }
 
     pub fn technicians(&self) -> Result<Vec<Technician>, LogError> {
-        self.lww_values("technicians")
+        Ok(self.read(|p| lww_values(&p.technicians)))
     }
 
     pub fn technician(&self, id: &TechnicianId) -> Result<Option<Technician>, LogError> {
-        Ok(self
-            .get::<Lww<Technician>>("technicians", id.as_str().as_bytes())?
-            .map(|l| l.value))
+        Ok(self.read(|p| {
+            p.technicians
+                .get(id.as_str().as_bytes())
+                .map(|l| l.value.clone())
+        }))
     }
 
     /// Every farm, by EDE number.
     pub fn farms(&self) -> Result<Vec<Farm>, LogError> {
-        self.lww_values("farms")
+        Ok(self.read(|p| lww_values(&p.farms)))
     }
 
     pub fn farm(&self, ede: &Ede) -> Result<Option<Farm>, LogError> {
-        Ok(self
-            .get::<Lww<Farm>>("farms", projection::ede_key(ede))?
-            .map(|l| l.value))
-    }
-
-    fn visit_row(&self, id: &VisitId) -> Result<Option<VisitRow>, LogError> {
-        self.get("visits", id.as_str().as_bytes())
+        Ok(self.read(|p| {
+            p.farms
+                .get(ede.as_str().as_bytes())
+                .map(|l| l.value.clone())
+        }))
     }
 
     /// A visit, with the technician it is assigned to now.
     pub fn visit(&self, id: &VisitId) -> Result<Option<Visit>, LogError> {
-        Ok(self.visit_row(id)?.map(|r| r.visit()))
+        Ok(self.read(|p| p.visits.get(id.as_str().as_bytes()).map(VisitRow::visit)))
     }
 
     /// Why a visit was cancelled, if it was.
     pub fn cancellation(&self, id: &VisitId) -> Result<Option<String>, LogError> {
-        Ok(self.visit_row(id)?.and_then(|r| r.cancelled))
-    }
-
-    /// Visits whose index keys start with `from` up to `to` (inclusive of the prefix `to`).
-    fn visits_in(&self, tree: &str, from: Vec<u8>, to: Vec<u8>) -> Result<Vec<Visit>, LogError> {
-        let mut end = to;
-        end.push(0xff);
-        let mut out = Vec::new();
-        for kv in self.tree(tree).range(from..end) {
-            let (k, _) = kv?;
-            let id = k.rsplit(|b| *b == 0).next().unwrap_or_default();
-            let id = std::str::from_utf8(id)
-                .map_err(|_| LogError::Corrupt("a visit id in an index is not text".into()))?;
-            let Ok(id) = VisitId::parse("visit", id) else {
-                return Err(LogError::Corrupt(format!("visit id {id:?} in an index")));
-            };
-            if let Some(row) = self.visit_row(&id)? {
-                out.push(row.visit());
-            }
-        }
-        Ok(out)
+        Ok(self.read(|p| {
+            p.visits
+                .get(id.as_str().as_bytes())
+                .and_then(|r| r.cancelled.clone())
+        }))
     }
 
     /// A technician's visits of one day, by visit id (cancelled ones included: see
@@ -125,47 +89,28 @@ impl Store {
         to: NaiveDate,
     ) -> Result<Vec<Visit>, LogError> {
         let t = technician.as_str().as_bytes();
-        self.visits_in(
-            "visits_by_technician_day",
-            key(&[t, day_key(from).as_bytes(), &[]]),
-            key(&[t, day_key(to).as_bytes()]),
-        )
+        let start = key(&[t, day_key(from).as_bytes(), &[]]);
+        let mut end = key(&[t, day_key(to).as_bytes()]);
+        end.push(0xff);
+        self.read(|p| visits_in(p, &p.visits_by_technician_day, &start, &end))
     }
 
     /// A farm's visits, oldest first.
     pub fn visits_of_farm(&self, ede: &Ede) -> Result<Vec<Visit>, LogError> {
         let e = ede.as_str().as_bytes();
-        self.visits_in("visits_by_farm", key(&[e, &[]]), key(&[e, &[0xfe]]))
+        let (start, end) = (key(&[e, &[]]), key(&[e, &[0xff]]));
+        self.read(|p| visits_in(p, &p.visits_by_farm, &start, &end))
     }
 
     /// Every visit, by id.
     pub fn all_visits(&self) -> Result<Vec<Visit>, LogError> {
-        Ok(self
-            .values::<VisitRow>("visits", &[])?
-            .iter()
-            .map(VisitRow::visit)
-            .collect())
-    }
-
-    /// The acts an index lists under `prefix`, in the index's order.
-    fn acts_indexed(&self, index: &str, prefix: &[u8]) -> Result<Vec<ActView>, LogError> {
-        let mut out = Vec::new();
-        for kv in self.tree(index).scan_prefix(key(&[prefix, &[]])) {
-            let (_, id) = kv?;
-            if let Some(row) = self.get::<ActRow>("acts", &id)? {
-                out.push(ActView {
-                    act: row.act,
-                    stamp: row.stamp,
-                    superseded: row.superseded,
-                });
-            }
-        }
-        Ok(out)
+        Ok(self.read(|p| p.visits.values().map(VisitRow::visit).collect()))
     }
 
     /// Every act recorded at a visit, in the order recorded, corrected ones included.
     pub fn act_history(&self, visit: &VisitId) -> Result<Vec<ActView>, LogError> {
-        self.acts_indexed("acts_by_visit", visit.as_str().as_bytes())
+        let prefix = key(&[visit.as_str().as_bytes(), &[]]);
+        Ok(self.read(|p| acts_indexed(p, &p.acts_by_visit, &prefix)))
     }
 
     /// The acts of a visit that count now (corrections applied), in the order recorded.
@@ -179,25 +124,27 @@ impl Store {
     }
 
     pub fn act(&self, id: &ActId) -> Result<Option<ActView>, LogError> {
-        Ok(self
-            .get::<ActRow>("acts", id.as_str().as_bytes())?
-            .map(|row| ActView {
-                act: row.act,
-                stamp: row.stamp,
-                superseded: row.superseded,
-            }))
+        Ok(self.read(|p| p.acts.get(id.as_str().as_bytes()).map(ActRow::view)))
     }
 
     /// The farmer's latest word on a visit.
     pub fn confirmation(&self, visit: &VisitId) -> Result<Option<Confirmation>, LogError> {
-        Ok(self
-            .get::<Lww<Confirmation>>("confirmations", visit.as_str().as_bytes())?
-            .map(|l| l.value))
+        Ok(self.read(|p| {
+            p.confirmations
+                .get(visit.as_str().as_bytes())
+                .map(|l| l.value.clone())
+        }))
     }
 
     /// Anomalies and answers to disputes written about a visit, oldest first.
     pub fn visit_notes(&self, visit: &VisitId) -> Result<Vec<VisitNote>, LogError> {
-        self.values("visit_notes", &key(&[visit.as_str().as_bytes(), &[]]))
+        let prefix = key(&[visit.as_str().as_bytes(), &[]]);
+        Ok(self.read(|p| {
+            p.visit_notes
+                .scan_prefix(&prefix)
+                .map(|(_, n)| n.clone())
+                .collect()
+        }))
     }
 
     pub fn anomalies(&self, visit: &VisitId) -> Result<Vec<(AnomalyKind, String)>, LogError> {
@@ -214,47 +161,43 @@ impl Store {
     /// Every event about a visit (its records, acts, corrections, confirmations,
     /// reassignments...), in clock order: who did what, and when.
     pub fn visit_history(&self, visit: &VisitId) -> Result<Vec<Event>, LogError> {
-        let mut out = Vec::new();
-        for kv in self
-            .tree("visit_events")
-            .scan_prefix(key(&[visit.as_str().as_bytes(), &[]]))
-        {
-            let (_, event_key) = kv?;
-            if let Some(v) = self.tree("events").get(&event_key)? {
-                out.push(decode_event(&event_key, &v)?);
+        let prefix = key(&[visit.as_str().as_bytes(), &[]]);
+        let ids: Vec<_> = self.read(|p| {
+            p.visit_events
+                .scan_prefix(&prefix)
+                .map(|(_, id)| *id)
+                .collect()
+        });
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(e) = self.event(id)? {
+                out.push(e);
             }
         }
         Ok(out)
     }
 
-    /// One event, by id.
-    pub fn event(&self, id: EventId) -> Result<Option<Event>, LogError> {
-        match self.tree("events").get(id.key())? {
-            Some(v) => decode_event(&id.key(), &v).map(Some),
-            None => Ok(None),
-        }
-    }
-
     /// The technician's tank, one line per sire, by bull number.
     pub fn stock(&self, technician: &TechnicianId) -> Result<Vec<StockLine>, LogError> {
         let prefix = key(&[technician.as_str().as_bytes(), &[]]);
-        let mut out = Vec::new();
-        for kv in self.tree("stock").scan_prefix(&prefix) {
-            let (k, v) = kv?;
-            let row: StockRow = decode(&v)?;
-            let bull = std::str::from_utf8(&k[prefix.len()..])
-                .ok()
-                .and_then(|b| BullId::parse("bull", b).ok())
-                .ok_or_else(|| LogError::Corrupt("a bull number in the stock".into()))?;
-            out.push(StockLine {
-                bull,
-                straw: row.straw.map(|s| s.value),
-                received: row.received,
-                used: row.used,
-                corrected: row.corrected,
-            });
-        }
-        Ok(out)
+        self.read(|p| {
+            p.stock
+                .scan_prefix(&prefix)
+                .map(|(k, row)| {
+                    let bull = std::str::from_utf8(&k[prefix.len()..])
+                        .ok()
+                        .and_then(|b| BullId::parse("bull", b).ok())
+                        .ok_or_else(|| LogError::Corrupt("a bull number in the stock".into()))?;
+                    Ok(StockLine {
+                        bull,
+                        straw: row.straw.as_ref().map(|s| s.value.clone()),
+                        received: row.received,
+                        used: row.used,
+                        corrected: row.corrected,
+                    })
+                })
+                .collect()
+        })
     }
 
     /// Time declared by a technician from `from` to `to` included.
@@ -268,12 +211,12 @@ impl Store {
         let start = key(&[t, day_key(from).as_bytes(), &[]]);
         let mut end = key(&[t, day_key(to).as_bytes()]);
         end.push(0xff);
-        let mut out = Vec::new();
-        for kv in self.tree("declared_time").range(start..end) {
-            let (_, v) = kv?;
-            out.push(decode(&v)?);
-        }
-        Ok(out)
+        Ok(self.read(|p| {
+            p.declared_time
+                .range(&start, &end)
+                .map(|(_, d)| d.clone())
+                .collect()
+        }))
     }
 
     /// The supervisor's latest decision on a technician's week.
@@ -282,9 +225,8 @@ impl Store {
         technician: &TechnicianId,
         week: Week,
     ) -> Result<Option<Review>, LogError> {
-        Ok(self
-            .get::<Lww<Review>>("reviews", &projection::review_key(technician, week))?
-            .map(|l| l.value))
+        let k = projection::review_key(technician, week);
+        Ok(self.read(|p| p.reviews.get(&k).map(|l| l.value.clone())))
     }
 
     /// The order of a technician's round on a day, if one was recorded.
@@ -294,26 +236,23 @@ impl Store {
         day: NaiveDate,
     ) -> Result<Option<Vec<VisitId>>, LogError> {
         let k = key(&[technician.as_str().as_bytes(), day_key(day).as_bytes()]);
-        Ok(self
-            .get::<Lww<Vec<VisitId>>>("rounds", &k)?
-            .map(|l| l.value))
+        Ok(self.read(|p| p.rounds.get(&k).map(|l| l.value.clone())))
     }
 
     /// The company's record, if one was recorded.
     pub fn company(&self) -> Result<Option<Company>, LogError> {
-        Ok(self
-            .get::<Lww<Company>>("company", b"company")?
-            .map(|l| l.value))
+        Ok(self.read(|p| p.company.get(b"company").map(|l| l.value.clone())))
     }
 
     /// Every act recorded on an animal (corrected ones included), oldest first.
     pub fn acts_of_animal(&self, animal: &AnimalId) -> Result<Vec<ActView>, LogError> {
-        self.acts_indexed("acts_by_animal", animal.as_str().as_bytes())
+        let prefix = key(&[animal.as_str().as_bytes(), &[]]);
+        Ok(self.read(|p| acts_indexed(p, &p.acts_by_animal, &prefix)))
     }
 
     /// The declaration of an insemination act.
     pub fn declaration(&self, act: &ActId) -> Result<Option<Declaration>, LogError> {
-        self.get("declarations", act.as_str().as_bytes())
+        Ok(self.read(|p| p.declarations.get(act.as_str().as_bytes()).cloned()))
     }
 
     /// Declarations still to send, sent and unanswered, or refused; of one technician, or of
@@ -322,15 +261,14 @@ impl Store {
         &self,
         technician: Option<&TechnicianId>,
     ) -> Result<Vec<Declaration>, LogError> {
-        let mut out = Vec::new();
-        for kv in self.tree("declarations_open").iter() {
-            let (k, _) = kv?;
-            if let Some(d) = self.get::<Declaration>("declarations", &k)?
-                && technician.is_none_or(|t| d.technician.as_ref() == Some(t))
-            {
-                out.push(d);
-            }
-        }
+        let mut out: Vec<Declaration> = self.read(|p| {
+            p.declarations_open
+                .keys()
+                .filter_map(|k| p.declarations.get(k))
+                .filter(|d| technician.is_none_or(|t| d.technician.as_ref() == Some(t)))
+                .cloned()
+                .collect()
+        });
         out.sort_by(|a, b| (a.deadline(), &a.act).cmp(&(b.deadline(), &b.act)));
         Ok(out)
     }
@@ -354,5 +292,45 @@ impl Store {
             });
         }
         Ok(out)
+    }
+}
+
+fn lww_values<T: Clone>(table: &Table<Lww<T>>) -> Vec<T> {
+    table.values().map(|l| l.value.clone()).collect()
+}
+
+/// Visits an index lists from `start` (included) to `end` (excluded).
+fn visits_in(
+    p: &Projections,
+    index: &Table<()>,
+    start: &[u8],
+    end: &[u8],
+) -> Result<Vec<Visit>, LogError> {
+    let mut out = Vec::new();
+    for (k, _) in index.range(start, end) {
+        let id = k.rsplit(|b| *b == 0).next().unwrap_or_default();
+        if let Some(row) = p.visits.get(id) {
+            out.push(row.visit());
+        }
+    }
+    Ok(out)
+}
+
+/// The acts an index lists under `prefix`, in the index's order.
+fn acts_indexed(p: &Projections, index: &Table<ActId>, prefix: &[u8]) -> Vec<ActView> {
+    index
+        .scan_prefix(prefix)
+        .filter_map(|(_, id)| p.acts.get(id.as_str().as_bytes()))
+        .map(ActRow::view)
+        .collect()
+}
+
+impl ActRow {
+    fn view(&self) -> ActView {
+        ActView {
+            act: self.act.clone(),
+            stamp: self.stamp,
+            superseded: self.superseded.clone(),
+        }
     }
 }

@@ -357,35 +357,47 @@ fn merge_refuses_a_forged_signature_and_a_rewritten_chain() {
     assert_eq!(b.merge(a.public_key(), events, sig).unwrap(), 5);
 }
 
+/// Rewrites event `seq` of `device` in the store in `dir` (closed) as someone editing the
+/// file would: the block stays well-formed, only its seal can tell.
+fn alter_event(dir: &std::path::Path, device: DeviceId, seq: u64, payload: Payload) {
+    let db = super::open_sled(dir).unwrap(); // the store just dropped may hold its lock a moment
+    let blocks = db.open_tree(super::BLOCKS).unwrap();
+    let (k, v) = blocks
+        .range(..=EventId { device, seq }.key())
+        .next_back()
+        .unwrap()
+        .unwrap();
+    let (mut block, _) = super::block::Block::decode(&v).unwrap();
+    let i = (seq - block.first) as usize;
+    let id = EventId { device, seq };
+    let mut event = Event::from_body(id, &block.bodies[i]).unwrap();
+    event.payload = payload;
+    block.bodies[i] = event.body().unwrap();
+    blocks.insert(k, block.encode().unwrap()).unwrap();
+    db.flush().unwrap();
+}
+
 #[test]
 fn an_altered_event_on_disk_is_reported_with_what_is_intact() {
     let dir = tempfile::tempdir().unwrap();
     let device;
     {
         let store = Store::open(dir.path()).unwrap();
-        setup(&store);
+        ten_events(&store);
         device = store.device();
     }
-    {
-        // someone edits the third event in place, keeping its stored hash
-        let db = super::open_sled(dir.path()).unwrap(); // the store just dropped may hold its lock a moment
-        let events = db.open_tree("events").unwrap();
-        let k = EventId { device, seq: 3 }.key();
-        let mut v = events.get(k).unwrap().unwrap().to_vec();
-        let last = v.len() - 1;
-        v[last] ^= 1;
-        events.insert(k, v).unwrap();
-        db.flush().unwrap();
-    }
+    let cow = Payload::ActRecorded(insemination("A1", "V1", "FR5399999999"));
+    alter_event(dir.path(), device, 7, cow);
     match Store::open(dir.path()) {
         Err(LogError::Damaged(report)) => {
             let chain = &report.chains[0];
-            assert_eq!(chain.events, 2);
-            assert_eq!(chain.after_damage, 3);
+            assert_eq!(chain.events, 6);
+            assert_eq!(chain.last, 6);
+            assert_eq!(chain.after_damage, 4);
             let text = report.to_string();
-            assert!(text.contains("2 events verified"), "{text}");
-            assert!(text.contains("3 events after it kept"), "{text}");
-            assert!(text.contains("event 3"), "{text}");
+            assert!(text.contains("6 events verified"), "{text}");
+            assert!(text.contains("4 events after it kept"), "{text}");
+            assert!(text.contains("event 7"), "{text}");
         }
         Err(other) => panic!("{other}"),
         Ok(_) => panic!("a damaged store opened"),
@@ -613,40 +625,12 @@ fn an_altered_event_in_a_witnessed_run_is_reported_on_open() {
                 .unwrap();
         }
     }
-    {
-        // the event and its stored hash both rewritten: only the seal can tell
-        let db = super::open_sled(b_dir.path()).unwrap(); // the store just dropped may hold its lock a moment
-        let events = db.open_tree("events").unwrap();
-        let k = EventId {
-            device: a.device(),
-            seq: 3,
-        }
-        .key();
-        let v = events.get(k).unwrap().unwrap().to_vec();
-        let id = EventId::from_key(&k).unwrap();
-        let mut event = Event::from_body(id, &v[32..]).unwrap();
-        event.payload = Payload::ActRecorded(insemination("A1", "V1", "FR5399999999"));
-        let body = event.body().unwrap();
-        let prev = events
-            .get(
-                EventId {
-                    device: a.device(),
-                    seq: 2,
-                }
-                .key(),
-            )
-            .unwrap()
-            .unwrap();
-        let hash = chain_hash(prev[..32].try_into().unwrap(), &id, &body);
-        let mut value = hash.to_vec();
-        value.extend_from_slice(&body);
-        events.insert(k, value).unwrap();
-        db.flush().unwrap();
-    }
+    let cow = Payload::ActRecorded(insemination("A1", "V1", "FR5399999999"));
+    alter_event(b_dir.path(), a.device(), 3, cow);
     match Store::open(b_dir.path()) {
         Err(LogError::Damaged(report)) => {
             let text = report.to_string();
-            assert!(text.contains("witness of event 3"), "{text}");
+            assert!(text.contains("seal of event 3"), "{text}");
         }
         Err(other) => panic!("{other}"),
         Ok(_) => panic!("a rewritten run opened"),

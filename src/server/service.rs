@@ -493,9 +493,17 @@ impl Service {
                 _ => None,
             },
         };
+        // A pull from the start is a restore (a new tablet, or a store rebuilt by `recover`):
+        // it includes the device's own events, so what a damaged store lost comes back.
+        // Later pulls leave them out: the device wrote them.
+        let exclude = if pull.cursor == crate::sync::Cursor::default() {
+            DeviceId([0; 16])
+        } else {
+            record.device
+        };
         let page = self
             .backend
-            .read(&scope, pull.cursor, record.device, limit)
+            .read(&scope, pull.cursor, exclude, limit)
             .await?;
         let mut events = page.events;
         // Farms that came into scope since the cursor: their history before it.
@@ -507,7 +515,7 @@ impl Service {
             if !farms.is_empty() {
                 events.extend(
                     self.backend
-                        .farm_events(&farms, pull.cursor, record.device)
+                        .farm_events(&farms, pull.cursor, exclude)
                         .await?,
                 );
             }

@@ -129,6 +129,14 @@ fn save<T: Serialize>(store: &Store, name: &str, value: &T) -> Result<(), SyncEr
     Ok(store.set_setting(name, &b)?)
 }
 
+/// Makes the next sync pull everything again from the start (after `recover`): events the
+/// store already holds are skipped, the rest (its own included) come back.
+pub fn forget_progress(store: &Store) -> Result<(), SyncError> {
+    let mut progress: Progress = load(store, PROGRESS)?.unwrap_or_default();
+    progress.cursor = Cursor::default();
+    save(store, PROGRESS, &progress)
+}
+
 /// The saved credentials, if the device is enrolled.
 pub fn credentials(store: &Store) -> Result<Option<Credentials>, SyncError> {
     load(store, CREDENTIALS)
@@ -325,13 +333,7 @@ impl<T: Transport> SyncClient<T> {
             let request = SyncRequest { push, pull };
             let reply: SyncReply =
                 self.call(store, Endpoint::Sync, &request, &mut progress, &mut report)?;
-            if reply.head > head {
-                return Err(SyncError::Protocol(format!(
-                    "the server holds {} events of this device, the store only {head}: \
-                     was the store restored from an old copy?",
-                    reply.head
-                )));
-            }
+
             match reply.push {
                 Some(PushOutcome::Stored { new }) => report.pushed += u64::from(new),
                 Some(PushOutcome::Resume) => {}
@@ -351,6 +353,16 @@ impl<T: Transport> SyncClient<T> {
                 pulling = pull.more;
             } else {
                 pulling = false;
+            }
+            // A pull from the start gives back this device's own events the server holds
+            // (a store rebuilt by `recover`); past it, the store must hold all of them.
+            let held = store.head(own)?.map_or(0, |(s, _)| s);
+            if reply.head > held && !pulling {
+                return Err(SyncError::Protocol(format!(
+                    "the server holds {} events of this device, the store only {held}: \
+                     was the store restored from an old copy?",
+                    reply.head
+                )));
             }
             save(store, PROGRESS, &progress)?;
         }

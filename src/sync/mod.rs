@@ -13,7 +13,7 @@ pub mod wire;
 
 pub use client::{
     Background, Credentials, Progress, Reply, SyncClient, SyncReport, SyncStatus, Transport,
-    TransportError, credentials, progress, status,
+    TransportError, credentials, forget_progress, progress, status,
 };
 pub use http::HttpTransport;
 pub use protocol::{Cursor, Endpoint, Role};

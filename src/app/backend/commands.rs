@@ -67,6 +67,10 @@ impl Worker {
     pub(super) fn carry_out(&mut self, command: Command) -> Outcome {
         let result = match command {
             Command::LoadDemo => self.load_demo(),
+            // Only a damaged store is recovered, before the worker exists.
+            Command::RecoverStore => Err(Refusal::Storage(
+                "the store is not damaged: nothing to recover".into(),
+            )),
             Command::AddCall {
                 farm,
                 requested,

@@ -29,13 +29,13 @@ use chrono_tz::Europe::Paris;
 
 use super::Screen;
 use super::model::{
-    CallView, Command, DeclarationsView, FarmView, MyTimeView, Outcome, Refusal, SettingsView,
-    SyncInfo, SyncStatus, TankView, TeamView, Ticket, TodayView, VisitView,
+    CallView, Command, DamageView, DamagedChain, DeclarationsView, FarmView, MyTimeView, Outcome,
+    Refusal, SettingsView, SyncInfo, SyncStatus, TankView, TeamView, Ticket, TodayView, VisitView,
 };
 use super::prefs::PrefsFile;
 use crate::domain::{Instant, TechnicianId, paris_day};
 use crate::forfait::Grid;
-use crate::log::Store;
+use crate::log::{LogError, Store};
 use crate::worktime::Settings;
 
 /// What the UI asks of the worker.
@@ -63,6 +63,8 @@ pub enum Reply {
     SyncInfo(Box<SyncInfo>),
     /// The store did not open: why. Every later command is refused.
     Failed(String),
+    /// The store failed its check: what is intact. Only [`Command::RecoverStore`] is taken.
+    Damaged(Box<Option<DamageView>>),
     /// The job is finished; for a command, its outcome.
     Done(Ticket, Option<Outcome>),
 }
@@ -306,22 +308,71 @@ fn run(
             ctx.request_repaint();
         }
     };
-    let store = match Store::open(&config.dir) {
-        Ok(s) => s,
-        Err(e) => {
-            let message = format!("{}: {e}", config.dir.display());
-            let _ = replies.send(Reply::Failed(message.clone()));
-            wake();
-            drop(news);
-            while let Ok(Msg::Ui(ticket, job)) = jobs.recv() {
-                let outcome = match job {
-                    Job::Show(_) => None,
-                    Job::Do(_) => Some(Outcome::Refused(Refusal::Storage(message.clone()))),
-                };
-                let _ = replies.send(Reply::Done(ticket, outcome));
+    let mut recovery_failed = None;
+    let store = loop {
+        match Store::open(&config.dir) {
+            Ok(s) => break s,
+            Err(LogError::Damaged(report)) => {
+                let view = damage_view(&config.dir, &report, recovery_failed.take());
+                let _ = replies.send(Reply::Damaged(Box::new(Some(view))));
                 wake();
+                // Only the way out is taken; every other command is refused.
+                let mut recovered = false;
+                while let Ok(msg) = jobs.recv() {
+                    let Msg::Ui(ticket, job) = msg else {
+                        if matches!(msg, Msg::Quit) {
+                            return;
+                        }
+                        continue;
+                    };
+                    match job {
+                        Job::Show(_) => {
+                            let _ = replies.send(Reply::Done(ticket, None));
+                        }
+                        Job::Do(c) if matches!(*c, Command::RecoverStore) => {
+                            let outcome = match recover_in_place(&config.dir) {
+                                Ok(()) => Outcome::Saved {
+                                    forfait_seconds: None,
+                                },
+                                Err(e) => {
+                                    recovery_failed = Some(e.clone());
+                                    Outcome::Refused(Refusal::Storage(e))
+                                }
+                            };
+                            let _ = replies.send(Reply::Done(ticket, Some(outcome)));
+                            recovered = true;
+                        }
+                        Job::Do(_) => {
+                            let refusal = Refusal::Storage(report.to_string());
+                            let _ =
+                                replies.send(Reply::Done(ticket, Some(Outcome::Refused(refusal))));
+                        }
+                    }
+                    wake();
+                    if recovered {
+                        break;
+                    }
+                }
+                if !recovered {
+                    return;
+                }
+                let _ = replies.send(Reply::Damaged(Box::new(None)));
             }
-            return;
+            Err(e) => {
+                let message = format!("{}: {e}", config.dir.display());
+                let _ = replies.send(Reply::Failed(message.clone()));
+                wake();
+                drop(news);
+                while let Ok(Msg::Ui(ticket, job)) = jobs.recv() {
+                    let outcome = match job {
+                        Job::Show(_) => None,
+                        Job::Do(_) => Some(Outcome::Refused(Refusal::Storage(message.clone()))),
+                    };
+                    let _ = replies.send(Reply::Done(ticket, outcome));
+                    wake();
+                }
+                return;
+            }
         }
     };
     let mut worker = Worker {
@@ -408,4 +459,62 @@ fn run(
         }
         wake();
     }
+}
+
+/// What the damage screen shows of a check's report.
+fn damage_view(
+    dir: &std::path::Path,
+    report: &crate::log::IntegrityReport,
+    recovery_failed: Option<String>,
+) -> DamageView {
+    let own = crate::log::own_device(dir);
+    DamageView {
+        folder: dir.display().to_string(),
+        chains: report
+            .chains
+            .iter()
+            .map(|c| DamagedChain {
+                device: c.device.to_string().chars().take(8).collect(),
+                own: Some(c.device) == own,
+                intact: c.events,
+                last: c.last,
+                after_damage: c.after_damage,
+                damage: c.damage.clone(),
+            })
+            .collect(),
+        problems: report.problems.clone(),
+        recovery_failed,
+    }
+}
+
+/// The way out of a damaged store, for the app: what is intact goes to a new folder, the
+/// damaged one is renamed aside unchanged (its files are not touched), the new one takes its
+/// place, and the next sync pulls again from the start.
+fn recover_in_place(dir: &std::path::Path) -> Result<(), String> {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tournee".into());
+    let fresh = dir.with_file_name(format!("{name}.recovered-{stamp}"));
+    let aside = dir.with_file_name(format!("{name}.damaged-{stamp}"));
+    crate::log::recover(dir, &fresh).map_err(|e| e.to_string())?;
+    // The app's own files (preferences) come along; the store's are rebuilt.
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let store_file = ["db", "conf", "device", "head", "blobs"].contains(&name.as_str())
+                || name.starts_with("snap.");
+            if !store_file && e.path().is_file() {
+                std::fs::copy(e.path(), fresh.join(&name)).map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    {
+        let store = Store::open(&fresh).map_err(|e| e.to_string())?;
+        crate::sync::forget_progress(&store).map_err(|e| e.to_string())?;
+    }
+    std::fs::rename(dir, &aside).map_err(|e| e.to_string())?;
+    std::fs::rename(&fresh, dir).map_err(|e| e.to_string())?;
+    Ok(())
 }

@@ -6,6 +6,7 @@
 
 pub mod call;
 pub mod confirm;
+pub mod damaged;
 pub mod declarations;
 pub mod farm;
 pub mod my_time;

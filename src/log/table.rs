@@ -1,0 +1,134 @@
+//! An in-memory table of the projections: ordered byte keys (the same keys the sled trees had,
+//! so scans by prefix keep their order) to typed rows, with an undo journal.
+//!
+//! The journal is what makes a local append all or nothing: the rules of `projection::apply`
+//! run on the live tables, and a batch that one of them refuses is rolled back before anyone
+//! reads it. Rebuilding at open runs without the journal (nothing to undo, nothing to copy).
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+pub(super) struct Table<V> {
+    map: BTreeMap<Vec<u8>, V>,
+    /// Previous values of the keys changed since `begin`, oldest first.
+    undo: Vec<(Vec<u8>, Option<V>)>,
+    journal: bool,
+}
+
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Table {
+            map: BTreeMap::new(),
+            undo: Vec::new(),
+            journal: false,
+        }
+    }
+}
+
+impl<V> Table<V> {
+    pub fn get(&self, k: &[u8]) -> Option<&V> {
+        self.map.get(k)
+    }
+
+    pub fn contains(&self, k: &[u8]) -> bool {
+        self.map.contains_key(k)
+    }
+
+    pub fn insert(&mut self, k: Vec<u8>, v: V) {
+        if self.journal {
+            let old = self.map.insert(k.clone(), v);
+            self.undo.push((k, old));
+        } else {
+            self.map.insert(k, v);
+        }
+    }
+
+    pub fn remove(&mut self, k: &[u8]) {
+        if let Some(old) = self.map.remove(k)
+            && self.journal
+        {
+            self.undo.push((k.to_vec(), Some(old)));
+        }
+    }
+
+    /// Rows whose key starts with `prefix`, in key order.
+    pub fn scan_prefix<'a>(
+        &'a self,
+        prefix: &'a [u8],
+    ) -> impl Iterator<Item = (&'a [u8], &'a V)> + 'a {
+        self.map
+            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.as_slice(), v))
+    }
+
+    /// Rows with `from <= key < to`, in key order.
+    pub fn range<'a>(&'a self, from: &[u8], to: &[u8]) -> impl Iterator<Item = (&'a [u8], &'a V)> {
+        self.map
+            .range::<[u8], _>((Bound::Included(from), Bound::Excluded(to)))
+            .map(|(k, v)| (k.as_slice(), v))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.map.values()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.map.keys().map(Vec::as_slice)
+    }
+
+    pub fn begin(&mut self) {
+        self.journal = true;
+        self.undo.clear();
+    }
+
+    pub fn commit(&mut self) {
+        self.journal = false;
+        self.undo.clear();
+    }
+
+    /// Puts back every row changed since `begin`, newest change first.
+    pub fn rollback(&mut self) {
+        while let Some((k, old)) = self.undo.pop() {
+            match old {
+                Some(v) => {
+                    self.map.insert(k, v);
+                }
+                None => {
+                    self.map.remove(&k);
+                }
+            }
+        }
+        self.journal = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rollback_puts_back_inserted_replaced_and_removed_rows() {
+        let mut t = Table::default();
+        t.insert(b"a".to_vec(), 1);
+        t.insert(b"b".to_vec(), 2);
+        t.begin();
+        t.insert(b"a".to_vec(), 10);
+        t.insert(b"c".to_vec(), 3);
+        t.remove(b"b");
+        t.insert(b"a".to_vec(), 11);
+        t.rollback();
+        let rows: Vec<(Vec<u8>, i32)> = t.scan_prefix(b"").map(|(k, v)| (k.to_vec(), *v)).collect();
+        assert_eq!(rows, vec![(b"a".to_vec(), 1), (b"b".to_vec(), 2)]);
+    }
+
+    #[test]
+    fn a_prefix_scan_stops_at_the_first_key_without_the_prefix() {
+        let mut t = Table::default();
+        for k in ["ab\0x", "ab\0y", "abc", "b"] {
+            t.insert(k.as_bytes().to_vec(), k.len());
+        }
+        let keys: Vec<&[u8]> = t.scan_prefix(b"ab\0").map(|(k, _)| k).collect();
+        assert_eq!(keys, vec![&b"ab\0x"[..], &b"ab\0y"[..]]);
+    }
+}
