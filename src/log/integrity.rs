@@ -167,6 +167,107 @@ struct Walk {
     pending: u64,
 }
 
+/// A block read and checked on its own: decoded, hashed, its events decoded and its seal
+/// verified. Done for all blocks in parallel before the chains are walked in order.
+struct Decoded {
+    id: Option<EventId>,
+    block: Result<Block, String>,
+    end: Hash,
+    events: Result<Vec<Event>, String>,
+    seal: Option<Result<(), String>>,
+}
+
+fn decode_one(k: &[u8], v: &[u8], trusted: &[[u8; 32]]) -> Decoded {
+    let id = EventId::from_key(k);
+    let mut out = Decoded {
+        id,
+        block: Err(String::new()),
+        end: [0; 32],
+        events: Ok(Vec::new()),
+        seal: None,
+    };
+    let Some(id) = id else {
+        return out;
+    };
+    let block = match Block::decode(v) {
+        Ok((b, _)) if b.device == id.device && b.first == id.seq => b,
+        Ok(_) => {
+            out.block = Err(format!("the block at event {} is misplaced", id.seq));
+            return out;
+        }
+        Err(e) => {
+            out.block = Err(format!("the block at event {}: {e}", id.seq));
+            return out;
+        }
+    };
+    let hashes = block.hashes();
+    out.end = hashes.last().copied().unwrap_or(block.prev);
+    let mut events = Vec::with_capacity(block.bodies.len());
+    for (i, body) in block.bodies.iter().enumerate() {
+        let eid = EventId {
+            device: id.device,
+            seq: block.first + i as u64,
+        };
+        match Event::from_body(eid, body) {
+            Ok(e) => events.push(e),
+            Err(e) => {
+                out.events = Err(format!("event {} does not decode ({e})", eid.seq));
+                break;
+            }
+        }
+    }
+    if out.events.is_ok() {
+        out.events = Ok(events);
+    }
+    out.seal = block.seal.as_ref().map(|seal| {
+        let last = EventId {
+            device: id.device,
+            seq: block.last(),
+        };
+        verify_seal(&block.public_key, last, &out.end, seal, trusted).map_err(|e| {
+            format!(
+                "the seal of event {} does not match ({e}): the chain was altered",
+                block.last()
+            )
+        })
+    });
+    out.block = Ok(block);
+    out
+}
+
+/// Decodes every block, on as many threads as the machine has cores.
+fn decode_all(raw: &[(sled::IVec, sled::IVec)], trusted: &[[u8; 32]]) -> Vec<Decoded> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    if threads == 1 || raw.len() < 8 {
+        return raw.iter().map(|(k, v)| decode_one(k, v, trusted)).collect();
+    }
+    let chunk = raw.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = raw
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(k, v)| decode_one(k, v, trusted))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(raw.len());
+        for (h, part) in handles.into_iter().zip(raw.chunks(chunk)) {
+            match h.join() {
+                Ok(d) => out.extend(d),
+                // A thread cannot panic on stored bytes; if one did, decode its part here.
+                Err(_) => out.extend(part.iter().map(|(k, v)| decode_one(k, v, trusted))),
+            }
+        }
+        out
+    })
+}
+
 /// Reads every block of `blocks` in order: verifies each chain, indexes the blocks and, when
 /// `project` is set, applies each event to the projections.
 pub(super) fn load(
@@ -174,13 +275,13 @@ pub(super) fn load(
     trusted: &[[u8; 32]],
     project: bool,
 ) -> Result<(State, IntegrityReport), LogError> {
+    let raw = blocks.iter().collect::<Result<Vec<_>, _>>()?;
     let mut state = State::default();
     let mut report = IntegrityReport::default();
     let mut walk: Option<Walk> = None;
     let mut events = Vec::new();
-    for kv in blocks.iter() {
-        let (k, v) = kv?;
-        let Some(id) = EventId::from_key(&k) else {
+    for d in decode_all(&raw, trusted) {
+        let Some(id) = d.id else {
             report
                 .problems
                 .push("a block key is too short (the blocks tree is damaged)".into());
@@ -205,14 +306,10 @@ pub(super) fn load(
             walked: 0,
             pending: 0,
         });
-        let block = match Block::decode(&v) {
-            Ok((b, _)) if b.device == id.device && b.first == id.seq => b,
-            Ok(_) => {
-                damage(w, 1, format!("the block at event {} is misplaced", id.seq));
-                continue;
-            }
-            Err(e) => {
-                damage(w, 1, format!("the block at event {}: {e}", id.seq));
+        let block = match d.block {
+            Ok(b) => b,
+            Err(what) => {
+                damage(w, 1, what);
                 continue;
             }
         };
@@ -250,40 +347,16 @@ pub(super) fn load(
                 continue;
             }
         }
-        let hashes = block.hashes();
-        let end = hashes.last().copied().unwrap_or(block.prev);
-        let mut decoded = Vec::with_capacity(block.bodies.len());
-        let mut bad = None;
-        for (i, body) in block.bodies.iter().enumerate() {
-            let eid = EventId {
-                device: id.device,
-                seq: block.first + i as u64,
-            };
-            match Event::from_body(eid, body) {
-                Ok(e) => decoded.push(e),
-                Err(e) => {
-                    bad = Some(format!("event {} does not decode ({e})", eid.seq));
-                    break;
-                }
-            }
-        }
-        if let Some(d) = bad {
-            damage(w, count, d);
-            continue;
-        }
-        if let Some(seal) = &block.seal {
-            let last = EventId {
-                device: id.device,
-                seq: block.last(),
-            };
-            if let Err(e) = verify_seal(&block.public_key, last, &end, seal, trusted) {
-                let what = format!(
-                    "the seal of event {} does not match ({e}): the chain was altered",
-                    block.last()
-                );
+        let decoded = match d.events {
+            Ok(e) => e,
+            Err(what) => {
                 damage(w, count, what);
                 continue;
             }
+        };
+        if let Some(Err(what)) = d.seal {
+            damage(w, count, what);
+            continue;
         }
         for e in &decoded {
             w.report.last_clock = w.report.last_clock.max(e.clock);
@@ -291,14 +364,14 @@ pub(super) fn load(
         if project {
             events.extend(decoded);
         }
-        w.hash = end;
+        w.hash = d.end;
         w.walked = block.last();
         w.pending += count;
         if block.seal.is_some() {
             w.report.events += w.pending;
             w.pending = 0;
             w.report.last = block.last();
-            w.report.head = end;
+            w.report.head = d.end;
         }
         let chain = state.chains.entry(id.device).or_default();
         chain.public_key = block.public_key;
@@ -307,7 +380,7 @@ pub(super) fn load(
             BlockInfo {
                 count,
                 prev: block.prev,
-                end,
+                end: d.end,
                 sealed: block.seal.is_some(),
             },
         );
@@ -318,8 +391,14 @@ pub(super) fn load(
     // In clock order, across devices: a hybrid logical clock orders an event after every
     // event its device had seen, so each rule meets events in an order they could have
     // arrived in (an office's "sent" after the act it declares).
-    events.sort_by_key(Event::stamp);
-    for e in &events {
+    let mut order: Vec<(super::event::Stamp, u32)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.stamp(), i as u32))
+        .collect();
+    order.sort_unstable();
+    let mut events: Vec<Option<Event>> = events.into_iter().map(Some).collect();
+    for e in order.iter().filter_map(|(_, i)| events[*i as usize].take()) {
         // Events were valid when they were stored; a rule that refuses one now is not
         // damage, and strictness is for local appends only.
         let _ = projection::apply(&mut state.projections, e, false);

@@ -505,9 +505,10 @@ impl Store {
             );
             events.push(event);
         }
+        let ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
         let mut st = self.state_mut();
         st.projections.begin();
-        for e in &events {
+        for e in events {
             if let Err(err) = projection::apply(&mut st.projections, e, true) {
                 st.projections.rollback();
                 return Err(err);
@@ -532,7 +533,6 @@ impl Store {
             return Err(err);
         }
         st.projections.commit();
-        let ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
         for (b, _) in &blocks {
             index(&mut st, b);
         }
@@ -937,8 +937,9 @@ impl Store {
                 (ends_run && b.last() == last.seq).then_some(seal)
             }));
         }
+        let n = fresh_events.len();
         st.projections.begin();
-        for e in &fresh_events {
+        for e in fresh_events {
             if let Err(err) = projection::apply(&mut st.projections, e, false) {
                 st.projections.rollback();
                 return Err(err);
@@ -953,7 +954,6 @@ impl Store {
         for (b, _) in &blocks {
             index(&mut st, b);
         }
-        let n = fresh_events.len();
         w.clock = clock;
         st.clock = st.clock.max(clock);
         if device == self.inner.device

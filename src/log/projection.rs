@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::LogError;
 use super::event::{Event, EventId, Stamp};
-use super::table::Table;
+use super::table::{Keyed, Table};
 use crate::declare::{Declaration, DeclarationKind, DeclarationStatus};
 use crate::domain::{
     Act, ActId, AnomalyKind, BullId, Company, Confirmation, DomainError, Family, Farm,
@@ -22,12 +22,12 @@ use crate::domain::{
 };
 
 macro_rules! projections {
-    ($($name:ident: $row:ty),* $(,)?) => {
+    ($($name:ident: $table:ident<$row:ty>),* $(,)?) => {
         /// Every projection table, by name: one place lists them, so none is forgotten when
         /// a batch is begun, committed or rolled back.
         #[derive(Default)]
         pub(super) struct Projections {
-            $(pub $name: Table<$row>,)*
+            $(pub $name: $table<$row>,)*
         }
 
         impl Projections {
@@ -47,27 +47,27 @@ macro_rules! projections {
 }
 
 projections! {
-    technicians: Lww<Technician>,
-    farms: Lww<Farm>,
-    visits: VisitRow,
-    visits_by_technician_day: (),
-    visits_by_farm: (),
-    visit_events: EventId,
-    acts: ActRow,
-    acts_by_visit: ActId,
-    pending_corrections: Supersession,
-    confirmations: Lww<Confirmation>,
-    visit_notes: VisitNote,
-    stock: StockRow,
-    declared_time: DeclaredTime,
-    reviews: Lww<Review>,
-    rounds: Lww<Vec<VisitId>>,
-    company: Lww<Company>,
-    declarations: Declaration,
-    declarations_open: (),
-    declaration_batches: Vec<ActId>,
-    acts_by_animal: ActId,
-    pending_visits: PendingVisit,
+    technicians: Keyed<Lww<Technician>>,
+    farms: Keyed<Lww<Farm>>,
+    visits: Keyed<VisitRow>,
+    visits_by_technician_day: Table<()>,
+    visits_by_farm: Table<()>,
+    visit_events: Table<EventId>,
+    acts: Keyed<ActRow>,
+    acts_by_visit: Table<ActId>,
+    pending_corrections: Keyed<Supersession>,
+    confirmations: Keyed<Lww<Confirmation>>,
+    visit_notes: Table<VisitNote>,
+    stock: Table<StockRow>,
+    declared_time: Table<DeclaredTime>,
+    reviews: Keyed<Lww<Review>>,
+    rounds: Keyed<Lww<Vec<VisitId>>>,
+    company: Keyed<Lww<Company>>,
+    declarations: Keyed<Declaration>,
+    declarations_open: Keyed<()>,
+    declaration_batches: Keyed<Vec<ActId>>,
+    acts_by_animal: Table<ActId>,
+    pending_visits: Keyed<PendingVisit>,
 }
 
 /// A value and the stamp of the event that set it (latest clock wins).
@@ -193,7 +193,7 @@ fn refuse(field: &str, value: &str, expected: &str) -> LogError {
 }
 
 /// Sets a latest-clock-wins record; returns whether the event's value was kept.
-fn lww_put<T: Clone>(table: &mut Table<Lww<T>>, k: &[u8], stamp: Stamp, value: &T) -> bool {
+fn lww_put<T: Clone>(table: &mut Keyed<Lww<T>>, k: &[u8], stamp: Stamp, value: &T) -> bool {
     if table.get(k).is_some_and(|old| old.stamp >= stamp) {
         return false;
     }
@@ -241,9 +241,9 @@ fn write_visit(p: &mut Projections, old: Option<&VisitRow>, new: VisitRow) {
         .insert(new.body.value.id.as_str().as_bytes().to_vec(), new);
 }
 
-fn note_visit_event(p: &mut Projections, visit: &VisitId, event: &Event) {
-    let k = key(&[visit.as_str().as_bytes(), &event.stamp().bytes()]);
-    p.visit_events.insert(k, event.id);
+fn note_visit_event(p: &mut Projections, visit: &VisitId, event: (Stamp, EventId)) {
+    let k = key(&[visit.as_str().as_bytes(), &event.0.bytes()]);
+    p.visit_events.insert(k, event.1);
 }
 
 fn visit_row(p: &Projections, visit: &VisitId) -> Option<VisitRow> {
@@ -322,7 +322,8 @@ fn write_declaration(p: &mut Projections, d: Declaration) {
 fn queue_declaration(
     p: &mut Projections,
     act: &Act,
-    visit: Option<&VisitRow>,
+    technician: Option<TechnicianId>,
+    day: Option<chrono::NaiveDate>,
     stamp: Stamp,
     corrects: Option<&Declaration>,
 ) {
@@ -333,7 +334,7 @@ fn queue_declaration(
         .at
         .as_ref()
         .map(paris_day)
-        .or(visit.map(|v| v.body.value.day))
+        .or(day)
         .unwrap_or_else(|| stamp_day(stamp));
     let (kind, since) = match corrects {
         Some(old)
@@ -356,7 +357,7 @@ fn queue_declaration(
         Declaration {
             act: act.id.clone(),
             visit: act.visit.clone(),
-            technician: visit.map(|v| v.technician.value.clone()),
+            technician,
             date,
             since,
             kind,
@@ -393,7 +394,7 @@ fn correct_declaration(
 /// Records an act in the projections (a new act, or the replacement in a correction).
 fn record_act(
     p: &mut Projections,
-    act: &Act,
+    act: Act,
     stamp: Stamp,
     strict: bool,
     field: &str,
@@ -410,7 +411,7 @@ fn record_act(
         }
         return Ok(()); // the same act seen twice from a peer: nothing more to record
     }
-    let visit = visit_row(p, &act.visit);
+    let visit = p.visits.get(act.visit.as_str().as_bytes());
     if strict && visit.is_none() {
         return Err(refuse(
             &format!("{field}.visit"),
@@ -418,9 +419,12 @@ fn record_act(
             "a visit already recorded",
         ));
     }
-    let dose_from = match (&act.bull, &visit) {
-        (Some(bull), Some(v)) if act.kind.uses_dose() => {
-            let technician = v.technician.value.clone();
+    // What the rules below need of the visit (its row is not cloned: acts are most events).
+    let technician = visit.map(|v| v.technician.value.clone());
+    let day = visit.map(|v| v.body.value.day);
+    let dose_from = match (&act.bull, &technician) {
+        (Some(bull), Some(technician)) if act.kind.uses_dose() => {
+            let technician = technician.clone();
             change_stock(p, &technician, bull, |r| r.used += u64::from(act.count));
             Some(technician)
         }
@@ -436,17 +440,8 @@ fn record_act(
         }
     }
     if superseded.is_none() {
-        queue_declaration(p, act, visit.as_ref(), stamp, corrects);
+        queue_declaration(p, &act, technician, day, stamp, corrects);
     }
-    p.acts.insert(
-        id_key.to_vec(),
-        ActRow {
-            act: act.clone(),
-            stamp,
-            dose_from,
-            superseded,
-        },
-    );
     p.acts_by_visit.insert(
         key(&[act.visit.as_str().as_bytes(), &stamp.bytes()]),
         act.id.clone(),
@@ -457,15 +452,33 @@ fn record_act(
             act.id.clone(),
         );
     }
+    p.acts.insert(
+        act.id.as_str().as_bytes().to_vec(),
+        ActRow {
+            act,
+            stamp,
+            dose_from,
+            superseded,
+        },
+    );
     Ok(())
 }
 
 /// Applies one event to the projections. `strict` (local appends) refuses references to
 /// records that do not exist; events from peers are applied as they come. On an error the
 /// tables may be half-changed: the caller rolls the batch back (see [`Projections::begin`]).
-pub(super) fn apply(p: &mut Projections, event: &Event, strict: bool) -> Result<(), LogError> {
+pub(super) fn apply(p: &mut Projections, event: Event, strict: bool) -> Result<(), LogError> {
     let stamp = event.stamp();
-    match &event.payload {
+    let at = (stamp, event.id);
+    // Acts are most events: theirs is moved into its row rather than copied.
+    let payload = match event.payload {
+        Payload::ActRecorded(a) => {
+            note_visit_event(p, &a.visit, at);
+            return record_act(p, a, stamp, strict, "act", None);
+        }
+        other => other,
+    };
+    match &payload {
         Payload::TechnicianRecorded(t) => {
             lww_put(&mut p.technicians, t.id.as_str().as_bytes(), stamp, t);
         }
@@ -526,12 +539,9 @@ pub(super) fn apply(p: &mut Projections, event: &Event, strict: bool) -> Result<
                 }
             };
             write_visit(p, old.as_ref(), new);
-            note_visit_event(p, &v.id, event);
+            note_visit_event(p, &v.id, at);
         }
-        Payload::ActRecorded(a) => {
-            record_act(p, a, stamp, strict, "act", None)?;
-            note_visit_event(p, &a.visit, event);
-        }
+        Payload::ActRecorded(_) => {}
         Payload::ActCorrected {
             act,
             replacement,
@@ -561,7 +571,7 @@ pub(super) fn apply(p: &mut Projections, event: &Event, strict: bool) -> Result<
                         row.superseded = Some(supersession);
                         p.acts.insert(id_key.to_vec(), row.clone());
                     }
-                    note_visit_event(p, &row.act.visit, event);
+                    note_visit_event(p, &row.act.visit, at);
                 }
                 None => {
                     if strict {
@@ -572,8 +582,15 @@ pub(super) fn apply(p: &mut Projections, event: &Event, strict: bool) -> Result<
             }
             let corrected = correct_declaration(p, act, replacement.is_some(), stamp);
             if let Some(r) = replacement {
-                record_act(p, r, stamp, strict, "replacement", corrected.as_ref())?;
-                note_visit_event(p, &r.visit, event);
+                note_visit_event(p, &r.visit, at);
+                record_act(
+                    p,
+                    r.clone(),
+                    stamp,
+                    strict,
+                    "replacement",
+                    corrected.as_ref(),
+                )?;
             }
         }
         Payload::VisitConfirmed {
@@ -587,7 +604,7 @@ pub(super) fn apply(p: &mut Projections, event: &Event, strict: bool) -> Result<
                 stamp,
                 confirmation,
             );
-            note_visit_event(p, visit, event);
+            note_visit_event(p, visit, at);
         }
         Payload::AnomalyNoted { visit, kind, note } => {
             require_visit(p, strict, "visit", visit)?;
@@ -599,7 +616,7 @@ pub(super) fn apply(p: &mut Projections, event: &Event, strict: bool) -> Result<
                     note: note.clone(),
                 },
             );
-            note_visit_event(p, visit, event);
+            note_visit_event(p, visit, at);
         }
         Payload::DosesReceived {
             technician,
@@ -692,7 +709,7 @@ pub(super) fn apply(p: &mut Projections, event: &Event, strict: bool) -> Result<
                     }
                 }
             }
-            note_visit_event(p, visit, event);
+            note_visit_event(p, visit, at);
         }
         Payload::VisitCancelled { visit, reason } => {
             match visit_row(p, visit) {
@@ -713,7 +730,7 @@ pub(super) fn apply(p: &mut Projections, event: &Event, strict: bool) -> Result<
                     }
                 }
             }
-            note_visit_event(p, visit, event);
+            note_visit_event(p, visit, at);
         }
         Payload::RoundOrdered {
             technician,
@@ -728,7 +745,7 @@ pub(super) fn apply(p: &mut Projections, event: &Event, strict: bool) -> Result<
             let k = key(&[visit.as_str().as_bytes(), &stamp.bytes()]);
             p.visit_notes
                 .insert(k, VisitNote::DisputeAnswer { note: note.clone() });
-            note_visit_event(p, visit, event);
+            note_visit_event(p, visit, at);
         }
         Payload::CompanyRecorded(c) => {
             lww_put(&mut p.company, b"company", stamp, c);

@@ -10,7 +10,7 @@ use super::projection::{
     self, ActRow, DeclaredTime, Lww, Projections, Review, StockLine, Supersession, VisitNote,
     VisitRow, day_key, key,
 };
-use super::table::Table;
+use super::table::{Keyed, Table};
 use super::{LogError, Store};
 use crate::declare::Declaration;
 use crate::domain::{
@@ -104,7 +104,13 @@ impl Store {
 
     /// Every visit, by id.
     pub fn all_visits(&self) -> Result<Vec<Visit>, LogError> {
-        Ok(self.read(|p| p.visits.values().map(VisitRow::visit).collect()))
+        Ok(self.read(|p| {
+            p.visits
+                .sorted_values()
+                .into_iter()
+                .map(VisitRow::visit)
+                .collect()
+        }))
     }
 
     /// Every act recorded at a visit, in the order recorded, corrected ones included.
@@ -295,8 +301,12 @@ impl Store {
     }
 }
 
-fn lww_values<T: Clone>(table: &Table<Lww<T>>) -> Vec<T> {
-    table.values().map(|l| l.value.clone()).collect()
+fn lww_values<T: Clone>(table: &Keyed<Lww<T>>) -> Vec<T> {
+    table
+        .sorted_values()
+        .into_iter()
+        .map(|l| l.value.clone())
+        .collect()
 }
 
 /// Visits an index lists from `start` (included) to `end` (excluded).

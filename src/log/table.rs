@@ -5,33 +5,72 @@
 //! run on the live tables, and a batch that one of them refuses is rolled back before anyone
 //! reads it. Rebuilding at open runs without the journal (nothing to undo, nothing to copy).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
-pub(super) struct Table<V> {
-    map: BTreeMap<Vec<u8>, V>,
+/// The maps a table can keep its rows in.
+pub(super) trait Map<V>: Default {
+    fn get(&self, k: &[u8]) -> Option<&V>;
+    fn insert(&mut self, k: Vec<u8>, v: V) -> Option<V>;
+    fn remove(&mut self, k: &[u8]) -> Option<V>;
+}
+
+impl<V> Map<V> for BTreeMap<Vec<u8>, V> {
+    fn get(&self, k: &[u8]) -> Option<&V> {
+        BTreeMap::get(self, k)
+    }
+    fn insert(&mut self, k: Vec<u8>, v: V) -> Option<V> {
+        BTreeMap::insert(self, k, v)
+    }
+    fn remove(&mut self, k: &[u8]) -> Option<V> {
+        BTreeMap::remove(self, k)
+    }
+}
+
+impl<V> Map<V> for HashMap<Vec<u8>, V> {
+    fn get(&self, k: &[u8]) -> Option<&V> {
+        HashMap::get(self, k)
+    }
+    fn insert(&mut self, k: Vec<u8>, v: V) -> Option<V> {
+        HashMap::insert(self, k, v)
+    }
+    fn remove(&mut self, k: &[u8]) -> Option<V> {
+        HashMap::remove(self, k)
+    }
+}
+
+/// Rows with an undo journal, in a map `M`.
+pub(super) struct Journaled<V, M> {
+    map: M,
     /// Previous values of the keys changed since `begin`, oldest first.
     undo: Vec<(Vec<u8>, Option<V>)>,
     journal: bool,
+    _rows: std::marker::PhantomData<V>,
 }
 
-impl<V> Default for Table<V> {
+/// A table read in key order (indexes scanned by prefix or range).
+pub(super) type Table<V> = Journaled<V, BTreeMap<Vec<u8>, V>>;
+/// A table read by exact key only (records by id): hashed, faster to fill at open.
+pub(super) type Keyed<V> = Journaled<V, HashMap<Vec<u8>, V>>;
+
+impl<V, M: Map<V>> Default for Journaled<V, M> {
     fn default() -> Self {
-        Table {
-            map: BTreeMap::new(),
+        Journaled {
+            map: M::default(),
             undo: Vec::new(),
             journal: false,
+            _rows: std::marker::PhantomData,
         }
     }
 }
 
-impl<V> Table<V> {
+impl<V, M: Map<V>> Journaled<V, M> {
     pub fn get(&self, k: &[u8]) -> Option<&V> {
         self.map.get(k)
     }
 
     pub fn contains(&self, k: &[u8]) -> bool {
-        self.map.contains_key(k)
+        self.map.get(k).is_some()
     }
 
     pub fn insert(&mut self, k: Vec<u8>, v: V) {
@@ -49,32 +88,6 @@ impl<V> Table<V> {
         {
             self.undo.push((k.to_vec(), Some(old)));
         }
-    }
-
-    /// Rows whose key starts with `prefix`, in key order.
-    pub fn scan_prefix<'a>(
-        &'a self,
-        prefix: &'a [u8],
-    ) -> impl Iterator<Item = (&'a [u8], &'a V)> + 'a {
-        self.map
-            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(move |(k, _)| k.starts_with(prefix))
-            .map(|(k, v)| (k.as_slice(), v))
-    }
-
-    /// Rows with `from <= key < to`, in key order.
-    pub fn range<'a>(&'a self, from: &[u8], to: &[u8]) -> impl Iterator<Item = (&'a [u8], &'a V)> {
-        self.map
-            .range::<[u8], _>((Bound::Included(from), Bound::Excluded(to)))
-            .map(|(k, v)| (k.as_slice(), v))
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.map.values()
-    }
-
-    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
-        self.map.keys().map(Vec::as_slice)
     }
 
     pub fn begin(&mut self) {
@@ -100,6 +113,39 @@ impl<V> Table<V> {
             }
         }
         self.journal = false;
+    }
+}
+
+impl<V> Journaled<V, BTreeMap<Vec<u8>, V>> {
+    /// Rows whose key starts with `prefix`, in key order.
+    pub fn scan_prefix<'a>(
+        &'a self,
+        prefix: &'a [u8],
+    ) -> impl Iterator<Item = (&'a [u8], &'a V)> + 'a {
+        self.map
+            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.as_slice(), v))
+    }
+
+    /// Rows with `from <= key < to`, in key order.
+    pub fn range<'a>(&'a self, from: &[u8], to: &[u8]) -> impl Iterator<Item = (&'a [u8], &'a V)> {
+        self.map
+            .range::<[u8], _>((Bound::Included(from), Bound::Excluded(to)))
+            .map(|(k, v)| (k.as_slice(), v))
+    }
+}
+
+impl<V> Journaled<V, HashMap<Vec<u8>, V>> {
+    /// Every row, in key order.
+    pub fn sorted_values(&self) -> Vec<&V> {
+        let mut rows: Vec<(&Vec<u8>, &V)> = self.map.iter().collect();
+        rows.sort_by(|a, b| a.0.cmp(b.0));
+        rows.into_iter().map(|(_, v)| v).collect()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.map.keys().map(Vec::as_slice)
     }
 }
 
