@@ -88,6 +88,7 @@ fn child_appender() {
     if store.technicians().unwrap().is_empty() {
         store.append(setup()).unwrap();
     }
+    println!("opened");
     for n in 0.. {
         if n % 5 == 4 {
             let id = format!("B{round}-{n}");
@@ -141,19 +142,24 @@ fn kill_during_appends_loses_nothing_acknowledged() {
         let stdout = child.stdout.take().unwrap();
         // Read acknowledgements on a thread, so the kill lands at a random moment of the
         // child's work, not between two reads.
+        let (opened_tx, opened) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut lines = Vec::new();
             for line in BufReader::new(stdout).lines() {
                 match line {
+                    Ok(l) if l == "opened" => {
+                        let _ = opened_tx.send(());
+                    }
                     Ok(l) => lines.push(l),
                     Err(_) => break,
                 }
             }
             lines
         });
-        // Wait for the first acknowledgement is not possible without reading; instead let the
-        // child run a random time past its start-up (opening takes a few ms).
-        let delay = Duration::from_millis(20 + rng.next() % 300);
+        // Opening checks the store (on a copy after a kill), which takes longer as the store
+        // grows: the kill lands at a random moment once the child is appending.
+        let _ = opened.recv_timeout(Duration::from_secs(60));
+        let delay = Duration::from_millis(5 + rng.next() % 300);
         let start = Instant::now();
         while start.elapsed() < delay {
             std::thread::sleep(Duration::from_millis(1));

@@ -348,3 +348,70 @@ fn a_supervisor_reassigns_a_visit_and_a_whole_day_and_the_new_technician_receive
 {
     reassign_visit_and_day(Kind::Postgres);
 }
+
+#[test]
+fn a_damaged_tablet_is_recovered_and_a_sync_brings_back_what_the_damage_took() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
+    let tablet = tempfile::tempdir().unwrap();
+    let dir = tablet.path().join("store");
+    let (code, _, err) = tournee(&dir, &["demo", "--today", "2026-11-24"]);
+    assert_eq!(code, 0, "{err}");
+    {
+        // A few days of acts recorded one by one, as on the tablet.
+        let store = Store::open(&dir).unwrap();
+        let week = tournee::demo::week(day());
+        let template: Vec<_> = week.visits.iter().flat_map(|v| v.acts.clone()).collect();
+        for n in 0..200 {
+            let mut act = template[n % template.len()].clone();
+            act.id = tournee::domain::ActId::parse("act", &format!("later-{n}")).unwrap();
+            store.append(vec![Payload::ActRecorded(act)]).unwrap();
+        }
+    }
+    let (code, _, err) = tournee(&dir, &["enroll", "--server", &url, "--token", &token]);
+    assert_eq!(code, 0, "{err}");
+    let (code, report, err) = tournee(&dir, &["sync"]);
+    assert_eq!((code, report["waiting"].as_u64()), (0, Some(0)), "{err}");
+    let (_, before, _) = tournee(&dir, &["export"]);
+    let (_, intact, _) = tournee(&dir, &["check"]);
+    let total = intact["chains"][0]["events"].as_u64().unwrap();
+
+    // A byte of the tablet's data file goes bad, in the middle of its blocks.
+    let path = dir.join("db");
+    let mut db = std::fs::read(&path).unwrap();
+    let blocks: Vec<usize> = db
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"TrnB")
+        .map(|(i, _)| i)
+        .collect();
+    db[blocks[blocks.len() / 2] + 120] ^= 0x08;
+    std::fs::write(&path, db).unwrap();
+    let (code, _, _) = tournee(&dir, &["check"]);
+    assert_eq!(code, 1);
+
+    let fresh = tablet.path().join("recovered");
+    let (code, recovery, err) = tournee(&dir, &["recover", "--to", fresh.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(recovery["enrolled"], true, "{recovery}");
+    assert_eq!(recovery["same_device"], true, "{recovery}");
+    assert!(
+        recovery["advice"].as_str().unwrap().contains("sync"),
+        "{recovery}"
+    );
+    let kept = recovery["kept"].as_u64().unwrap();
+    assert!(kept > 0 && kept <= total, "{recovery}");
+
+    // The server gives back what the damage took: the same records as before.
+    let (code, _, err) = tournee(&fresh, &["sync"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, after, _) = tournee(&fresh, &["check"]);
+    assert_eq!(code, 0);
+    assert_eq!(after["chains"][0]["events"].as_u64(), Some(total));
+    let (_, exported, _) = tournee(&fresh, &["export"]);
+    assert_eq!(exported, before);
+    // And it goes on recording and syncing under the same identity.
+    let (code, report, err) = tournee(&fresh, &["sync"]);
+    assert_eq!((code, report["waiting"].as_u64()), (0, Some(0)), "{err}");
+}

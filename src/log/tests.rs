@@ -684,3 +684,140 @@ fn a_reassignment_or_cancellation_merged_before_the_visit_record_still_applies()
     assert_eq!(b.cancellation(&v2).unwrap().as_deref(), Some("called off"));
     assert_eq!(b.records().unwrap(), supervisor.records().unwrap());
 }
+
+/// Writes `payloads` as a store of the first layout would have held them: one sled key per
+/// event in `events` (chain hash ‖ body), the device key in `meta`, a signature at the end
+/// of each append, and a projection tree beside them. Returns the device.
+fn write_first_layout(dir: &std::path::Path, appends: &[Vec<Payload>]) -> DeviceId {
+    use ed25519_dalek::Signer;
+    let db = sled::open(dir).unwrap();
+    let key = SigningKey::from_bytes(&[42; 32]);
+    let public = key.verifying_key().to_bytes();
+    let device = DeviceId::of_key(&public);
+    let meta = db.open_tree("meta").unwrap();
+    meta.insert("signing_key", &key.to_bytes()[..]).unwrap();
+    meta.insert("setting/sync/credentials", &b"enrolled"[..])
+        .unwrap();
+    db.open_tree("devices")
+        .unwrap()
+        .insert(device.0, &public[..])
+        .unwrap();
+    let events = db.open_tree("events").unwrap();
+    let signatures = db.open_tree("signatures").unwrap();
+    db.open_tree("visits")
+        .unwrap()
+        .insert("V1", &[1][..])
+        .unwrap();
+    let (mut seq, mut hash) = (0, genesis(device));
+    for append in appends {
+        for (i, payload) in append.iter().enumerate() {
+            seq += 1;
+            let event = Event {
+                id: EventId { device, seq },
+                clock: Hlc {
+                    wall_ms: 1_700_000_000_000 + seq,
+                    logical: i as u32,
+                },
+                payload: payload.clone(),
+            };
+            let body = event.body().unwrap();
+            hash = chain_hash(&hash, &event.id, &body);
+            let mut value = hash.to_vec();
+            value.extend_from_slice(&body);
+            events.insert(event.id.key(), value).unwrap();
+        }
+        let sig = key.sign(&hash).to_bytes();
+        signatures
+            .insert(EventId { device, seq }.key(), &sig[..])
+            .unwrap();
+    }
+    db.flush().unwrap();
+    device
+}
+
+#[test]
+fn a_store_of_the_first_layout_opens_migrated_with_nothing_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = vec![
+        Payload::TechnicianRecorded(tech("T01")),
+        Payload::TechnicianRecorded(tech("T02")),
+        Payload::FarmRecorded(farm()),
+        Payload::VisitRecorded(visit("V1", "T01")),
+        straws("T01", 10),
+    ];
+    let acts: Vec<Vec<Payload>> = (0..5)
+        .map(|i| {
+            vec![Payload::ActRecorded(insemination(
+                &format!("A{i}"),
+                "V1",
+                &format!("FR531234567{i}"),
+            ))]
+        })
+        .collect();
+    let mut appends = vec![first];
+    appends.extend(acts);
+    let device = write_first_layout(dir.path(), &appends);
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.device(), device);
+    assert_eq!(store.head(device).unwrap().map(|h| h.0), Some(10));
+    assert_eq!(check(&store).unwrap().intact_events(), 10);
+    let v1 = VisitId::parse("v", "V1").unwrap();
+    assert_eq!(store.acts_of(&v1).unwrap().len(), 5);
+    let t1 = TechnicianId::parse("t", "T01").unwrap();
+    assert_eq!(store.stock(&t1).unwrap()[0].left(), 5);
+    assert_eq!(
+        store.setting("sync/credentials").unwrap().as_deref(),
+        Some(&b"enrolled"[..])
+    );
+    // The chain goes on where it was, under the same key.
+    store
+        .append(vec![Payload::ActRecorded(insemination(
+            "A9",
+            "V1",
+            "FR5312345679",
+        ))])
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head(device).unwrap().map(|h| h.0), Some(11));
+    assert_eq!(store.acts_of(&v1).unwrap().len(), 6);
+    // The old trees are gone: one tree of blocks is left.
+    drop(store);
+    let db = open_sled(dir.path()).unwrap();
+    let names: Vec<String> = db
+        .tree_names()
+        .iter()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    assert!(names.contains(&"blocks".to_owned()), "{names:?}");
+    assert!(!names.contains(&"events".to_owned()), "{names:?}");
+    assert!(!names.contains(&"visits".to_owned()), "{names:?}");
+}
+
+#[test]
+fn a_first_layout_store_with_an_altered_event_is_refused_not_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = write_first_layout(
+        dir.path(),
+        &[vec![
+            Payload::TechnicianRecorded(tech("T01")),
+            Payload::FarmRecorded(farm()),
+            Payload::VisitRecorded(visit("V1", "T01")),
+        ]],
+    );
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let events = db.open_tree("events").unwrap();
+        let k = EventId { device, seq: 2 }.key();
+        let mut v = events.get(k).unwrap().unwrap().to_vec();
+        let last = v.len() - 1;
+        v[last] ^= 1;
+        events.insert(k, v).unwrap();
+        db.flush().unwrap();
+    }
+    let before = std::fs::read(dir.path().join("db")).unwrap();
+    assert!(matches!(Store::open(dir.path()), Err(LogError::Damaged(_))));
+    assert_eq!(std::fs::read(dir.path().join("db")).unwrap(), before);
+    assert!(!dir.path().join("device").exists());
+}

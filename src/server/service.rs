@@ -16,7 +16,7 @@ use super::backend::{
 };
 use super::rights::{self, Facts};
 use crate::domain::Payload;
-use crate::log::{DeviceId, Event, EventId, Hash, Seal, SignatureBytes, chain_hash, genesis};
+use crate::log::{DeviceId, Event, EventId, Hash, Seal, SignatureBytes, genesis};
 use crate::sync::protocol::{
     Endpoint, EnrollReply, EnrollRequest, Envelope, MAX_CLOCK_SKEW_MS, PUSH_HISTORY, Pull,
     PullReply, Push, PushOutcome, Pushed, Role, Run, SyncReply, SyncRequest, history_dictionary,
@@ -46,6 +46,19 @@ impl From<BackendError> for ApiError {
         match e {
             BackendError::Conflict(m) => ApiError::new(409, m),
             e => ApiError::new(500, e.to_string()),
+        }
+    }
+}
+
+impl From<crate::log::ChainError> for ApiError {
+    fn from(e: crate::log::ChainError) -> ApiError {
+        use crate::log::ChainError;
+        match e {
+            ChainError::Fork(seq) => ApiError::new(
+                409,
+                format!("event {seq} differs from the one the server holds (a forked chain)"),
+            ),
+            e => ApiError::new(400, e.to_string()),
         }
     }
 }
@@ -337,7 +350,7 @@ impl Service {
         } else {
             BTreeMap::new()
         };
-        let mut hash = if after == 0 {
+        let start = if after == 0 {
             genesis(device)
         } else if after == head {
             head_hash
@@ -346,48 +359,53 @@ impl Service {
                 .get(&after)
                 .ok_or_else(|| ApiError::new(500, "the server lost part of a chain"))?
         };
-        let mut fresh = Vec::new();
-        for (i, (clock, payload)) in pushed.iter().enumerate() {
-            let id = EventId {
-                device,
-                seq: after + 1 + i as u64,
-            };
-            payload.validate().map_err(|e| {
-                ApiError::new(400, format!("event {} ({}): {e}", id.seq, payload.name()))
-            })?;
-            let event = Event {
-                id,
+        let events: Vec<Event> = pushed
+            .iter()
+            .enumerate()
+            .map(|(i, (clock, payload))| Event {
+                id: EventId {
+                    device,
+                    seq: after + 1 + i as u64,
+                },
                 clock: *clock,
                 payload: payload.clone(),
-            };
-            let body = event
-                .body()
-                .map_err(|e| ApiError::new(400, format!("event {}: {e}", id.seq)))?;
-            hash = chain_hash(&hash, &id, &body);
-            if id.seq <= head {
-                if known.get(&id.seq) != Some(&hash) {
-                    return Err(ApiError::new(
-                        409,
-                        format!(
-                            "event {} differs from the one the server holds (a forked chain)",
-                            id.seq
-                        ),
-                    ));
-                }
-            } else {
-                fresh.push((event, body, hash));
+            })
+            .collect();
+        // The same walk as the tablet's merge: one rule for what a chain is.
+        let walked = crate::log::walk(device, start, events, |seq| {
+            if seq > head {
+                return Ok(None);
             }
-        }
-        let key = VerifyingKey::from_bytes(&record.public_key)
-            .map_err(|_| ApiError::new(500, "a stored device key is invalid"))?;
-        key.verify_strict(&hash, &Signature::from_bytes(&signature.0))
-            .map_err(|_| {
-                ApiError::new(
-                    403,
-                    "the events' signature does not match this device's chain (signed by \
-                     another device, or altered)",
-                )
-            })?;
+            known
+                .get(&seq)
+                .copied()
+                .map(Some)
+                .ok_or_else(|| ApiError::new(500, "the server lost part of a chain"))
+        })?;
+        let last = EventId {
+            device,
+            seq: last_seq,
+        };
+        crate::log::verify_seal(
+            &record.public_key,
+            last,
+            &walked.head,
+            &Seal::Device(*signature),
+            &[],
+        )
+        .map_err(|_| {
+            ApiError::new(
+                403,
+                "the events' signature does not match this device's chain (signed by \
+                 another device, or altered)",
+            )
+        })?;
+        let fresh: Vec<(Event, Vec<u8>, Hash)> = walked
+            .events
+            .into_iter()
+            .filter(|c| !c.known)
+            .map(|c| (c.event, c.body, c.hash))
+            .collect();
         if fresh.is_empty() {
             return Ok(Some(PushOutcome::Stored { new: 0 }));
         }
