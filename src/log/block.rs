@@ -98,8 +98,7 @@ impl Block {
             put_varint(&mut raw, body.len() as u64);
             raw.extend_from_slice(body);
         }
-        let packed = zstd::bulk::compress(&raw, LEVEL)
-            .map_err(|e| BlockError::Compression(e.to_string()))?;
+        let packed = compress(&raw)?;
         let mut out = Vec::with_capacity(packed.len() + 256);
         out.extend_from_slice(&MAGIC);
         out.push(VERSION);
@@ -157,8 +156,7 @@ impl Block {
         if raw_len > MAX_ENCODED * 64 || count == 0 || count > MAX_EVENTS * 64 {
             return Err(BlockError::Truncated);
         }
-        let raw = zstd::bulk::decompress(&body[r.at..], raw_len)
-            .map_err(|e| BlockError::Compression(e.to_string()))?;
+        let raw = decompress(&body[r.at..], raw_len)?;
         let mut bodies = Vec::with_capacity(count);
         let mut at = 0;
         while at < raw.len() {
@@ -186,6 +184,43 @@ impl Block {
             total,
         ))
     }
+}
+
+thread_local! {
+    // zstd's contexts are a few hundred kilobytes each: made once per thread, not per block
+    // (an append of one act would spend more making them than compressing).
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn compress(raw: &[u8]) -> Result<Vec<u8>, BlockError> {
+    let err = |e: std::io::Error| BlockError::Compression(e.to_string());
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Some(zstd::bulk::Compressor::new(LEVEL).map_err(err)?);
+        }
+        match c.as_mut() {
+            Some(c) => c.compress(raw).map_err(err),
+            None => zstd::bulk::compress(raw, LEVEL).map_err(err),
+        }
+    })
+}
+
+fn decompress(packed: &[u8], len: usize) -> Result<Vec<u8>, BlockError> {
+    let err = |e: std::io::Error| BlockError::Compression(e.to_string());
+    DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_none() {
+            *d = Some(zstd::bulk::Decompressor::new().map_err(err)?);
+        }
+        match d.as_mut() {
+            Some(d) => d.decompress(packed, len).map_err(err),
+            None => zstd::bulk::decompress(packed, len).map_err(err),
+        }
+    })
 }
 
 /// The length of the block that starts at `bytes[0]`, from its header.

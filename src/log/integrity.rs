@@ -8,7 +8,8 @@
 //! each device which events are intact and where the damage starts, so nobody loses the
 //! intact part by "fixing" the rest (see `recover.rs` for the way out).
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
 
 use serde::Serialize;
@@ -16,7 +17,7 @@ use serde::Serialize;
 use super::LogError;
 use super::block::Block;
 use super::chain::verify_seal;
-use super::event::{DeviceId, Event, EventId, Hash, Hlc, genesis};
+use super::event::{DeviceId, Event, EventId, Hash, Hlc, Stamp, genesis};
 use super::projection::{self, Projections};
 
 /// The state of one device's chain.
@@ -279,7 +280,9 @@ pub(super) fn load(
     let mut state = State::default();
     let mut report = IntegrityReport::default();
     let mut walk: Option<Walk> = None;
-    let mut events = Vec::new();
+    // Each device's events, block by block: already in clock order (a device's clock only
+    // moves forward), merged across devices below.
+    let mut events: BTreeMap<DeviceId, Vec<Vec<Event>>> = BTreeMap::new();
     for d in decode_all(&raw, trusted) {
         let Some(id) = d.id else {
             report
@@ -362,7 +365,7 @@ pub(super) fn load(
             w.report.last_clock = w.report.last_clock.max(e.clock);
         }
         if project {
-            events.extend(decoded);
+            events.entry(id.device).or_default().push(decoded);
         }
         w.hash = d.end;
         w.walked = block.last();
@@ -391,14 +394,22 @@ pub(super) fn load(
     // In clock order, across devices: a hybrid logical clock orders an event after every
     // event its device had seen, so each rule meets events in an order they could have
     // arrived in (an office's "sent" after the act it declares).
-    let mut order: Vec<(super::event::Stamp, u32)> = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.stamp(), i as u32))
+    let mut streams: Vec<_> = events
+        .into_values()
+        .map(|blocks| blocks.into_iter().flatten().peekable())
         .collect();
-    order.sort_unstable();
-    let mut events: Vec<Option<Event>> = events.into_iter().map(Some).collect();
-    for e in order.iter().filter_map(|(_, i)| events[*i as usize].take()) {
+    let mut next: BinaryHeap<Reverse<(Stamp, usize)>> = streams
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, s)| s.peek().map(|e| Reverse((e.stamp(), i))))
+        .collect();
+    while let Some(Reverse((_, i))) = next.pop() {
+        let Some(e) = streams[i].next() else {
+            continue;
+        };
+        if let Some(n) = streams[i].peek() {
+            next.push(Reverse((n.stamp(), i)));
+        }
         // Events were valid when they were stored; a rule that refuses one now is not
         // damage, and strictness is for local appends only.
         let _ = projection::apply(&mut state.projections, e, false);

@@ -27,7 +27,10 @@ impl<V> Map<V> for BTreeMap<Vec<u8>, V> {
     }
 }
 
-impl<V> Map<V> for HashMap<Vec<u8>, V> {
+/// Keys are ours (ids written by the store), not an attacker's: a fast hash is enough.
+type FastHash = foldhash::fast::RandomState;
+
+impl<V> Map<V> for HashMap<Vec<u8>, V, FastHash> {
     fn get(&self, k: &[u8]) -> Option<&V> {
         HashMap::get(self, k)
     }
@@ -51,7 +54,7 @@ pub(super) struct Journaled<V, M> {
 /// A table read in key order (indexes scanned by prefix or range).
 pub(super) type Table<V> = Journaled<V, BTreeMap<Vec<u8>, V>>;
 /// A table read by exact key only (records by id): hashed, faster to fill at open.
-pub(super) type Keyed<V> = Journaled<V, HashMap<Vec<u8>, V>>;
+pub(super) type Keyed<V> = Journaled<V, HashMap<Vec<u8>, V, FastHash>>;
 
 impl<V, M: Map<V>> Default for Journaled<V, M> {
     fn default() -> Self {
@@ -136,7 +139,7 @@ impl<V> Journaled<V, BTreeMap<Vec<u8>, V>> {
     }
 }
 
-impl<V> Journaled<V, HashMap<Vec<u8>, V>> {
+impl<V> Journaled<V, HashMap<Vec<u8>, V, FastHash>> {
     /// Every row, in key order.
     pub fn sorted_values(&self) -> Vec<&V> {
         let mut rows: Vec<(&Vec<u8>, &V)> = self.map.iter().collect();
