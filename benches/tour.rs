@@ -71,6 +71,13 @@ fn days(n: usize) {
         if key(&plan) == key(&best) {
             optimal += 1;
         }
+        if std::env::args().any(|a| a == "--days") {
+            println!(
+                "    day {seed}: {:?} best known {:?}",
+                key(&plan),
+                key(&best)
+            );
+        }
         if (plan.unplanned.len(), plan.late_seconds())
             == (best.unplanned.len(), best.late_seconds())
         {
