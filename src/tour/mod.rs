@@ -141,7 +141,7 @@ impl Default for Options {
         Options {
             iterations: 400,
             replan_iterations: 100,
-            max_work: 8_000_000,
+            max_work: 7_000_000,
             seed: 0x746f_7572_6e65_6521,
         }
     }
