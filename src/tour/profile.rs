@@ -18,9 +18,9 @@
 /// The earliest arrival a profile covers: below any time of day, with room for arithmetic.
 const NEG: i64 = -(1 << 40);
 
-/// One piece: from `from` (included) to the next piece's `from`, lateness `late_at + late_per
-/// * t` and end time `out_at + out_per * t` (lines written at t = 0, so no piece needs an
-/// anchor).
+/// One piece: from `from` (included) to the next piece's `from`, lateness
+/// `late_at + late_per * t` and end time `out_at + out_per * t` (lines written at t = 0, so
+/// no piece needs an anchor).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Piece {
     from: i64,

@@ -1025,7 +1025,7 @@ impl<'a> Search<'a> {
     /// stretch at most `BRIDGE` visits). A round-wide exchange on a day with windows breaks
     /// most of the round and the local search spends the round's work mending it; a local
     /// one changes a part of the day, which the don't-look bits then search around.
-    fn double_bridge(&mut self, route: &mut Vec<usize>) {
+    fn double_bridge(&mut self, route: &mut [usize]) {
         let n = route.len();
         // Mostly short stretches; one time in four up to a quarter of the round, so that
         // rounds without windows (where only distance counts) still get wide moves.
@@ -1303,7 +1303,7 @@ impl<'a> Search<'a> {
         Some(p)
     }
 
-    fn two_opt(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
+    fn two_opt(&mut self, route: &mut [usize], cur: &mut Cost) -> bool {
         let inst = self.inst;
         let mut improved = false;
         self.index(route);
@@ -1544,7 +1544,7 @@ impl<'a> Search<'a> {
         p
     }
 
-    fn swap(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
+    fn swap(&mut self, route: &mut [usize], cur: &mut Cost) -> bool {
         // Only worth it when windows bind: with none, or-opt and 2-opt cover it cheaply.
         if cur.late == 0 && cur.overflow == 0 {
             return false;

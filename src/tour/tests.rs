@@ -576,28 +576,19 @@ fn a_time_profile_costs_a_round_as_the_simulation_does() {
             }
             visits.push(v);
         }
-        let stops: Vec<(i64, i64, i64, Vec<(i64, i64)>)> = visits
+        let node: Vec<Profile> = visits
             .iter()
             .map(|v| {
-                (
-                    v.window.map_or(i64::MIN, |w| i64::from(w.from)),
-                    v.window.map_or(i64::MAX, |w| i64::from(w.to)),
-                    i64::from(v.service_seconds),
-                    v.closed
-                        .iter()
-                        .map(|c| (i64::from(c.from), i64::from(c.to)))
-                        .collect(),
-                )
-            })
-            .collect();
-        let node: Vec<Profile> = stops
-            .iter()
-            .map(|(earliest, latest, service, closed)| {
+                let closed: Vec<(i64, i64)> = v
+                    .closed
+                    .iter()
+                    .map(|c| (i64::from(c.from), i64::from(c.to)))
+                    .collect();
                 Profile::visit(&Stop {
-                    earliest: *earliest,
-                    latest: *latest,
-                    service: *service,
-                    closed,
+                    earliest: v.window.map_or(i64::MIN, |w| i64::from(w.from)),
+                    latest: v.window.map_or(i64::MAX, |w| i64::from(w.to)),
+                    service: i64::from(v.service_seconds),
+                    closed: &closed,
                 })
             })
             .collect();
@@ -605,15 +596,16 @@ fn a_time_profile_costs_a_round_as_the_simulation_does() {
         // Forwards: each visit after the last; backwards: each before the first.
         let mut forward = node[0].clone();
         let mut scratch = Profile::default();
-        for i in 1..k {
-            Profile::compose_into(&forward, t(i, i + 1), &node[i], &mut scratch);
+        for (i, next) in node.iter().enumerate().skip(1) {
+            // Node i + 1 of the matrix is visit i.
+            Profile::compose_into(&forward, t(i, i + 1), next, &mut scratch);
             std::mem::swap(&mut forward, &mut scratch);
         }
         Profile::compose_into(&forward, t(k, k + 1), &Profile::identity(), &mut scratch);
         let forward = scratch.clone();
         let mut backward = Profile::identity();
-        for i in (1..=k).rev() {
-            Profile::compose_into(&node[i - 1], t(i, i + 1), &backward, &mut scratch);
+        for (i, visit) in node.iter().enumerate().rev() {
+            Profile::compose_into(visit, t(i + 1, i + 2), &backward, &mut scratch);
             std::mem::swap(&mut backward, &mut scratch);
         }
         let mut p = problem(visits);
