@@ -1,18 +1,28 @@
 //! Benchmark: round planning, how fast and how good.
 //!
 //! - Solve time of a day of 10, 25 and 40 farms with windows, closed hours and urgent calls
-//!   (`tour::sample::random_day`, 10 seeded days each), and the gap of the default budget to
-//!   the best round found by long runs (10 times the budget, two other seeds) on the same days.
-//! - Re-plan time after one new urgent call in the middle of the day, three visits done.
+//!   (`tour::sample::random_day`, 10 seeded days each), and how far the default budget lands
+//!   from the best round known for the day: the best of long runs (10 times the budget, three
+//!   other seeds) and of the rounds other solvers found (`benches/tour_compare/`, written by
+//!   `benches/tour_compare.py`, each costed here by `tour::evaluate`, so every round is judged
+//!   by the same rules).
+//! - Re-plan after one new urgent call in the middle of the day, three visits done: its time,
+//!   and how far it lands from the best round known for that re-planned day (long runs from
+//!   the previous order and from scratch).
 //! - The gap to the published optimum of the TSPLIB instances in `tests/data/tsplib` and of
 //!   the TSPTW instance in `tests/data/tsptw`.
 //!
-//! One thread; figures are per core. Run: `cargo bench --bench tour --no-default-features`
+//! One thread; figures are per core. Run: `cargo bench --bench tour --no-default-features`;
+//! `-- --quick`: times only, no long runs; `-- --days`: each day's result and best known;
+//! `-- --export DIR`: write the days as JSON for `benches/tour_compare.py`.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use geo::{Distance, Haversine, Point};
+use serde_json::{Value, json};
 use tournee::domain::Urgency;
-use tournee::tour::{self, Done, Options, Plan, Problem, Progress, Window, sample};
+use tournee::tour::{self, Done, Options, Plan, Problem, Progress, Travel, Window, sample};
 
 const DAYS: u64 = 10;
 
@@ -23,9 +33,16 @@ fn solve(p: &Problem, progress: &Progress, previous: &[String], options: &Option
     }
 }
 
-/// `cargo bench --bench tour -- --quick`: times only, no long reference runs.
-fn quick() -> bool {
-    std::env::args().any(|a| a == "--quick")
+fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
+}
+
+/// The value after `name` on the command line.
+fn option(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn ms(d: Duration) -> f64 {
@@ -46,35 +63,190 @@ fn key(p: &Plan) -> (usize, u64, u64) {
     (p.unplanned.len(), p.late_seconds(), p.drive_seconds)
 }
 
+/// How a series of plans compares with the best known plans of the same days.
+#[derive(Default)]
+struct Quality {
+    days: usize,
+    /// Days on the best known round (same visits left out, lateness and driving).
+    best: usize,
+    /// Days with the same visits left out and the same lateness as the best known.
+    same: usize,
+    /// Driving above the best known, in %, on those days.
+    gaps: Vec<f64>,
+}
+
+impl Quality {
+    fn add(&mut self, plan: &Plan, best: &Plan) {
+        self.days += 1;
+        if key(plan) == key(best) {
+            self.best += 1;
+        }
+        if key(plan).0 == key(best).0 && key(plan).1 == key(best).1 {
+            self.same += 1;
+            self.gaps
+                .push((plan.drive_seconds as f64 / best.drive_seconds.max(1) as f64 - 1.0) * 100.0);
+        }
+    }
+
+    fn line(&self) -> String {
+        let mean = self.gaps.iter().sum::<f64>() / self.gaps.len().max(1) as f64;
+        let max = self.gaps.iter().copied().fold(0.0, f64::max);
+        format!(
+            "best known reached {}/{}, as late and leaving out as much {}/{}, driving gap {mean:.2} % mean, {max:.2} % max",
+            self.best, self.days, self.same, self.days
+        )
+    }
+}
+
+/// The best of some plans.
+fn best_of(plans: impl IntoIterator<Item = Plan>) -> Option<Plan> {
+    plans.into_iter().min_by_key(key)
+}
+
+/// Driving time and distance between the start, the visits and the end, as the planner
+/// computes them for `Travel::Road` (haversine × road factor at the average speed), so that
+/// other solvers plan on the same figures.
+fn road_matrix(p: &Problem) -> (Vec<Vec<u32>>, Vec<Vec<u32>>) {
+    let Travel::Road {
+        speed_kmh,
+        road_factor,
+    } = p.travel
+    else {
+        panic!("the benchmark's days use road travel");
+    };
+    let points: Vec<Point> = std::iter::once(&p.start)
+        .chain(p.visits.iter().map(|v| &v.location))
+        .chain(std::iter::once(&p.end))
+        .map(|l| Point::new(l.lon, l.lat))
+        .collect();
+    let speed = speed_kmh / 3.6;
+    let mut seconds = Vec::new();
+    let mut meters = Vec::new();
+    for a in &points {
+        let row: Vec<f64> = points
+            .iter()
+            .map(|b| (Haversine.distance(*a, *b) * road_factor).round())
+            .collect();
+        seconds.push(row.iter().map(|m| (m / speed).round() as u32).collect());
+        meters.push(row.iter().map(|m| *m as u32).collect());
+    }
+    (seconds, meters)
+}
+
+/// A day as JSON for `benches/tour_compare.py`: node 0 the start, 1..=n the visits, n + 1 the
+/// end; times in seconds since midnight.
+fn day_json(p: &Problem) -> Value {
+    let (seconds, meters) = road_matrix(p);
+    let span = |w: &Window| json!([w.from, w.to]);
+    json!({
+        "day": span(&p.day),
+        "ids": p.visits.iter().map(|v| v.id.clone()).collect::<Vec<_>>(),
+        "service": p.visits.iter().map(|v| v.service_seconds).collect::<Vec<_>>(),
+        "window": p.visits.iter().map(|v| v.window.as_ref().map(span)).collect::<Vec<_>>(),
+        "closed": p.visits.iter().map(|v| v.closed.iter().map(span).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        "urgent": p.visits.iter().map(|v| v.urgency == Urgency::Urgent).collect::<Vec<_>>(),
+        "seconds": seconds,
+        "meters": meters,
+    })
+}
+
+fn compare_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/tour_compare")
+}
+
+/// The rounds other solvers found for a day (`{"solvers": {name: [visit ids]}}`), if the
+/// comparison was run.
+fn other_solvers(name: &str) -> Vec<(String, Vec<String>)> {
+    let path = compare_dir().join(format!("{name}.json"));
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Vec::new();
+    };
+    let v: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => panic!("{}: {e}", path.display()),
+    };
+    let mut out = Vec::new();
+    if let Some(solvers) = v["solvers"].as_object() {
+        for (solver, order) in solvers {
+            let order = order["order"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push((solver.clone(), order));
+        }
+    }
+    out
+}
+
 fn days(n: usize) {
     let options = Options::default();
-    let long = Options {
+    let long = |seed: u64| Options {
         iterations: options.iterations * 10,
+        replan_iterations: options.replan_iterations * 10,
         max_work: options.max_work * 10,
-        ..options
+        seed,
     };
+    let export = option("--export");
     let (mut times, mut replans) = (Vec::new(), Vec::new());
-    let (mut gaps, mut optimal, mut late, mut unplanned) = (Vec::new(), 0, 0, 0);
+    let (mut quality, mut replan_quality) = (Quality::default(), Quality::default());
+    let mut others: Vec<(String, Quality)> = Vec::new();
+    let (mut late, mut unplanned) = (0, 0);
     for seed in 0..DAYS {
+        let name = format!("{n}-{seed}");
         let mut p = sample::random_day(seed, n);
+        if let Some(dir) = &export {
+            let path = Path::new(dir).join(format!("{name}.json"));
+            if let Err(e) = std::fs::write(&path, day_json(&p).to_string()) {
+                panic!("{}: {e}", path.display());
+            }
+        }
         let start = Instant::now();
         let plan = solve(&p, &Progress::default(), &[], &options);
         times.push(start.elapsed());
         late += plan.violations.len();
         unplanned += plan.unplanned.len();
-        let best = (1..=2)
-            .filter(|_| !quick())
-            .map(|s| solve(&p, &Progress::default(), &[], &Options { seed: s, ..long }))
-            .chain(std::iter::once(plan.clone()))
-            .min_by_key(key)
-            .unwrap_or_else(|| plan.clone());
-        if key(&plan) == key(&best) {
-            optimal += 1;
+        let found: Vec<(String, Plan)> = other_solvers(&name)
+            .into_iter()
+            .map(
+                |(solver, order)| match tour::evaluate(&p, &Progress::default(), &order) {
+                    Ok(plan) => (solver, plan),
+                    Err(e) => panic!("{name}: the round of {solver} is refused: {e}"),
+                },
+            )
+            .collect();
+        if flag("--quick") && flag("--days") {
+            println!("    day {seed}: {:?}", key(&plan));
         }
-        if (plan.unplanned.len(), plan.late_seconds())
-            == (best.unplanned.len(), best.late_seconds())
-        {
-            gaps.push((plan.drive_seconds as f64 / best.drive_seconds.max(1) as f64 - 1.0) * 100.0);
+        if !flag("--quick") {
+            let best = best_of(
+                (1..=3)
+                    .map(|s| solve(&p, &Progress::default(), &[], &long(s)))
+                    .chain(found.iter().map(|(_, plan)| plan.clone()))
+                    .chain(std::iter::once(plan.clone())),
+            )
+            .unwrap_or_else(|| plan.clone());
+            quality.add(&plan, &best);
+            for (solver, other) in &found {
+                match others.iter_mut().find(|(s, _)| s == solver) {
+                    Some((_, q)) => q.add(other, &best),
+                    None => {
+                        let mut q = Quality::default();
+                        q.add(other, &best);
+                        others.push((solver.clone(), q));
+                    }
+                }
+            }
+            if flag("--days") {
+                println!(
+                    "    day {seed}: {:?} best known {:?}",
+                    key(&plan),
+                    key(&best)
+                );
+            }
         }
         // One new urgent call at 10:30, three visits done as planned.
         let done: Vec<Done> = plan.stops[..3.min(plan.stops.len())]
@@ -101,15 +273,38 @@ fn days(n: usize) {
         let start = Instant::now();
         let again = solve(&p, &progress, &plan.order(), &options);
         replans.push(start.elapsed());
-        std::hint::black_box(again);
+        if !flag("--quick") {
+            // The best known re-planned day: long runs from the previous order and from
+            // scratch (the done visits first either way).
+            let best = best_of(
+                (1..=2)
+                    .map(|s| solve(&p, &progress, &plan.order(), &long(s)))
+                    .chain((1..=2).map(|s| solve(&p, &progress, &[], &long(s))))
+                    .chain(std::iter::once(again.clone())),
+            )
+            .unwrap_or_else(|| again.clone());
+            replan_quality.add(&again, &best);
+            if flag("--days") {
+                println!(
+                    "    day {seed} re-planned: {:?} best known {:?}",
+                    key(&again),
+                    key(&best)
+                );
+            }
+        }
     }
     let (median, max) = spread(times);
     let (rmedian, rmax) = spread(replans);
-    let mean_gap = gaps.iter().sum::<f64>() / gaps.len().max(1) as f64;
-    let max_gap = gaps.iter().copied().fold(0.0, f64::max);
     println!(
-        "  {n:>2} farms: solve {median:.1} ms median, {max:.1} ms max; re-plan after a call {rmedian:.1} ms median, {rmax:.1} ms max; best known reached {optimal}/{DAYS}, driving gap {mean_gap:.2} % mean, {max_gap:.2} % max; {late} windows missed, {unplanned} visits left out"
+        "  {n:>2} farms: solve {median:.1} ms median, {max:.1} ms max; re-plan after a call {rmedian:.1} ms median, {rmax:.1} ms max; {late} windows missed, {unplanned} visits left out"
     );
+    if !flag("--quick") {
+        println!("    planned: {}", quality.line());
+        println!("    re-planned after the call: {}", replan_quality.line());
+        for (solver, q) in &others {
+            println!("    {solver}: {}", q.line());
+        }
+    }
 }
 
 fn tsplib(name: &str, text: &str, optimum: u64) {

@@ -537,6 +537,105 @@ fn dumas_n20w20_001_reaches_the_published_optimum_with_every_window_kept() {
     assert!(gap <= 1.0, "gap {gap:.2} %");
 }
 
+/// The local search costs its moves from time profiles of stretches of the round: built
+/// visit by visit from either end, they must give the lateness and the return time the
+/// simulation of the round gives, for any time of departure, windows and closed hours
+/// included (service times of zero, spans closer than a visit's work).
+#[test]
+fn a_time_profile_costs_a_round_as_the_simulation_does() {
+    use super::profile::{Profile, Stop};
+    use super::solve::Rng;
+    let mut g = Rng(5);
+    for case in 0..40 {
+        let k = 1 + g.below(9);
+        let size = k + 2;
+        let mut seconds = vec![vec![0u32; size]; size];
+        for (a, row) in seconds.iter_mut().enumerate() {
+            for (b, x) in row.iter_mut().enumerate() {
+                if a != b {
+                    *x = 60 + g.below(1_800) as u32;
+                }
+            }
+        }
+        let mut visits = Vec::new();
+        for i in 0..k {
+            let mut v = visit(&format!("v{i}"), 0.0, 0.0, 0);
+            v.service_seconds = [0, 1, 600, 1_800, 2_400][g.below(5)];
+            if g.below(2) == 0 {
+                let from = hm(6, 0) + g.below(40) as u32 * 900;
+                v.window = Some(Window {
+                    from,
+                    to: from + g.below(8) as u32 * 900,
+                });
+            }
+            let mut at = hm(6, 0) + g.below(20) as u32 * 1_800;
+            for _ in 0..g.below(3) {
+                let to = at + 300 + g.below(8) as u32 * 600;
+                v.closed.push(Window { from: at, to });
+                at = to + 1 + g.below(4) as u32 * 600;
+            }
+            visits.push(v);
+        }
+        let node: Vec<Profile> = visits
+            .iter()
+            .map(|v| {
+                let closed: Vec<(i64, i64)> = v
+                    .closed
+                    .iter()
+                    .map(|c| (i64::from(c.from), i64::from(c.to)))
+                    .collect();
+                Profile::visit(&Stop {
+                    earliest: v.window.map_or(i64::MIN, |w| i64::from(w.from)),
+                    latest: v.window.map_or(i64::MAX, |w| i64::from(w.to)),
+                    service: i64::from(v.service_seconds),
+                    closed: &closed,
+                })
+            })
+            .collect();
+        let t = |a: usize, b: usize| i64::from(seconds[a][b]);
+        // Forwards: each visit after the last; backwards: each before the first.
+        let mut forward = node[0].clone();
+        let mut scratch = Profile::default();
+        for (i, next) in node.iter().enumerate().skip(1) {
+            // Node i + 1 of the matrix is visit i.
+            Profile::compose_into(&forward, t(i, i + 1), next, &mut scratch);
+            std::mem::swap(&mut forward, &mut scratch);
+        }
+        Profile::compose_into(&forward, t(k, k + 1), &Profile::identity(), &mut scratch);
+        let forward = scratch.clone();
+        let mut backward = Profile::identity();
+        for (i, visit) in node.iter().enumerate().rev() {
+            Profile::compose_into(visit, t(i + 1, i + 2), &backward, &mut scratch);
+            std::mem::swap(&mut backward, &mut scratch);
+        }
+        let mut p = problem(visits);
+        p.day.to = DAY_SECONDS;
+        p.travel = Travel::Matrix(Matrix {
+            meters: seconds.clone(),
+            seconds: seconds.clone(),
+        });
+        let order: Vec<String> = p.visits.iter().map(|v| v.id.clone()).collect();
+        for _ in 0..30 {
+            p.day.from = hm(4, 0) + g.below(14 * 3_600) as u32;
+            let plan = evaluate(&p, &Progress::default(), &order).unwrap();
+            let arrival = i64::from(p.day.from) + t(0, 1);
+            let expected = (plan.late_seconds() as i64, i64::from(plan.back_at));
+            assert_eq!(
+                forward.at(arrival),
+                expected,
+                "case {case}, from {}",
+                p.day.from
+            );
+            assert_eq!(
+                backward.at(arrival),
+                expected,
+                "case {case}, from {}",
+                p.day.from
+            );
+        }
+    }
+}
+
 // Follow-ups.
 
 fn day(d: u32) -> NaiveDate {
