@@ -232,7 +232,7 @@ fn encoded_len(bytes: &[u8]) -> Result<usize, BlockError> {
         return Err(BlockError::Version(bytes[4]));
     }
     let len = u32::from_be_bytes([bytes[5], bytes[6], bytes[7], bytes[8]]) as usize;
-    if len > MAX_ENCODED || len < CHECKSUM + 16 {
+    if !(CHECKSUM + 16..=MAX_ENCODED).contains(&len) {
         return Err(BlockError::Truncated);
     }
     let total = len + 9;

@@ -76,13 +76,13 @@ pub fn walk<E: From<ChainError>>(
     mut known: impl FnMut(u64) -> Result<Option<Hash>, E>,
 ) -> Result<Walked, E> {
     let mut hash = prev;
-    let mut expected = match events.first() {
+    let first = match events.first() {
         Some(e) if e.id.seq == 0 => return Err(ChainError::StartsAtZero.into()),
         Some(e) => e.id.seq,
         None => 0,
     };
     let mut out = Vec::with_capacity(events.len());
-    for event in events {
+    for (expected, event) in (first..).zip(events) {
         if event.id.device != device {
             return Err(ChainError::OtherDevice(event.id).into());
         }
@@ -93,7 +93,6 @@ pub fn walk<E: From<ChainError>>(
             }
             .into());
         }
-        expected += 1;
         let seq = event.id.seq;
         event
             .payload

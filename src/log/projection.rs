@@ -52,9 +52,9 @@ projections! {
     visits: Keyed<VisitRow>,
     visits_by_technician_day: Table<()>,
     visits_by_farm: Table<()>,
-    visit_events: Table<EventId>,
+    visit_events: Keyed<Vec<(Stamp, EventId)>>,
     acts: Keyed<ActRow>,
-    acts_by_visit: Table<ActId>,
+    acts_by_visit: Keyed<Vec<(Stamp, ActId)>>,
     pending_corrections: Keyed<Supersession>,
     confirmations: Keyed<Lww<Confirmation>>,
     visit_notes: Table<VisitNote>,
@@ -66,7 +66,7 @@ projections! {
     declarations: Keyed<Declaration>,
     declarations_open: Keyed<()>,
     declaration_batches: Keyed<Vec<ActId>>,
-    acts_by_animal: Table<ActId>,
+    acts_by_animal: Keyed<Vec<(Stamp, ActId)>>,
     pending_visits: Keyed<PendingVisit>,
 }
 
@@ -242,8 +242,18 @@ fn write_visit(p: &mut Projections, old: Option<&VisitRow>, new: VisitRow) {
 }
 
 fn note_visit_event(p: &mut Projections, visit: &VisitId, event: (Stamp, EventId)) {
-    let k = key(&[visit.as_str().as_bytes(), &event.0.bytes()]);
-    p.visit_events.insert(k, event.1);
+    add_by_stamp(&mut p.visit_events, visit.as_str().as_bytes(), event);
+}
+
+/// Adds to a record's list kept in clock order (events mostly come in that order: a push);
+/// the same clock again replaces its entry.
+fn add_by_stamp<T: Clone>(table: &mut Keyed<Vec<(Stamp, T)>>, k: &[u8], entry: (Stamp, T)) {
+    table.update(k, Vec::new, |list| {
+        match list.binary_search_by(|(s, _)| s.cmp(&entry.0)) {
+            Ok(i) => list[i] = entry,
+            Err(i) => list.insert(i, entry),
+        }
+    });
 }
 
 fn visit_row(p: &Projections, visit: &VisitId) -> Option<VisitRow> {
@@ -288,15 +298,13 @@ fn change_stock(
     bull: &BullId,
     f: impl FnOnce(&mut StockRow),
 ) {
-    let k = stock_key(technician, bull);
-    let mut row = p.stock.get(&k).cloned().unwrap_or(StockRow {
+    let new = || StockRow {
         straw: None,
         received: 0,
         used: 0,
         corrected: 0,
-    });
-    f(&mut row);
-    p.stock.insert(k, row);
+    };
+    p.stock.update(&stock_key(technician, bull), new, f);
 }
 
 /// The Paris day of an event's clock, for when a correction puts a record back in the queue.
@@ -442,14 +450,16 @@ fn record_act(
     if superseded.is_none() {
         queue_declaration(p, &act, technician, day, stamp, corrects);
     }
-    p.acts_by_visit.insert(
-        key(&[act.visit.as_str().as_bytes(), &stamp.bytes()]),
-        act.id.clone(),
+    add_by_stamp(
+        &mut p.acts_by_visit,
+        act.visit.as_str().as_bytes(),
+        (stamp, act.id.clone()),
     );
     for animal in &act.animals {
-        p.acts_by_animal.insert(
-            key(&[animal.as_str().as_bytes(), &stamp.bytes()]),
-            act.id.clone(),
+        add_by_stamp(
+            &mut p.acts_by_animal,
+            animal.as_str().as_bytes(),
+            (stamp, act.id.clone()),
         );
     }
     p.acts.insert(

@@ -115,8 +115,7 @@ impl Store {
 
     /// Every act recorded at a visit, in the order recorded, corrected ones included.
     pub fn act_history(&self, visit: &VisitId) -> Result<Vec<ActView>, LogError> {
-        let prefix = key(&[visit.as_str().as_bytes(), &[]]);
-        Ok(self.read(|p| acts_indexed(p, &p.acts_by_visit, &prefix)))
+        Ok(self.read(|p| acts_indexed(p, &p.acts_by_visit, visit.as_str().as_bytes())))
     }
 
     /// The acts of a visit that count now (corrections applied), in the order recorded.
@@ -167,10 +166,11 @@ impl Store {
     /// Every event about a visit (its records, acts, corrections, confirmations,
     /// reassignments...), in clock order: who did what, and when.
     pub fn visit_history(&self, visit: &VisitId) -> Result<Vec<Event>, LogError> {
-        let prefix = key(&[visit.as_str().as_bytes(), &[]]);
         let ids: Vec<_> = self.read(|p| {
             p.visit_events
-                .scan_prefix(&prefix)
+                .get(visit.as_str().as_bytes())
+                .into_iter()
+                .flatten()
                 .map(|(_, id)| *id)
                 .collect()
         });
@@ -252,8 +252,7 @@ impl Store {
 
     /// Every act recorded on an animal (corrected ones included), oldest first.
     pub fn acts_of_animal(&self, animal: &AnimalId) -> Result<Vec<ActView>, LogError> {
-        let prefix = key(&[animal.as_str().as_bytes(), &[]]);
-        Ok(self.read(|p| acts_indexed(p, &p.acts_by_animal, &prefix)))
+        Ok(self.read(|p| acts_indexed(p, &p.acts_by_animal, animal.as_str().as_bytes())))
     }
 
     /// The declaration of an insemination act.
@@ -326,10 +325,12 @@ fn visits_in(
     Ok(out)
 }
 
-/// The acts an index lists under `prefix`, in the index's order.
-fn acts_indexed(p: &Projections, index: &Table<ActId>, prefix: &[u8]) -> Vec<ActView> {
+/// The acts an index lists under a record, in clock order.
+fn acts_indexed(p: &Projections, index: &Keyed<Vec<(Stamp, ActId)>>, k: &[u8]) -> Vec<ActView> {
     index
-        .scan_prefix(prefix)
+        .get(k)
+        .into_iter()
+        .flatten()
         .filter_map(|(_, id)| p.acts.get(id.as_str().as_bytes()))
         .map(ActRow::view)
         .collect()

@@ -11,6 +11,7 @@ use std::ops::Bound;
 /// The maps a table can keep its rows in.
 pub(super) trait Map<V>: Default {
     fn get(&self, k: &[u8]) -> Option<&V>;
+    fn get_mut(&mut self, k: &[u8]) -> Option<&mut V>;
     fn insert(&mut self, k: Vec<u8>, v: V) -> Option<V>;
     fn remove(&mut self, k: &[u8]) -> Option<V>;
 }
@@ -18,6 +19,9 @@ pub(super) trait Map<V>: Default {
 impl<V> Map<V> for BTreeMap<Vec<u8>, V> {
     fn get(&self, k: &[u8]) -> Option<&V> {
         BTreeMap::get(self, k)
+    }
+    fn get_mut(&mut self, k: &[u8]) -> Option<&mut V> {
+        BTreeMap::get_mut(self, k)
     }
     fn insert(&mut self, k: Vec<u8>, v: V) -> Option<V> {
         BTreeMap::insert(self, k, v)
@@ -33,6 +37,9 @@ type FastHash = foldhash::fast::RandomState;
 impl<V> Map<V> for HashMap<Vec<u8>, V, FastHash> {
     fn get(&self, k: &[u8]) -> Option<&V> {
         HashMap::get(self, k)
+    }
+    fn get_mut(&mut self, k: &[u8]) -> Option<&mut V> {
+        HashMap::get_mut(self, k)
     }
     fn insert(&mut self, k: Vec<u8>, v: V) -> Option<V> {
         HashMap::insert(self, k, v)
@@ -90,6 +97,27 @@ impl<V, M: Map<V>> Journaled<V, M> {
             && self.journal
         {
             self.undo.push((k.to_vec(), Some(old)));
+        }
+    }
+
+    /// Changes a row in place (`new` makes it when missing). Journaled, the old row is copied
+    /// for the undo; not journaled (at open), nothing is copied.
+    pub fn update(&mut self, k: &[u8], new: impl FnOnce() -> V, f: impl FnOnce(&mut V))
+    where
+        V: Clone,
+    {
+        if self.journal {
+            let old = self.map.get(k).cloned();
+            let mut row = old.clone().unwrap_or_else(new);
+            f(&mut row);
+            self.map.insert(k.to_vec(), row);
+            self.undo.push((k.to_vec(), old));
+        } else if let Some(row) = self.map.get_mut(k) {
+            f(row);
+        } else {
+            let mut row = new();
+            f(&mut row);
+            self.map.insert(k.to_vec(), row);
         }
     }
 
