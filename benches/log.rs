@@ -72,6 +72,7 @@ fn main() {
 
     // 3. Import one technician's year, then open the store holding it.
     let year = demo::year(today);
+
     year_figures("demo year", &year);
     // 4. The same year with signatures drawn by real hands: every point jittered, each
     // farmer's own, so they compress like real pen strokes do (hardly).

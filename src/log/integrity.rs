@@ -394,6 +394,8 @@ pub(super) fn load(
     // In clock order, across devices: a hybrid logical clock orders an event after every
     // event its device had seen, so each rule meets events in an order they could have
     // arrived in (an office's "sent" after the act it declares).
+    let total: usize = events.values().flatten().map(Vec::len).sum();
+    state.projections.reserve(total);
     let mut streams: Vec<_> = events
         .into_values()
         .map(|blocks| blocks.into_iter().flatten().peekable())

@@ -507,6 +507,9 @@ impl Store {
         }
         let ids: Vec<EventId> = events.iter().map(|e| e.id).collect();
         let mut st = self.state_mut();
+        if events.len() > 1_000 {
+            st.projections.reserve(events.len());
+        }
         st.projections.begin();
         for e in events {
             if let Err(err) = projection::apply(&mut st.projections, e, true) {

@@ -70,6 +70,20 @@ projections! {
     pending_visits: Keyed<PendingVisit>,
 }
 
+impl Projections {
+    /// Room for the rows `events` events make, by the shares a technician's year shows
+    /// (about 7 acts and 1.5 visits in 10 events, an insemination in 2).
+    pub fn reserve(&mut self, events: usize) {
+        self.acts.reserve(events * 7 / 10);
+        self.acts_by_animal.reserve(events * 7 / 10);
+        self.declarations.reserve(events / 2);
+        self.visits.reserve(events / 6);
+        self.visit_events.reserve(events / 6);
+        self.acts_by_visit.reserve(events / 6);
+        self.confirmations.reserve(events / 12);
+    }
+}
+
 /// A value and the stamp of the event that set it (latest clock wins).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Lww<T> {

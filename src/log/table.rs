@@ -14,6 +14,8 @@ pub(super) trait Map<V>: Default {
     fn get_mut(&mut self, k: &[u8]) -> Option<&mut V>;
     fn insert(&mut self, k: Vec<u8>, v: V) -> Option<V>;
     fn remove(&mut self, k: &[u8]) -> Option<V>;
+    /// Room for `n` more rows, where the map can make it ahead.
+    fn reserve(&mut self, _n: usize) {}
 }
 
 impl<V> Map<V> for BTreeMap<Vec<u8>, V> {
@@ -46,6 +48,9 @@ impl<V> Map<V> for HashMap<Vec<u8>, V, FastHash> {
     }
     fn remove(&mut self, k: &[u8]) -> Option<V> {
         HashMap::remove(self, k)
+    }
+    fn reserve(&mut self, n: usize) {
+        HashMap::reserve(self, n)
     }
 }
 
@@ -119,6 +124,12 @@ impl<V, M: Map<V>> Journaled<V, M> {
             f(&mut row);
             self.map.insert(k.to_vec(), row);
         }
+    }
+
+    /// Makes room for `n` rows ahead (at open, the count of events is known): growing a large
+    /// hashed table row by row moves it whole several times.
+    pub fn reserve(&mut self, n: usize) {
+        self.map.reserve(n);
     }
 
     pub fn begin(&mut self) {
