@@ -158,7 +158,9 @@ impl Drop for Closer {
         let Ok(db) = File::open(self.dir.join(files::SLED_DB)) else {
             return;
         };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        // sled's threads let go of the file within a few hundred milliseconds (longer on a
+        // busy machine); past the deadline the mark is left out and the next open checks a copy.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while db.try_lock().is_err() {
             if std::time::Instant::now() >= deadline {
                 return;
