@@ -10,8 +10,8 @@
 mod common;
 
 use common::{
-    cattle_visit_today, inseminate, notice, settle, shows, sign, store_harness, tap,
-    tap_containing, tap_last, today, type_digits, type_into,
+    cattle_visit_today, inseminate, notice, settle, shows, shows_containing, sign, store_harness,
+    tap, tap_containing, tap_last, today, type_digits, type_into,
 };
 use egui_kittest::kittest::Queryable;
 use tournee::app::Screen;
@@ -799,4 +799,43 @@ fn the_backend_refuses_a_bull_not_in_the_tank_and_too_many_doses() {
         store.acts_of(&goats.visit.id).unwrap().len(),
         goats.acts.len()
     );
+}
+
+#[test]
+fn a_damaged_store_opens_on_its_damage_screen_and_recover_goes_on_with_what_is_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    {
+        let store = Store::open(&path).unwrap();
+        tournee::demo::load(&store, today()).unwrap();
+    }
+    // One byte of the data file goes bad, inside the last block written.
+    let db_path = path.join("db");
+    let mut db = std::fs::read(&db_path).unwrap();
+    let last_block = db
+        .windows(4)
+        .rposition(|w| w == b"TrnB")
+        .expect("a block in the data file");
+    db[last_block + 120] ^= 0x10;
+    std::fs::write(&db_path, &db).unwrap();
+
+    let mut h = store_harness(&path);
+    assert!(shows(&h, "Les données de cette tablette sont endommagées"));
+    assert!(shows_containing(&h, "Rien n'a été modifié"));
+    // Nothing was changed by opening: the damaged byte is still there.
+    assert_eq!(std::fs::read(&db_path).unwrap(), db);
+    tap(&mut h, "Récupérer ce qui est intact");
+    assert!(!shows(&h, "Les données de cette tablette sont endommagées"));
+    drop(h);
+    // The damaged folder is set aside as it was, and the store in its place opens.
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1);
+    assert_eq!(std::fs::read(aside[0].path().join("db")).unwrap(), db);
+    let store = Store::open(&path).unwrap();
+    assert!(tournee::log::check(&store).unwrap().is_intact());
+    assert!(!store.technicians().unwrap().is_empty());
 }

@@ -163,7 +163,11 @@ fn damaged_store_is_never_changed(name: &str, damage: impl FnOnce(&Path)) -> u64
     let check = tournee(&to, &["check"]);
     assert!(check.status.success(), "{name}: {:?}", check);
     let recovered = Store::open(&to).unwrap();
-    let original = Store::open(&base().path).unwrap();
+    // The original, opened from a copy of its own: opening the shared base would mark it "in
+    // use" while another test copies it.
+    let original_dir = work.path().join("original");
+    copy_dir(&base().path, &original_dir);
+    let original = Store::open(&original_dir).unwrap();
     let mut counted = 0;
     for (device, _) in recovered.devices().unwrap() {
         for e in recovered.events_after(device, 0, usize::MAX).unwrap() {

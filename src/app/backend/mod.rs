@@ -309,6 +309,7 @@ fn run(
         }
     };
     let mut recovery_failed = None;
+    let mut recovered_store = false;
     let store = loop {
         match Store::open(&config.dir) {
             Ok(s) => break s,
@@ -356,6 +357,7 @@ fn run(
                 if !recovered {
                     return;
                 }
+                recovered_store = recovery_failed.is_none();
                 let _ = replies.send(Reply::Damaged(Box::new(None)));
             }
             Err(e) => {
@@ -402,6 +404,11 @@ fn run(
     let _ = replies.send(Reply::Sync(sync));
     let mut info = worker.sync_info();
     let _ = replies.send(Reply::SyncInfo(Box::new(info.clone())));
+    // After a recovery the screen asked for its view while the store was shut: send it now.
+    if recovered_store && let Some(view) = worker.view() {
+        let _ = replies.send(view);
+        wake();
+    }
 
     while let Ok(msg) = jobs.recv() {
         // The answer to send once the views are fresh, whether to rebuild the view on display,
