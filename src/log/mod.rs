@@ -512,10 +512,18 @@ impl Store {
         if events.len() > 1_000 {
             st.projections.reserve(events.len());
         }
-        st.projections.begin();
+        // Into an empty store (an import of a year, say), undoing is emptying again: no journal.
+        let empty = st.chains.is_empty();
+        if !empty {
+            st.projections.begin();
+        }
         for e in events {
             if let Err(err) = projection::apply(&mut st.projections, e, true) {
-                st.projections.rollback();
+                if empty {
+                    st.projections = projection::Projections::default();
+                } else {
+                    st.projections.rollback();
+                }
                 return Err(err);
             }
         }
@@ -534,7 +542,11 @@ impl Store {
             },
         );
         if let Err(err) = self.write_blocks(&blocks) {
-            st.projections.rollback();
+            if empty {
+                st.projections = projection::Projections::default();
+            } else {
+                st.projections.rollback();
+            }
             return Err(err);
         }
         st.projections.commit();

@@ -821,3 +821,21 @@ fn a_first_layout_store_with_an_altered_event_is_refused_not_migrated() {
     assert_eq!(std::fs::read(dir.path().join("db")).unwrap(), before);
     assert!(!dir.path().join("device").exists());
 }
+
+#[test]
+fn a_refused_batch_into_an_empty_store_leaves_it_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let refused = store.append(vec![
+        Payload::TechnicianRecorded(tech("T01")),
+        Payload::FarmRecorded(farm()),
+        Payload::ActRecorded(insemination("A1", "V404", "FR5312345678")),
+    ]);
+    assert!(matches!(refused, Err(LogError::Refused(_))));
+    assert!(store.technicians().unwrap().is_empty());
+    assert!(store.farms().unwrap().is_empty());
+    assert_eq!(store.head(store.device()).unwrap(), None);
+    // And the next batch is taken as usual.
+    setup(&store);
+    assert_eq!(store.technicians().unwrap().len(), 2);
+}
