@@ -12,8 +12,8 @@ pub mod protocol;
 pub mod wire;
 
 pub use client::{
-    Background, Credentials, Progress, Reply, SyncClient, SyncReport, SyncStatus, Transport,
-    TransportError, credentials, forget_progress, progress, status,
+    Credentials, Progress, Reply, SyncClient, SyncReport, SyncStatus, Transport, TransportError,
+    credentials, forget_progress, progress, status,
 };
 pub use http::HttpTransport;
 pub use protocol::{Cursor, Endpoint, Role};
