@@ -1,15 +1,12 @@
 //! Whole-binary tests of `tournee declarations` and `tournee certificate` on the demo store.
 
+mod cli_common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn tournee(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tournee"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
+    cli_common::tournee_on(data, args)
 }
 
 fn json(out: &Output) -> serde_json::Value {

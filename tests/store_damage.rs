@@ -4,9 +4,11 @@
 //! `recover` builds a new store holding every event it could verify, each identical to the
 //! original.
 
+mod cli_common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
@@ -14,12 +16,7 @@ use tournee::domain::{ActId, Payload};
 use tournee::log::Store;
 
 fn tournee(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tournee"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
+    cli_common::tournee_on(data, args)
 }
 
 /// A store as a technician leaves it after a few days: the demo week imported at once, then

@@ -111,7 +111,6 @@ pub(super) struct BlockInfo {
     /// The chain hash before its first event, and after its last.
     pub prev: Hash,
     pub end: Hash,
-    pub sealed: bool,
 }
 
 /// A device's chain as stored: its key and its blocks by first sequence number.
@@ -384,7 +383,6 @@ pub(super) fn load(
                 count,
                 prev: block.prev,
                 end: d.end,
-                sealed: block.seal.is_some(),
             },
         );
     }

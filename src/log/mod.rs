@@ -271,10 +271,13 @@ impl Store {
     /// Opens a copy of the store in `dir` to read it (a check, an export): the store's own
     /// files are never opened by sled, nor changed. Damage is refused as by [`Store::open`].
     pub fn inspect(dir: &Path) -> Result<Store, LogError> {
-        if !dir.exists() {
-            return Err(damaged(format!(
-                "the folder {} does not exist",
-                dir.display()
+        // A folder that holds nothing of a store is a wrong `--data`, not a damaged store.
+        let holds = |name: &str| dir.join(name).exists();
+        if !holds(files::DEVICE) && !holds(files::SLED_DB) && !holds(files::HEAD) {
+            return Err(LogError::Refused(DomainError::invalid(
+                "data",
+                &dir.display().to_string(),
+                "the folder of a Tournée store",
             )));
         }
         let lock = lock_dir(dir)?;
@@ -287,7 +290,7 @@ impl Store {
                 return store.into_read_only(dir, copy);
             }
             return Err(damaged(
-                "no store here: neither a device file nor a data file",
+                "the data file db and the device file are missing, though the store held events",
             ));
         };
         if !dir.join(files::SLED_DB).exists() {
@@ -535,9 +538,9 @@ impl Store {
             w.next_seq,
             w.last_hash,
             bodies,
-            |b| {
+            |_, end| {
                 Some(Seal::Device(SignatureBytes(
-                    self.inner.key.sign(&b.end()).to_bytes(),
+                    self.inner.key.sign(end).to_bytes(),
                 )))
             },
         );
@@ -550,11 +553,11 @@ impl Store {
             return Err(err);
         }
         st.projections.commit();
-        for (b, _) in &blocks {
-            index(&mut st, b);
+        for (b, info) in &blocks {
+            index(&mut st, b, *info);
         }
         w.next_seq += ids.len() as u64;
-        w.last_hash = blocks.last().map_or(w.last_hash, |(b, _)| b.end());
+        w.last_hash = blocks.last().map_or(w.last_hash, |(_, info)| info.end);
         w.clock = clock;
         st.clock = st.clock.max(clock);
         self.wrote(&st)?;
@@ -563,7 +566,7 @@ impl Store {
     }
 
     /// Cuts consecutive bodies of `device` into blocks, from `first` after the chain hash
-    /// `prev`; `seal` gives each block's seal from the block itself.
+    /// `prev`; `seal` gives each block's seal from the block and the hash after it.
     #[allow(clippy::too_many_arguments)]
     fn blocks_with_key(
         &self,
@@ -572,7 +575,7 @@ impl Store {
         first: u64,
         prev: Hash,
         bodies: Vec<Vec<u8>>,
-        seal: impl Fn(&Block) -> Option<Seal>,
+        seal: impl Fn(&Block, &Hash) -> Option<Seal>,
     ) -> Vec<(Block, BlockInfo)> {
         let mut out = Vec::new();
         let mut next = first;
@@ -593,13 +596,12 @@ impl Store {
                     seal: None,
                 };
                 let end = b.end();
-                b.seal = seal(&b);
+                b.seal = seal(&b, &end);
                 next += b.bodies.len() as u64;
                 let info = BlockInfo {
                     count: b.bodies.len() as u64,
                     prev: hash,
                     end,
-                    sealed: b.seal.is_some(),
                 };
                 hash = end;
                 size = 0;
@@ -687,7 +689,6 @@ impl Store {
                     count: total,
                     prev: info0.prev,
                     end: last.end,
-                    sealed: merged.seal.is_some(),
                 },
             );
         }
@@ -784,8 +785,10 @@ impl Store {
         Ok(out.into_iter().collect())
     }
 
-    /// The chain hash after event `id`, if this store holds it.
-    pub fn hash_at(&self, id: EventId) -> Result<Option<Hash>, LogError> {
+    /// The chain hash after event `id`, if this store holds it (for tests; the store's own
+    /// code holds the state's lock already and calls `hash_in`).
+    #[cfg(test)]
+    pub(crate) fn hash_at(&self, id: EventId) -> Result<Option<Hash>, LogError> {
         let st = self.state();
         self.hash_in(&st, id)
     }
@@ -950,9 +953,11 @@ impl Store {
         let mut blocks = Vec::new();
         for (f, p, bodies) in segments {
             let ends_run = f + bodies.len() as u64 - 1 == last.seq;
-            blocks.extend(self.blocks_with_key(device, public_key, f, p, bodies, |b| {
-                (ends_run && b.last() == last.seq).then_some(seal)
-            }));
+            blocks.extend(
+                self.blocks_with_key(device, public_key, f, p, bodies, |b, _| {
+                    (ends_run && b.last() == last.seq).then_some(seal)
+                }),
+            );
         }
         let n = fresh_events.len();
         st.projections.begin();
@@ -968,8 +973,8 @@ impl Store {
         }
         st.projections.commit();
         st.chains.entry(device).or_default().public_key = public_key;
-        for (b, _) in &blocks {
-            index(&mut st, b);
+        for (b, info) in &blocks {
+            index(&mut st, b, *info);
         }
         w.clock = clock;
         st.clock = st.clock.max(clock);
@@ -1128,18 +1133,11 @@ fn compare_with_head(report: &mut IntegrityReport, head: Option<Head>, own: Devi
     }
 }
 
-fn index(st: &mut State, b: &Block) {
+/// Notes a block just written in its device's chain (its hashes were computed when it was cut).
+fn index(st: &mut State, b: &Block, info: BlockInfo) {
     let chain = st.chains.entry(b.device).or_default();
     chain.public_key = b.public_key;
-    chain.blocks.insert(
-        b.first,
-        BlockInfo {
-            count: b.bodies.len() as u64,
-            prev: b.prev,
-            end: b.end(),
-            sealed: b.seal.is_some(),
-        },
-    );
+    chain.blocks.insert(b.first, info);
 }
 
 /// The result of checking a store on a copy of its files.

@@ -195,6 +195,14 @@ pub(super) fn survey(dir: &Path) -> IntegrityReport {
 /// Builds a new store in `to` from everything intact in the store in `dir`, which is only
 /// read. `to` must not hold a store.
 pub fn recover(dir: &Path, to: &Path) -> Result<Recovery, LogError> {
+    let holds = |name: &str| dir.join(name).exists();
+    if !holds(files::DEVICE) && !holds(files::SLED_DB) && !holds(files::HEAD) {
+        return Err(LogError::Refused(crate::domain::DomainError::invalid(
+            "data",
+            &dir.display().to_string(),
+            "the folder of a Tournée store",
+        )));
+    }
     if to.join(files::DEVICE).exists() || to.join(files::SLED_DB).exists() {
         return Err(LogError::Refused(crate::domain::DomainError::invalid(
             "to",

@@ -7,6 +7,16 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+/// `tournee --data DIR ARGS...`, with nothing on standard input.
+pub fn tournee_on(data: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tournee"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 pub fn tournee(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tournee"))
         .args(args)
