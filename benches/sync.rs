@@ -180,13 +180,13 @@ fn ingest(kind: Kind, devices: usize) {
             &server.token(&["add-technician", &format!("T{i:03}"), "--name", "Tech"]),
         );
         d.store.import(&week_of(i)).unwrap();
-        let events = d.store.events_after(d.store.device(), 0, 100_000).unwrap();
-        let last = events.last().unwrap().id.seq;
+        let events = d.store.bodies_after(d.store.device(), 0, 100_000).unwrap();
+        let last = events.len() as u64;
         total += events.len() as u64;
         let request = SyncRequest {
             push: Some(Push {
                 after: 0,
-                events: Pushed::Plain(events.into_iter().map(|e| (e.clock, e.payload)).collect()),
+                events: Pushed::Plain(events),
                 signature: tournee::log::SignatureBytes(d.store.sign_own(last).unwrap()),
             }),
             pull: None,

@@ -259,6 +259,8 @@ struct DemoFarm {
     farm: Farm,
     herd: Vec<AnimalId>,
     species: Species,
+    /// Seeds the farmer's own hand (see [`signature`]).
+    hand: u64,
 }
 
 fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
@@ -307,6 +309,13 @@ fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
                     AnimalId::parse("animal", &format!("FR53{:08}", rng.below(100_000_000))).ok()
                 })
                 .collect();
+            // from the holding number, so the farms the demo draws do not change
+            let hand = ede
+                .as_str()
+                .bytes()
+                .fold(0xcbf2_9ce4_8422_2325, |h: u64, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+                });
             out.push(DemoFarm {
                 farm: Farm {
                     ede,
@@ -324,6 +333,7 @@ fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
                 },
                 herd,
                 species,
+                hand,
             });
         }
     }
@@ -455,15 +465,50 @@ fn acts_for(
     acts
 }
 
-fn signature(rng: &mut Rng) -> Vec<Vec<[f32; 2]>> {
-    let mut stroke = Vec::with_capacity(24);
-    let wobble = 0.05 + rng.below(10) as f32 / 100.0;
-    for i in 0..24 {
-        let x = 0.1 + 0.8 * i as f32 / 23.0;
-        let y = 0.5 + wobble * ((i as f32) * 0.9).sin();
-        stroke.push([x, y.clamp(0.0, 1.0)]);
-    }
-    vec![stroke]
+/// A farmer's signature as a hand draws it: each farmer their own shape (from `hand`, the
+/// farm's seed), each time a little different (from `rng`): a tremor of a few thousandths of the
+/// pad on every point, and the whole drawn a little higher or lower, larger or smaller. 24
+/// points, as the pad keeps for a short name and its underline.
+fn signature(hand: u64, rng: &mut Rng) -> Vec<Vec<[f32; 2]>> {
+    let mut shape = Rng(hand);
+    let unit = |r: &mut Rng| (r.next() >> 11) as f32 / (1u64 << 53) as f32;
+    let (loops, height, slant) = (
+        2.0 + 3.0 * unit(&mut shape),
+        0.12 + 0.15 * unit(&mut shape),
+        0.02 + 0.06 * unit(&mut shape),
+    );
+    let phase = 6.28 * unit(&mut shape);
+    let underline = 0.72 + 0.12 * unit(&mut shape);
+    let mut this_time = Rng(rng.next());
+    let (dy, scale) = (
+        0.06 * unit(&mut this_time) - 0.03,
+        0.92 + 0.16 * unit(&mut this_time),
+    );
+    let point = |x: f32, y: f32, r: &mut Rng| {
+        let tremor = |r: &mut Rng| 0.008 * (unit(r) - 0.5);
+        crate::domain::strokes::snap([
+            (0.5 + (x - 0.5) * scale + tremor(r)).clamp(0.0, 1.0),
+            (0.5 + (y - 0.5) * scale + dy + tremor(r)).clamp(0.0, 1.0),
+        ])
+    };
+    let name = (0..18)
+        .map(|i| {
+            let t = i as f32 / 17.0;
+            let a = phase + t * loops * 6.28;
+            point(
+                0.1 + 0.6 * t + slant * a.cos(),
+                0.45 + height * a.sin() * (1.0 - 0.4 * t),
+                &mut this_time,
+            )
+        })
+        .collect();
+    let line = (0..6)
+        .map(|i| {
+            let t = i as f32 / 5.0;
+            point(0.15 + 0.65 * t, underline - 0.04 * t, &mut this_time)
+        })
+        .collect();
+    vec![name, line]
 }
 
 /// Visits from `from` (included) to `today` (excluded) done; `today` planned, not started.
@@ -572,7 +617,7 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
                         Confirmation::Signed {
                             at: t,
                             signer: farm.farm.name.clone(),
-                            strokes: signature(&mut rng),
+                            strokes: signature(farm.hand, &mut rng),
                         }
                     } else {
                         Confirmation::InstructionsLeft { at: t }

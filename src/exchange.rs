@@ -200,7 +200,8 @@ impl From<ConfirmationRecord> for Confirmation {
             } => Confirmation::Signed {
                 at,
                 signer,
-                strokes,
+                // as the store will give them back, so a file imported twice is the same
+                strokes: crate::domain::strokes::snap_all(&strokes),
             },
             ConfirmationRecord::InstructionsLeft { at } => Confirmation::InstructionsLeft { at },
             ConfirmationRecord::ConfirmedLater { at, comment } => {

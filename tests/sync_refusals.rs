@@ -36,7 +36,7 @@ fn held(url: &str, observer: &Device, of: &Device) -> usize {
         .runs
         .iter()
         .filter(|r| r.device() == of.store.device())
-        .map(|r| r.events.len())
+        .map(|r| r.bodies.len())
         .sum()
 }
 
@@ -97,12 +97,7 @@ fn refusals(kind: Kind) {
     let push = |events: &[tournee::log::Event]| SyncRequest {
         push: Some(Push {
             after: 0,
-            events: Pushed::Plain(
-                events
-                    .iter()
-                    .map(|e| (e.clock, e.payload.clone()))
-                    .collect(),
-            ),
+            events: Pushed::Plain(events.iter().map(|e| e.body().unwrap()).collect()),
             signature: SignatureBytes(t1.store.sign_own(7).unwrap()),
         }),
         pull: None,
@@ -224,7 +219,7 @@ fn refusals(kind: Kind) {
         .unwrap()
         .runs
         .iter()
-        .map(|r| r.events.len())
+        .map(|r| r.bodies.len())
         .sum();
     assert_eq!(seen, 4, "farm 1, V1 and its acts A1, A3: nothing else");
 

@@ -9,6 +9,7 @@ pub mod event;
 pub mod farm;
 pub mod ids;
 pub mod staff;
+pub mod strokes;
 pub mod tank;
 pub mod time;
 pub mod visit;

@@ -119,7 +119,10 @@ impl Visit {
 pub type Stroke = Vec<[f32; 2]>;
 
 /// How the farmer confirmed (or did not confirm) a visit.
+///
+/// Stored through [`ConfirmationRepr`]: a signature's points are packed (`strokes.rs`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ConfirmationRepr", into = "ConfirmationRepr")]
 pub enum Confirmation {
     /// Signed on the tablet at the end of the visit; the strokes are sealed into the event.
     Signed {
@@ -136,6 +139,88 @@ pub enum Confirmation {
     },
     /// The farmer disputes the visit or one of its acts.
     Disputed { at: Instant, comment: String },
+}
+
+/// A confirmation as events hold it. The variants keep their places: events are encoded by
+/// position and a stored event must decode forever. Signatures written before the points were
+/// packed stay `SignedFloats`; every new one is `Signed`, its points packed.
+#[derive(Serialize, Deserialize)]
+enum ConfirmationRepr {
+    SignedFloats {
+        at: Instant,
+        signer: String,
+        strokes: Vec<Stroke>,
+    },
+    InstructionsLeft {
+        at: Instant,
+    },
+    ConfirmedLater {
+        at: Instant,
+        comment: Option<String>,
+    },
+    Disputed {
+        at: Instant,
+        comment: String,
+    },
+    Signed {
+        at: Instant,
+        signer: String,
+        /// `strokes::pack` (postcard writes a `u8` as one byte).
+        strokes: Vec<u8>,
+    },
+}
+
+impl TryFrom<ConfirmationRepr> for Confirmation {
+    type Error = super::strokes::StrokesError;
+
+    fn try_from(r: ConfirmationRepr) -> Result<Confirmation, Self::Error> {
+        Ok(match r {
+            ConfirmationRepr::SignedFloats {
+                at,
+                signer,
+                strokes,
+            } => Confirmation::Signed {
+                at,
+                signer,
+                strokes,
+            },
+            ConfirmationRepr::Signed {
+                at,
+                signer,
+                strokes,
+            } => Confirmation::Signed {
+                at,
+                signer,
+                strokes: super::strokes::unpack(&strokes)?,
+            },
+            ConfirmationRepr::InstructionsLeft { at } => Confirmation::InstructionsLeft { at },
+            ConfirmationRepr::ConfirmedLater { at, comment } => {
+                Confirmation::ConfirmedLater { at, comment }
+            }
+            ConfirmationRepr::Disputed { at, comment } => Confirmation::Disputed { at, comment },
+        })
+    }
+}
+
+impl From<Confirmation> for ConfirmationRepr {
+    fn from(c: Confirmation) -> ConfirmationRepr {
+        match c {
+            Confirmation::Signed {
+                at,
+                signer,
+                strokes,
+            } => ConfirmationRepr::Signed {
+                at,
+                signer,
+                strokes: super::strokes::pack(&strokes),
+            },
+            Confirmation::InstructionsLeft { at } => ConfirmationRepr::InstructionsLeft { at },
+            Confirmation::ConfirmedLater { at, comment } => {
+                ConfirmationRepr::ConfirmedLater { at, comment }
+            }
+            Confirmation::Disputed { at, comment } => ConfirmationRepr::Disputed { at, comment },
+        }
+    }
 }
 
 impl Confirmation {

@@ -16,17 +16,13 @@ use crate::domain::DomainError;
 pub enum ChainError {
     #[error("sequence numbers start at 1")]
     StartsAtZero,
-    #[error("event {0} is not of this device")]
-    OtherDevice(EventId),
-    #[error("sequence {got} where {expected} was expected")]
-    Sequence { got: u64, expected: u64 },
     #[error("event {seq} ({kind}): {error}")]
     Invalid {
         seq: u64,
         kind: &'static str,
         error: DomainError,
     },
-    #[error("event {0} does not encode")]
+    #[error("event {0} does not decode")]
     Encoding(u64),
     #[error("event {0} differs from the one stored (a forked chain)")]
     Fork(u64),
@@ -67,33 +63,25 @@ impl Walked {
     }
 }
 
-/// Walks `events` of `device`, which must start right after the chain hash `prev`. `known`
-/// gives the hash the receiver holds for a sequence number, if any.
+/// Walks the events of `device` numbered from `first`, given by their bodies as the author
+/// hashed them, which must start right after the chain hash `prev`. `known` gives the hash the
+/// receiver holds for a sequence number, if any. Bodies are hashed as they came and decoded
+/// once: nobody re-encodes an event, so what was signed is what is stored.
 pub fn walk<E: From<ChainError>>(
     device: DeviceId,
     prev: Hash,
-    events: Vec<Event>,
+    first: u64,
+    bodies: Vec<Vec<u8>>,
     mut known: impl FnMut(u64) -> Result<Option<Hash>, E>,
 ) -> Result<Walked, E> {
+    if first == 0 && !bodies.is_empty() {
+        return Err(ChainError::StartsAtZero.into());
+    }
     let mut hash = prev;
-    let first = match events.first() {
-        Some(e) if e.id.seq == 0 => return Err(ChainError::StartsAtZero.into()),
-        Some(e) => e.id.seq,
-        None => 0,
-    };
-    let mut out = Vec::with_capacity(events.len());
-    for (expected, event) in (first..).zip(events) {
-        if event.id.device != device {
-            return Err(ChainError::OtherDevice(event.id).into());
-        }
-        if event.id.seq != expected {
-            return Err(ChainError::Sequence {
-                got: event.id.seq,
-                expected,
-            }
-            .into());
-        }
-        let seq = event.id.seq;
+    let mut out = Vec::with_capacity(bodies.len());
+    for (seq, body) in (first..).zip(bodies) {
+        let id = EventId { device, seq };
+        let event = Event::from_body(id, &body).map_err(|_| ChainError::Encoding(seq))?;
         event
             .payload
             .validate()
@@ -102,8 +90,7 @@ pub fn walk<E: From<ChainError>>(
                 kind: event.payload.name(),
                 error,
             })?;
-        let body = event.body().map_err(|_| ChainError::Encoding(seq))?;
-        hash = chain_hash(&hash, &event.id, &body);
+        hash = chain_hash(&hash, &id, &body);
         let held = known(seq)?;
         if held.is_some_and(|h| h != hash) {
             return Err(ChainError::Fork(seq).into());

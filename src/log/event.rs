@@ -163,8 +163,13 @@ impl Event {
         postcard::to_allocvec(&(&self.clock, &self.payload))
     }
 
+    /// Decodes a body; bytes after the payload are refused, so a signed body holds nothing
+    /// that nobody reads.
     pub fn from_body(id: EventId, body: &[u8]) -> Result<Event, postcard::Error> {
-        let (clock, payload): (Hlc, Payload) = postcard::from_bytes(body)?;
+        let ((clock, payload), rest): ((Hlc, Payload), _) = postcard::take_from_bytes(body)?;
+        if !rest.is_empty() {
+            return Err(postcard::Error::DeserializeBadEncoding);
+        }
         Ok(Event { id, clock, payload })
     }
 }

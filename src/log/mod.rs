@@ -720,13 +720,42 @@ impl Store {
         Ok(self.state().chains.get(&device).and_then(|c| c.head()))
     }
 
-    /// Events of a device after sequence `after`, at most `limit`, in order.
+    /// Events of a device after sequence `after`, at most `limit`, in order (across the gaps
+    /// of a chain this store holds only parts of).
     pub fn events_after(
         &self,
         device: DeviceId,
         after: u64,
         limit: usize,
     ) -> Result<Vec<Event>, LogError> {
+        self.stored_after(device, after, limit, false)?
+            .into_iter()
+            .map(|(seq, body)| decode_event(EventId { device, seq }, &body))
+            .collect()
+    }
+
+    /// The bodies of a device's events `after + 1 ..` (at most `limit`, in order), as they
+    /// were hashed: what a push sends. Stops at the first event this store does not hold.
+    pub fn bodies_after(
+        &self,
+        device: DeviceId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Vec<u8>>, LogError> {
+        Ok(self
+            .stored_after(device, after, limit, true)?
+            .into_iter()
+            .map(|(_, body)| body)
+            .collect())
+    }
+
+    fn stored_after(
+        &self,
+        device: DeviceId,
+        after: u64,
+        limit: usize,
+        consecutive: bool,
+    ) -> Result<Vec<(u64, Vec<u8>)>, LogError> {
         let firsts: Vec<u64> = {
             let st = self.state();
             let Some(chain) = st.chains.get(&device) else {
@@ -741,16 +770,15 @@ impl Store {
         };
         let mut out = Vec::new();
         for first in firsts {
-            if out.len() >= limit {
-                break;
-            }
             let b = self.read_block(device, first)?;
-            for (i, body) in b.bodies.iter().enumerate() {
-                let seq = first + i as u64;
-                if seq <= after || out.len() >= limit {
+            for (seq, body) in (first..).zip(b.bodies) {
+                if seq <= after {
                     continue;
                 }
-                out.push(decode_event(EventId { device, seq }, body)?);
+                if out.len() >= limit || (consecutive && seq != after + 1 + out.len() as u64) {
+                    return Ok(out);
+                }
+                out.push((seq, body));
             }
         }
         Ok(out)
@@ -841,10 +869,26 @@ impl Store {
         events: Vec<Event>,
         signature: [u8; 64],
     ) -> Result<usize, LogError> {
+        let first = events.first().map_or(1, |e| e.id.seq);
+        let device = DeviceId::of_key(&public_key);
+        let mut bodies = Vec::with_capacity(events.len());
+        for (seq, e) in (first..).zip(&events) {
+            if e.id != (EventId { device, seq }) {
+                return Err(LogError::Rejected {
+                    device,
+                    reason: format!("event {} where {device}:{seq} was expected", e.id),
+                });
+            }
+            bodies.push(
+                e.body()
+                    .map_err(|err| LogError::Corrupt(format!("event {}: {err}", e.id)))?,
+            );
+        }
         self.merge_run(
             public_key,
             None,
-            events,
+            first,
+            bodies,
             Seal::Device(SignatureBytes(signature)),
         )
     }
@@ -861,14 +905,15 @@ impl Store {
         &self,
         public_key: [u8; 32],
         prev: Option<Hash>,
-        events: Vec<Event>,
+        first: u64,
+        bodies: Vec<Vec<u8>>,
         seal: Seal,
     ) -> Result<usize, LogError> {
         let device = DeviceId::of_key(&public_key);
         let reject = |reason: String| LogError::Rejected { device, reason };
-        let Some(first) = events.first().map(|e| e.id.seq) else {
+        if bodies.is_empty() {
             return Ok(0);
-        };
+        }
         if first == 0 {
             return Err(reject(ChainError::StartsAtZero.to_string()));
         }
@@ -907,7 +952,7 @@ impl Store {
                 )));
             }
         };
-        let walked = walk(device, start, events, |seq| {
+        let walked = walk(device, start, first, bodies, |seq| {
             self.hash_in(&st, EventId { device, seq })
                 .map_err(MergeError::Log)
         })

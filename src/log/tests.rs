@@ -438,6 +438,19 @@ fn witness(server: &SigningKey, from: &Store, seq: u64) -> Seal {
 }
 
 /// `from`'s events `first..=last` with the chain hash before them.
+/// Merges a run of decoded events (encoded again: these tests alter events as values).
+fn merge_events(
+    to: &Store,
+    key: [u8; 32],
+    prev: Option<Hash>,
+    events: Vec<Event>,
+    seal: Seal,
+) -> Result<usize, LogError> {
+    let first = events.first().map_or(1, |e| e.id.seq);
+    let bodies = events.iter().map(|e| e.body().unwrap()).collect();
+    to.merge_run(key, prev, first, bodies, seal)
+}
+
 fn run(from: &Store, first: u64, last: u64) -> (Option<Hash>, Vec<Event>) {
     let prev = (first > 1).then(|| {
         from.hash_at(EventId {
@@ -489,13 +502,15 @@ fn runs_of_a_chain_merge_in_any_order_and_the_store_reopens_intact() {
     // 3..4 sealed by the server's witness, 8..10 by a's own signature at 10
     let (prev, events) = run(&a, 3, 4);
     assert_eq!(
-        b.merge_run(a.public_key(), prev, events, witness(&server, &a, 4))
-            .unwrap(),
+        merge_events(&b, a.public_key(), prev, events, witness(&server, &a, 4)).unwrap(),
         2
     );
     let (prev, events) = run(&a, 8, 10);
     let sig = Seal::Device(SignatureBytes(a.sign_own(10).unwrap()));
-    assert_eq!(b.merge_run(a.public_key(), prev, events, sig).unwrap(), 3);
+    assert_eq!(
+        merge_events(&b, a.public_key(), prev, events, sig).unwrap(),
+        3
+    );
     let stored: Vec<u64> = b
         .events_after(a.device(), 0, 100)
         .unwrap()
@@ -518,22 +533,19 @@ fn runs_of_a_chain_merge_in_any_order_and_the_store_reopens_intact() {
     // the scope grows: the middle, then the start; the chain is whole again
     let (prev, events) = run(&a, 5, 7);
     assert_eq!(
-        b.merge_run(a.public_key(), prev, events, witness(&server, &a, 7))
-            .unwrap(),
+        merge_events(&b, a.public_key(), prev, events, witness(&server, &a, 7)).unwrap(),
         3
     );
     let (prev, events) = run(&a, 1, 2);
     assert_eq!(prev, None);
     assert_eq!(
-        b.merge_run(a.public_key(), prev, events, witness(&server, &a, 2))
-            .unwrap(),
+        merge_events(&b, a.public_key(), prev, events, witness(&server, &a, 2)).unwrap(),
         2
     );
     // merging a run again adds nothing
     let (prev, events) = run(&a, 5, 7);
     assert_eq!(
-        b.merge_run(a.public_key(), prev, events, witness(&server, &a, 7))
-            .unwrap(),
+        merge_events(&b, a.public_key(), prev, events, witness(&server, &a, 7)).unwrap(),
         0
     );
     assert_eq!(b.records().unwrap(), a.records().unwrap());
@@ -561,48 +573,44 @@ fn a_run_that_contradicts_the_stored_chain_or_an_untrusted_witness_is_refused() 
     ten_events(&a);
     // a witness from a server b does not trust
     let (prev, events) = run(&a, 3, 4);
-    let err = b
-        .merge_run(
-            a.public_key(),
-            prev,
-            events.clone(),
-            witness(&stranger, &a, 4),
-        )
-        .unwrap_err();
+    let err = merge_events(
+        &b,
+        a.public_key(),
+        prev,
+        events.clone(),
+        witness(&stranger, &a, 4),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("trusts"), "{err}");
     // a forged link before the run: the witness over the real hash no longer matches
-    let err = b
-        .merge_run(
-            a.public_key(),
-            Some([1; 32]),
-            events.clone(),
-            witness(&server, &a, 4),
-        )
-        .unwrap_err();
+    let err = merge_events(
+        &b,
+        a.public_key(),
+        Some([1; 32]),
+        events.clone(),
+        witness(&server, &a, 4),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("witness does not match"), "{err}");
     // an event altered inside the run
     let mut altered = events.clone();
     altered[1].payload = Payload::ActRecorded(insemination("A66", "V1", "FR5312345679"));
-    assert!(
-        b.merge_run(a.public_key(), prev, altered, witness(&server, &a, 4))
-            .is_err()
-    );
+    assert!(merge_events(&b, a.public_key(), prev, altered, witness(&server, &a, 4)).is_err());
     assert!(b.events_after(a.device(), 0, 100).unwrap().is_empty());
     // the genuine run passes
-    b.merge_run(a.public_key(), prev, events, witness(&server, &a, 4))
-        .unwrap();
+    merge_events(&b, a.public_key(), prev, events, witness(&server, &a, 4)).unwrap();
     // a run claiming another chain before event 6 (its witness no longer matches), and one
     // that joins the stored event 4 but disagrees with its hash
     for (first, last, expected) in [(6, 7, "witness"), (5, 5, "forked")] {
         let (_, events) = run(&a, first, last);
-        let err = b
-            .merge_run(
-                a.public_key(),
-                Some([2; 32]),
-                events,
-                witness(&server, &a, last),
-            )
-            .unwrap_err();
+        let err = merge_events(
+            &b,
+            a.public_key(),
+            Some([2; 32]),
+            events,
+            witness(&server, &a, last),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains(expected), "{err}");
     }
     assert_eq!(b.events_after(a.device(), 0, 100).unwrap().len(), 2);
@@ -621,8 +629,7 @@ fn an_altered_event_in_a_witnessed_run_is_reported_on_open() {
             .unwrap();
         for (first, last) in [(2, 3), (6, 7)] {
             let (prev, events) = run(&a, first, last);
-            b.merge_run(a.public_key(), prev, events, witness(&server, &a, last))
-                .unwrap();
+            merge_events(&b, a.public_key(), prev, events, witness(&server, &a, last)).unwrap();
         }
     }
     let cow = Payload::ActRecorded(insemination("A1", "V1", "FR5399999999"));

@@ -272,8 +272,8 @@ impl Service {
         if push.after > head {
             return Ok(PushOutcome::Resume);
         }
-        let events = match push.events {
-            Pushed::Plain(events) => events,
+        let bodies: Vec<Vec<u8>> = match push.events {
+            Pushed::Plain(bodies) => bodies,
             Pushed::Packed { history, bytes } => {
                 let history = u64::from(history.min(PUSH_HISTORY));
                 if history > push.after {
@@ -294,12 +294,12 @@ impl Service {
                 })?
             }
         };
-        if events.len() > MAX_PUSH_EVENTS {
+        if bodies.len() > MAX_PUSH_EVENTS {
             return Err(ApiError::new(
                 413,
                 format!(
                     "{} events in one push: at most {MAX_PUSH_EVENTS}",
-                    events.len()
+                    bodies.len()
                 ),
             ));
         }
@@ -307,7 +307,7 @@ impl Service {
         // then check again against the new head.
         for _ in 0..5 {
             if let Some(outcome) = self
-                .try_push(record, role, push.after, &events, &push.signature)
+                .try_push(record, role, push.after, &bodies, &push.signature)
                 .await?
             {
                 return Ok(outcome);
@@ -324,7 +324,7 @@ impl Service {
         record: &DeviceRecord,
         role: &Role,
         after: u64,
-        pushed: &[(crate::log::Hlc, Payload)],
+        pushed: &[Vec<u8>],
         signature: &SignatureBytes,
     ) -> Result<Option<PushOutcome>, ApiError> {
         let device = record.device;
@@ -359,20 +359,8 @@ impl Service {
                 .get(&after)
                 .ok_or_else(|| ApiError::new(500, "the server lost part of a chain"))?
         };
-        let events: Vec<Event> = pushed
-            .iter()
-            .enumerate()
-            .map(|(i, (clock, payload))| Event {
-                id: EventId {
-                    device,
-                    seq: after + 1 + i as u64,
-                },
-                clock: *clock,
-                payload: payload.clone(),
-            })
-            .collect();
         // The same walk as the tablet's merge: one rule for what a chain is.
-        let walked = crate::log::walk(device, start, events, |seq| {
+        let walked = crate::log::walk(device, start, after + 1, pushed.to_vec(), |seq| {
             if seq > head {
                 return Ok(None);
             }
@@ -599,14 +587,6 @@ impl Service {
                     }
                 }
             };
-            let mut payloads = Vec::with_capacity(j - i);
-            for e in &events[i..j] {
-                let event =
-                    Event::from_body(EventId { device, seq: e.seq }, &e.body).map_err(|err| {
-                        ApiError::new(500, format!("a stored event does not decode: {err}"))
-                    })?;
-                payloads.push((event.clock, event.payload));
-            }
             let earliest = events[i..j]
                 .iter()
                 .map(|e| e.cursor)
@@ -618,7 +598,7 @@ impl Service {
                     key,
                     first: first.seq,
                     prev,
-                    events: payloads,
+                    bodies: events[i..j].iter().map(|e| e.body.clone()).collect(),
                     seal,
                 },
             ));

@@ -295,23 +295,18 @@ impl<T: Transport> SyncClient<T> {
             let head = store.head(own)?.map_or(0, |(s, _)| s);
             let push = if progress.acknowledged < head {
                 let after = progress.acknowledged;
-                let events = store.events_after(own, after, self.push_batch)?;
-                let last = events.last().map_or(after, |e| e.id.seq);
+                let events = store.bodies_after(own, after, self.push_batch)?;
+                let last = after + events.len() as u64;
                 let signature = SignatureBytes(store.sign_own(last)?);
-                let items: Vec<_> = events.into_iter().map(|e| (e.clock, e.payload)).collect();
                 let history = after.min(u64::from(PUSH_HISTORY)) as u32;
                 let events = if history == 0 {
-                    Pushed::Plain(items)
+                    Pushed::Plain(events)
                 } else {
-                    let mut bodies = Vec::with_capacity(history as usize);
-                    for e in
-                        store.events_after(own, after - u64::from(history), history as usize)?
-                    {
-                        bodies.push(e.body().map_err(|e| SyncError::Corrupt(e.to_string()))?);
-                    }
+                    let bodies =
+                        store.bodies_after(own, after - u64::from(history), history as usize)?;
                     Pushed::Packed {
                         history,
-                        bytes: wire::pack(&items, &history_dictionary(&bodies))?,
+                        bytes: wire::pack(&events, &history_dictionary(&bodies))?,
                     }
                 };
                 Some(Push {
@@ -345,9 +340,8 @@ impl<T: Transport> SyncClient<T> {
             progress.acknowledged = reply.head;
             if let Some(pull) = reply.pull {
                 for run in pull.runs {
-                    let (public_key, prev, seal) = (run.key, run.prev, run.seal);
                     report.pulled +=
-                        store.merge_run(public_key, prev, run.into_events(), seal)? as u64;
+                        store.merge_run(run.key, run.prev, run.first, run.bodies, run.seal)? as u64;
                 }
                 progress.cursor = pull.cursor;
                 pulling = pull.more;

@@ -8,8 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Ede, Payload, SupervisorId, TechnicianId};
-use crate::log::{DeviceId, Event, EventId, Hash, Hlc, Seal, SignatureBytes};
+use crate::domain::{Ede, SupervisorId, TechnicianId};
+use crate::log::{DeviceId, Hash, Seal, SignatureBytes};
 
 /// The calls of the protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,14 +121,17 @@ pub struct Push {
     pub signature: SignatureBytes,
 }
 
-/// The pushed events, as they are or packed against what the server already holds.
+/// The pushed events: their bodies exactly as the device hashed and stored them (clock and
+/// payload, see `log::Event::body`), as they are or packed against what the server holds.
+/// Bodies, not decoded events: nobody re-encodes an event, so what the device signed is what
+/// the server checks and keeps, byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Pushed {
     /// As they are (the frame's compression applies).
-    Plain(Vec<(Hlc, Payload)>),
-    /// `postcard(Vec<(Hlc, Payload)>)` compressed by zstd with, as dictionary, the encoded
-    /// bodies of this device's `history` events up to `after` (which the server holds: it
-    /// acknowledged them). A day's events look like the days before: a third fewer bytes.
+    Plain(Vec<Vec<u8>>),
+    /// `postcard(Vec<Vec<u8>>)` compressed by zstd with, as dictionary, the bodies of this
+    /// device's `history` events up to `after` (which the server holds: it acknowledged
+    /// them). A day's events look like the days before: a third fewer bytes.
     Packed { history: u32, bytes: Vec<u8> },
 }
 
@@ -183,7 +186,7 @@ pub struct PullReply {
 }
 
 /// Consecutive events of one device, from `first`, as the device merges them
-/// ([`crate::log::Store::merge_run`]).
+/// ([`crate::log::Store::merge_run`]): their bodies as the author hashed them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
     /// The author device's public key (its id is derived from it).
@@ -191,30 +194,12 @@ pub struct Run {
     pub first: u64,
     /// The chain hash before `first` (none from the first event).
     pub prev: Option<Hash>,
-    pub events: Vec<(Hlc, Payload)>,
+    pub bodies: Vec<Vec<u8>>,
     pub seal: Seal,
 }
 
 impl Run {
     pub fn device(&self) -> DeviceId {
         DeviceId::of_key(&self.key)
-    }
-
-    /// The run's events with their identities.
-    pub fn into_events(self) -> Vec<Event> {
-        let device = self.device();
-        self.events
-            .into_iter()
-            .enumerate()
-            .map(|(i, (clock, payload))| Event {
-                id: EventId {
-                    device,
-                    // A run from a confused server may not fit: merging it refuses it.
-                    seq: self.first.saturating_add(i as u64),
-                },
-                clock,
-                payload,
-            })
-            .collect()
     }
 }

@@ -7,10 +7,11 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
-/// The protocol version this build speaks.
-pub const VERSION: u8 = 1;
+/// The protocol version this build speaks: 2 carries events as the bodies their author hashed
+/// (1 carried decoded events, which each end encoded again).
+pub const VERSION: u8 = 2;
 /// The oldest version this build still understands.
-pub const OLDEST_VERSION: u8 = 1;
+pub const OLDEST_VERSION: u8 = 2;
 const MAGIC: [u8; 2] = *b"TR";
 const RAW: u8 = 0;
 const ZSTD: u8 = 1;
@@ -137,11 +138,11 @@ mod tests {
             Err(WireError::NotAFrame(_))
         ));
         assert!(matches!(
-            decode::<u32>(b"TR\x01\x01garbage"),
+            decode::<u32>(b"TR\x02\x01garbage"),
             Err(WireError::Decompress(_))
         ));
         assert!(matches!(
-            decode::<u32>(b"TR\x01\x07"),
+            decode::<u32>(b"TR\x02\x07"),
             Err(WireError::Codec(7))
         ));
     }
@@ -176,7 +177,7 @@ mod tests {
     fn a_compression_bomb_is_refused() {
         let huge = vec![0u8; MAX_MESSAGE + 1];
         let packed = zstd::bulk::compress(&huge, 3).unwrap();
-        let mut frame = b"TR\x01\x01".to_vec();
+        let mut frame = b"TR\x02\x01".to_vec();
         frame.extend_from_slice(&packed);
         assert!(packed.len() < 100_000);
         assert!(matches!(

@@ -53,10 +53,11 @@ impl SignatureState {
         if self.points() >= MAX_POINTS || pad.width() <= 0.0 || pad.height() <= 0.0 {
             return;
         }
-        let p = [
+        // on the grid the event keeps, so the screen shows what is sealed
+        let p = crate::domain::strokes::snap([
             ((pos.x - pad.left()) / pad.width()).clamp(0.0, 1.0),
             ((pos.y - pad.top()) / pad.height()).clamp(0.0, 1.0),
-        ];
+        ]);
         if start || !self.drawing || self.strokes.is_empty() {
             self.strokes.push(vec![p]);
             self.drawing = true;
