@@ -4,7 +4,9 @@
 //! - a day's incremental sync after that year;
 //! - server ingest rate with 200 devices pushing a week each at once, on sled and PostgreSQL.
 //!
-//! `cargo bench --bench sync --no-default-features --features server [-- wire|year|ingest]`
+//! - what each zstd level makes of a year's push (`levels`).
+//!
+//! `cargo bench --bench sync --no-default-features --features server [-- wire|levels|year|ingest]`
 
 #[path = "../tests/sync_common/mod.rs"]
 mod common;
@@ -235,6 +237,63 @@ fn ingest(kind: Kind, devices: usize) {
     );
 }
 
+/// What each zstd level makes of a year's push (the bodies, in batches as the client sends
+/// them): the measurement behind `wire::LEVEL`.
+fn levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = tournee::log::Store::open(dir.path()).unwrap();
+    store.import(&tournee::demo::year(day())).unwrap();
+    let bodies = store.bodies_after(store.device(), 0, usize::MAX).unwrap();
+    let batches: Vec<Vec<u8>> = bodies
+        .chunks(5_000)
+        .map(|b| postcard::to_allocvec(&b.to_vec()).unwrap())
+        .collect();
+    let raw: usize = batches.iter().map(Vec::len).sum();
+    println!(
+        "levels: a year's bodies, {} events, {raw} bytes in {} batches",
+        bodies.len(),
+        batches.len()
+    );
+    let mut kinds: std::collections::BTreeMap<&str, (usize, Vec<u8>)> = Default::default();
+    for (i, b) in bodies.iter().enumerate() {
+        let id = tournee::log::EventId {
+            device: store.device(),
+            seq: i as u64 + 1,
+        };
+        let e = tournee::log::Event::from_body(id, b).unwrap();
+        if let tournee::domain::Payload::VisitConfirmed {
+            confirmation: tournee::domain::Confirmation::Signed { strokes, .. },
+            ..
+        } = &e.payload
+        {
+            let k = kinds.entry("strokes").or_default();
+            k.0 += 1;
+            k.1.extend_from_slice(&tournee::domain::strokes::pack(strokes));
+        }
+        let k = kinds.entry(e.payload.name()).or_default();
+        k.0 += 1;
+        k.1.extend_from_slice(b);
+    }
+    for (name, (n, bytes)) in &kinds {
+        println!(
+            "levels: {name}: {n} events, {} bytes, {} at zstd 9",
+            bytes.len(),
+            zstd::bulk::compress(bytes, 9).unwrap().len()
+        );
+    }
+    for level in [1, 3, 6, 9, 12, 15, 19] {
+        let t = Instant::now();
+        let packed: usize = batches
+            .iter()
+            .map(|b| zstd::bulk::compress(b, level).unwrap().len())
+            .sum();
+        println!(
+            "levels: zstd {level:>2}: {packed} bytes, {:.0} ms",
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+}
+
 fn main() {
     let only: Vec<String> = std::env::args()
         .skip(1)
@@ -243,6 +302,9 @@ fn main() {
     let want = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     if want("wire") {
         wire_per_insemination();
+    }
+    if want("levels") {
+        levels();
     }
     if want("year") {
         year_and_day();

@@ -477,7 +477,7 @@ fn signature(hand: u64, rng: &mut Rng) -> Vec<Vec<[f32; 2]>> {
         0.12 + 0.15 * unit(&mut shape),
         0.02 + 0.06 * unit(&mut shape),
     );
-    let phase = 6.28 * unit(&mut shape);
+    let phase = std::f32::consts::TAU * unit(&mut shape);
     let underline = 0.72 + 0.12 * unit(&mut shape);
     let mut this_time = Rng(rng.next());
     let (dy, scale) = (
@@ -494,7 +494,7 @@ fn signature(hand: u64, rng: &mut Rng) -> Vec<Vec<[f32; 2]>> {
     let name = (0..18)
         .map(|i| {
             let t = i as f32 / 17.0;
-            let a = phase + t * loops * 6.28;
+            let a = phase + t * loops * std::f32::consts::TAU;
             point(
                 0.1 + 0.6 * t + slant * a.cos(),
                 0.45 + height * a.sin() * (1.0 - 0.4 * t),

@@ -98,29 +98,60 @@ impl Reader<'_> {
     }
 }
 
-/// Packs strokes: the number of strokes, then for each its number of points and its points,
-/// each as the zigzag varint of its distance (in grid steps) from the guess `2·p₋₁ − p₋₂`
-/// (`p₋₁` alone for a stroke's second point, the previous stroke's end for its first).
+/// How a stroke's next point is guessed from the ones before.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Guess {
+    /// Where the last point was: best when points are far apart for the curve (a few points
+    /// for a whole loop).
+    Last,
+    /// Where the pen was going (`2·p₋₁ − p₋₂`): best for a dense, smooth line.
+    Going,
+}
+
+fn guess(how: Guess, last: i64, before: Option<i64>) -> i64 {
+    match (how, before) {
+        (Guess::Going, Some(b)) => 2 * last - b,
+        _ => last,
+    }
+}
+
+fn pack_stroke(out: &mut Vec<u8>, s: &Stroke, how: Guess, last: &mut [i64; 2]) {
+    let mut before: Option<[i64; 2]> = None;
+    for p in s {
+        let p = [step(p[0]), step(p[1])];
+        for axis in 0..2 {
+            let g = guess(how, last[axis], before.map(|b| b[axis]));
+            put_varint(out, zigzag(p[axis] - g));
+        }
+        before = Some(*last);
+        *last = p;
+    }
+}
+
+/// Packs strokes: the number of strokes, then for each its number of points and how its
+/// points are guessed (`len · 2 + going`), and its points, each as the zigzag varints of its
+/// distance (in grid steps) from the guess; a stroke's first point is guessed at the previous
+/// stroke's end. Each stroke takes the guess that packs it smaller.
 pub fn pack(strokes: &[Stroke]) -> Vec<u8> {
     let points: usize = strokes.iter().map(Vec::len).sum();
     let mut out = Vec::with_capacity(2 + strokes.len() + 2 * points);
     put_varint(&mut out, strokes.len() as u64);
     let mut last = [0i64; 2];
+    let (mut last_point, mut going) = (Vec::new(), Vec::new());
     for s in strokes {
-        put_varint(&mut out, s.len() as u64);
-        let mut before: Option<[i64; 2]> = None;
-        for p in s {
-            let p = [step(p[0]), step(p[1])];
-            for axis in 0..2 {
-                let guess = match before {
-                    Some(b) => 2 * last[axis] - b[axis],
-                    None => last[axis],
-                };
-                put_varint(&mut out, zigzag(p[axis] - guess));
-            }
-            before = Some(last);
-            last = p;
-        }
+        last_point.clear();
+        going.clear();
+        let (mut a, mut b) = (last, last);
+        pack_stroke(&mut last_point, s, Guess::Last, &mut a);
+        pack_stroke(&mut going, s, Guess::Going, &mut b);
+        let (how, bytes) = if going.len() < last_point.len() {
+            (1, &going)
+        } else {
+            (0, &last_point)
+        };
+        put_varint(&mut out, (s.len() as u64) << 1 | how);
+        out.extend_from_slice(bytes);
+        last = a;
     }
     out
 }
@@ -136,7 +167,13 @@ pub fn unpack(bytes: &[u8]) -> Result<Vec<Stroke>, StrokesError> {
     let mut total = 0usize;
     let mut last = [0i64; 2];
     for _ in 0..count {
-        let n = r.varint()? as usize;
+        let header = r.varint()?;
+        let how = if header & 1 == 1 {
+            Guess::Going
+        } else {
+            Guess::Last
+        };
+        let n = (header >> 1) as usize;
         total = total.saturating_add(n);
         if total > MAX_POINTS {
             return Err(StrokesError::TooLong(total));
@@ -146,11 +183,7 @@ pub fn unpack(bytes: &[u8]) -> Result<Vec<Stroke>, StrokesError> {
         for _ in 0..n {
             let mut p = [0i64; 2];
             for axis in 0..2 {
-                let guess = match before {
-                    Some(b) => 2 * last[axis] - b[axis],
-                    None => last[axis],
-                };
-                p[axis] = guess
+                p[axis] = guess(how, last[axis], before.map(|b| b[axis]))
                     .checked_add(unzigzag(r.varint()?))
                     .ok_or(StrokesError::OffPad)?;
                 if !(0..=i64::from(GRID)).contains(&p[axis]) {
@@ -234,10 +267,10 @@ mod tests {
         assert_eq!(unpack(&longer), Err(StrokesError::Truncated));
         // one stroke of a million points
         let mut huge = vec![1u8];
-        put_varint(&mut huge, 1_000_000);
+        put_varint(&mut huge, 1_000_000 << 1);
         assert_eq!(unpack(&huge), Err(StrokesError::TooLong(1_000_000)));
         // a point pushed off the pad
-        let mut off = vec![1u8, 1];
+        let mut off = vec![1u8, 1 << 1];
         put_varint(&mut off, zigzag(-5));
         put_varint(&mut off, 0);
         assert_eq!(unpack(&off), Err(StrokesError::OffPad));

@@ -952,9 +952,19 @@ impl Store {
                 )));
             }
         };
+        // A stored block's hashes, computed once for all the events of the run it holds.
+        let mut block_hashes: Option<(u64, Vec<Hash>)> = None;
         let walked = walk(device, start, first, bodies, |seq| {
-            self.hash_in(&st, EventId { device, seq })
-                .map_err(MergeError::Log)
+            let Some((f, _)) = st.chains.get(&device).and_then(|c| c.block_of(seq)) else {
+                return Ok(None);
+            };
+            if block_hashes.as_ref().is_none_or(|(held, _)| *held != f) {
+                let b = self.read_block(device, f).map_err(MergeError::Log)?;
+                block_hashes = Some((f, b.hashes()));
+            }
+            Ok(block_hashes
+                .as_ref()
+                .and_then(|(_, h)| h.get((seq - f) as usize).copied()))
         })
         .map_err(|e| match e {
             MergeError::Chain(ChainError::Invalid { error, .. }) => LogError::Refused(error),

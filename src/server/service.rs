@@ -165,7 +165,7 @@ impl Service {
                     .map_err(|e| ApiError::new(400, format!("enrol request: {e}")))?;
                 self.authenticate(&envelope, &request.public_key, endpoint, now)?;
                 let reply = self.enroll(request).await?;
-                Ok(wire::encode_with(&reply, ANSWER_LEVEL)?)
+                Ok(wire::encode_with(&reply, |_| ANSWER_LEVEL)?)
             }
             Endpoint::Sync => {
                 let (record, role) =
@@ -176,7 +176,7 @@ impl Service {
                 let request: SyncRequest = postcard::from_bytes(&envelope.body)
                     .map_err(|e| ApiError::new(400, format!("sync request: {e}")))?;
                 let reply = self.sync(&record, &role, request).await?;
-                Ok(wire::encode_with(&reply, ANSWER_LEVEL)?)
+                Ok(wire::encode_with(&reply, |_| ANSWER_LEVEL)?)
             }
         }
     }
@@ -499,10 +499,9 @@ impl Service {
                 _ => None,
             },
         };
-        // A pull from the start is a restore (a new tablet, or a store rebuilt by `recover`):
-        // it includes the device's own events, so what a damaged store lost comes back.
-        // Later pulls leave them out: the device wrote them.
-        let exclude = if pull.cursor == crate::sync::Cursor::default() {
+        // A store rebuilt by `recover` asks for its own events too, so what it lost comes
+        // back; otherwise they are left out: the device wrote them.
+        let exclude = if pull.own {
             DeviceId([0; 16])
         } else {
             record.device

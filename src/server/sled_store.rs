@@ -1,38 +1,43 @@
 //! The server's storage in sled: one folder, nothing to set up; for a cooperative that runs
 //! the server on one machine.
 //!
-//! Writes go one at a time (a lock), each batch in one transaction over every tree it touches,
-//! then flushed and fsynced before the device is told "stored": a kill loses nothing that was
-//! acknowledged. Positions in the stream come from a counter written in the same transaction,
-//! and reads take the lock's shared side, so a reader never sees position N+1 without N.
+//! A push is stored as one **chunk**: the device's events of that push, their bodies exactly as
+//! hashed (compressed together), who may read each one, and the device's signature over the
+//! last. Everything a push writes (the chunk, its index entries, what it tells the rights
+//! checks) goes into one tree in one atomic batch: a handful of writes per push instead of
+//! several per event. Pushes take a lock one at a time; each is flushed and fsynced before the
+//! device is told "stored", and pushes that wait on the disk together share one flush. Readers
+//! see only what is durable, so a cursor never passes a position a crash could give away.
 //!
-//! Trees (ids joined with a 0 byte; positions big-endian so they sort):
-//! `accounts` id → role; `tokens` hash → account; `devices` id → device row;
-//! `events` device ‖ seq → pos ‖ hash ‖ body; `signatures` device ‖ seq → signature;
-//! `by_author`, `by_technician`, `by_farm`, `by_farm_public`, `by_staff` ("staff"): key ‖ 0 ‖
-//! pos → device ‖ seq;
-//! `visits` visit → farm; `assignments` visit ‖ 0 ‖ technician; `farm_visits` farm;
-//! `acts` act → visit; `grants` technician ‖ 0 ‖ farm → pos; `grants_by_pos` technician ‖ 0 ‖
-//! pos ‖ 0 ‖ farm → farm (the farm in the key: one batch, one position, may grant several farms;
-//! stores written before hold technician ‖ 0 ‖ pos → farm, which the same range reads);
-//! `meta` "pos" → the last position given.
+//! Positions count events: a chunk holds positions `first ..= last`. Tree `log`, keys by a
+//! first byte (ids joined with a 0 byte; numbers big-endian so they sort):
+//! `C` first pos → chunk; `D` device ‖ first seq → first pos ‖ count ‖ hash after the last;
+//! `I` kind ‖ key ‖ 0 ‖ last pos → first pos (kind `a` author, `t` technician, `f` farm,
+//! `p` farm public, `s` staff: one entry per chunk and key);
+//! `V` visit → farm; `A` visit ‖ 0 ‖ technician; `F` farm; `X` act → visit;
+//! `G` technician ‖ 0 ‖ farm → pos; `H` technician ‖ 0 ‖ pos ‖ 0 ‖ farm → farm;
+//! `M` "pos" → the last position given.
+//! Trees `accounts` id → role, `tokens` hash → account, `devices` id → device row.
+//! A folder of the first layout (a tree per index, a row per event) is moved to this one when
+//! the server opens it (`migrate_events`), positions kept, so devices' cursors stay valid.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+use sled::transaction::ConflictableTransactionError;
 
 use super::backend::{
     Backend, BackendError, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome, Page,
     Scope, StoredEvent,
 };
-use super::rights::VisitFacts;
+use super::rights::{Tags, VisitFacts};
 use crate::domain::{Ede, TechnicianId, VisitId};
-use crate::log::{DeviceId, EventId, Hash};
+use crate::log::{DeviceId, EventId, Hash, SignatureBytes, chain_hash};
 use crate::sync::{Cursor, Role};
 
 impl From<sled::Error> for BackendError {
@@ -47,27 +52,6 @@ impl From<std::io::Error> for BackendError {
     }
 }
 
-const TREES: [&str; 18] = [
-    "accounts",
-    "tokens",
-    "devices",
-    "events",
-    "signatures",
-    "by_author",
-    "by_technician",
-    "by_farm",
-    "by_farm_public",
-    "visits",
-    "assignments",
-    "farm_visits",
-    "acts",
-    "grants",
-    "grants_by_pos",
-    "meta",
-    "stream",
-    "by_staff",
-];
-
 #[derive(Serialize, Deserialize)]
 struct DeviceRow {
     public_key: [u8; 32],
@@ -75,8 +59,67 @@ struct DeviceRow {
     label: String,
 }
 
-fn key(parts: &[&[u8]]) -> Vec<u8> {
-    let mut k = Vec::new();
+/// Who may read one event of a chunk (`rights::Tags`, as stored).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct StoredTags {
+    technician: Option<TechnicianId>,
+    farm: Option<Ede>,
+    public: bool,
+    staff: bool,
+}
+
+impl From<Tags> for StoredTags {
+    fn from(t: Tags) -> StoredTags {
+        StoredTags {
+            technician: t.technician,
+            farm: t.farm,
+            public: t.public,
+            staff: t.staff,
+        }
+    }
+}
+
+/// One push as stored: consecutive events of one device from `first_seq`, at positions
+/// `first_pos ..`.
+#[derive(Serialize, Deserialize)]
+struct Chunk {
+    device: DeviceId,
+    author: String,
+    first_seq: u64,
+    first_pos: u64,
+    /// The chain hash before the first event.
+    prev: Hash,
+    /// The device's signature over the hash after the last event.
+    signature: Option<SignatureBytes>,
+    /// `zstd(postcard((tags, bodies)))`, one of each per event.
+    packed: Vec<u8>,
+}
+
+/// What a chunk's packed part holds.
+type Unpacked = (Vec<StoredTags>, Vec<Vec<u8>>);
+
+/// zstd's level for chunks: the server writes for many devices at once; level 1 compresses a
+/// year's bodies within a few percent of level 3, faster.
+const CHUNK_LEVEL: i32 = 1;
+/// The largest chunk once unpacked (a push holds at most `MAX_PUSH_EVENTS` events).
+const MAX_UNPACKED: usize = 256 << 20;
+
+impl Chunk {
+    fn unpack(&self) -> Result<Unpacked, BackendError> {
+        let raw = zstd::bulk::decompress(&self.packed, MAX_UNPACKED)
+            .map_err(|e| BackendError::Corrupt(format!("a chunk does not decompress: {e}")))?;
+        let (tags, bodies): Unpacked = decode(&raw)?;
+        if tags.len() != bodies.len() {
+            return Err(BackendError::Corrupt(
+                "a chunk's tags and bodies differ".into(),
+            ));
+        }
+        Ok((tags, bodies))
+    }
+}
+
+fn key(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = vec![prefix];
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
             k.push(0);
@@ -84,6 +127,14 @@ fn key(parts: &[&[u8]]) -> Vec<u8> {
         k.extend_from_slice(p);
     }
     k
+}
+
+fn be(bytes: &[u8]) -> Result<u64, BackendError> {
+    bytes
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| BackendError::Corrupt("a stored number".into()))
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, BackendError> {
@@ -94,12 +145,46 @@ fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, BackendError> {
     postcard::to_allocvec(v).map_err(|e| BackendError::Corrupt(e.to_string()))
 }
 
+/// A device's chunk: where it starts in the stream, how many events, the hash after them.
+struct ChunkRef {
+    first_seq: u64,
+    first_pos: u64,
+    count: u64,
+    end: Hash,
+}
+
+impl ChunkRef {
+    fn parse(k: &[u8], v: &[u8]) -> Result<ChunkRef, BackendError> {
+        let first_seq = be(k.get(18..).unwrap_or_default())?;
+        if v.len() != 8 + 8 + 32 {
+            return Err(BackendError::Corrupt("a device's chunk entry".into()));
+        }
+        Ok(ChunkRef {
+            first_seq,
+            first_pos: be(&v[..8])?,
+            count: be(&v[8..16])?,
+            end: v[16..48]
+                .try_into()
+                .map_err(|_| BackendError::Corrupt("a chunk's hash".into()))?,
+        })
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.first_seq + self.count - 1
+    }
+}
+
 struct Inner {
     db: sled::Db,
     file: File,
-    trees: Vec<sled::Tree>,
-    /// Writers take it exclusively, readers shared (see the module comment).
-    lock: RwLock<()>,
+    log: sled::Tree,
+    accounts: sled::Tree,
+    tokens: sled::Tree,
+    devices: sled::Tree,
+    /// Writers take it one at a time; it holds the last position given to a chunk.
+    writer: Mutex<u64>,
+    /// The last position flushed to disk: readers see no further.
+    durable: AtomicU64,
 }
 
 /// The sled backend.
@@ -118,26 +203,35 @@ impl SledBackend {
             .open()
             .map_err(|e| BackendError::Storage(format!("{}: {e}", dir.display())))?;
         let file = File::open(dir.join("db"))?;
-        let mut trees = Vec::new();
-        for t in TREES {
-            trees.push(db.open_tree(t)?);
-        }
-        Ok(SledBackend {
+        let log = db.open_tree("log")?;
+        let backend = SledBackend {
             inner: Arc::new(Inner {
+                accounts: db.open_tree("accounts")?,
+                tokens: db.open_tree("tokens")?,
+                devices: db.open_tree("devices")?,
+                log,
                 db,
                 file,
-                trees,
-                lock: RwLock::new(()),
+                writer: Mutex::new(0),
+                durable: AtomicU64::new(0),
             }),
-        })
+        };
+        backend.migrate_events()?;
+        let pos = match backend.inner.log.get(b"Mpos")? {
+            Some(b) => be(&b)?,
+            None => 0,
+        };
+        *backend.writer() = pos;
+        backend.inner.durable.store(pos, Ordering::SeqCst);
+        Ok(backend)
     }
 
-    fn tree(&self, name: &str) -> &sled::Tree {
-        let i = TREES
-            .iter()
-            .position(|t| *t == name)
-            .unwrap_or_else(|| unreachable!("unknown tree {name}"));
-        &self.inner.trees[i]
+    /// Takes the writers' turn: the guard holds the last position given.
+    fn writer(&self) -> std::sync::MutexGuard<'_, u64> {
+        self.inner
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn durable(&self) -> Result<(), BackendError> {
@@ -146,52 +240,91 @@ impl SledBackend {
         Ok(())
     }
 
-    fn read_lock(&self) -> std::sync::RwLockReadGuard<'_, ()> {
-        self.inner
-            .lock
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The chunks of a device holding events `from ..= to`, in order.
+    fn chunks_of(
+        &self,
+        device: DeviceId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<ChunkRef>, BackendError> {
+        let mut out = Vec::new();
+        let prefix = key(b'D', &[&device.0]);
+        // the chunk that holds `from` starts at or before it
+        let start = key(b'D', &[&device.0, &from.to_be_bytes()]);
+        if let Some(kv) = self.inner.log.range(prefix.clone()..=start).next_back() {
+            let (k, v) = kv?;
+            let c = ChunkRef::parse(&k, &v)?;
+            if c.last_seq() >= from && c.first_seq <= to {
+                out.push(c);
+            }
+        }
+        let after = key(b'D', &[&device.0, &from.saturating_add(1).to_be_bytes()]);
+        let end = key(b'D', &[&device.0, &to.to_be_bytes()]);
+        if after <= end {
+            for kv in self.inner.log.range(after..=end) {
+                let (k, v) = kv?;
+                out.push(ChunkRef::parse(&k, &v)?);
+            }
+        }
+        Ok(out)
     }
 
-    fn write_lock(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
-        self.inner
-            .lock
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn last_pos(&self) -> Result<u64, BackendError> {
-        Ok(match self.tree("meta").get("pos")? {
-            Some(b) => u64::from_be_bytes(
-                b.as_ref()
-                    .try_into()
-                    .map_err(|_| BackendError::Corrupt("meta pos".into()))?,
-            ),
-            None => 0,
-        })
+    fn chunk(&self, first_pos: u64) -> Result<Chunk, BackendError> {
+        let v = self
+            .inner
+            .log
+            .get(key(b'C', &[&first_pos.to_be_bytes()]))?
+            .ok_or_else(|| BackendError::Corrupt(format!("chunk at {first_pos} missing")))?;
+        decode(&v)
     }
 
     fn head_sync(&self, device: DeviceId) -> Result<Option<(u64, Hash)>, BackendError> {
-        match self.tree("events").scan_prefix(device.0).next_back() {
+        match self
+            .inner
+            .log
+            .scan_prefix(key(b'D', &[&device.0]))
+            .next_back()
+        {
             None => Ok(None),
             Some(kv) => {
                 let (k, v) = kv?;
-                let id = EventId::from_key(&k)
-                    .ok_or_else(|| BackendError::Corrupt("event key".into()))?;
-                Ok(Some((id.seq, row_hash(&v)?)))
+                let c = ChunkRef::parse(&k, &v)?;
+                Ok(Some((c.last_seq(), c.end)))
             }
         }
     }
 
+    /// Bodies and hashes of a device's events `from ..= to` that are stored.
+    fn events_of(
+        &self,
+        device: DeviceId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, Hash, Vec<u8>)>, BackendError> {
+        let mut out = Vec::new();
+        for c in self.chunks_of(device, from, to)? {
+            let chunk = self.chunk(c.first_pos)?;
+            let (_, bodies) = chunk.unpack()?;
+            let mut hash = chunk.prev;
+            for (seq, body) in (c.first_seq..).zip(bodies) {
+                hash = chain_hash(&hash, &EventId { device, seq }, &body);
+                if (from..=to).contains(&seq) {
+                    out.push((seq, hash, body));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     fn role(&self, account: &str) -> Result<Option<Role>, BackendError> {
-        match self.tree("accounts").get(account)? {
+        match self.inner.accounts.get(account)? {
             Some(b) => decode(&b).map(Some),
             None => Ok(None),
         }
     }
 
     fn add_account_sync(&self, role: &Role, token_hash: Hash) -> Result<(), BackendError> {
-        let _w = self.write_lock();
+        let _w = self.writer();
         let id = role.account_id();
         match self.role(&id)? {
             Some(existing) if &existing != role => {
@@ -201,10 +334,10 @@ impl SledBackend {
             }
             Some(_) => {}
             None => {
-                self.tree("accounts").insert(id.as_bytes(), encode(role)?)?;
+                self.inner.accounts.insert(id.as_bytes(), encode(role)?)?;
             }
         }
-        self.tree("tokens").insert(token_hash, id.as_bytes())?;
+        self.inner.tokens.insert(token_hash, id.as_bytes())?;
         self.durable()
     }
 
@@ -213,13 +346,13 @@ impl SledBackend {
         token_hash: Hash,
         device: DeviceRecord,
     ) -> Result<Option<Role>, BackendError> {
-        let _w = self.write_lock();
-        let Some(account) = self.tree("tokens").get(token_hash)? else {
+        let _w = self.writer();
+        let Some(account) = self.inner.tokens.get(token_hash)? else {
             return Ok(None);
         };
         let account = String::from_utf8(account.to_vec())
             .map_err(|_| BackendError::Corrupt("token account".into()))?;
-        if self.tree("devices").get(device.device.0)?.is_some() {
+        if self.inner.devices.get(device.device.0)?.is_some() {
             return Err(BackendError::Conflict(format!(
                 "device {} is already enrolled",
                 device.device
@@ -233,7 +366,7 @@ impl SledBackend {
             account,
             label: device.label,
         })?;
-        (self.tree("tokens"), self.tree("devices"))
+        (&self.inner.tokens, &self.inner.devices)
             .transaction(|(tokens, devices)| {
                 tokens.remove(&token_hash[..])?;
                 devices.insert(&device.device.0[..], row.as_slice())?;
@@ -245,7 +378,7 @@ impl SledBackend {
     }
 
     fn device_sync(&self, device: DeviceId) -> Result<Option<(DeviceRecord, Role)>, BackendError> {
-        let Some(b) = self.tree("devices").get(device.0)? else {
+        let Some(b) = self.inner.devices.get(device.0)? else {
             return Ok(None);
         };
         let row: DeviceRow = decode(&b)?;
@@ -263,37 +396,17 @@ impl SledBackend {
         )))
     }
 
-    fn hashes_sync(
-        &self,
-        device: DeviceId,
-        from: u64,
-        to: u64,
-    ) -> Result<Vec<(u64, Hash)>, BackendError> {
-        let start = EventId { device, seq: from }.key();
-        let end = EventId { device, seq: to }.key();
-        let mut out = Vec::new();
-        for kv in self.tree("events").range(start..=end) {
-            let (k, v) = kv?;
-            let id =
-                EventId::from_key(&k).ok_or_else(|| BackendError::Corrupt("event key".into()))?;
-            out.push((id.seq, row_hash(&v)?));
-        }
-        Ok(out)
-    }
-
     fn facts_sync(&self, q: &FactsQuery) -> Result<Facts, BackendError> {
+        let log = &self.inner.log;
         let mut facts = Facts::default();
         for v in &q.visits {
-            if let Some(farm) = self.tree("visits").get(v.as_str())? {
+            if let Some(farm) = log.get(key(b'V', &[v.as_str().as_bytes()]))? {
                 let farm = parse_ede(&farm)?;
                 let mut technicians = BTreeSet::new();
-                for kv in self
-                    .tree("assignments")
-                    .scan_prefix(key(&[v.as_str().as_bytes(), b""]))
-                {
+                let prefix = key(b'A', &[v.as_str().as_bytes(), b""]);
+                for kv in log.scan_prefix(&prefix) {
                     let (k, _) = kv?;
-                    let t = &k[v.as_str().len() + 1..];
-                    technicians.insert(parse_technician(t)?);
+                    technicians.insert(parse_technician(&k[prefix.len()..])?);
                 }
                 facts
                     .visits
@@ -301,7 +414,7 @@ impl SledBackend {
             }
         }
         for a in &q.acts {
-            if let Some(v) = self.tree("acts").get(a.as_str())? {
+            if let Some(v) = log.get(key(b'X', &[a.as_str().as_bytes()]))? {
                 let v = std::str::from_utf8(&v)
                     .ok()
                     .and_then(|s| VisitId::parse("visit", s).ok())
@@ -310,13 +423,12 @@ impl SledBackend {
             }
         }
         for f in &q.farms {
-            if self.tree("farm_visits").get(f.as_str())?.is_some() {
+            if log.get(key(b'F', &[f.as_str().as_bytes()]))?.is_some() {
                 facts.farms_with_visits.push(f.clone());
             }
             for t in &q.technicians {
-                if self
-                    .tree("grants")
-                    .get(key(&[t.as_str().as_bytes(), f.as_str().as_bytes()]))?
+                if log
+                    .get(key(b'G', &[t.as_str().as_bytes(), f.as_str().as_bytes()]))?
                     .is_some()
                 {
                     facts.granted.push(f.clone());
@@ -328,181 +440,191 @@ impl SledBackend {
     }
 
     fn ingest_sync(&self, batch: Ingest) -> Result<IngestOutcome, BackendError> {
-        let _w = self.write_lock();
-        let head = self.head_sync(batch.device)?.map_or(0, |(s, _)| s);
-        if head != batch.expected_head {
-            return Ok(IngestOutcome::HeadMoved);
-        }
-        let Some(last) = batch.events.last() else {
-            return Ok(IngestOutcome::Stored);
-        };
-        let last_seq = last.seq;
-        let first_pos = self.last_pos()? + 1;
-        let trees: Vec<sled::Tree> = self.inner.trees.clone();
-        trees
-            .as_slice()
-            .transaction(|t: &Vec<TransactionalTree>| {
-                let tree = |name: &str| {
-                    let i = TREES
-                        .iter()
-                        .position(|n| *n == name)
-                        .unwrap_or_else(|| unreachable!());
-                    &t[i]
-                };
-                let mut pos = first_pos;
-                for e in &batch.events {
-                    let id = EventId {
-                        device: batch.device,
-                        seq: e.seq,
-                    };
-                    let idk = id.key();
-                    let pos_b = pos.to_be_bytes();
-                    let mut row = Vec::with_capacity(40 + e.body.len());
-                    row.extend_from_slice(&pos_b);
-                    row.extend_from_slice(&e.hash);
-                    row.extend_from_slice(&e.body);
-                    tree("events").insert(&idk[..], row)?;
-                    tree("stream").insert(&pos_b[..], &idk[..])?;
-                    tree("by_author").insert(key(&[batch.author.as_bytes(), &pos_b]), &idk[..])?;
-                    if let Some(tech) = &e.tags.technician {
-                        tree("by_technician")
-                            .insert(key(&[tech.as_str().as_bytes(), &pos_b]), &idk[..])?;
-                    }
-                    if e.tags.staff {
-                        tree("by_staff").insert(key(&[b"staff", &pos_b]), &idk[..])?;
-                    }
-                    if let Some(farm) = &e.tags.farm {
-                        tree("by_farm")
-                            .insert(key(&[farm.as_str().as_bytes(), &pos_b]), &idk[..])?;
-                        if e.tags.public {
-                            tree("by_farm_public")
-                                .insert(key(&[farm.as_str().as_bytes(), &pos_b]), &idk[..])?;
-                        }
-                    }
-                    pos += 1;
+        let last = {
+            let mut last_pos = self.writer();
+            let head = self.head_sync(batch.device)?;
+            if head.map_or(0, |(s, _)| s) != batch.expected_head {
+                return Ok(IngestOutcome::HeadMoved);
+            }
+            let (Some(first), Some(last_event)) = (batch.events.first(), batch.events.last())
+            else {
+                return Ok(IngestOutcome::Stored);
+            };
+            let prev = match head {
+                Some((_, h)) => h,
+                None => crate::log::genesis(batch.device),
+            };
+            let (first_seq, end) = (first.seq, last_event.hash);
+            let count = batch.events.len() as u64;
+            let first_pos = *last_pos + 1;
+            let last = *last_pos + count;
+            let mut b = sled::Batch::default();
+            let mut index: BTreeSet<Vec<u8>> = BTreeSet::new();
+            index.insert(key(b'I', &[b"a", batch.author.as_bytes()]));
+            let mut tags = Vec::with_capacity(batch.events.len());
+            let mut bodies = Vec::with_capacity(batch.events.len());
+            for e in batch.events {
+                if let Some(t) = &e.tags.technician {
+                    index.insert(key(b'I', &[b"t", t.as_str().as_bytes()]));
                 }
-                let last_pos = (pos - 1).to_be_bytes();
-                tree("signatures").insert(
-                    &EventId {
-                        device: batch.device,
-                        seq: last_seq,
-                    }
-                    .key()[..],
-                    &batch.signature[..],
-                )?;
-                for (visit, farm) in &batch.effects.visits {
-                    if tree("visits").get(visit.as_str())?.is_none() {
-                        tree("visits").insert(visit.as_str(), farm.as_str())?;
-                        tree("farm_visits").insert(farm.as_str(), &[])?;
+                if e.tags.staff {
+                    index.insert(key(b'I', &[b"s", b"staff"]));
+                }
+                if let Some(f) = &e.tags.farm {
+                    index.insert(key(b'I', &[b"f", f.as_str().as_bytes()]));
+                    if e.tags.public {
+                        index.insert(key(b'I', &[b"p", f.as_str().as_bytes()]));
                     }
                 }
-                for (visit, tech) in &batch.effects.assignments {
-                    tree("assignments").insert(
-                        key(&[visit.as_str().as_bytes(), tech.as_str().as_bytes()]),
-                        &[],
-                    )?;
+                tags.push(StoredTags::from(e.tags));
+                bodies.push(e.body);
+            }
+            let raw = encode(&(tags, bodies))?;
+            let chunk = Chunk {
+                device: batch.device,
+                author: batch.author,
+                first_seq,
+                first_pos,
+                prev,
+                signature: Some(SignatureBytes(batch.signature)),
+                packed: zstd::bulk::compress(&raw, CHUNK_LEVEL)?,
+            };
+            b.insert(key(b'C', &[&first_pos.to_be_bytes()]), encode(&chunk)?);
+            let mut entry = Vec::with_capacity(48);
+            entry.extend_from_slice(&first_pos.to_be_bytes());
+            entry.extend_from_slice(&count.to_be_bytes());
+            entry.extend_from_slice(&end);
+            b.insert(
+                key(b'D', &[&batch.device.0, &first_seq.to_be_bytes()]),
+                entry,
+            );
+            for mut k in index {
+                k.push(0);
+                k.extend_from_slice(&last.to_be_bytes());
+                b.insert(k, &first_pos.to_be_bytes());
+            }
+            let log = &self.inner.log;
+            for (visit, farm) in &batch.effects.visits {
+                let v = key(b'V', &[visit.as_str().as_bytes()]);
+                if log.get(&v)?.is_none() {
+                    b.insert(v, farm.as_str());
+                    b.insert(key(b'F', &[farm.as_str().as_bytes()]), &[]);
                 }
-                for (act, visit) in &batch.effects.acts {
-                    tree("acts").insert(act.as_str(), visit.as_str())?;
-                }
-                for (tech, farm) in &batch.effects.grants {
-                    let g = key(&[tech.as_str().as_bytes(), farm.as_str().as_bytes()]);
-                    if tree("grants").get(&g)?.is_none() {
-                        tree("grants").insert(g, &last_pos[..])?;
-                        tree("grants_by_pos").insert(
-                            key(&[
+            }
+            for (visit, tech) in &batch.effects.assignments {
+                b.insert(
+                    key(b'A', &[visit.as_str().as_bytes(), tech.as_str().as_bytes()]),
+                    &[],
+                );
+            }
+            for (act, visit) in &batch.effects.acts {
+                b.insert(key(b'X', &[act.as_str().as_bytes()]), visit.as_str());
+            }
+            for (tech, farm) in &batch.effects.grants {
+                let g = key(b'G', &[tech.as_str().as_bytes(), farm.as_str().as_bytes()]);
+                if log.get(&g)?.is_none() {
+                    b.insert(g, &last.to_be_bytes());
+                    b.insert(
+                        key(
+                            b'H',
+                            &[
                                 tech.as_str().as_bytes(),
-                                &last_pos,
+                                &last.to_be_bytes(),
                                 farm.as_str().as_bytes(),
-                            ]),
-                            farm.as_str(),
-                        )?;
-                    }
+                            ],
+                        ),
+                        farm.as_str(),
+                    );
                 }
-                tree("meta").insert("pos", &last_pos[..])?;
-                Ok::<(), Abort>(())
-            })
-            .map_err(tx_error)?;
+            }
+            b.insert(&b"Mpos"[..], &last.to_be_bytes());
+            log.apply_batch(b)?;
+            *last_pos = last;
+            last
+        };
+        // Outside the lock: pushes that wait on the disk together share one flush.
         self.durable()?;
+        self.inner.durable.fetch_max(last, Ordering::SeqCst);
         Ok(IngestOutcome::Stored)
     }
 
-    /// Up to `w.limit` entries of an index range in `(w.after, w.bound]`, skipping
-    /// `w.exclude`'s events: (pos, event key).
-    fn scan(
+    /// Chunks (first pos) with an index entry `kind ‖ key` whose last position is in
+    /// `(after, bound]`.
+    fn indexed(
         &self,
-        tree: &str,
-        prefix: &[u8],
-        w: &Window,
-        out: &mut Vec<(u64, [u8; 24])>,
+        kind: &[u8],
+        k: &[u8],
+        after: u64,
+        bound: u64,
+        out: &mut BTreeSet<u64>,
     ) -> Result<(), BackendError> {
-        let Window {
-            after,
-            bound,
-            exclude,
-            limit,
-        } = *w;
-        let start = key(&[prefix, &(after.saturating_add(1)).to_be_bytes()]);
-        let end = key(&[prefix, &bound.to_be_bytes()]);
         if after >= bound {
             return Ok(());
         }
-        let mut n = 0;
-        for kv in self.tree(tree).range(start..=end) {
-            let (k, v) = kv?;
-            let pos = k
-                .get(k.len().saturating_sub(8)..)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| BackendError::Corrupt("index key".into()))?;
-            let idk: [u8; 24] = v
-                .as_ref()
-                .try_into()
-                .map_err(|_| BackendError::Corrupt("index value".into()))?;
-            if idk[..16] == exclude.0 {
-                continue;
-            }
-            out.push((pos, idk));
-            n += 1;
-            if n >= limit {
-                break;
-            }
+        let start = key(b'I', &[kind, k, &after.saturating_add(1).to_be_bytes()]);
+        let end = key(b'I', &[kind, k, &bound.to_be_bytes()]);
+        for kv in self.inner.log.range(start..=end) {
+            let (_, v) = kv?;
+            out.insert(be(&v)?);
         }
         Ok(())
-    }
-
-    fn load(&self, entries: &[(u64, [u8; 24])]) -> Result<Vec<StoredEvent>, BackendError> {
-        let mut out = Vec::with_capacity(entries.len());
-        for (pos, idk) in entries {
-            let id = EventId::from_key(idk).ok_or_else(|| BackendError::Corrupt("key".into()))?;
-            let v = self
-                .tree("events")
-                .get(idk)?
-                .ok_or_else(|| BackendError::Corrupt(format!("indexed event {id} missing")))?;
-            if v.len() < 40 {
-                return Err(BackendError::Corrupt(format!("event {id} truncated")));
-            }
-            out.push(StoredEvent {
-                device: id.device,
-                seq: id.seq,
-                hash: row_hash(&v)?,
-                body: v[40..].to_vec(),
-                cursor: Cursor { tx: 0, pos: *pos },
-            });
-        }
-        Ok(out)
     }
 
     fn granted_farms(&self, technicians: &[TechnicianId]) -> Result<Vec<Ede>, BackendError> {
         let mut farms = BTreeSet::new();
         for t in technicians {
-            let prefix = key(&[t.as_str().as_bytes(), b""]);
-            for kv in self.tree("grants").scan_prefix(&prefix) {
+            let prefix = key(b'G', &[t.as_str().as_bytes(), b""]);
+            for kv in self.inner.log.scan_prefix(&prefix) {
                 let (k, _) = kv?;
                 farms.insert(parse_ede(&k[prefix.len()..])?);
             }
         }
         Ok(farms.into_iter().collect())
+    }
+
+    /// The events of chunks `firsts` at positions in `(after, bound]` that `wanted` keeps,
+    /// not `exclude`'s, in stream order, at most `limit`.
+    fn events_in(
+        &self,
+        firsts: &BTreeSet<u64>,
+        w: &Window,
+        wanted: impl Fn(&str, &StoredTags) -> bool,
+    ) -> Result<Vec<StoredEvent>, BackendError> {
+        let mut out = Vec::new();
+        for &first_pos in firsts {
+            let chunk = self.chunk(first_pos)?;
+            if chunk.device == w.exclude {
+                continue;
+            }
+            let (tags, bodies) = chunk.unpack()?;
+            let mut hash = chunk.prev;
+            for (i, (t, body)) in tags.iter().zip(bodies).enumerate() {
+                let seq = chunk.first_seq + i as u64;
+                hash = chain_hash(
+                    &hash,
+                    &EventId {
+                        device: chunk.device,
+                        seq,
+                    },
+                    &body,
+                );
+                let pos = first_pos + i as u64;
+                if pos <= w.after || pos > w.bound || !wanted(&chunk.author, t) {
+                    continue;
+                }
+                out.push(StoredEvent {
+                    device: chunk.device,
+                    seq,
+                    hash,
+                    body,
+                    cursor: Cursor { tx: 0, pos },
+                });
+                if out.len() >= w.limit {
+                    return Ok(out);
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn read_sync(
@@ -512,46 +634,50 @@ impl SledBackend {
         exclude: DeviceId,
         limit: usize,
     ) -> Result<Page, BackendError> {
-        let _r = self.read_lock();
-        let bound = self.last_pos()?;
+        let bound = self.inner.durable.load(Ordering::SeqCst);
         let a = after.pos;
+        let farms = self.granted_farms(&scope.technicians)?;
+        let mut firsts = BTreeSet::new();
+        self.indexed(b"a", scope.author.as_bytes(), a, bound, &mut firsts)?;
+        for t in &scope.technicians {
+            self.indexed(b"t", t.as_str().as_bytes(), a, bound, &mut firsts)?;
+        }
+        for f in &farms {
+            self.indexed(b"f", f.as_str().as_bytes(), a, bound, &mut firsts)?;
+        }
+        if scope.farm.is_none() {
+            self.indexed(b"s", b"staff", a, bound, &mut firsts)?;
+        }
+        if let Some(f) = &scope.farm {
+            self.indexed(b"p", f.as_str().as_bytes(), a, bound, &mut firsts)?;
+        }
+        let farms: BTreeSet<&Ede> = farms.iter().collect();
         let w = Window {
             after: a,
             bound,
             exclude,
             limit: limit + 1,
         };
-        let mut entries = Vec::new();
-        self.scan("by_author", scope.author.as_bytes(), &w, &mut entries)?;
-        for t in &scope.technicians {
-            self.scan("by_technician", t.as_str().as_bytes(), &w, &mut entries)?;
-        }
-        for f in self.granted_farms(&scope.technicians)? {
-            self.scan("by_farm", f.as_str().as_bytes(), &w, &mut entries)?;
-        }
-        if scope.farm.is_none() {
-            self.scan("by_staff", b"staff", &w, &mut entries)?;
-        }
-        if let Some(f) = &scope.farm {
-            self.scan("by_farm_public", f.as_str().as_bytes(), &w, &mut entries)?;
-        }
-        entries.sort_unstable();
-        entries.dedup();
-        let more = entries.len() > limit;
-        entries.truncate(limit);
+        let mut events = self.events_in(&firsts, &w, |author, t| {
+            author == scope.author
+                || t.technician
+                    .as_ref()
+                    .is_some_and(|x| scope.technicians.contains(x))
+                || t.farm.as_ref().is_some_and(|f| farms.contains(f))
+                || (t.staff && scope.farm.is_none())
+                || (t.public && t.farm.is_some() && t.farm == scope.farm)
+        })?;
+        let more = events.len() > limit;
+        events.truncate(limit);
         let next = if more {
             Cursor {
                 tx: 0,
-                pos: entries.last().map_or(a, |e| e.0),
+                pos: events.last().map_or(a, |e| e.cursor.pos),
             }
         } else {
             Cursor { tx: 0, pos: bound }
         };
-        Ok(Page {
-            events: self.load(&entries)?,
-            next,
-            more,
-        })
+        Ok(Page { events, next, more })
     }
 
     fn new_grants_sync(
@@ -565,12 +691,18 @@ impl SledBackend {
             if after.pos >= upto.pos {
                 continue;
             }
-            let start = key(&[t.as_str().as_bytes(), &(after.pos + 1).to_be_bytes()]);
-            let end = key(&[
-                t.as_str().as_bytes(),
-                &upto.pos.saturating_add(1).to_be_bytes(),
-            ]);
-            for kv in self.tree("grants_by_pos").range(start..end) {
+            let start = key(
+                b'H',
+                &[t.as_str().as_bytes(), &(after.pos + 1).to_be_bytes()],
+            );
+            let end = key(
+                b'H',
+                &[
+                    t.as_str().as_bytes(),
+                    &upto.pos.saturating_add(1).to_be_bytes(),
+                ],
+            );
+            for kv in self.inner.log.range(start..end) {
                 let (_, v) = kv?;
                 farms.insert(parse_ede(&v)?);
             }
@@ -584,36 +716,250 @@ impl SledBackend {
         upto: Cursor,
         exclude: DeviceId,
     ) -> Result<Vec<StoredEvent>, BackendError> {
-        let _r = self.read_lock();
-        let mut entries = Vec::new();
-        let all = Window {
+        let mut firsts = BTreeSet::new();
+        for f in farms {
+            self.indexed(b"f", f.as_str().as_bytes(), 0, upto.pos, &mut firsts)?;
+        }
+        let w = Window {
             after: 0,
             bound: upto.pos,
             exclude,
             limit: usize::MAX,
         };
-        for f in farms {
-            self.scan("by_farm", f.as_str().as_bytes(), &all, &mut entries)?;
+        self.events_in(&firsts, &w, |_, t| {
+            t.farm.as_ref().is_some_and(|f| farms.contains(f))
+        })
+    }
+
+    /// Moves a folder of the first layout (a tree per index, a row per event) to chunks, in
+    /// one batch, positions kept; then empties the old trees. Runs once, at open.
+    fn migrate_events(&self) -> Result<(), BackendError> {
+        let db = &self.inner.db;
+        if !db.tree_names().iter().any(|n| n.as_ref() == b"stream") {
+            return Ok(());
         }
-        entries.sort_unstable();
-        entries.dedup();
-        self.load(&entries)
+        let stream = db.open_tree("stream")?;
+        if stream.is_empty() {
+            return Ok(());
+        }
+        let tree = |n: &str| db.open_tree(n);
+        let (events, signatures) = (tree("events")?, tree("signatures")?);
+        // who may read each position, from the old indexes
+        let mut tags: HashMap<u64, StoredTags> = HashMap::new();
+        let pos_of = |k: &[u8]| be(&k[k.len().saturating_sub(8)..]);
+        let prefix_of = |k: &[u8]| k[..k.len().saturating_sub(9)].to_vec();
+        for kv in tree("by_technician")?.iter() {
+            let (k, _) = kv?;
+            tags.entry(pos_of(&k)?).or_default().technician =
+                Some(parse_technician(&prefix_of(&k))?);
+        }
+        for kv in tree("by_farm")?.iter() {
+            let (k, _) = kv?;
+            tags.entry(pos_of(&k)?).or_default().farm = Some(parse_ede(&prefix_of(&k))?);
+        }
+        for kv in tree("by_farm_public")?.iter() {
+            let (k, _) = kv?;
+            tags.entry(pos_of(&k)?).or_default().public = true;
+        }
+        for kv in tree("by_staff")?.iter() {
+            let (k, _) = kv?;
+            tags.entry(pos_of(&k)?).or_default().staff = true;
+        }
+        let mut authors: HashMap<DeviceId, String> = HashMap::new();
+        let mut batch = sled::Batch::default();
+        // (device, first seq, first pos, prev, tags, bodies, last hash)
+        struct Open {
+            device: DeviceId,
+            first_seq: u64,
+            first_pos: u64,
+            prev: Hash,
+            tags: Vec<StoredTags>,
+            bodies: Vec<Vec<u8>>,
+            hash: Hash,
+        }
+        let mut open: Option<Open> = None;
+        let mut heads: HashMap<DeviceId, Hash> = HashMap::new();
+        let mut last_pos = 0;
+        let mut flush = |o: Open, batch: &mut sled::Batch| -> Result<(), BackendError> {
+            let author = match authors.get(&o.device) {
+                Some(a) => a.clone(),
+                None => {
+                    let row: DeviceRow =
+                        decode(&self.inner.devices.get(o.device.0)?.ok_or_else(|| {
+                            BackendError::Corrupt("events of an unknown device".into())
+                        })?)?;
+                    authors.insert(o.device, row.account.clone());
+                    row.account
+                }
+            };
+            let count = o.bodies.len() as u64;
+            let last_seq = o.first_seq + count - 1;
+            let last = o.first_pos + count - 1;
+            let signature = signatures
+                .get(
+                    EventId {
+                        device: o.device,
+                        seq: last_seq,
+                    }
+                    .key(),
+                )?
+                .and_then(|v| <[u8; 64]>::try_from(v.as_ref()).ok())
+                .map(SignatureBytes);
+            let mut index: BTreeSet<Vec<u8>> = BTreeSet::new();
+            index.insert(key(b'I', &[b"a", author.as_bytes()]));
+            for t in &o.tags {
+                if let Some(x) = &t.technician {
+                    index.insert(key(b'I', &[b"t", x.as_str().as_bytes()]));
+                }
+                if t.staff {
+                    index.insert(key(b'I', &[b"s", b"staff"]));
+                }
+                if let Some(f) = &t.farm {
+                    index.insert(key(b'I', &[b"f", f.as_str().as_bytes()]));
+                    if t.public {
+                        index.insert(key(b'I', &[b"p", f.as_str().as_bytes()]));
+                    }
+                }
+            }
+            for mut k in index {
+                k.push(0);
+                k.extend_from_slice(&last.to_be_bytes());
+                batch.insert(k, &o.first_pos.to_be_bytes());
+            }
+            let mut entry = Vec::with_capacity(48);
+            entry.extend_from_slice(&o.first_pos.to_be_bytes());
+            entry.extend_from_slice(&count.to_be_bytes());
+            entry.extend_from_slice(&o.hash);
+            batch.insert(key(b'D', &[&o.device.0, &o.first_seq.to_be_bytes()]), entry);
+            let raw = encode(&(o.tags, o.bodies))?;
+            let chunk = Chunk {
+                device: o.device,
+                author,
+                first_seq: o.first_seq,
+                first_pos: o.first_pos,
+                prev: o.prev,
+                signature,
+                packed: zstd::bulk::compress(&raw, CHUNK_LEVEL)?,
+            };
+            batch.insert(key(b'C', &[&o.first_pos.to_be_bytes()]), encode(&chunk)?);
+            Ok(())
+        };
+        for kv in stream.iter() {
+            let (k, idk) = kv?;
+            let pos = be(&k)?;
+            let id =
+                EventId::from_key(&idk).ok_or_else(|| BackendError::Corrupt("event key".into()))?;
+            let row = events
+                .get(&idk)?
+                .ok_or_else(|| BackendError::Corrupt(format!("event {id} missing")))?;
+            if row.len() < 40 {
+                return Err(BackendError::Corrupt(format!("event {id} truncated")));
+            }
+            let hash: Hash = row[8..40]
+                .try_into()
+                .map_err(|_| BackendError::Corrupt("event hash".into()))?;
+            let body = row[40..].to_vec();
+            let t = tags.remove(&pos).unwrap_or_default();
+            let continues = open.as_ref().is_some_and(|o| {
+                o.device == id.device
+                    && o.first_seq + o.bodies.len() as u64 == id.seq
+                    && o.first_pos + o.bodies.len() as u64 == pos
+            });
+            // a signature ends a push: keep pushes apart so each keeps its signature
+            let signed_before = open.as_ref().is_some_and(|o| {
+                signatures
+                    .get(
+                        EventId {
+                            device: o.device,
+                            seq: id.seq.saturating_sub(1),
+                        }
+                        .key(),
+                    )
+                    .ok()
+                    .flatten()
+                    .is_some()
+            });
+            if !continues || signed_before {
+                if let Some(o) = open.take() {
+                    heads.insert(o.device, o.hash);
+                    flush(o, &mut batch)?;
+                }
+                let prev = if id.seq == 1 {
+                    crate::log::genesis(id.device)
+                } else {
+                    *heads.get(&id.device).ok_or_else(|| {
+                        BackendError::Corrupt(format!("event {id} follows no stored event"))
+                    })?
+                };
+                open = Some(Open {
+                    device: id.device,
+                    first_seq: id.seq,
+                    first_pos: pos,
+                    prev,
+                    tags: Vec::new(),
+                    bodies: Vec::new(),
+                    hash: prev,
+                });
+            }
+            if let Some(o) = open.as_mut() {
+                o.tags.push(t);
+                o.bodies.push(body);
+                o.hash = hash;
+            }
+            last_pos = pos;
+        }
+        if let Some(o) = open.take() {
+            flush(o, &mut batch)?;
+        }
+        // the rights' facts
+        for (name, prefix) in [
+            ("visits", b'V'),
+            ("assignments", b'A'),
+            ("farm_visits", b'F'),
+            ("acts", b'X'),
+            ("grants", b'G'),
+            ("grants_by_pos", b'H'),
+        ] {
+            for kv in tree(name)?.iter() {
+                let (k, v) = kv?;
+                let mut nk = vec![prefix];
+                nk.extend_from_slice(&k);
+                batch.insert(nk, v);
+            }
+        }
+        batch.insert(&b"Mpos"[..], &last_pos.to_be_bytes());
+        self.inner.log.apply_batch(batch)?;
+        self.durable()?;
+        for name in [
+            "events",
+            "signatures",
+            "stream",
+            "by_author",
+            "by_technician",
+            "by_farm",
+            "by_farm_public",
+            "by_staff",
+            "visits",
+            "assignments",
+            "farm_visits",
+            "acts",
+            "grants",
+            "grants_by_pos",
+            "meta",
+        ] {
+            db.drop_tree(name)?;
+        }
+        self.durable()
     }
 }
 
-/// What part of an index a read takes.
+/// What part of the stream a read takes.
 #[derive(Clone, Copy)]
 struct Window {
     after: u64,
     bound: u64,
     exclude: DeviceId,
     limit: usize,
-}
-
-fn row_hash(v: &[u8]) -> Result<Hash, BackendError> {
-    v.get(8..40)
-        .and_then(|h| h.try_into().ok())
-        .ok_or_else(|| BackendError::Corrupt("event row truncated".into()))
 }
 
 fn parse_ede(b: &[u8]) -> Result<Ede, BackendError> {
@@ -656,7 +1002,7 @@ impl Backend for SledBackend {
 
     fn token_role<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>> {
         let s = self.clone();
-        blocking(move || match s.tree("tokens").get(token_hash)? {
+        blocking(move || match s.inner.tokens.get(token_hash)? {
             Some(account) => s.role(&String::from_utf8_lossy(&account)),
             None => Ok(None),
         })
@@ -684,33 +1030,34 @@ impl Backend for SledBackend {
 
     fn hashes<'a>(&'a self, device: DeviceId, from: u64, to: u64) -> Fut<'a, Vec<(u64, Hash)>> {
         let s = self.clone();
-        blocking(move || s.hashes_sync(device, from, to))
+        blocking(move || {
+            Ok(s.events_of(device, from, to)?
+                .into_iter()
+                .map(|(seq, hash, _)| (seq, hash))
+                .collect())
+        })
     }
 
     fn bodies<'a>(&'a self, device: DeviceId, from: u64, to: u64) -> Fut<'a, Vec<Vec<u8>>> {
         let s = self.clone();
         blocking(move || {
-            let start = EventId { device, seq: from }.key();
-            let end = EventId { device, seq: to }.key();
-            let mut out = Vec::new();
-            for kv in s.tree("events").range(start..=end) {
-                let (_, v) = kv?;
-                out.push(
-                    v.get(40..)
-                        .ok_or_else(|| BackendError::Corrupt("event row truncated".into()))?
-                        .to_vec(),
-                );
-            }
-            Ok(out)
+            Ok(s.events_of(device, from, to)?
+                .into_iter()
+                .map(|(_, _, body)| body)
+                .collect())
         })
     }
 
     fn signature<'a>(&'a self, device: DeviceId, seq: u64) -> Fut<'a, Option<[u8; 64]>> {
         let s = self.clone();
         blocking(move || {
-            Ok(s.tree("signatures")
-                .get(EventId { device, seq }.key())?
-                .and_then(|v| <[u8; 64]>::try_from(v.as_ref()).ok()))
+            let Some(c) = s.chunks_of(device, seq, seq)?.into_iter().next() else {
+                return Ok(None);
+            };
+            if c.last_seq() != seq {
+                return Ok(None);
+            }
+            Ok(s.chunk(c.first_pos)?.signature.map(|sig| sig.0))
         })
     }
 
@@ -757,6 +1104,6 @@ impl Backend for SledBackend {
 
     fn count_events(&self) -> Fut<'_, u64> {
         let s = self.clone();
-        blocking(move || Ok(s.tree("stream").len() as u64))
+        blocking(move || Ok(*s.writer()))
     }
 }

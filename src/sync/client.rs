@@ -67,6 +67,8 @@ pub struct Progress {
 
 const CREDENTIALS: &str = "sync/credentials";
 const PROGRESS: &str = "sync/progress";
+/// Present while a store rebuilt by `recover` pulls its own events back from the server.
+const RESTORING_OWN: &str = "sync/restoring-own";
 
 /// What one `sync_once` moved.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -134,6 +136,7 @@ fn save<T: Serialize>(store: &Store, name: &str, value: &T) -> Result<(), SyncEr
 pub fn forget_progress(store: &Store) -> Result<(), SyncError> {
     let mut progress: Progress = load(store, PROGRESS)?.unwrap_or_default();
     progress.cursor = Cursor::default();
+    store.set_setting(RESTORING_OWN, &[1])?;
     save(store, PROGRESS, &progress)
 }
 
@@ -289,21 +292,25 @@ impl<T: Transport> SyncClient<T> {
         }
         let mut progress: Progress = load(store, PROGRESS)?.unwrap_or_default();
         let mut report = SyncReport::default();
-        let own = store.device();
+        let own_device = store.device();
         let mut pulling = true;
+        let own = store.setting(RESTORING_OWN)?.is_some();
         loop {
-            let head = store.head(own)?.map_or(0, |(s, _)| s);
+            let head = store.head(own_device)?.map_or(0, |(s, _)| s);
             let push = if progress.acknowledged < head {
                 let after = progress.acknowledged;
-                let events = store.bodies_after(own, after, self.push_batch)?;
+                let events = store.bodies_after(own_device, after, self.push_batch)?;
                 let last = after + events.len() as u64;
                 let signature = SignatureBytes(store.sign_own(last)?);
                 let history = after.min(u64::from(PUSH_HISTORY)) as u32;
                 let events = if history == 0 {
                     Pushed::Plain(events)
                 } else {
-                    let bodies =
-                        store.bodies_after(own, after - u64::from(history), history as usize)?;
+                    let bodies = store.bodies_after(
+                        own_device,
+                        after - u64::from(history),
+                        history as usize,
+                    )?;
                     Pushed::Packed {
                         history,
                         bytes: wire::pack(&events, &history_dictionary(&bodies))?,
@@ -320,6 +327,7 @@ impl<T: Transport> SyncClient<T> {
             let pull = pulling.then_some(Pull {
                 cursor: progress.cursor,
                 limit: self.pull_limit,
+                own,
             });
             if push.is_none() && pull.is_none() {
                 break;
@@ -348,9 +356,9 @@ impl<T: Transport> SyncClient<T> {
             } else {
                 pulling = false;
             }
-            // A pull from the start gives back this device's own events the server holds
-            // (a store rebuilt by `recover`); past it, the store must hold all of them.
-            let held = store.head(own)?.map_or(0, |(s, _)| s);
+            // A store rebuilt by `recover` takes back its own events the server holds; past
+            // that, the store must hold all of them.
+            let held = store.head(own_device)?.map_or(0, |(s, _)| s);
             if reply.head > held && !pulling {
                 return Err(SyncError::Protocol(format!(
                     "the server holds {} events of this device, the store only {held}: \
@@ -359,9 +367,12 @@ impl<T: Transport> SyncClient<T> {
                 )));
             }
             save(store, PROGRESS, &progress)?;
+            if own && !pulling {
+                store.remove_setting(RESTORING_OWN)?;
+            }
         }
         report.waiting = store
-            .head(own)?
+            .head(own_device)?
             .map_or(0, |(s, _)| s)
             .saturating_sub(progress.acknowledged);
         Ok(report)

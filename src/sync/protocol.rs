@@ -150,6 +150,9 @@ pub struct Pull {
     /// The most events wanted in the answer (the server may send a little more: a farm's
     /// history handed over comes in one piece).
     pub limit: u32,
+    /// Include this device's own events: a store rebuilt by `recover` takes back what it
+    /// lost. Otherwise they are left out: the device wrote them.
+    pub own: bool,
 }
 
 /// A position in the server's stream of events: opaque to devices, ordered.

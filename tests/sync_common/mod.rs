@@ -588,13 +588,15 @@ fn rand_nonce() -> [u8; 16] {
     n.to_le_bytes()
 }
 
-/// A pull-only request from the start: what the server would send this device.
+/// A pull-only request from the start: what the server would send this device (its own
+/// events included).
 pub fn pull_all() -> tournee::sync::protocol::SyncRequest {
     tournee::sync::protocol::SyncRequest {
         push: None,
         pull: Some(tournee::sync::protocol::Pull {
             cursor: Default::default(),
             limit: 20_000,
+            own: true,
         }),
     }
 }
