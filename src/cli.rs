@@ -188,15 +188,20 @@ pub fn data_dir(data: Option<&Path>) -> Result<PathBuf, CliError> {
 
 /// Reads a file, or standard input for `-`.
 pub fn read_input(path: &Path) -> Result<String, CliError> {
-    if path == Path::new("-") {
+    let text = if path == Path::new("-") {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
             .map_err(|e| CliError::input(format!("standard input: {e}")))?;
-        Ok(s)
+        s
     } else {
         std::fs::read_to_string(path)
-            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))
-    }
+            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?
+    };
+    // Spreadsheet tools and Windows editors start UTF-8 files with a byte-order mark.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
 }
 
 /// Prints a value as one JSON document on stdout.
@@ -267,8 +272,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let store = open_store(data)?;
             let known_tech = |id: &_| store.technician(id).ok().flatten().is_some();
             let known_farm = |ede: &_| store.farm(ede).ok().flatten().is_some();
-            let records =
-                crate::exchange::parse(&text, &known_tech, &known_farm).map_err(CliError::input)?;
+            let records = crate::exchange::parse(&text, &known_tech, &known_farm, today_in_paris())
+                .map_err(CliError::input)?;
             let summary = store.import(&records).map_err(log_error)?;
             print_json(&summary)
         }
