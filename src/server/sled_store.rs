@@ -98,6 +98,9 @@ struct Inner {
     db: sled::Db,
     file: File,
     trees: Vec<sled::Tree>,
+    /// `claims` key → expiry (u64 big-endian, Unix ms) ‖ value: see [`Backend::claim`]. Kept
+    /// out of the ingest's trees: it is written on every request, never with events.
+    claims: sled::Tree,
     /// Writers take it exclusively, readers shared (see the module comment).
     lock: RwLock<()>,
 }
@@ -122,11 +125,13 @@ impl SledBackend {
         for t in TREES {
             trees.push(db.open_tree(t)?);
         }
+        let claims = db.open_tree("claims")?;
         Ok(SledBackend {
             inner: Arc::new(Inner {
                 db,
                 file,
                 trees,
+                claims,
                 lock: RwLock::new(()),
             }),
         })
@@ -637,6 +642,66 @@ fn tx_error(e: sled::transaction::TransactionError<BackendError>) -> BackendErro
     }
 }
 
+/// A claim's expiry and value, as `claims` stores them.
+fn claim_row(expires_ms: u64, value: &[u8]) -> Vec<u8> {
+    let mut row = expires_ms.to_be_bytes().to_vec();
+    row.extend_from_slice(value);
+    row
+}
+
+/// The expiry and value of a stored claim.
+fn split_claim(row: &[u8]) -> Result<(u64, &[u8]), BackendError> {
+    let (at, value) = row
+        .split_first_chunk::<8>()
+        .ok_or_else(|| BackendError::Corrupt("a claim shorter than its expiry".into()))?;
+    Ok((u64::from_be_bytes(*at), value))
+}
+
+impl SledBackend {
+    fn claim_sync(
+        &self,
+        key: &[u8],
+        value: &[u8],
+        expires_ms: u64,
+        now_ms: u64,
+    ) -> Result<bool, BackendError> {
+        let claims = &self.inner.claims;
+        let row = claim_row(expires_ms, value);
+        // Compare-and-swap, so two requests carrying the same nonce at once cannot both pass.
+        let mut current = claims.get(key)?;
+        loop {
+            if let Some(old) = &current
+                && split_claim(old)?.0 > now_ms
+            {
+                return Ok(false);
+            }
+            match claims.compare_and_swap(key, current.clone(), Some(row.clone()))? {
+                Ok(()) => break,
+                Err(e) => current = e.current,
+            }
+        }
+        self.durable()?;
+        Ok(true)
+    }
+
+    fn prune_claims_sync(&self, now_ms: u64) -> Result<u64, BackendError> {
+        let mut gone = 0;
+        for entry in self.inner.claims.iter() {
+            let (key, row) = entry?;
+            if split_claim(&row)?.0 <= now_ms
+                && self
+                    .inner
+                    .claims
+                    .compare_and_swap(&key, Some(row), None::<&[u8]>)?
+                    .is_ok()
+            {
+                gone += 1;
+            }
+        }
+        Ok(gone)
+    }
+}
+
 /// Runs blocking sled work off the async threads.
 fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, BackendError> + Send + 'static,
@@ -753,6 +818,41 @@ impl Backend for SledBackend {
     ) -> Fut<'a, Vec<StoredEvent>> {
         let (s, f) = (self.clone(), farms.to_vec());
         blocking(move || s.farm_events_sync(&f, upto, exclude))
+    }
+
+    fn claim<'a>(
+        &'a self,
+        key: &'a [u8],
+        value: &'a [u8],
+        expires_ms: u64,
+        now_ms: u64,
+    ) -> Fut<'a, bool> {
+        let (s, key, value) = (self.clone(), key.to_vec(), value.to_vec());
+        blocking(move || s.claim_sync(&key, &value, expires_ms, now_ms))
+    }
+
+    fn claimed<'a>(&'a self, key: &'a [u8], now_ms: u64) -> Fut<'a, Option<Vec<u8>>> {
+        let (s, key) = (self.clone(), key.to_vec());
+        blocking(move || match s.inner.claims.get(key)? {
+            Some(row) => {
+                let (expires, value) = split_claim(&row)?;
+                Ok((expires > now_ms).then(|| value.to_vec()))
+            }
+            None => Ok(None),
+        })
+    }
+
+    fn release<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()> {
+        let (s, key) = (self.clone(), key.to_vec());
+        blocking(move || {
+            s.inner.claims.remove(key)?;
+            s.durable()
+        })
+    }
+
+    fn prune_claims(&self, now_ms: u64) -> Fut<'_, u64> {
+        let s = self.clone();
+        blocking(move || s.prune_claims_sync(now_ms))
     }
 
     fn count_events(&self) -> Fut<'_, u64> {
