@@ -1,6 +1,7 @@
 //! What the server promises against hostile clients, with the real `tournee-server` process:
 //! a captured signed request replayed after a kill -9 and a restart is refused (sled and
-//! PostgreSQL).
+//! PostgreSQL); a few hundred connections trickling their bodies do not keep a real device
+//! from syncing.
 
 #![cfg(feature = "server")]
 
@@ -73,4 +74,114 @@ fn a_request_replayed_after_kill_and_restart_is_refused_on_sled() {
 #[test]
 fn a_request_replayed_after_kill_and_restart_is_refused_on_postgres() {
     replay_after_a_kill_is_refused(Kind::Postgres);
+}
+
+/// Opens a connection from a loopback address of its own (Linux routes all of 127/8 to the
+/// loopback), as clients behind different addresses would.
+async fn connect_from(from: [u8; 4], to: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::from((from, 0))).unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+/// The start of a sync that announces 1 MB and stops after a few bytes.
+const SLOW: &[u8] = b"POST /v1/sync HTTP/1.1\r\nHost: sync\r\nContent-Type: application/x-tournee\r\nContent-Length: 1000000\r\n\r\n0123456789abcdef";
+
+/// Reads what the server sends until it closes the connection. The bound only keeps a broken
+/// server from hanging the test: the server's own limits end these connections long before.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(170),
+        stream.read_to_end(&mut got),
+    )
+    .await
+    {
+        Ok(_) => Some(String::from_utf8_lossy(&got).into_owned()),
+        Err(_) => None,
+    }
+}
+
+#[test]
+fn a_device_syncs_while_six_hundred_connections_trickle_their_bodies() {
+    use tokio::io::AsyncWriteExt;
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let addr: std::net::SocketAddr = server.addr.parse().unwrap();
+    let t1 = enrolled(
+        &server,
+        &["add-technician", "T01", "--name", "Julie Moreau"],
+    );
+    t1.append(vec![technician("T01"), farm(1), visit("V1", "T01", 1)]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // 600 bodies trickling, 30 from each of 20 addresses (under the cap of 64 per address).
+    let mut slow = runtime.block_on(async {
+        let mut held = Vec::new();
+        for a in 0..20u8 {
+            for _ in 0..30 {
+                let mut s = connect_from([127, 0, 1, a + 2], addr).await;
+                s.write_all(SLOW).await.unwrap();
+                held.push(s);
+            }
+        }
+        held
+    });
+    assert_eq!(slow.len(), 600);
+
+    // One address holding 64 connections: its 65th is closed at once, unanswered.
+    let (mut capped, mut full) = runtime.block_on(async {
+        let mut full = Vec::new();
+        for _ in 0..64 {
+            let mut s = connect_from([127, 0, 2, 1], addr).await;
+            s.write_all(SLOW).await.unwrap();
+            full.push(s);
+        }
+        (connect_from([127, 0, 2, 1], addr).await, full)
+    });
+    let answer = runtime.block_on(until_closed(&mut capped));
+    assert_eq!(
+        answer.as_deref(),
+        Some(""),
+        "the 65th connection of one address"
+    );
+
+    // Headers never finished: closed by hyper's header timer.
+    let mut mute = runtime.block_on(async {
+        let mut s = connect_from([127, 0, 3, 1], addr).await;
+        s.write_all(b"POST /v1/sync HTTP/1.1\r\nHost: sy")
+            .await
+            .unwrap();
+        s
+    });
+
+    // The real device syncs meanwhile, from its own address.
+    let report = t1.sync(&url);
+    assert_eq!(report.pushed, 3, "{report:?}");
+    assert_eq!(report.waiting, 0);
+
+    // Every trickling body is answered 408, saying why, and its connection closed.
+    runtime.block_on(async {
+        for (i, s) in slow.iter_mut().chain(full.iter_mut()).enumerate() {
+            let answer = until_closed(s).await;
+            let answer = answer.unwrap_or_else(|| panic!("connection {i} still open"));
+            assert!(
+                answer.starts_with("HTTP/1.1 408"),
+                "connection {i}: {answer}"
+            );
+            assert!(
+                answer.contains("came too slowly"),
+                "connection {i}: {answer}"
+            );
+        }
+    });
+    let answer = runtime.block_on(until_closed(&mut mute));
+    assert!(
+        answer.is_some(),
+        "a request whose headers never end is closed"
+    );
 }
