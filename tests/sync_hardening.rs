@@ -185,3 +185,88 @@ fn a_device_syncs_while_six_hundred_connections_trickle_their_bodies() {
         "a request whose headers never end is closed"
     );
 }
+
+/// `tournee --data DIR ARGS...`: its status and stdout (stderr shown on failure).
+fn tournee_cli(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tournee"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_copied_tablet_hands_its_refused_events_to_a_new_identity_and_nothing_is_lost() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let t1 = enrolled(
+        &server,
+        &["add-technician", "T01", "--name", "Julie Moreau"],
+    );
+    t1.append(vec![technician("T01"), farm(1), visit("V1", "T01", 1)]);
+    t1.sync(&url);
+
+    // The store copied to a second tablet; both record an act.
+    drop(t1.store);
+    let copy_dir_ = tempfile::tempdir().unwrap();
+    copy_dir(t1.dir.path(), copy_dir_.path());
+    let t1 = Device {
+        store: Store::open(t1.dir.path()).unwrap(),
+        dir: t1.dir,
+    };
+    let copy = Store::open(copy_dir_.path()).unwrap();
+    t1.append(vec![insemination("A3", "V1", 3)]);
+    copy.append(vec![
+        insemination("A9", "V1", 9),
+        visit("V2", "T01", 1),
+        insemination("A10", "V2", 10),
+    ])
+    .unwrap();
+    t1.sync(&url);
+    let refused = t1.client(&url).sync_once(&copy).unwrap_err().to_string();
+    assert!(refused.contains("forked chain"), "{refused}");
+    drop(copy);
+
+    // The way out: a new store, enrolled with a new token, adopts what the server refused.
+    let fresh = tempfile::tempdir().unwrap();
+    let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
+    tournee_cli(
+        fresh.path(),
+        &["enroll", "--server", &url, "--token", &token],
+    );
+    let from = copy_dir_.path().to_str().unwrap();
+    let adopted = tournee_cli(fresh.path(), &["adopt", "--from", from]);
+    // technician, farm, V1 were on the server already; A9, V2, A10 were refused.
+    assert_eq!(adopted["already_held"], 3, "{adopted}");
+    assert_eq!(adopted["adopted"], 3, "{adopted}");
+    assert_eq!(adopted["pushed"], 3, "{adopted}");
+    assert_eq!(adopted["waiting"], 0, "{adopted}");
+
+    // The first tablet receives them; its own act is there once.
+    t1.sync(&url);
+    for act in ["A3", "A9", "A10"] {
+        let id = tournee::domain::ActId::parse("a", act).unwrap();
+        assert!(t1.store.act(&id).unwrap().is_some(), "{act}");
+    }
+    assert!(t1.store.visit(&vid("V2")).unwrap().is_some());
+
+    // The copy is left as it was: its acts still read and export there.
+    let exported = tournee_cli(copy_dir_.path(), &["export"]);
+    let text = exported.to_string();
+    assert!(
+        text.contains("\"A9\"") && text.contains("\"A10\""),
+        "{text}"
+    );
+
+    // Adopting again adds nothing: everything is held now.
+    let again = tournee_cli(fresh.path(), &["adopt", "--from", from]);
+    assert_eq!(again["adopted"], 0, "{again}");
+    assert_eq!(again["already_held"], 6, "{again}");
+}
