@@ -50,10 +50,10 @@ pub struct Farm {
 impl Farm {
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
         super::check_name(&format!("{field}.name"), &self.name)?;
-        if let Some(v) = &self.village {
-            if !v.is_empty() {
-                super::check_name(&format!("{field}.village"), v)?;
-            }
+        if let Some(v) = &self.village
+            && !v.is_empty()
+        {
+            super::check_name(&format!("{field}.village"), v)?;
         }
         if let Some(n) = &self.note {
             super::check_text(&format!("{field}.note"), n, 0)?;
