@@ -5,6 +5,7 @@
 
 #![cfg(feature = "server")]
 
+mod cli_common;
 mod sync_common;
 
 use sync_common::*;
@@ -186,20 +187,9 @@ fn a_device_syncs_while_six_hundred_connections_trickle_their_bodies() {
     );
 }
 
-/// `tournee --data DIR ARGS...`: its status and stdout (stderr shown on failure).
+/// `tournee --data DIR ARGS...` as a user runs it: its JSON on stdout, or the test fails.
 fn tournee_cli(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tournee"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    cli_common::json(&cli_common::tournee_on(data, args))
 }
 
 #[test]

@@ -20,8 +20,8 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
 use super::backend::{
-    Backend, BackendError, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome, Page,
-    Scope, StoredEvent,
+    Backend, BackendError, Claim, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome,
+    Page, Scope, StoredEvent,
 };
 use super::rights::VisitFacts;
 use crate::domain::{ActId, Ede, TechnicianId, VisitId};
@@ -735,13 +735,7 @@ impl Backend for PgBackend {
         })
     }
 
-    fn claim<'a>(
-        &'a self,
-        key: &'a [u8],
-        value: &'a [u8],
-        expires_ms: u64,
-        now_ms: u64,
-    ) -> Fut<'a, bool> {
+    fn claim<'a>(&'a self, claim: Claim<'a>, now_ms: u64) -> Fut<'a, bool> {
         Box::pin(async move {
             let client = self.pool.get().await?;
             // One statement: of two requests with the same nonce at once, one inserts, the
@@ -752,7 +746,12 @@ impl Backend for PgBackend {
                      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,
                          expires = EXCLUDED.expires
                      WHERE claims.expires <= $4",
-                    &[&key, &value, &i64_of(expires_ms), &i64_of(now_ms)],
+                    &[
+                        &claim.key,
+                        &claim.value,
+                        &i64_of(claim.expires_ms),
+                        &i64_of(now_ms),
+                    ],
                 )
                 .await?;
             Ok(n == 1)

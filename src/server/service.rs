@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 use super::backend::{
-    Backend, BackendError, DeviceRecord, FactsQuery, Ingest, IngestOutcome, NewEvent, Scope,
+    Backend, BackendError, Claim, DeviceRecord, FactsQuery, Ingest, IngestOutcome, NewEvent, Scope,
     StoredEvent,
 };
 use super::rights::{self, Facts};
@@ -202,15 +202,13 @@ impl Service {
         // Kept in the backend, durably, for as long as the request's time is accepted: a
         // request captured and replayed after a restart (even a kill -9) is refused too.
         // Outside that window the request's time is refused.
-        let fresh = self
-            .backend
-            .claim(
-                &nonce_key(envelope.device, &envelope.nonce),
-                &[],
-                now.max(envelope.issued_ms) + 2 * MAX_CLOCK_SKEW_MS,
-                now,
-            )
-            .await?;
+        let key = nonce_key(envelope.device, &envelope.nonce);
+        let claim = Claim {
+            key: &key,
+            value: &[],
+            expires_ms: now.max(envelope.issued_ms) + 2 * MAX_CLOCK_SKEW_MS,
+        };
+        let fresh = self.backend.claim(claim, now).await?;
         if self.requests.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.backend.prune_claims(now).await?;
         }

@@ -27,8 +27,8 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::backend::{
-    Backend, BackendError, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome, Page,
-    Scope, StoredEvent,
+    Backend, BackendError, Claim, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome,
+    Page, Scope, StoredEvent,
 };
 use super::rights::VisitFacts;
 use crate::domain::{Ede, TechnicianId, VisitId};
@@ -658,15 +658,8 @@ fn split_claim(row: &[u8]) -> Result<(u64, &[u8]), BackendError> {
 }
 
 impl SledBackend {
-    fn claim_sync(
-        &self,
-        key: &[u8],
-        value: &[u8],
-        expires_ms: u64,
-        now_ms: u64,
-    ) -> Result<bool, BackendError> {
+    fn claim_sync(&self, key: &[u8], row: Vec<u8>, now_ms: u64) -> Result<bool, BackendError> {
         let claims = &self.inner.claims;
-        let row = claim_row(expires_ms, value);
         // Compare-and-swap, so two requests carrying the same nonce at once cannot both pass.
         let mut current = claims.get(key)?;
         loop {
@@ -820,15 +813,10 @@ impl Backend for SledBackend {
         blocking(move || s.farm_events_sync(&f, upto, exclude))
     }
 
-    fn claim<'a>(
-        &'a self,
-        key: &'a [u8],
-        value: &'a [u8],
-        expires_ms: u64,
-        now_ms: u64,
-    ) -> Fut<'a, bool> {
-        let (s, key, value) = (self.clone(), key.to_vec(), value.to_vec());
-        blocking(move || s.claim_sync(&key, &value, expires_ms, now_ms))
+    fn claim<'a>(&'a self, claim: Claim<'a>, now_ms: u64) -> Fut<'a, bool> {
+        let (s, key) = (self.clone(), claim.key.to_vec());
+        let row = claim_row(claim.expires_ms, claim.value);
+        blocking(move || s.claim_sync(&key, row, now_ms))
     }
 
     fn claimed<'a>(&'a self, key: &'a [u8], now_ms: u64) -> Fut<'a, Option<Vec<u8>>> {

@@ -505,21 +505,24 @@ async fn login(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap, body: Byte
     };
     let id = new_token() + &new_token();
     let store_name = dir_name.clone();
+    let now = super::service::now_ms();
+    let expires_ms = now + SESSION_LIFETIME.as_millis() as u64;
     let saved = SavedSession {
         farm: farm.as_str().to_owned(),
         store: store_name,
-        expires_ms: super::service::now_ms() + SESSION_LIFETIME.as_millis() as u64,
+        expires_ms,
     };
     let saved = postcard::to_allocvec(&saved).map_err(failure)?;
+    let key = session_key(&id);
+    let claim = super::backend::Claim {
+        key: &key,
+        value: &saved,
+        expires_ms,
+    };
     let claimed = web
         .service
         .backend()
-        .claim(
-            &session_key(&id),
-            &saved,
-            super::service::now_ms() + SESSION_LIFETIME.as_millis() as u64,
-            super::service::now_ms(),
-        )
+        .claim(claim, now)
         .await
         .map_err(failure)?;
     if !claimed {
