@@ -136,12 +136,9 @@ impl AnimalId {
     /// 15-digit electronic (ISO 11784) number.
     pub fn parse(field: &str, value: &str) -> Result<AnimalId, DomainError> {
         let v = normalise(value);
-        let expected = "an animal number: FR + 10 digits for cattle (FR5312345678), FR + 11 digits for sheep and goats (both starting with a département, 01 to 95 or 97, and not all zeros after it), or the 15 digits of an electronic tag";
+        let expected = "an animal number: FR + 10 digits for cattle (FR5312345678), FR + 11 digits for sheep and goats (both starting with a département, 01 to 95 or 97), or the 15 digits of an electronic tag (not all zeros)";
         let ok = if let Some(rest) = v.strip_prefix("FR") {
-            all_digits(rest)
-                && (rest.len() == 10 || rest.len() == 11)
-                && is_departement(&rest[..2])
-                && !all_zeros(&rest[2..])
+            all_digits(rest) && (rest.len() == 10 || rest.len() == 11) && is_departement(&rest[..2])
         } else if all_digits(&v) {
             v.len() == 15 && !all_zeros(&v[..3]) && !all_zeros(&v[3..])
         } else {
@@ -240,7 +237,6 @@ impl BullId {
                 && v != "FR"
                 && !v.starts_with("FR")
                 && v[2..].bytes().all(|b| b.is_ascii_alphanumeric())
-                && !all_zeros(&v[2..])
         };
         if ok {
             Ok(BullId(v))
@@ -323,15 +319,14 @@ mod tests {
             "FR0000000000",
             "FR0012345678",
             "FR9912345678",
-            "FR5300000000",
-            "FR53000000000",
+            "FR96012312345",
             "000000000000000",
             "250000000000000",
             "DE0000000000",
         ] {
             let err = AnimalId::parse("animals[0]", bad).unwrap_err();
             assert_eq!(err.value, bad);
-            assert!(err.expected.contains("not all zeros"), "{err}");
+            assert!(err.expected.contains("01 to 95 or 97"), "{err}");
         }
         assert!(AnimalId::parse("a", "FR2012345678").is_ok());
         assert!(AnimalId::parse("a", "FR9712345678").is_ok());
