@@ -70,6 +70,15 @@ pub enum Command {
     Sync,
     /// Says whether everything is on the server, or how many events wait.
     SyncStatus,
+    /// The way out for a copied tablet whose events the server refuses (a forked chain): run
+    /// on a new store, enrolled with a new token, it syncs, records again as its own the
+    /// copy's events the server does not hold, and syncs again. The copy is only read: its
+    /// events stay readable and exportable there. Prints what was adopted and what moved.
+    Adopt {
+        /// The copied store's folder.
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+    },
     /// Converts acts into flat-rate seconds by Annexe I of IDCC 7021, or by a company grid.
     /// Reads `{"acts":[{"kind":"ia_bovine","count":3}]}`; prints each act's seconds and the total.
     Forfait {
@@ -188,15 +197,20 @@ pub fn data_dir(data: Option<&Path>) -> Result<PathBuf, CliError> {
 
 /// Reads a file, or standard input for `-`.
 pub fn read_input(path: &Path) -> Result<String, CliError> {
-    if path == Path::new("-") {
+    let text = if path == Path::new("-") {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
             .map_err(|e| CliError::input(format!("standard input: {e}")))?;
-        Ok(s)
+        s
     } else {
         std::fs::read_to_string(path)
-            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))
-    }
+            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?
+    };
+    // Spreadsheet tools and Windows editors start UTF-8 files with a byte-order mark.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
 }
 
 /// Prints a value as one JSON document on stdout.
@@ -267,8 +281,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let store = open_store(data)?;
             let known_tech = |id: &_| store.technician(id).ok().flatten().is_some();
             let known_farm = |ede: &_| store.farm(ede).ok().flatten().is_some();
-            let records =
-                crate::exchange::parse(&text, &known_tech, &known_farm).map_err(CliError::input)?;
+            let records = crate::exchange::parse(&text, &known_tech, &known_farm, today_in_paris())
+                .map_err(CliError::input)?;
             let summary = store.import(&records).map_err(log_error)?;
             print_json(&summary)
         }
@@ -329,6 +343,29 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 crate::sync::SyncClient::new(crate::sync::HttpTransport::new(&credentials.server));
             let report = client.sync_once(&store).map_err(sync_error)?;
             print_json(&report)
+        }
+        Command::Adopt { from } => {
+            let store = open_store(data)?;
+            let credentials = crate::sync::credentials(&store)
+                .map_err(sync_error)?
+                .ok_or_else(|| sync_error(crate::sync::SyncError::NotEnrolled))?;
+            // Read on a checked copy of its files: the copied store is never changed.
+            let copy = Store::inspect(from).map_err(log_error)?;
+            let client =
+                crate::sync::SyncClient::new(crate::sync::HttpTransport::new(&credentials.server));
+            // First what the server holds, so none of it is recorded twice.
+            let before = client.sync_once(&store).map_err(sync_error)?;
+            let adopted = store.adopt(&copy).map_err(log_error)?;
+            let after = client.sync_once(&store).map_err(sync_error)?;
+            print_json(&serde_json::json!({
+                "from": from,
+                "device_of_copy": copy.device().to_string(),
+                "already_held": adopted.already_held,
+                "adopted": adopted.adopted,
+                "pulled": before.pulled + after.pulled,
+                "pushed": after.pushed,
+                "waiting": after.waiting,
+            }))
         }
         Command::SyncStatus => {
             let store = open_store(data)?;

@@ -17,7 +17,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{Days, Months, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
@@ -277,13 +277,25 @@ impl Records {
     }
 }
 
+/// How far back a visit may be dated, in months before today: records older than ten years
+/// are past every retention period, and a year like 1900 is a typing or export error.
+pub const MAX_MONTHS_BEFORE: u32 = 10 * 12;
+/// How far ahead a visit may be planned, in months after today.
+pub const MAX_MONTHS_AHEAD: u32 = 12;
+/// The longest a visit lasts, arrival to departure, in seconds.
+pub const MAX_VISIT_SECONDS: i64 = 24 * 3600;
+
 /// Parses and checks a whole file. `known_technicians` and `known_farms` are those already in
-/// the store, which the file's visits may name without repeating them.
+/// the store, which the file's visits may name without repeating them; `today` is the store's
+/// day (Europe/Paris), around which dates must fall. A UTF-8 byte-order mark at the start is
+/// accepted (some spreadsheet tools write one).
 pub fn parse(
     text: &str,
     known_technicians: &dyn Fn(&TechnicianId) -> bool,
     known_farms: &dyn Fn(&Ede) -> bool,
+    today: NaiveDate,
 ) -> Result<Records, ExchangeError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let de = &mut serde_json::Deserializer::from_str(text);
     let file: ExchangeFile = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -293,14 +305,21 @@ pub fn parse(
             message: inner.to_string(),
         }
     })?;
-    check(file, known_technicians, known_farms)
+    check(file, known_technicians, known_farms, today)
 }
 
 fn check(
     file: ExchangeFile,
     known_technicians: &dyn Fn(&TechnicianId) -> bool,
     known_farms: &dyn Fn(&Ede) -> bool,
+    today: NaiveDate,
 ) -> Result<Records, ExchangeError> {
+    let earliest = today
+        .checked_sub_months(Months::new(MAX_MONTHS_BEFORE))
+        .unwrap_or(NaiveDate::MIN);
+    let latest = today
+        .checked_add_months(Months::new(MAX_MONTHS_AHEAD))
+        .unwrap_or(NaiveDate::MAX);
     if file.format != FORMAT {
         return Err(DomainError::invalid("format", &file.format, &format!("\"{FORMAT}\"")).into());
     }
@@ -389,6 +408,17 @@ fn check(
                 .into());
             }
         };
+        if day < earliest || day > latest {
+            let at = if v.day.is_some() { "day" } else { "arrived" };
+            return Err(DomainError::invalid(
+                &format!("{field}.{at}"),
+                &day.to_string(),
+                &format!(
+                    "a day from {earliest} to {latest} (at most ten years before today, {today}, and a year after)"
+                ),
+            )
+            .into());
+        }
         let visit = Visit {
             id: v.id.clone(),
             technician: v.technician,
@@ -403,6 +433,7 @@ fn check(
             note: v.note,
         };
         visit.validate(&field)?;
+        check_span(&visit, &field)?;
         let mut acts = Vec::with_capacity(v.acts.len());
         for (j, a) in v.acts.into_iter().enumerate() {
             let act_field = format!("{field}.acts[{j}]");
@@ -442,11 +473,25 @@ fn check(
                 note: a.note,
             };
             act.validate(&act_field)?;
+            if let Some(at) = &act.at {
+                check_act_time(&visit, at, &format!("{act_field}.at"))?;
+            }
             acts.push(act);
         }
         let confirmation = v.confirmation.map(Confirmation::from);
         if let Some(c) = &confirmation {
             c.validate(&format!("{field}.confirmation"))?;
+            let on = paris_day(c.at());
+            if on < day || on > latest {
+                return Err(DomainError::invalid(
+                    &format!("{field}.confirmation.at"),
+                    &c.at().to_rfc3339(),
+                    &format!(
+                        "a time from the visit's day ({day}) to {latest} (a year after today)"
+                    ),
+                )
+                .into());
+            }
         }
         records.visits.push(VisitRecords {
             visit,
@@ -455,6 +500,66 @@ fn check(
         });
     }
     Ok(records)
+}
+
+/// A visit lasts less than a day, and its departure is on its day or the next.
+fn check_span(visit: &Visit, field: &str) -> Result<(), DomainError> {
+    if let (Some(a), Some(l)) = (&visit.arrived, &visit.left)
+        && (*l - *a).num_seconds() > MAX_VISIT_SECONDS
+    {
+        return Err(DomainError::invalid(
+            &format!("{field}.left"),
+            &l.to_rfc3339(),
+            &format!(
+                "a departure at most 24 hours after the arrival ({}): a visit lasts less than a day",
+                a.to_rfc3339()
+            ),
+        ));
+    }
+    if let Some(l) = &visit.left {
+        let on = paris_day(l);
+        if on < visit.day || on > visit.day + Days::new(1) {
+            return Err(DomainError::invalid(
+                &format!("{field}.left"),
+                &l.to_rfc3339(),
+                &format!("a time on the visit's day ({}) or the next", visit.day),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// An act is done during its visit: between arrival and departure when they are known, on the
+/// visit's day otherwise.
+fn check_act_time(visit: &Visit, at: &Instant, field: &str) -> Result<(), DomainError> {
+    let inside = match (&visit.arrived, &visit.left) {
+        (Some(a), Some(l)) => a <= at && at <= l,
+        (Some(a), None) => a <= at && paris_day(at) == visit.day,
+        (None, Some(l)) => at <= l && paris_day(at) == visit.day,
+        (None, None) => paris_day(at) == visit.day,
+    };
+    if inside {
+        return Ok(());
+    }
+    let span = match (&visit.arrived, &visit.left) {
+        (Some(a), Some(l)) => format!(
+            "a time within its visit, from its arrival ({}) to its departure ({})",
+            a.to_rfc3339(),
+            l.to_rfc3339()
+        ),
+        (Some(a), None) => format!(
+            "a time within its visit, after its arrival ({}) on its day ({})",
+            a.to_rfc3339(),
+            visit.day
+        ),
+        (None, Some(l)) => format!(
+            "a time within its visit, before its departure ({}) on its day ({})",
+            l.to_rfc3339(),
+            visit.day
+        ),
+        (None, None) => format!("a time on its visit's day ({})", visit.day),
+    };
+    Err(DomainError::invalid(field, &at.to_rfc3339(), &span))
 }
 
 fn duplicate(field: &str, value: &str) -> DomainError {
@@ -553,9 +658,89 @@ mod tests {
         false
     }
 
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 6).unwrap()
+    }
+
+    fn refusal(text: &str) -> DomainError {
+        match parse(text, &none, &none, today()) {
+            Err(ExchangeError::Invalid(e)) => e,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_act_outside_its_visit_is_refused() {
+        let bad = SAMPLE.replace(
+            "\"bull\":\"FR2912345678\"}",
+            "\"bull\":\"FR2912345678\",\"at\":\"2031-11-24T08:20:00+01:00\"}",
+        );
+        let err = refusal(&bad);
+        assert_eq!(err.field, "visits[0].acts[0].at");
+        assert_eq!(err.value, "2031-11-24T08:20:00+01:00");
+        assert!(
+            err.expected
+                .contains("from its arrival (2026-11-24T08:10:00+01:00)"),
+            "{err}"
+        );
+        let inside = bad.replace("2031-11-24T08:20", "2026-11-24T08:20");
+        assert!(parse(&inside, &none, &none, today()).is_ok());
+    }
+
+    #[test]
+    fn a_visit_longer_than_a_day_is_refused() {
+        let bad = SAMPLE.replace("\"left\":\"2026-11-24T08:32", "\"left\":\"2026-11-29T08:32");
+        let err = refusal(&bad);
+        assert_eq!(err.field, "visits[0].left");
+        assert_eq!(err.value, "2026-11-29T08:32:00+01:00");
+        assert!(err.expected.contains("at most 24 hours"), "{err}");
+    }
+
+    #[test]
+    fn dates_far_from_today_are_refused() {
+        let old = SAMPLE.replace("2026-11-24T", "1900-11-24T");
+        let err = refusal(&old);
+        assert_eq!(err.field, "visits[0].arrived");
+        assert_eq!(err.value, "1900-11-24");
+        assert!(
+            err.expected.contains("a day from 2016-12-06 to 2027-12-06"),
+            "{err}"
+        );
+        let ahead = SAMPLE.replace("2026-11-24T", "2028-11-24T");
+        assert_eq!(refusal(&ahead).field, "visits[0].arrived");
+        let planned = SAMPLE.replace("2026-11-24T", "2027-11-24T");
+        assert!(parse(&planned, &none, &none, today()).is_ok());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        let with_bom = format!("\u{feff}{SAMPLE}");
+        assert_eq!(
+            parse(&with_bom, &none, &none, today()).unwrap(),
+            parse(SAMPLE, &none, &none, today()).unwrap()
+        );
+    }
+
+    #[test]
+    fn names_with_direction_overrides_or_control_characters_are_refused() {
+        let bad = SAMPLE.replace("GAEC du Bocage", "GAEC \\u202Eegacob");
+        let err = refusal(&bad);
+        assert_eq!(err.field, "farms[0].name");
+        let bad = SAMPLE.replace("Julie Martin", "Julie\\u0000Martin");
+        assert_eq!(refusal(&bad).field, "technicians[0].name");
+    }
+
+    #[test]
+    fn an_impossible_animal_number_is_refused() {
+        let bad = SAMPLE.replace("FR5312345678", "FR0000000000");
+        let err = parse(&bad, &none, &none, today()).unwrap_err().to_string();
+        assert!(err.starts_with("visits[0].acts[0].animals[0]"), "{err}");
+        assert!(err.contains("FR0000000000"), "{err}");
+    }
+
     #[test]
     fn parses_a_visit_with_acts_numbered_after_it() {
-        let r = parse(SAMPLE, &none, &none).unwrap();
+        let r = parse(SAMPLE, &none, &none, today()).unwrap();
         assert_eq!(r.visits.len(), 1);
         let v = &r.visits[0];
         assert_eq!(v.visit.day, NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
@@ -567,15 +752,15 @@ mod tests {
 
     #[test]
     fn document_of_parsed_records_parses_back_to_the_same_records() {
-        let r = parse(SAMPLE, &none, &none).unwrap();
+        let r = parse(SAMPLE, &none, &none, today()).unwrap();
         let text = serde_json::to_string(&document(&r)).unwrap();
-        assert_eq!(parse(&text, &none, &none).unwrap(), r);
+        assert_eq!(parse(&text, &none, &none, today()).unwrap(), r);
     }
 
     #[test]
     fn malformed_animal_number_is_refused_with_its_path() {
         let bad = SAMPLE.replace("FR5312345678", "FR53");
-        let err = parse(&bad, &none, &none).unwrap_err().to_string();
+        let err = parse(&bad, &none, &none, today()).unwrap_err().to_string();
         assert!(err.starts_with("visits[0].acts[0].animals[0]"), "{err}");
         assert!(err.contains("FR53"), "{err}");
     }
@@ -583,32 +768,34 @@ mod tests {
     #[test]
     fn unknown_field_and_bad_json_are_located() {
         let bad = SAMPLE.replace("\"travel_km\"", "\"travel_miles\"");
-        let err = parse(&bad, &none, &none).unwrap_err().to_string();
+        let err = parse(&bad, &none, &none, today()).unwrap_err().to_string();
         assert!(err.contains("travel_miles"), "{err}");
-        let err = parse("{\"format\":", &none, &none).unwrap_err().to_string();
+        let err = parse("{\"format\":", &none, &none, today())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 1"), "{err}");
     }
 
     #[test]
     fn visit_naming_an_unknown_farm_is_refused_unless_known_to_the_store() {
         let bad = SAMPLE.replace("\"farm\":\"53130001\"", "\"farm\":\"53130002\"");
-        let err = parse(&bad, &none, &none).unwrap_err().to_string();
+        let err = parse(&bad, &none, &none, today()).unwrap_err().to_string();
         assert!(err.starts_with("visits[0].farm"), "{err}");
-        assert!(parse(&bad, &none, &|e: &Ede| e.as_str() == "53130002").is_ok());
+        assert!(parse(&bad, &none, &|e: &Ede| e.as_str() == "53130002", today()).is_ok());
     }
 
     #[test]
     fn left_before_arrival_and_zero_count_are_refused() {
         let bad = SAMPLE.replace("08:32:00", "08:00:00");
         assert!(
-            parse(&bad, &none, &none)
+            parse(&bad, &none, &none, today())
                 .unwrap_err()
                 .to_string()
                 .starts_with("visits[0].left")
         );
         let bad = SAMPLE.replace("\"count\":2", "\"count\":0");
         assert!(
-            parse(&bad, &none, &none)
+            parse(&bad, &none, &none, today())
                 .unwrap_err()
                 .to_string()
                 .starts_with("visits[0].acts[1].count")
@@ -619,7 +806,7 @@ mod tests {
     fn wrong_format_is_refused() {
         let bad = SAMPLE.replace("tournee/v1", "tournee/v9");
         assert!(
-            parse(&bad, &none, &none)
+            parse(&bad, &none, &none, today())
                 .unwrap_err()
                 .to_string()
                 .starts_with("format")

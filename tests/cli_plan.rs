@@ -131,6 +131,59 @@ fn missed_windows_and_visits_that_do_not_fit_are_said() {
 }
 
 #[test]
+fn refuses_numbers_no_round_can_have_with_a_clear_limit() {
+    let start = r#""start": {"lat": 48.1, "lon": -0.5}, "day": {"from": "07:30", "to": "19:00}"#;
+    let start = start.replace("19:00}", "19:00\"}");
+    let visit = r#"{"id": "a", "lat": 48.2, "lon": -0.5, "service_seconds": 600}"#;
+    let cases = [
+        (
+            format!(r#"{{{start}, "speed_kmh": 1e-300, "visits": [{visit}]}}"#),
+            "tournee: -: speed_kmh: 0.",
+            "expected an average speed in km/h from 5 to 130",
+        ),
+        (
+            format!(r#"{{{start}, "road_factor": 40, "visits": [{visit}]}}"#),
+            "tournee: -: road_factor: 40 is not valid",
+            "from 1 to 3",
+        ),
+        (
+            format!(
+                r#"{{{start}, "visits": [{{"id": "a", "lat": 48.2, "lon": -0.5, "service_seconds": 50000}}]}}"#
+            ),
+            "tournee: -: visits[0].service_seconds: 50000 is not valid",
+            "at most 43200 seconds",
+        ),
+        (
+            format!(
+                r#"{{{start}, "matrix": {{"meters": [[0,1,1],[1,0,1],[1,1,0]], "seconds": [[0,4294967295,1],[1,0,1],[1,1,0]]}}, "visits": [{visit}]}}"#
+            ),
+            "tournee: -: matrix.seconds[0][1]: 4294967295 is not valid",
+            "seconds of driving from 0 to 21600",
+        ),
+        (
+            format!(
+                r#"{{{start}, "matrix": {{"meters": [[0,1,1],[1,0,1],[1,1,700000]], "seconds": [[0,1,1],[1,0,1],[1,1,0]]}}, "visits": [{visit}]}}"#
+            ),
+            "tournee: -: matrix.meters[2][2]: 700000 is not valid",
+            "metres of road from 0 to 600000",
+        ),
+        (
+            format!(
+                r#"{{{start}, "visits": [{{"id": "a", "lat": 48.2, "lon": -0.5, "acts": [{{"kind": "ia_bovine", "count": 1}}, {{"kind": "ia_bovine", "count": 0}}]}}]}}"#
+            ),
+            "tournee: -: visits[0].acts[1].count: 0 is not valid",
+            "expected a number of animals from 1 to 5000",
+        ),
+    ];
+    for (input, start_of_line, expected) in cases {
+        let err = refused(&tournee(&["plan", "-"], &input));
+        assert!(err.starts_with(start_of_line), "{err}");
+        assert!(err.contains(expected), "{err}");
+        assert_eq!(err.matches("is not valid").count(), 1, "{err}");
+    }
+}
+
+#[test]
 fn refuses_bad_input_naming_the_field_and_value() {
     let visit = r#"{"id": "a", "lat": 48.1, "lon": -0.5, "service_seconds": 600}"#;
     let with = |day: &str, visits: &str| {

@@ -98,6 +98,95 @@ fn a_bad_file_is_refused_whole_with_its_path_and_the_store_is_unchanged() {
 }
 
 #[test]
+fn a_visit_imported_again_with_another_farm_is_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let two_farms = FILE.replace(
+        "\"lat\":48.13,\"lon\":-0.57}]",
+        "\"lat\":48.13,\"lon\":-0.57},{\"ede\":\"53161002\",\"name\":\"EARL des Prés\",\"lat\":48.2,\"lon\":-0.6}]",
+    );
+    json(&tournee(dir.path(), &["import", "-"], Some(&two_farms)));
+    let before = tournee(dir.path(), &["export"], None).stdout;
+
+    // the same visit id, moved to the other farm, with no acts: the signed visit must not move
+    let moved = two_farms
+        .replace("\"farm\":\"53161001\"", "\"farm\":\"53161002\"")
+        .replace(
+            "\"acts\":[{\"kind\":\"ia_bovine\",\"count\":1,\"animals\":[\"FR5312345678\"],\"bull\":\"FR2934119912\"},\n            {\"kind\":\"echo_bovine\",\"count\":3,\"result\":\"pregnant\"}]",
+            "\"acts\":[]",
+        );
+    assert!(moved.contains("\"acts\":[]"), "{moved}");
+    let out = tournee(dir.path(), &["import", "-"], Some(&moved));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("tournee: visits[0].farm: \"53161002\" is not valid"),
+        "{err}"
+    );
+    assert!(err.contains("(53161001)"), "{err}");
+    assert_eq!(tournee(dir.path(), &["export"], None).stdout, before);
+
+    // an arrival moved is refused the same way, naming its field
+    let later = two_farms.replace("T08:10:00", "T08:11:00");
+    let out = tournee(dir.path(), &["import", "-"], Some(&later));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.starts_with("tournee: visits[0].arrived"), "{err}");
+
+    // the same content again is fine and adds nothing
+    let again = json(&tournee(dir.path(), &["import", "-"], Some(&two_farms)));
+    assert_eq!(again["visits"], 0);
+    assert_eq!(again["acts"], 0);
+}
+
+#[test]
+fn absurd_values_are_refused_with_the_rule_and_a_byte_order_mark_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |text: &str| {
+        let out = tournee(dir.path(), &["import", "-"], Some(text));
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(out.stdout.is_empty());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let err = refused(&FILE.replace(
+        "\"bull\":\"FR2934119912\"}",
+        "\"bull\":\"FR2934119912\",\"at\":\"2031-11-24T08:20:00+01:00\"}",
+    ));
+    assert!(
+        err.starts_with("tournee: visits[0].acts[0].at: \"2031-11-24T08:20:00+01:00\""),
+        "{err}"
+    );
+    assert!(err.contains("within its visit"), "{err}");
+    let err = refused(&FILE.replace("\"left\":\"2026-11-24T", "\"left\":\"2026-11-29T"));
+    assert!(err.starts_with("tournee: visits[0].left"), "{err}");
+    assert!(err.contains("at most 24 hours"), "{err}");
+    let err = refused(&FILE.replace("2026-11-24T", "1900-11-24T"));
+    assert!(
+        err.starts_with("tournee: visits[0].arrived: \"1900-11-24\""),
+        "{err}"
+    );
+    assert!(err.contains("ten years before today"), "{err}");
+    let err = refused(&FILE.replace("FR5312345678", "FR0000000000"));
+    assert!(
+        err.starts_with("tournee: visits[0].acts[0].animals[0]: "),
+        "{err}"
+    );
+    assert!(err.contains("\"FR0000000000\" is not valid"), "{err}");
+    assert!(err.contains("a département, 01 to 95 or 97"), "{err}");
+    let err = refused(&FILE.replace("Julie Moreau", "Julie \\u202Eeroom"));
+    assert!(err.starts_with("tournee: technicians[0].name"), "{err}");
+    assert!(err.contains("direction overrides"), "{err}");
+    assert!(tournee(dir.path(), &["export"], None).status.success());
+
+    let added = json(&tournee(
+        dir.path(),
+        &["import", "-"],
+        Some(&format!("\u{feff}{FILE}")),
+    ));
+    assert_eq!(added["acts"], 2);
+}
+
+#[test]
 fn a_missing_file_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = tournee(dir.path(), &["import", "/nonexistent/file.json"], None);

@@ -589,3 +589,61 @@ fn a_farmer_cannot_see_or_answer_another_farms_visits_nor_post_without_the_page(
     let (status, _) = get(&agent, &format!("{url}/eleveur"), Some(&cookie1));
     assert_eq!(status, 401);
 }
+
+fn a_session_survives_a_restart(kind: Kind) {
+    let mut server = Server::start(kind);
+    let url = server.url();
+    let tablet = technician_with_two_farms(&server);
+    let agent = agent();
+    let link = server.token(&["add-farmer", "--farm", ede(1).as_str(), "--link", &url]);
+    let (cookie, csrf) = login(&agent, &url, &link);
+
+    // SIGKILL: nothing is written on the way out.
+    server.restart();
+    let url = server.url();
+    let (status, list) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
+    assert_eq!(status, 200, "{list}");
+    assert!(list.contains("/eleveur/visites/V1"), "{list}");
+    assert!(list.contains(&format!("value=\"{csrf}\"")), "{list}");
+    // The form of the page before the restart is still taken: same session, same token.
+    assert_eq!(
+        post(
+            &agent,
+            &format!("{url}/eleveur/visites/V1/confirmer"),
+            Some(&cookie),
+            Some(&url),
+            &format!("csrf={csrf}&commentaire=apr%C3%A8s+red%C3%A9marrage")
+        ),
+        303
+    );
+    tablet.sync(&url);
+    assert!(matches!(
+        tablet.store.confirmation(&vid("V1")).unwrap(),
+        Some(Confirmation::ConfirmedLater { comment: Some(c), .. }) if c == "après redémarrage"
+    ));
+
+    // A logout is kept too: the cookie opens nothing after the next restart.
+    assert_eq!(
+        post(
+            &agent,
+            &format!("{url}/eleveur/deconnexion"),
+            Some(&cookie),
+            None,
+            &format!("csrf={csrf}")
+        ),
+        200
+    );
+    server.restart();
+    let (status, _) = get(&agent, &format!("{}/eleveur", server.url()), Some(&cookie));
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn a_farmer_session_survives_a_server_restart_on_sled() {
+    a_session_survives_a_restart(Kind::Sled);
+}
+
+#[test]
+fn a_farmer_session_survives_a_server_restart_on_postgres() {
+    a_session_survives_a_restart(Kind::Postgres);
+}

@@ -501,6 +501,12 @@ pub enum SyncProblem {
     TooOld,
     /// Something answers at this address, but not a Tournée server.
     NotTournee(String),
+    /// The server holds other events under this tablet's numbers (409, a forked chain): a
+    /// copy of the store on a second tablet. The tablet's events wait, readable and exportable.
+    Forked(String),
+    /// The server refuses events this tablet pushed (403: not the author's to write); they wait,
+    /// readable and exportable.
+    EventsRefused(String),
     /// The server refused a request: its status and reason.
     Refused { status: u16, reason: String },
     /// The tablet's store failed.

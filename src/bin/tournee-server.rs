@@ -32,6 +32,10 @@ struct Args {
     /// Address to serve on (e.g. 127.0.0.1:8080; port 0 picks a free one, printed on start).
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
+    /// Connections one client address may hold at once; 0: no limit (behind a reverse proxy,
+    /// where every client comes from the proxy's address: limit there).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    max_connections_per_address: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -392,12 +396,20 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
                 service.clone(),
                 data.join("farmers"),
             ));
-            axum::serve(listener, server::http::router(service, Some(farmers)))
-                .with_graceful_shutdown(async {
+            let limits = server::listen::Limits {
+                per_address: args.max_connections_per_address,
+                ..Default::default()
+            };
+            server::listen::serve(
+                listener,
+                server::http::router(service, Some(farmers)),
+                limits,
+                async {
                     let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
-                .map_err(failure)
+                },
+            )
+            .await
+            .map_err(failure)
         }
     }
 }

@@ -49,9 +49,11 @@ pub struct Farm {
 
 impl Farm {
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
-        super::check_text(&format!("{field}.name"), &self.name, 1)?;
-        if let Some(v) = &self.village {
-            super::check_text(&format!("{field}.village"), v, 0)?;
+        super::check_name(&format!("{field}.name"), &self.name)?;
+        if let Some(v) = &self.village
+            && !v.is_empty()
+        {
+            super::check_name(&format!("{field}.village"), v)?;
         }
         if let Some(n) = &self.note {
             super::check_text(&format!("{field}.note"), n, 0)?;
@@ -77,7 +79,7 @@ pub struct Technician {
 
 impl Technician {
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
-        super::check_text(&format!("{field}.name"), &self.name, 1)?;
+        super::check_name(&format!("{field}.name"), &self.name)?;
         if let Some(l) = &self.licence {
             check_code(&format!("{field}.licence"), l)?;
         }
@@ -119,7 +121,7 @@ pub const MAX_AGREEMENT: usize = 100_000;
 
 impl Company {
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
-        super::check_text(&format!("{field}.name"), &self.name, 1)?;
+        super::check_name(&format!("{field}.name"), &self.name)?;
         check_code(&format!("{field}.approval"), &self.approval)?;
         if let Some(a) = &self.agreement
             && a.len() > MAX_AGREEMENT

@@ -38,6 +38,18 @@ fn all_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether two digits can start a French animal number: the département of birth (Corsica is
+/// 20 in animal numbers, overseas 97), never 00 or 96, 98, 99.
+fn is_departement(s: &str) -> bool {
+    matches!(s.parse::<u8>(), Ok(1..=95 | 97))
+}
+
+/// A number made only of zeros identifies no animal: it is what a blank form or a scanner
+/// misread gives.
+fn all_zeros(s: &str) -> bool {
+    s.bytes().all(|b| b == b'0')
+}
+
 fn is_country(s: &str) -> bool {
     s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())
 }
@@ -124,16 +136,17 @@ impl AnimalId {
     /// 15-digit electronic (ISO 11784) number.
     pub fn parse(field: &str, value: &str) -> Result<AnimalId, DomainError> {
         let v = normalise(value);
-        let expected = "an animal number: FR + 10 digits for cattle (FR5312345678), FR + 11 digits for sheep and goats, or the 15 digits of an electronic tag";
+        let expected = "an animal number: FR + 10 digits for cattle (FR5312345678), FR + 11 digits for sheep and goats (both starting with a département, 01 to 95 or 97), or the 15 digits of an electronic tag (not all zeros)";
         let ok = if let Some(rest) = v.strip_prefix("FR") {
-            all_digits(rest) && (rest.len() == 10 || rest.len() == 11)
+            all_digits(rest) && (rest.len() == 10 || rest.len() == 11) && is_departement(&rest[..2])
         } else if all_digits(&v) {
-            v.len() == 15
+            v.len() == 15 && !all_zeros(&v[..3]) && !all_zeros(&v[3..])
         } else {
             v.len() > 2
                 && is_country(&v[..2])
                 && v.len() <= 14
                 && v[2..].bytes().all(|b| b.is_ascii_alphanumeric())
+                && !all_zeros(&v[2..])
         };
         if ok {
             Ok(AnimalId(v))
@@ -298,6 +311,25 @@ mod tests {
         assert_eq!(err.field, "acts[0].animals[1]");
         assert_eq!(err.value, "FR531234567");
         assert!(err.to_string().contains("FR + 10 digits"), "{err}");
+    }
+
+    #[test]
+    fn refuses_animal_numbers_no_animal_can_carry() {
+        for bad in [
+            "FR0000000000",
+            "FR0012345678",
+            "FR9912345678",
+            "FR96012312345",
+            "000000000000000",
+            "250000000000000",
+            "DE0000000000",
+        ] {
+            let err = AnimalId::parse("animals[0]", bad).unwrap_err();
+            assert_eq!(err.value, bad);
+            assert!(err.expected.contains("01 to 95 or 97"), "{err}");
+        }
+        assert!(AnimalId::parse("a", "FR2012345678").is_ok());
+        assert!(AnimalId::parse("a", "FR9712345678").is_ok());
     }
 
     #[test]

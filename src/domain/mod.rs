@@ -69,13 +69,53 @@ pub fn check_text(field: &str, text: &str, min: usize) -> Result<(), DomainError
     }
     if text
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c))
     {
         return Err(DomainError::invalid(
             field,
             text,
-            "a text without control characters",
+            "a text without control characters or direction overrides",
         ));
     }
     Ok(())
+}
+
+/// Checks a name (a person, a farm, a village): a free text on one line.
+pub fn check_name(field: &str, text: &str) -> Result<(), DomainError> {
+    check_text(field, text, 1)?;
+    if text.contains(['\n', '\t']) {
+        return Err(DomainError::invalid(
+            field,
+            text,
+            "a name on one line, without tabs",
+        ));
+    }
+    Ok(())
+}
+
+/// Unicode's explicit direction controls: shown nowhere, they reorder what follows, so a
+/// name holding one reads differently on screen and in the legal record.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn refuses_direction_overrides_and_line_breaks_in_names() {
+        let err = check_name("farms[0].name", "GAEC \u{202E}egacoB ud").unwrap_err();
+        assert_eq!(err.field, "farms[0].name");
+        assert!(err.expected.contains("direction overrides"), "{err}");
+        let err = check_name("farms[0].name", "GAEC\ndu Bocage").unwrap_err();
+        assert!(err.expected.contains("one line"), "{err}");
+        let err = check_text("note", "bell\u{7}", 0).unwrap_err();
+        assert!(err.expected.contains("control characters"), "{err}");
+        assert!(check_name("name", "Élevage de l'Étang").is_ok());
+        assert!(check_text("note", "two\nlines", 0).is_ok());
+    }
 }

@@ -27,7 +27,7 @@ pub struct Straw {
 
 impl Straw {
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
-        super::check_text(&format!("{field}.bull_name"), &self.bull_name, 1)?;
+        super::check_name(&format!("{field}.bull_name"), &self.bull_name)?;
         let breed = self.breed.trim();
         if breed.is_empty() || breed.chars().count() > 40 {
             return Err(DomainError::invalid(

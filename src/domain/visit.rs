@@ -246,7 +246,7 @@ impl Confirmation {
             Confirmation::Signed {
                 signer, strokes, ..
             } => {
-                super::check_text(&format!("{field}.signer"), signer, 1)?;
+                super::check_name(&format!("{field}.signer"), signer)?;
                 let points: usize = strokes.iter().map(Vec::len).sum();
                 if points == 0 || points > 20_000 {
                     return Err(DomainError::invalid(

@@ -1,11 +1,11 @@
 //! Importing exchange records into the store: only what is new is appended, so importing the
-//! same file twice adds nothing, and an act id already recorded with another content is
-//! refused (acts are facts: correct them instead).
+//! same file twice adds nothing, and a visit or act id already recorded with another content is
+//! refused (a visit may be signed and declared, acts are facts: correct them in the app).
 
 use serde::Serialize;
 
 use super::{LogError, Store};
-use crate::domain::{DomainError, Payload};
+use crate::domain::{DomainError, Payload, Visit};
 use crate::exchange::Records;
 
 /// What an import added.
@@ -49,9 +49,24 @@ impl Store {
             }
         }
         for (i, v) in records.visits.iter().enumerate() {
-            if self.visit(&v.visit.id)?.as_ref() != Some(&v.visit) {
-                summary.visits += 1;
-                payloads.push(Payload::VisitRecorded(v.visit.clone()));
+            match self.visit(&v.visit.id)? {
+                None => {
+                    summary.visits += 1;
+                    payloads.push(Payload::VisitRecorded(v.visit.clone()));
+                }
+                Some(stored) => {
+                    if let Some((name, value)) = visit_difference(&stored, &v.visit) {
+                        return Err(LogError::Refused(DomainError::invalid(
+                            &format!("visits[{i}].{name}"),
+                            &value,
+                            &format!(
+                                "the value already recorded for visit {} ({}): an import adds visits, it never changes one (change it in the app)",
+                                v.visit.id,
+                                visit_field(&stored, name)
+                            ),
+                        )));
+                    }
+                }
             }
             for (j, act) in v.acts.iter().enumerate() {
                 match self.act(&act.id)? {
@@ -82,4 +97,50 @@ impl Store {
         self.append(payloads)?;
         Ok(summary)
     }
+}
+
+/// The names of a visit's fields, in the order a difference is reported.
+const VISIT_FIELDS: [&str; 10] = [
+    "technician",
+    "farm",
+    "day",
+    "requested",
+    "urgency",
+    "window",
+    "arrived",
+    "left",
+    "travel_km",
+    "note",
+];
+
+/// A visit's field as the user wrote it (JSON), to name in a refusal.
+fn visit_field(v: &Visit, name: &str) -> String {
+    let value = match name {
+        "technician" => serde_json::to_value(&v.technician),
+        "farm" => serde_json::to_value(&v.farm),
+        "day" => serde_json::to_value(v.day),
+        "requested" => serde_json::to_value(&v.requested),
+        "urgency" => serde_json::to_value(v.urgency),
+        "window" => serde_json::to_value(v.window),
+        "arrived" => serde_json::to_value(v.arrived),
+        "left" => serde_json::to_value(v.left),
+        "travel_km" => serde_json::to_value(v.travel_km),
+        _ => serde_json::to_value(&v.note),
+    };
+    match value {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The first field where `new` differs from `stored`, with the new value.
+fn visit_difference(stored: &Visit, new: &Visit) -> Option<(&'static str, String)> {
+    if stored == new {
+        return None;
+    }
+    VISIT_FIELDS
+        .into_iter()
+        .find(|name| visit_field(stored, name) != visit_field(new, name))
+        .map(|name| (name, visit_field(new, name)))
 }

@@ -19,6 +19,7 @@
 //! is therefore checked on a copy of its files before sled may open it (see [`Store::open`]),
 //! and nothing here ever writes to a store that did not pass.
 
+mod adopt;
 mod block;
 mod chain;
 mod event;
@@ -38,6 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 
 use ed25519_dalek::{Signer, SigningKey};
 
+pub use adopt::Adopted;
 pub use chain::{ChainError, Chained, Walked, verify_seal, walk};
 pub use event::{
     DeviceId, Event, EventId, Hash, Hlc, MAX_DRIFT_MS, Seal, SignatureBytes, Stamp, chain_hash,

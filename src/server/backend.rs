@@ -146,6 +146,25 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Fut<'a, Vec<StoredEvent>>;
     /// Events stored in all (for tests and the benchmarks).
     fn count_events(&self) -> Fut<'_, u64>;
+    /// Records a claim durably, unless a record of its key not yet expired at `now_ms`
+    /// exists: then nothing is written and the answer is `false`. What must outlive a restart
+    /// but not the day: the nonces of signed requests (a replay after a restart is refused),
+    /// the farmers' web sessions.
+    fn claim<'a>(&'a self, claim: Claim<'a>, now_ms: u64) -> Fut<'a, bool>;
+    /// The value of a record claimed and not expired at `now_ms`.
+    fn claimed<'a>(&'a self, key: &'a [u8], now_ms: u64) -> Fut<'a, Option<Vec<u8>>>;
+    /// Forgets a claimed record (a farmer logging out).
+    fn release<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()>;
+    /// Forgets every record expired at `now_ms`; returns how many.
+    fn prune_claims(&self, now_ms: u64) -> Fut<'_, u64>;
+}
+
+/// A short-lived record: its key, its value, and when it expires (Unix milliseconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub key: &'a [u8],
+    pub value: &'a [u8],
+    pub expires_ms: u64,
 }
 
 /// What `Backend::facts` is asked.

@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod farmer;
 pub mod http;
+pub mod listen;
 pub mod local;
 pub mod office;
 pub mod postgres;

@@ -20,8 +20,8 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
 use super::backend::{
-    Backend, BackendError, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome, Page,
-    Scope, StoredEvent,
+    Backend, BackendError, Claim, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome,
+    Page, Scope, StoredEvent,
 };
 use super::rights::VisitFacts;
 use crate::domain::{ActId, Ede, TechnicianId, VisitId};
@@ -29,7 +29,7 @@ use crate::log::{DeviceId, Hash};
 use crate::sync::{Cursor, Role};
 
 /// The schema's version this build writes; older schemas are migrated on start.
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE accounts (id text PRIMARY KEY, role bytea NOT NULL);
@@ -61,6 +61,12 @@ CREATE TABLE grants (technician text NOT NULL, farm text NOT NULL,
     tx xid8 NOT NULL DEFAULT pg_current_xact_id(), pos bigserial NOT NULL,
     PRIMARY KEY (technician, farm));
 CREATE INDEX grants_stream ON grants (technician, tx, pos);
+";
+
+/// Version 2: short-lived records that outlive a restart (request nonces, farmers' sessions).
+const SCHEMA_V2: &str = "
+CREATE TABLE claims (key bytea PRIMARY KEY, value bytea NOT NULL, expires bigint NOT NULL);
+CREATE INDEX claims_expires ON claims (expires);
 ";
 
 impl From<tokio_postgres::Error> for BackendError {
@@ -190,6 +196,7 @@ impl PgBackend {
         match version {
             None => {
                 tx.batch_execute(SCHEMA_V1).await?;
+                tx.batch_execute(SCHEMA_V2).await?;
                 tx.execute(
                     "INSERT INTO schema_version (version) VALUES ($1)",
                     &[&SCHEMA_VERSION],
@@ -197,6 +204,14 @@ impl PgBackend {
                 .await?;
             }
             Some(v) if v == SCHEMA_VERSION => {}
+            Some(1) => {
+                tx.batch_execute(SCHEMA_V2).await?;
+                tx.execute(
+                    "INSERT INTO schema_version (version) VALUES ($1)",
+                    &[&SCHEMA_VERSION],
+                )
+                .await?;
+            }
             Some(v) if v > SCHEMA_VERSION => {
                 return Err(BackendError::Storage(format!(
                     "the database schema is version {v}, newer than this server ({SCHEMA_VERSION}): upgrade the server"
@@ -717,6 +732,65 @@ impl Backend for PgBackend {
                 )
                 .await?;
             rows.iter().map(stored).collect()
+        })
+    }
+
+    fn claim<'a>(&'a self, claim: Claim<'a>, now_ms: u64) -> Fut<'a, bool> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            // One statement: of two requests with the same nonce at once, one inserts, the
+            // other finds the row and a live expiry, so updates nothing.
+            let n = client
+                .execute(
+                    "INSERT INTO claims (key, value, expires) VALUES ($1, $2, $3)
+                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,
+                         expires = EXCLUDED.expires
+                     WHERE claims.expires <= $4",
+                    &[
+                        &claim.key,
+                        &claim.value,
+                        &i64_of(claim.expires_ms),
+                        &i64_of(now_ms),
+                    ],
+                )
+                .await?;
+            Ok(n == 1)
+        })
+    }
+
+    fn claimed<'a>(&'a self, key: &'a [u8], now_ms: u64) -> Fut<'a, Option<Vec<u8>>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let row = client
+                .query_opt(
+                    "SELECT value FROM claims WHERE key = $1 AND expires > $2",
+                    &[&key, &i64_of(now_ms)],
+                )
+                .await?;
+            Ok(match row {
+                Some(r) => Some(r.try_get(0)?),
+                None => None,
+            })
+        })
+    }
+
+    fn release<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            client
+                .execute("DELETE FROM claims WHERE key = $1", &[&key])
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn prune_claims(&self, now_ms: u64) -> Fut<'_, u64> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let n = client
+                .execute("DELETE FROM claims WHERE expires <= $1", &[&i64_of(now_ms)])
+                .await?;
+            Ok(n)
         })
     }
 

@@ -5,13 +5,14 @@
 //! reason the device (or an administrator reading logs) can act on.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 use super::backend::{
-    Backend, BackendError, DeviceRecord, FactsQuery, Ingest, IngestOutcome, NewEvent, Scope,
+    Backend, BackendError, Claim, DeviceRecord, FactsQuery, Ingest, IngestOutcome, NewEvent, Scope,
     StoredEvent,
 };
 use super::rights::{self, Facts};
@@ -95,35 +96,30 @@ pub fn new_token() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
 }
 
-/// Nonces seen recently, per device: a request replayed within the clock window is refused
-/// (outside it, its time is).
-#[derive(Default)]
-struct Nonces {
-    seen: HashMap<(DeviceId, [u8; 16]), u64>,
+/// The key under which a request's nonce is claimed in the backend.
+fn nonce_key(device: DeviceId, nonce: &[u8; 16]) -> Vec<u8> {
+    let mut key = b"nonce/".to_vec();
+    key.extend_from_slice(&device.0);
+    key.extend_from_slice(nonce);
+    key
 }
 
-impl Nonces {
-    fn fresh(&mut self, device: DeviceId, nonce: [u8; 16], now: u64) -> bool {
-        if self.seen.len() > 100_000 {
-            self.seen
-                .retain(|_, at| now.saturating_sub(*at) <= 2 * MAX_CLOCK_SKEW_MS);
-        }
-        self.seen.insert((device, nonce), now).is_none()
-    }
-}
+/// How many requests pass between two sweeps of expired nonces.
+const PRUNE_EVERY: u64 = 1_024;
 
 /// The sync service over a backend.
 pub struct Service {
     backend: Arc<dyn Backend>,
     key: SigningKey,
-    nonces: Mutex<Nonces>,
+    /// Requests authenticated since start, to sweep expired nonces now and then.
+    requests: AtomicU64,
 }
 
 impl Service {
@@ -131,7 +127,7 @@ impl Service {
         Service {
             backend,
             key,
-            nonces: Mutex::new(Nonces::default()),
+            requests: AtomicU64::new(0),
         }
     }
 
@@ -163,7 +159,8 @@ impl Service {
             Endpoint::Enroll => {
                 let request: EnrollRequest = postcard::from_bytes(&envelope.body)
                     .map_err(|e| ApiError::new(400, format!("enrol request: {e}")))?;
-                self.authenticate(&envelope, &request.public_key, endpoint, now)?;
+                self.authenticate(&envelope, &request.public_key, endpoint, now)
+                    .await?;
                 let reply = self.enroll(request).await?;
                 Ok(wire::encode_with(&reply, |_| ANSWER_LEVEL)?)
             }
@@ -172,7 +169,8 @@ impl Service {
                     self.backend.device(envelope.device).await?.ok_or_else(|| {
                         ApiError::new(401, "unknown device: enrol it first (tournee enroll)")
                     })?;
-                self.authenticate(&envelope, &record.public_key, endpoint, now)?;
+                self.authenticate(&envelope, &record.public_key, endpoint, now)
+                    .await?;
                 let request: SyncRequest = postcard::from_bytes(&envelope.body)
                     .map_err(|e| ApiError::new(400, format!("sync request: {e}")))?;
                 let reply = self.sync(&record, &role, request).await?;
@@ -181,7 +179,7 @@ impl Service {
         }
     }
 
-    fn authenticate(
+    async fn authenticate(
         &self,
         envelope: &Envelope,
         public_key: &[u8; 32],
@@ -201,11 +199,19 @@ impl Service {
         );
         key.verify_strict(&message, &Signature::from_bytes(&envelope.signature.0))
             .map_err(|_| refused())?;
-        let fresh = self
-            .nonces
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .fresh(envelope.device, envelope.nonce, now);
+        // Kept in the backend, durably, for as long as the request's time is accepted: a
+        // request captured and replayed after a restart (even a kill -9) is refused too.
+        // Outside that window the request's time is refused.
+        let key = nonce_key(envelope.device, &envelope.nonce);
+        let claim = Claim {
+            key: &key,
+            value: &[],
+            expires_ms: now.max(envelope.issued_ms) + 2 * MAX_CLOCK_SKEW_MS,
+        };
+        let fresh = self.backend.claim(claim, now).await?;
+        if self.requests.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.backend.prune_claims(now).await?;
+        }
         if !fresh {
             return Err(ApiError::new(
                 409,

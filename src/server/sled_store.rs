@@ -17,7 +17,8 @@
 //! `V` visit → farm; `A` visit ‖ 0 ‖ technician; `F` farm; `X` act → visit;
 //! `G` technician ‖ 0 ‖ farm → pos; `H` technician ‖ 0 ‖ pos ‖ 0 ‖ farm → farm;
 //! `M` "pos" → the last position given.
-//! Trees `accounts` id → role, `tokens` hash → account, `devices` id → device row.
+//! Trees `accounts` id → role, `tokens` hash → account, `devices` id → device row, `claims`
+//! (request nonces and farmer sessions, see `Backend::claim`).
 //! A folder of the first layout (a tree per index, a row per event) is moved to this one when
 //! the server opens it (`migrate_events`), positions kept, so devices' cursors stay valid.
 
@@ -25,15 +26,15 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
 use super::backend::{
-    Backend, BackendError, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome, Page,
-    Scope, StoredEvent,
+    Backend, BackendError, Claim, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome,
+    Page, Scope, StoredEvent,
 };
 use super::rights::{Tags, VisitFacts};
 use crate::domain::{Ede, TechnicianId, VisitId};
@@ -181,10 +182,16 @@ struct Inner {
     accounts: sled::Tree,
     tokens: sled::Tree,
     devices: sled::Tree,
+    /// `claims` key → expiry (u64 big-endian, Unix ms) ‖ value: see [`Backend::claim`]. Kept
+    /// out of the events' tree: it is written on every request, never with events.
+    claims: sled::Tree,
     /// Writers take it one at a time; it holds the last position given to a chunk.
     writer: Mutex<u64>,
-    /// The last position flushed to disk: readers see no further.
-    durable: AtomicU64,
+    /// The last position written to sled (under the writers' turn).
+    applied: AtomicU64,
+    /// Flushes shared by the writers that wait on the disk together.
+    flushes: Mutex<Flushes>,
+    flushed: Condvar,
 }
 
 /// The sled backend.
@@ -209,11 +216,14 @@ impl SledBackend {
                 accounts: db.open_tree("accounts")?,
                 tokens: db.open_tree("tokens")?,
                 devices: db.open_tree("devices")?,
+                claims: db.open_tree("claims")?,
                 log,
                 db,
                 file,
                 writer: Mutex::new(0),
-                durable: AtomicU64::new(0),
+                applied: AtomicU64::new(0),
+                flushes: Mutex::new(Flushes::default()),
+                flushed: Condvar::new(),
             }),
         };
         backend.migrate_events()?;
@@ -222,7 +232,8 @@ impl SledBackend {
             None => 0,
         };
         *backend.writer() = pos;
-        backend.inner.durable.store(pos, Ordering::SeqCst);
+        backend.inner.applied.store(pos, Ordering::SeqCst);
+        backend.flushes().durable_pos = pos;
         Ok(backend)
     }
 
@@ -234,10 +245,57 @@ impl SledBackend {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn flushes(&self) -> std::sync::MutexGuard<'_, Flushes> {
+        self.inner
+            .flushes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Returns once what this thread wrote is on disk: flushed by sled, then fsynced. Writers
+    /// that arrive while a flush runs wait for the next one, which one of them runs for all:
+    /// two hundred devices pushing at once make a few flushes, not two hundred.
     fn durable(&self) -> Result<(), BackendError> {
-        self.inner.db.flush()?;
-        self.inner.file.sync_data()?;
-        Ok(())
+        let mut f = self.flushes();
+        // the first flush to start after this thread's writes
+        let needed = f.started + 1;
+        loop {
+            if f.done >= needed {
+                return Ok(());
+            }
+            if f.running {
+                f = self
+                    .inner
+                    .flushed
+                    .wait(f)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                continue;
+            }
+            f.running = true;
+            f.started += 1;
+            let number = f.started;
+            drop(f);
+            let target = self.inner.applied.load(Ordering::SeqCst);
+            let outcome = self
+                .inner
+                .db
+                .flush()
+                .map_err(BackendError::from)
+                .and_then(|_| self.inner.file.sync_data().map_err(BackendError::from));
+            f = self.flushes();
+            f.running = false;
+            if outcome.is_ok() {
+                f.done = number;
+                f.durable_pos = f.durable_pos.max(target);
+            }
+            self.inner.flushed.notify_all();
+            outcome?;
+        }
+    }
+
+    /// The last position on disk: readers see no further.
+    fn durable_pos(&self) -> u64 {
+        self.flushes().durable_pos
     }
 
     /// The chunks of a device holding events `from ..= to`, in order.
@@ -440,7 +498,7 @@ impl SledBackend {
     }
 
     fn ingest_sync(&self, batch: Ingest) -> Result<IngestOutcome, BackendError> {
-        let last = {
+        {
             let mut last_pos = self.writer();
             let head = self.head_sync(batch.device)?;
             if head.map_or(0, |(s, _)| s) != batch.expected_head {
@@ -540,11 +598,10 @@ impl SledBackend {
             b.insert(&b"Mpos"[..], &last.to_be_bytes());
             log.apply_batch(b)?;
             *last_pos = last;
-            last
-        };
-        // Outside the lock: pushes that wait on the disk together share one flush.
+            self.inner.applied.store(last, Ordering::SeqCst);
+        }
+        // Outside the writers' turn: pushes that wait on the disk together share one flush.
         self.durable()?;
-        self.inner.durable.fetch_max(last, Ordering::SeqCst);
         Ok(IngestOutcome::Stored)
     }
 
@@ -634,7 +691,7 @@ impl SledBackend {
         exclude: DeviceId,
         limit: usize,
     ) -> Result<Page, BackendError> {
-        let bound = self.inner.durable.load(Ordering::SeqCst);
+        let bound = self.durable_pos();
         let a = after.pos;
         let farms = self.granted_farms(&scope.technicians)?;
         let mut firsts = BTreeSet::new();
@@ -953,6 +1010,17 @@ impl SledBackend {
     }
 }
 
+/// The flushes of the writers (see `SledBackend::durable`).
+#[derive(Default)]
+struct Flushes {
+    /// Flushes started, and the number of the last one that ended well.
+    started: u64,
+    done: u64,
+    running: bool,
+    /// The last position a finished flush covers.
+    durable_pos: u64,
+}
+
 /// What part of the stream a read takes.
 #[derive(Clone, Copy)]
 struct Window {
@@ -980,6 +1048,59 @@ fn tx_error(e: sled::transaction::TransactionError<BackendError>) -> BackendErro
     match e {
         sled::transaction::TransactionError::Abort(e) => e,
         sled::transaction::TransactionError::Storage(e) => e.into(),
+    }
+}
+
+/// A claim's expiry and value, as `claims` stores them.
+fn claim_row(expires_ms: u64, value: &[u8]) -> Vec<u8> {
+    let mut row = expires_ms.to_be_bytes().to_vec();
+    row.extend_from_slice(value);
+    row
+}
+
+/// The expiry and value of a stored claim.
+fn split_claim(row: &[u8]) -> Result<(u64, &[u8]), BackendError> {
+    let (at, value) = row
+        .split_first_chunk::<8>()
+        .ok_or_else(|| BackendError::Corrupt("a claim shorter than its expiry".into()))?;
+    Ok((u64::from_be_bytes(*at), value))
+}
+
+impl SledBackend {
+    fn claim_sync(&self, key: &[u8], row: Vec<u8>, now_ms: u64) -> Result<bool, BackendError> {
+        let claims = &self.inner.claims;
+        // Compare-and-swap, so two requests carrying the same nonce at once cannot both pass.
+        let mut current = claims.get(key)?;
+        loop {
+            if let Some(old) = &current
+                && split_claim(old)?.0 > now_ms
+            {
+                return Ok(false);
+            }
+            match claims.compare_and_swap(key, current.clone(), Some(row.clone()))? {
+                Ok(()) => break,
+                Err(e) => current = e.current,
+            }
+        }
+        self.durable()?;
+        Ok(true)
+    }
+
+    fn prune_claims_sync(&self, now_ms: u64) -> Result<u64, BackendError> {
+        let mut gone = 0;
+        for entry in self.inner.claims.iter() {
+            let (key, row) = entry?;
+            if split_claim(&row)?.0 <= now_ms
+                && self
+                    .inner
+                    .claims
+                    .compare_and_swap(&key, Some(row), None::<&[u8]>)?
+                    .is_ok()
+            {
+                gone += 1;
+            }
+        }
+        Ok(gone)
     }
 }
 
@@ -1100,6 +1221,36 @@ impl Backend for SledBackend {
     ) -> Fut<'a, Vec<StoredEvent>> {
         let (s, f) = (self.clone(), farms.to_vec());
         blocking(move || s.farm_events_sync(&f, upto, exclude))
+    }
+
+    fn claim<'a>(&'a self, claim: Claim<'a>, now_ms: u64) -> Fut<'a, bool> {
+        let (s, key) = (self.clone(), claim.key.to_vec());
+        let row = claim_row(claim.expires_ms, claim.value);
+        blocking(move || s.claim_sync(&key, row, now_ms))
+    }
+
+    fn claimed<'a>(&'a self, key: &'a [u8], now_ms: u64) -> Fut<'a, Option<Vec<u8>>> {
+        let (s, key) = (self.clone(), key.to_vec());
+        blocking(move || match s.inner.claims.get(key)? {
+            Some(row) => {
+                let (expires, value) = split_claim(&row)?;
+                Ok((expires > now_ms).then(|| value.to_vec()))
+            }
+            None => Ok(None),
+        })
+    }
+
+    fn release<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()> {
+        let (s, key) = (self.clone(), key.to_vec());
+        blocking(move || {
+            s.inner.claims.remove(key)?;
+            s.durable()
+        })
+    }
+
+    fn prune_claims(&self, now_ms: u64) -> Fut<'_, u64> {
+        let s = self.clone();
+        blocking(move || s.prune_claims_sync(now_ms))
     }
 
     fn count_events(&self) -> Fut<'_, u64> {

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Done, Matrix, Plan, Problem, Progress, TourError, Travel, Violation, Visit, Window,
-    format_time_of_day, parse_time_of_day, service_seconds,
+    format_time_of_day, parse_time_of_day,
 };
 use crate::domain::{Location, Request, Urgency};
-use crate::forfait::Grid;
+use crate::forfait::{ForfaitError, Grid};
 
 /// Default average speed (km/h) when the input gives none: country roads with villages.
 pub const DEFAULT_SPEED_KMH: f64 = 50.0;
@@ -74,6 +74,47 @@ struct DoneInput {
     left: String,
 }
 
+/// The longest stay at one farm a problem may ask, in seconds: 12 hours.
+pub const MAX_SERVICE_SECONDS: u32 = 12 * 3_600;
+/// The longest drive between two points of a round, in seconds: 6 hours.
+pub const MAX_LEG_SECONDS: u32 = 6 * 3_600;
+/// The longest road between two points of a round, in metres: 600 km.
+pub const MAX_LEG_METERS: u32 = 600_000;
+
+/// Refuses a matrix entry no round can hold (4,294,967,295 s printed a return at "1193046:28").
+fn check_matrix(name: &str, rows: &[Vec<u32>], max: u32, what: &str) -> Result<(), TourError> {
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(j) = row.iter().position(|x| *x > max) {
+            return Err(TourError::invalid(
+                &format!("{name}[{i}][{j}]"),
+                row[j],
+                &format!("{what} from 0 to {max} between two points of a round"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The flat-rate seconds of the acts expected at a farm; a refusal names the act at fault.
+fn priced(grid: &Grid, acts: &[Request], at: &str) -> Result<u32, TourError> {
+    let mut total = 0u32;
+    for (j, r) in acts.iter().enumerate() {
+        let seconds = grid.seconds(r.kind, r.count).map_err(|e| match e {
+            ForfaitError::Count { count, max, .. } => TourError::invalid(
+                &format!("{at}.acts[{j}].count"),
+                count,
+                &format!("a number of animals from 1 to {max}"),
+            ),
+            e => TourError::Syntax {
+                field: format!("{at}.acts[{j}]"),
+                message: e.to_string(),
+            },
+        })?;
+        total = total.saturating_add(seconds);
+    }
+    Ok(total)
+}
+
 /// A problem read from JSON, with where the day stands (done visits, pinned visit, now).
 pub struct Question {
     pub problem: Problem,
@@ -115,6 +156,13 @@ pub fn parse(text: &str, grid: &Grid) -> Result<Question, TourError> {
                     "either a matrix or speed_kmh and road_factor, not both",
                 ));
             }
+            check_matrix(
+                "matrix.seconds",
+                &m.seconds,
+                MAX_LEG_SECONDS,
+                "seconds of driving",
+            )?;
+            check_matrix("matrix.meters", &m.meters, MAX_LEG_METERS, "metres of road")?;
             Travel::Matrix(Matrix {
                 meters: m.meters,
                 seconds: m.seconds,
@@ -130,9 +178,7 @@ pub fn parse(text: &str, grid: &Grid) -> Result<Question, TourError> {
         let at = format!("visits[{i}]");
         let service = match (v.service_seconds, v.acts.is_empty()) {
             (Some(s), true) => s,
-            (None, false) => service_seconds(grid, &v.acts).map_err(|e| {
-                TourError::invalid(&format!("{at}.acts"), e, "acts the flat-rate grid prices")
-            })?,
+            (None, false) => priced(grid, &v.acts, &at)?,
             (Some(_), false) => {
                 return Err(TourError::invalid(
                     &format!("{at}.acts"),
@@ -159,6 +205,15 @@ pub fn parse(text: &str, grid: &Grid) -> Result<Question, TourError> {
             .enumerate()
             .map(|(k, c)| span(&format!("{at}.closed[{k}]"), c))
             .collect::<Result<Vec<_>, _>>()?;
+        if service > MAX_SERVICE_SECONDS {
+            return Err(TourError::invalid(
+                &format!("{at}.service_seconds"),
+                service,
+                &format!(
+                    "at most {MAX_SERVICE_SECONDS} seconds (12 hours) at one farm, the acts' flat rate included"
+                ),
+            ));
+        }
         visits.push(Visit {
             id: v.id,
             location: Location {

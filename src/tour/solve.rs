@@ -533,23 +533,32 @@ fn merge_spans(mut spans: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     out
 }
 
+/// The slowest average speed a round is planned at, in km/h.
+pub const MIN_SPEED_KMH: f64 = 5.0;
+/// The fastest average speed a round is planned at, in km/h.
+pub const MAX_SPEED_KMH: f64 = 130.0;
+/// The largest ratio of road to straight-line distance (a mountain road is about 2).
+pub const MAX_ROAD_FACTOR: f64 = 3.0;
+
 fn road_tables(
     p: &Problem,
     speed_kmh: f64,
     road_factor: f64,
 ) -> Result<(Vec<i64>, Vec<i64>), TourError> {
-    if !(speed_kmh.is_finite() && speed_kmh > 0.0 && speed_kmh <= 200.0) {
+    // Outside these, times of travel overflow or vanish (1e-300 km/h made every trip 0 s):
+    // no tractor is slower, no country road faster on average.
+    if !(speed_kmh.is_finite() && (MIN_SPEED_KMH..=MAX_SPEED_KMH).contains(&speed_kmh)) {
         return Err(TourError::invalid(
             "speed_kmh",
             speed_kmh,
-            "an average speed in km/h above 0, at most 200",
+            &format!("an average speed in km/h from {MIN_SPEED_KMH} to {MAX_SPEED_KMH}"),
         ));
     }
-    if !(road_factor.is_finite() && (1.0..=5.0).contains(&road_factor)) {
+    if !(road_factor.is_finite() && (1.0..=MAX_ROAD_FACTOR).contains(&road_factor)) {
         return Err(TourError::invalid(
             "road_factor",
             road_factor,
-            "a ratio of road to straight-line distance from 1 to 5",
+            &format!("a ratio of road to straight-line distance from 1 to {MAX_ROAD_FACTOR}"),
         ));
     }
     let points: Vec<Point> = std::iter::once(&p.start)

@@ -110,6 +110,8 @@ pub fn problem(e: &SyncError, enrolling: bool) -> SyncProblem {
         SyncError::Transport(TransportError::Unreachable(m)) => SyncProblem::Unreachable(m.clone()),
         SyncError::Transport(TransportError::Refused { status, reason, .. }) => match status {
             403 if enrolling => SyncProblem::TokenRefused,
+            403 => SyncProblem::EventsRefused(reason.clone()),
+            409 if reason.contains("forked chain") => SyncProblem::Forked(reason.clone()),
             401 => SyncProblem::NotRecognised(reason.clone()),
             426 => SyncProblem::TooOld,
             404 | 405 => SyncProblem::NotTournee(format!("{status} {reason}")),
@@ -476,6 +478,78 @@ mod tests {
     }
 
     #[test]
+    fn a_forked_chain_and_refused_events_are_said_in_words_with_a_way_out() {
+        let forked = SyncError::Transport(TransportError::Refused {
+            status: 409,
+            reason: "event 3 differs from the one the server holds (a forked chain)".into(),
+            server_ms: None,
+        });
+        let p = problem(&forked, false);
+        assert_eq!(
+            p,
+            SyncProblem::Forked(
+                "event 3 differs from the one the server holds (a forked chain)".into()
+            )
+        );
+        let fr = crate::app::i18n::I18n::new(crate::app::i18n::Lang::Fr);
+        let text = crate::app::screens::server::problem_text(&fr, &p);
+        assert!(
+            text.starts_with("Le serveur refuse les actes de cette tablette"),
+            "{text}"
+        );
+        assert!(text.contains("copie de cette tablette"), "{text}");
+        assert!(text.contains("Rien n'est perdu"), "{text}");
+        assert!(text.contains("tournee export"), "{text}");
+        assert!(text.contains("adopt --from"), "{text}");
+        assert!(text.contains("event 3 differs"), "{text}");
+        let info = crate::app::model::SyncInfo {
+            server: Some("https://sync.coop.example".into()),
+            last_failure: Some((chrono::Utc::now(), p.clone())),
+            ..Default::default()
+        };
+        assert_eq!(
+            crate::app::screens::server::last_sync(&fr, &info),
+            Some((
+                "envoi refusé par le serveur (voir Réglages)".to_owned(),
+                true
+            ))
+        );
+        let en = crate::app::i18n::I18n::new(crate::app::i18n::Lang::En);
+        let text = crate::app::screens::server::problem_text(&en, &p);
+        assert!(
+            text.starts_with("The server refuses this tablet's acts"),
+            "{text}"
+        );
+
+        let refused = SyncError::Transport(TransportError::Refused {
+            status: 403,
+            reason: "event 7: a technician writes only their own acts".into(),
+            server_ms: None,
+        });
+        let p = problem(&refused, false);
+        let text = crate::app::screens::server::problem_text(&fr, &p);
+        assert!(
+            text.starts_with("Le serveur refuse des actes de cette tablette"),
+            "{text}"
+        );
+        assert!(
+            text.contains("event 7: a technician writes only their own acts"),
+            "{text}"
+        );
+        assert!(text.contains("Rien n'est perdu"), "{text}");
+        // A replayed request (409 too) is not a fork: said as it is.
+        let replay = SyncError::Transport(TransportError::Refused {
+            status: 409,
+            reason: "this request was already received (a replay)".into(),
+            server_ms: None,
+        });
+        assert!(matches!(
+            problem(&replay, false),
+            SyncProblem::Refused { status: 409, .. }
+        ));
+    }
+
+    #[test]
     fn a_used_token_is_told_apart_from_a_server_that_cannot_be_reached() {
         let refused = SyncError::Transport(TransportError::Refused {
             status: 403,
@@ -484,10 +558,12 @@ mod tests {
         });
         assert_eq!(problem(&refused, true), SyncProblem::TokenRefused);
         // The same status during a sync is a refusal of what was pushed, said as it is.
-        assert!(matches!(
+        assert_eq!(
             problem(&refused, false),
-            SyncProblem::Refused { status: 403, .. }
-        ));
+            SyncProblem::EventsRefused(
+                "this enrolment token is unknown or was already used".into()
+            )
+        );
         let cut = SyncError::Transport(TransportError::Unreachable("connection refused".into()));
         assert_eq!(
             problem(&cut, true),

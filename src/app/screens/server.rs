@@ -48,6 +48,8 @@ pub fn problem_text(i18n: &I18n, problem: &SyncProblem) -> String {
         SyncProblem::NotRecognised(r) => i18n.tf("sync_problem.not_recognised", &[("reason", r)]),
         SyncProblem::TooOld => i18n.t("sync_problem.too_old").to_owned(),
         SyncProblem::NotTournee(_) => i18n.t("sync_problem.not_tournee").to_owned(),
+        SyncProblem::Forked(r) => i18n.tf("sync_problem.forked", &[("reason", r)]),
+        SyncProblem::EventsRefused(r) => i18n.tf("sync_problem.events_refused", &[("reason", r)]),
         SyncProblem::Refused { status, reason } => i18n.tf(
             "sync_problem.refused",
             &[("status", &status.to_string()), ("reason", reason)],
@@ -92,6 +94,8 @@ pub fn last_sync(i18n: &I18n, info: &SyncInfo) -> Option<(String, bool)> {
     if let Some((_, p)) = &info.last_failure {
         let text = match p {
             SyncProblem::Unreachable(_) => i18n.t("server.bar_unreachable"),
+            // Retrying changes nothing: the technician must read why, in Settings.
+            SyncProblem::Forked(_) | SyncProblem::EventsRefused(_) => i18n.t("server.bar_refused"),
             _ => i18n.t("server.bar_failed"),
         };
         return Some((text.to_owned(), true));

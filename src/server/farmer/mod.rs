@@ -11,8 +11,9 @@
 //! data, and the technician's tablet receives the farmer's answer by its ordinary sync.
 //!
 //! The session is an HttpOnly, SameSite=Strict cookie; every POST carries the session's CSRF
-//! token and is refused from another origin. Sessions live in memory: after a restart of the
-//! server the farmer needs a new link. Not for technicians or supervisors (their tablets).
+//! token and is refused from another origin. Sessions are kept in the backend (the hash of the
+//! cookie, the farm and the folder of the page's store, never the cookie itself): a farmer stays
+//! logged in across a restart of the server. Not for technicians or supervisors (their tablets).
 
 mod html;
 
@@ -51,7 +52,36 @@ const MAX_COMMENT: usize = 2_000;
 pub struct FarmerWeb {
     service: Arc<Service>,
     dir: PathBuf,
+    /// The sessions in use since start; the backend holds them all (see [`SavedSession`]).
     sessions: Mutex<HashMap<String, Arc<Session>>>,
+    /// One session brought back from the backend at a time: its store opens once.
+    restoring: tokio::sync::Mutex<()>,
+}
+
+/// What the backend keeps of a session, under the hash of its cookie.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedSession {
+    farm: String,
+    /// The folder of the page's store, in the farmers' folder.
+    store: String,
+    expires_ms: u64,
+}
+
+/// The backend's key of a session: the hash of its cookie, so the backend holds no session a
+/// reader of the database could use.
+fn session_key(id: &str) -> Vec<u8> {
+    let mut key = b"farmer-session/".to_vec();
+    key.extend_from_slice(&super::service::token_hash(id));
+    key
+}
+
+/// A session's CSRF token, derived from its cookie: nothing more to keep, and a form made for
+/// one session fails in another.
+fn csrf_of(id: &str) -> String {
+    super::service::token_hash(&format!("csrf:{id}"))[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 struct Session {
@@ -191,6 +221,7 @@ impl FarmerWeb {
             service,
             dir,
             sessions: Mutex::new(HashMap::new()),
+            restoring: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -198,20 +229,71 @@ impl FarmerWeb {
         super::local::client(&self.service)
     }
 
-    fn session(&self, headers: &HeaderMap) -> Option<Arc<Session>> {
-        let id = cookie(headers)?;
+    fn live_session(&self, id: &str) -> Option<Arc<Session>> {
         let mut sessions = self
             .sessions
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         sessions.retain(|_, s| s.expires > now);
-        sessions.get(&id).cloned()
+        sessions.get(id).cloned()
+    }
+
+    async fn session(&self, headers: &HeaderMap) -> Result<Option<Arc<Session>>, Refused> {
+        let Some(id) = cookie(headers) else {
+            return Ok(None);
+        };
+        if let Some(s) = self.live_session(&id) {
+            return Ok(Some(s));
+        }
+        // Not seen since the server started: the backend may hold it from before a restart.
+        let _one = self.restoring.lock().await;
+        if let Some(s) = self.live_session(&id) {
+            return Ok(Some(s));
+        }
+        let now = super::service::now_ms();
+        let saved = self
+            .service
+            .backend()
+            .claimed(&session_key(&id), now)
+            .await
+            .map_err(failure)?;
+        let Some(saved) = saved else {
+            return Ok(None);
+        };
+        let Ok(saved) = postcard::from_bytes::<SavedSession>(&saved) else {
+            return Ok(None);
+        };
+        // A folder name is one token: never a path leading elsewhere.
+        if saved.store.is_empty() || !saved.store.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let Ok(farm) = Ede::parse("farm", &saved.farm) else {
+            return Ok(None);
+        };
+        let dir = self.dir.join(&saved.store);
+        let store = tokio::task::spawn_blocking(move || Store::open(&dir))
+            .await
+            .map_err(failure)?
+            .map_err(store_error)?;
+        let session = Arc::new(Session {
+            farm,
+            store,
+            csrf: csrf_of(&id),
+            expires: Instant::now() + Duration::from_millis(saved.expires_ms.saturating_sub(now)),
+            syncing: Mutex::new(()),
+            staff: tokio::sync::Mutex::new(HashMap::new()),
+        });
+        self.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id, session.clone());
+        Ok(Some(session))
     }
 
     /// The session of a page, or the page that says to log in again.
-    fn reader(&self, headers: &HeaderMap) -> Result<Arc<Session>, Refused> {
-        Ok(self.session(headers).ok_or_else(|| {
+    async fn reader(&self, headers: &HeaderMap) -> Result<Arc<Session>, Refused> {
+        Ok(self.session(headers).await?.ok_or_else(|| {
             refusal(
                 StatusCode::UNAUTHORIZED,
                 "Session terminée",
@@ -222,7 +304,7 @@ impl FarmerWeb {
     }
 
     /// The session of a form, after the origin and CSRF checks, with the form's fields.
-    fn writer(
+    async fn writer(
         &self,
         headers: &HeaderMap,
         body: &[u8],
@@ -234,7 +316,7 @@ impl FarmerWeb {
             )
             .into());
         }
-        let session = self.reader(headers)?;
+        let session = self.reader(headers).await?;
         let fields = std::str::from_utf8(body)
             .ok()
             .and_then(form)
@@ -394,7 +476,8 @@ async fn login(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap, body: Byte
         }
         Err(e) => return Err(failure(e).into()),
     }
-    let dir = web.dir.join(new_token());
+    let dir_name = new_token();
+    let dir = web.dir.join(&dir_name);
     let client = web.client();
     let token = code.clone();
     let enrolled = tokio::task::spawn_blocking(move || {
@@ -421,10 +504,35 @@ async fn login(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap, body: Byte
         return Err(bad(NOT_A_FARMER).into());
     };
     let id = new_token() + &new_token();
+    let store_name = dir_name.clone();
+    let now = super::service::now_ms();
+    let expires_ms = now + SESSION_LIFETIME.as_millis() as u64;
+    let saved = SavedSession {
+        farm: farm.as_str().to_owned(),
+        store: store_name,
+        expires_ms,
+    };
+    let saved = postcard::to_allocvec(&saved).map_err(failure)?;
+    let key = session_key(&id);
+    let claim = super::backend::Claim {
+        key: &key,
+        value: &saved,
+        expires_ms,
+    };
+    let claimed = web
+        .service
+        .backend()
+        .claim(claim, now)
+        .await
+        .map_err(failure)?;
+    if !claimed {
+        // Two random 128-bit tokens met: not worth more than a retry by the farmer.
+        return Err(failure("a session id already in use").into());
+    }
     let session = Arc::new(Session {
         farm,
         store,
-        csrf: new_token(),
+        csrf: csrf_of(&id),
         expires: Instant::now() + SESSION_LIFETIME,
         syncing: Mutex::new(()),
         staff: tokio::sync::Mutex::new(HashMap::new()),
@@ -446,12 +554,17 @@ async fn login(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap, body: Byte
 }
 
 async fn logout(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap, body: Bytes) -> Answer {
-    web.writer(&headers, &body)?;
+    web.writer(&headers, &body).await?;
     if let Some(id) = cookie(&headers) {
         web.sessions
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&id);
+        web.service
+            .backend()
+            .release(&session_key(&id))
+            .await
+            .map_err(failure)?;
     }
     let mut answer = refusal(
         StatusCode::OK,
@@ -468,7 +581,7 @@ async fn logout(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap, body: Byt
 }
 
 async fn visits(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap) -> Answer {
-    let session = web.reader(&headers)?;
+    let session = web.reader(&headers).await?;
     web.sync(&session).await?;
     let store = &session.store;
     let mut visits = store.visits_of_farm(&session.farm).map_err(store_error)?;
@@ -560,7 +673,7 @@ async fn visit(
     uri: Uri,
     headers: HeaderMap,
 ) -> Answer {
-    let session = web.reader(&headers)?;
+    let session = web.reader(&headers).await?;
     web.sync(&session).await?;
     let flash = match uri
         .query()
@@ -589,7 +702,7 @@ async fn answer(
     body: Bytes,
     dispute: bool,
 ) -> Answer {
-    let (session, fields) = web.writer(&headers, &body)?;
+    let (session, fields) = web.writer(&headers, &body).await?;
     let visit = own_visit(&session, &id)?;
     let comment = fields
         .get("commentaire")
@@ -673,7 +786,7 @@ async fn certificate(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Answer {
-    let session = web.reader(&headers)?;
+    let session = web.reader(&headers).await?;
     web.sync(&session).await?;
     let visit = own_visit(&session, &id)?;
     let store = &session.store;
