@@ -415,8 +415,8 @@ impl Service {
         let mut farms = BTreeSet::new();
         for (e, _, _) in &fresh {
             rights::references(&e.payload, &mut visits, &mut acts);
-            if let Payload::FarmRecorded(f) = &e.payload {
-                farms.insert(f.ede.clone());
+            if let Some(f) = rights::farm_named(&e.payload) {
+                farms.insert(f.clone());
             }
         }
         let query = FactsQuery {
