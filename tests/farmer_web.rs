@@ -12,6 +12,7 @@ mod sync_common;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 
+use chrono::Datelike;
 use fantoccini::{Client, ClientBuilder, Locator};
 use sync_common::*;
 use tournee::domain::{
@@ -587,5 +588,60 @@ fn a_farmer_cannot_see_or_answer_another_farms_visits_nor_post_without_the_page(
         200
     );
     let (status, _) = get(&agent, &format!("{url}/eleveur"), Some(&cookie1));
+    assert_eq!(status, 401);
+}
+
+#[test]
+fn a_farmer_downloads_the_yearly_report_with_the_technicians_advice_and_no_other_farms() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let tablet = technician_with_two_farms(&server);
+    let year = day().year();
+    let advice = |farm: u32, text: &str| Payload::AdviceWritten {
+        farm: ede(farm),
+        year,
+        technician: tid(TECHNICIAN),
+        text: text.into(),
+    };
+    tablet.append(vec![
+        advice(1, "Détecter les chaleurs matin et soir"),
+        advice(2, "Conseil de la ferme voisine"),
+    ]);
+    tablet.sync(&url);
+    let agent = agent();
+    let link = server.token(&["add-farmer", "--farm", ede(1).as_str(), "--link", &url]);
+    let (cookie, _) = login(&agent, &url, &link);
+    let (status, list) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
+    assert_eq!(status, 200);
+    let href = format!("/eleveur/bilan/{year}");
+    assert!(list.contains(&href), "{list}");
+
+    let mut answer = agent
+        .get(format!("{url}{href}"))
+        .header("cookie", &cookie)
+        .call()
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers().get("content-type").unwrap(),
+        "application/pdf"
+    );
+    let pdf = answer.body_mut().read_to_vec().unwrap();
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    // Farm 1's one insemination (V1, on the helper's day) is its one IA1 of the year.
+    for part in [
+        "Bilan de reproduction du troupeau",
+        "dont premières inséminations (IA1) : 1",
+        "Détecter les chaleurs matin et soir",
+        "technicien : Julie Moreau",
+        "Coop Élevage 53",
+    ] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+    assert!(!text.contains("ferme voisine"), "{text}");
+    // A year that is not one, or no session: nothing.
+    let (status, _) = get(&agent, &format!("{url}/eleveur/bilan/deux"), Some(&cookie));
+    assert_eq!(status, 404);
+    let (status, _) = get(&agent, &format!("{url}{href}"), None);
     assert_eq!(status, 401);
 }

@@ -259,6 +259,23 @@ pub fn text_field(ui: &mut Ui, label: &str, value: &mut String, hint: &str) -> R
     .labelled_by(label.id)
 }
 
+/// A text of a few lines (advice, a comment) with its label above, as wide as the space: the
+/// label is the field's accessible name.
+pub fn text_area(ui: &mut Ui, label: &str, value: &mut String, hint: &str) -> Response {
+    let label = ui.label(RichText::new(label).strong());
+    let width = ui.available_width();
+    ui.add(
+        egui::TextEdit::multiline(value)
+            .hint_text(hint)
+            .font(TextStyle::Body)
+            .desired_width(width)
+            .desired_rows(4)
+            .min_size(vec2(width, LARGE_TARGET * 2.0))
+            .margin(egui::Margin::symmetric(12, 10)),
+    )
+    .labelled_by(label.id)
+}
+
 /// A [`text_field`] with, under it, why its last value was refused (if it was).
 pub fn checked_text_field(
     ui: &mut Ui,

@@ -138,8 +138,18 @@ pub struct VisitLine<'a> {
 }
 
 /// The farm's visits, newest first.
-pub fn visits(farm: &str, lines: &[VisitLine], csrf: &str) -> String {
+pub fn visits(farm: &str, lines: &[VisitLine], years: &[i32], csrf: &str) -> String {
     let mut body = format!("<h1>Visites — {}</h1>", esc(farm));
+    if !years.is_empty() {
+        body.push_str("<nav aria-label=\"Bilans de reproduction\">");
+        for y in years {
+            let _ = write!(
+                body,
+                "<a class=\"visit\" href=\"/eleveur/bilan/{y}\">Bilan de reproduction {y} (PDF)</a>"
+            );
+        }
+        body.push_str("</nav>");
+    }
     if lines.is_empty() {
         body.push_str("<p>Aucune visite pour l'instant.</p>");
     }
