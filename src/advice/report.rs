@@ -23,7 +23,7 @@ fn with_counts(rate: Option<f64>, part: u32, whole: u32) -> String {
 /// The year's figures said in sentences a farmer can check with a pencil.
 pub fn plain_words(f: &Figures) -> Vec<String> {
     let mut out = vec![format!(
-        "{} inséminations comptées (une par chaleur), dont {} premières inséminations (IA1).",
+        "Inséminations comptées (une par chaleur) : {}, dont premières inséminations (IA1) : {}.",
         f.services, f.first_services
     )];
     out.push(match f.nr56.rate {
