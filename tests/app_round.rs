@@ -181,10 +181,15 @@ fn a_visit_called_off_leaves_the_round_and_the_round_is_planned_again() {
     let mut h = store_harness(dir.path());
     tap(&mut h, "Charger les données de démonstration");
     let before = today_view(&h);
-    // A visit whose farm is named once on the screen (past visits awaiting the farmer are
-    // listed under the round).
+    // A visit whose farm is named once on the screen (past visits awaiting the farmer, and
+    // the follow-ups due at farms not in the round, are listed under the round).
     let named = |name: &str| {
         before.visits.iter().filter(|v| v.farm_name == name).count()
+            + before
+                .follow_ups
+                .iter()
+                .filter(|p| p.farm_name == name)
+                .count()
             + before
                 .awaiting
                 .iter()
