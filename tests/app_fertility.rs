@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::{settle, shows, store_app, tap};
-use egui::accesskit::Role;
+use common::{settle, shows, store_app, tap, type_into_area};
 use egui_kittest::kittest::Queryable;
 use tournee::app::Screen;
 use tournee::domain::Ede;
@@ -60,16 +59,11 @@ fn the_farm_screen_shows_the_herds_figures_and_hands_the_yearly_report() {
     h.get_by_label("FR 53 0000 0004 · IA il y a 35 jours");
 
     // The advice for the year to come, typed on the tablet, then the report handed.
-    let field = "Nos axes pour 2027, avec l'éleveur";
-    h.get_by_role_and_label(Role::MultilineTextInput, field)
-        .scroll_to_me();
-    h.run();
-    h.get_by_role_and_label(Role::MultilineTextInput, field)
-        .click();
-    h.run();
-    h.get_by_role_and_label(Role::MultilineTextInput, field)
-        .type_text("Détecter les chaleurs matin et soir");
-    settle(&mut h);
+    type_into_area(
+        &mut h,
+        "Nos axes pour 2027, avec l'éleveur",
+        "Détecter les chaleurs matin et soir",
+    );
     tap(&mut h, "Enregistrer les axes");
     h.get_by_label("Axes enregistrés : ils figurent dans le bilan.");
     tap(&mut h, "Remettre le bilan (PDF)");

@@ -281,19 +281,11 @@ fn a_farmer_confirms_and_disputes_in_a_browser_and_the_tablet_receives_both() {
     assert_eq!(tablet.store.confirmation(&vid("V3")).unwrap(), None);
 
     // The certificate of V1, with the session the browser held: every record's field.
-    let agent = agent();
-    let mut answer = agent
-        .get(format!("{url}/eleveur/visites/V1/certificat.pdf"))
-        .header("cookie", format!("tournee_eleveur={cookie}"))
-        .call()
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    assert_eq!(
-        answer.headers().get("content-type").unwrap(),
-        "application/pdf"
+    let text = pdf_text(
+        &agent(),
+        &format!("{url}/eleveur/visites/V1/certificat.pdf"),
+        &format!("tournee_eleveur={cookie}"),
     );
-    let pdf = answer.body_mut().read_to_vec().unwrap();
-    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
     for field in [
         "FR5300000011",
         "FR2934119912",
@@ -303,6 +295,18 @@ fn a_farmer_confirms_and_disputes_in_a_browser_and_the_tablet_receives_both() {
     ] {
         assert!(text.contains(field), "{field} in {text}");
     }
+}
+
+/// The text of the PDF at `url`, fetched with the session `cookie` (`name=value`).
+fn pdf_text(agent: &ureq::Agent, url: &str, cookie: &str) -> String {
+    let mut answer = agent.get(url).header("cookie", cookie).call().unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers().get("content-type").unwrap(),
+        "application/pdf"
+    );
+    let pdf = answer.body_mut().read_to_vec().unwrap();
+    pdf_extract::extract_text_from_mem(&pdf).unwrap()
 }
 
 fn agent() -> ureq::Agent {
@@ -616,18 +620,7 @@ fn a_farmer_downloads_the_yearly_report_with_the_technicians_advice_and_no_other
     let href = format!("/eleveur/bilan/{year}");
     assert!(list.contains(&href), "{list}");
 
-    let mut answer = agent
-        .get(format!("{url}{href}"))
-        .header("cookie", &cookie)
-        .call()
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    assert_eq!(
-        answer.headers().get("content-type").unwrap(),
-        "application/pdf"
-    );
-    let pdf = answer.body_mut().read_to_vec().unwrap();
-    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    let text = pdf_text(&agent, &format!("{url}{href}"), &cookie);
     // Farm 1's one insemination (V1, on the helper's day) is its one IA1 of the year.
     for part in [
         "Bilan de reproduction du troupeau",

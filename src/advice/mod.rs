@@ -87,24 +87,32 @@ pub fn report(
 pub const CSV_HEADER: &str = "group;key;services;first_services;nr56_eligible;nr56_non_returns;nr56_rate;nr90_eligible;nr90_non_returns;nr90_rate;conception_checked;conception_pregnant;conception_rate;females;with_three_or_more;three_or_more_rate";
 
 fn csv_row(group: &str, key: &str, f: &Figures) -> String {
-    let r = |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_default();
-    format!(
-        "{group};{key};{};{};{};{};{};{};{};{};{};{};{};{};{};{}",
-        f.services,
-        f.first_services,
-        f.nr56.eligible,
-        f.nr56.non_returns,
-        r(f.nr56.rate),
-        f.nr90.eligible,
-        f.nr90.non_returns,
-        r(f.nr90.rate),
-        f.conception_first.checked,
-        f.conception_first.pregnant,
-        r(f.conception_first.rate),
-        f.three_or_more.females,
-        f.three_or_more.with_three_or_more,
-        r(f.three_or_more.rate),
-    )
+    let mut cells = vec![
+        group.to_owned(),
+        key.to_owned(),
+        f.services.to_string(),
+        f.first_services.to_string(),
+    ];
+    // Each rate as its whole, its part and the rate, in the header's order.
+    for (whole, part, rate) in [
+        (f.nr56.eligible, f.nr56.non_returns, f.nr56.rate),
+        (f.nr90.eligible, f.nr90.non_returns, f.nr90.rate),
+        (
+            f.conception_first.checked,
+            f.conception_first.pregnant,
+            f.conception_first.rate,
+        ),
+        (
+            f.three_or_more.females,
+            f.three_or_more.with_three_or_more,
+            f.three_or_more.rate,
+        ),
+    ] {
+        cells.push(whole.to_string());
+        cells.push(part.to_string());
+        cells.push(rate.map(|v| format!("{v:.4}")).unwrap_or_default());
+    }
+    cells.join(";")
 }
 
 /// One row per group: the selection (`all`), each bull, each month; rates with a dot and

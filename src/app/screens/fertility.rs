@@ -186,6 +186,18 @@ fn watch_block(ui: &mut Ui, i18n: &I18n, watch: &[ToWatch]) {
     }
 }
 
+/// The period the figures cover, and how services count.
+fn period(ui: &mut Ui, i18n: &I18n, from: chrono::NaiveDate, to: chrono::NaiveDate) {
+    let text = i18n.tf(
+        "fertility.period",
+        &[
+            ("from", &i18n.date_short(from)),
+            ("to", &i18n.date_short(to)),
+        ],
+    );
+    ui.label(RichText::new(text).weak());
+}
+
 /// The farm screen's reproduction part.
 pub fn farm(
     ui: &mut Ui,
@@ -204,16 +216,7 @@ pub fn farm(
     }
     let p = kit::current_palette(ui.ctx());
     kit::section_heading(ui, i18n.t("fertility.title"));
-    ui.label(
-        RichText::new(i18n.tf(
-            "fertility.period",
-            &[
-                ("from", &i18n.date_short(f.from)),
-                ("to", &i18n.date_short(f.to)),
-            ],
-        ))
-        .weak(),
-    );
+    period(ui, i18n, f.from, f.to);
     figures_block(ui, i18n, &f.figures);
     kit::section_heading(ui, i18n.t("fertility.trend"));
     for m in &f.by_month {
@@ -270,16 +273,7 @@ pub fn farm(
 /// The team screen's reproduction part: per technician, then per bull.
 pub fn team(ui: &mut Ui, i18n: &I18n, f: &TeamFertility) {
     kit::section_heading(ui, i18n.t("fertility.team_title"));
-    ui.label(
-        RichText::new(i18n.tf(
-            "fertility.period",
-            &[
-                ("from", &i18n.date_short(f.from)),
-                ("to", &i18n.date_short(f.to)),
-            ],
-        ))
-        .weak(),
-    );
+    period(ui, i18n, f.from, f.to);
     for (name, figures) in &f.technicians {
         ui.label(RichText::new(name).strong());
         figures_block(ui, i18n, figures);

@@ -729,23 +729,31 @@ async fn certificate(
     }
     let confirmation = store.confirmation(&visit.id).map_err(store_error)?;
     let pdf = crate::declare::certificate(&records, confirmation.as_ref()).to_bytes();
-    let disposition = format!(
-        "attachment; filename=\"certificat-{}.pdf\"",
+    let name = format!(
+        "certificat-{}.pdf",
         visit
             .id
             .as_str()
             .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
     );
-    Ok((
+    Ok(pdf_download(&name, pdf))
+}
+
+/// A PDF the browser saves as `name` (ASCII letters, digits and `-._` only) and never caches.
+fn pdf_download(name: &str, pdf: Vec<u8>) -> Response {
+    (
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         pdf,
     )
-        .into_response())
+        .into_response()
 }
 
 /// The farm's yearly reproduction report as PDF: the same document the technician hands on
@@ -803,19 +811,7 @@ async fn year_report(
         parts.advice.as_ref().map(|a| a.text.as_str()),
     )
     .to_bytes();
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"bilan-{year}.pdf\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(pdf_download(&format!("bilan-{year}.pdf"), pdf))
 }
 
 fn flatten(answer: Answer) -> Response {
