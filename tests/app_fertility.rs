@@ -97,3 +97,67 @@ fn the_farm_screen_shows_the_herds_figures_and_hands_the_yearly_report() {
         .unwrap();
     assert_eq!(advice.text, "Détecter les chaleurs matin et soir");
 }
+
+#[test]
+fn the_team_screen_shows_the_figures_per_technician_and_per_bull() {
+    use tournee::advice::{Dated, Herd, Selection};
+    use tournee::app::model::{TeamFertility, TeamView};
+    use tournee::app::{AppConfig, TourneeApp};
+
+    // The same herd, as the supervisor's tablet reads it: twelve months to 24 November.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/fertility-herd.json"
+    ))
+    .unwrap();
+    let records = tournee::exchange::parse(&text, &|_| false, &|_| false).unwrap();
+    let acts: Vec<Dated> = records
+        .visits
+        .iter()
+        .flat_map(|v| {
+            v.acts.iter().map(|a| Dated {
+                day: v.visit.day,
+                farm: v.visit.farm.clone(),
+                technician: v.visit.technician.clone(),
+                act: a.clone(),
+            })
+        })
+        .collect();
+    let herd = Herd::new(&acts);
+    let today = common::today();
+    let from = chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap();
+    let t01 = Selection {
+        technician: Some(tournee::domain::TechnicianId::parse("t", "T01").unwrap()),
+        ..Selection::default()
+    };
+    let report = tournee::advice::report(&herd, &Selection::default(), from, today, today);
+    let mut app = TourneeApp::new(AppConfig::default());
+    app.state.screen = Screen::Team;
+    app.state.views.team = Some(TeamView {
+        supervisor: Some("S01".into()),
+        fertility: Some(TeamFertility {
+            from,
+            to: today,
+            technicians: vec![(
+                "Julie Moreau".into(),
+                herd.figures(&t01, from, today, today),
+            )],
+            bulls: report.by_bull,
+        }),
+        ..TeamView::default()
+    });
+    let mut h = common::harness(app);
+    h.run();
+    h.get_by_label("Reproduction de l'équipe sur 12 mois, par technicien");
+    h.get_by_label("Julie Moreau");
+    h.get_by_label("Inséminations : 5, dont 4 IA1");
+    h.get_by_label("Par taureau");
+    // Ulysse: cow 1's IA1 (no return) and cow 4's (35 days old, not eligible): 1 of 1.
+    h.get_by_label("Ulysse (FR2934119912)");
+    h.get_by_label("Inséminations : 2, dont 2 IA1");
+    h.get_by_label("Non-retour à 56 jours : 100\u{202f}% (1 sur 1)");
+    // Ottawa: cow 2's IA1 and her return, cow 3's IA1 (20 days old): 0 of 1.
+    h.get_by_label("Ottawa (FR5311820264)");
+    h.get_by_label("Inséminations : 3, dont 2 IA1");
+    h.get_by_label("Non-retour à 56 jours : 0\u{202f}% (0 sur 1)");
+}
