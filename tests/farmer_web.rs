@@ -219,6 +219,13 @@ fn a_farmer_confirms_and_disputes_in_a_browser_and_the_tablet_receives_both() {
         }
         links.sort();
         assert_eq!(links, ["/eleveur/visites/V1", "/eleveur/visites/V2"]);
+        // Above them, the yearly report of the year of the visits.
+        let report = c.find(Locator::Css("a.report")).await.unwrap();
+        assert_eq!(
+            report.attr("href").await.unwrap().unwrap(),
+            "/eleveur/bilan/2026"
+        );
+        assert!(list.contains("Bilan de reproduction 2026 (PDF)"), "{list}");
 
         // V1: the insemination, its bull, the tablet's status; confirmed with a comment.
         click_to(&c, "a[href='/eleveur/visites/V1']", "/eleveur/visites/V1").await;
