@@ -137,6 +137,32 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "json")]
         format: Format,
     },
+    /// The herd's fertility figures (non-return at 56 and 90 days, conception at IA1, females
+    /// served three times or more) of the services a selection chooses, with the same by bull
+    /// and by month (JSON, CSV one row per group, or the farmer's yearly report as PDF).
+    Fertility {
+        /// Only this farm's services (EDE number).
+        #[arg(long, value_name = "EDE")]
+        farm: Option<String>,
+        /// Only this technician's services.
+        #[arg(long, value_name = "ID")]
+        technician: Option<String>,
+        /// Only this bull's services.
+        #[arg(long, value_name = "BULL")]
+        bull: Option<String>,
+        /// First day of the period (YYYY-MM-DD): IA1 are chosen by their date.
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// Last day, included (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// The day the figures are judged on (YYYY-MM-DD; default: today in Europe/Paris).
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+        /// `json` (default), `csv` or `pdf` (the farmer's yearly report: needs --farm).
+        #[arg(long, value_name = "FORMAT", default_value = "json")]
+        format: String,
+    },
     /// Writes the farmer's certificate of a visit's inseminations as PDF (to FILE, or `-`
     /// for stdout).
     Certificate {
@@ -413,6 +439,26 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let store = open_store(data)?;
             declarations(&store, technician.as_ref(), today, *pending, *late, *format)
         }
+        Command::Fertility {
+            farm,
+            technician,
+            bull,
+            from,
+            to,
+            today,
+            format,
+        } => fertility(
+            data,
+            &FertilityArgs {
+                farm: farm.as_deref(),
+                technician: technician.as_deref(),
+                bull: bull.as_deref(),
+                from,
+                to,
+                today: today.as_deref(),
+                format,
+            },
+        ),
         Command::Certificate { visit, out } => {
             let visit = crate::domain::VisitId::parse("visit", visit).map_err(CliError::input)?;
             let store = open_store(data)?;
@@ -668,6 +714,83 @@ fn worktime(data: Option<&Path>, args: &WorktimeArgs<'_>) -> Result<(), CliError
             let name = company.map(|c| c.name).unwrap_or_default();
             let review = |w: &worktime::WeekSheet| store.review(&id, w.week).ok().flatten();
             let pdf = worktime::statement::statement(&technician, &name, &report, &review);
+            print_bytes(&pdf.to_bytes())
+        }
+        _ => print_json(&report),
+    }
+}
+
+/// The arguments of `tournee fertility`, as typed.
+struct FertilityArgs<'a> {
+    farm: Option<&'a str>,
+    technician: Option<&'a str>,
+    bull: Option<&'a str>,
+    from: &'a str,
+    to: &'a str,
+    today: Option<&'a str>,
+    format: &'a str,
+}
+
+/// `tournee fertility`: the figures of a selection from the store.
+fn fertility(data: Option<&Path>, args: &FertilityArgs<'_>) -> Result<(), CliError> {
+    use crate::advice::{self, Selection};
+    use crate::domain::{BullId, Ede, TechnicianId};
+
+    let selection = Selection {
+        farm: args
+            .farm
+            .map(|f| Ede::parse("--farm", f))
+            .transpose()
+            .map_err(CliError::input)?,
+        technician: args
+            .technician
+            .map(|t| TechnicianId::parse("--technician", t))
+            .transpose()
+            .map_err(CliError::input)?,
+        bull: args
+            .bull
+            .map(|b| BullId::parse("--bull", b))
+            .transpose()
+            .map_err(CliError::input)?,
+    };
+    let (from, to) = (day_arg("--from", args.from)?, day_arg("--to", args.to)?);
+    if to < from {
+        return Err(CliError::input(format!(
+            "--to: {:?} is not valid: expected a day on or after --from ({from})",
+            args.to
+        )));
+    }
+    let today = match args.today {
+        Some(t) => day_arg("--today", t)?,
+        None => today_in_paris(),
+    };
+    if !matches!(args.format, "json" | "csv" | "pdf") {
+        return Err(CliError::input(format!(
+            "--format: {:?} is not valid: expected json, csv or pdf",
+            args.format
+        )));
+    }
+    if args.format == "pdf" && selection.farm.is_none() {
+        return Err(CliError::input(
+            "--farm: none given: the yearly report (--format pdf) is a farm's: give --farm EDE",
+        ));
+    }
+    let store = open_store(data)?;
+    let farm = match &selection.farm {
+        Some(ede) => Some(store.farm(ede).map_err(log_error)?.ok_or_else(|| {
+            CliError::input(format!(
+                "--farm: {:?} is not a farm of this store",
+                ede.as_str()
+            ))
+        })?),
+        None => None,
+    };
+    let herd = advice::store::herd(&store, selection.farm.as_ref()).map_err(log_error)?;
+    let report = advice::report(&herd, &selection, from, to, today);
+    match (args.format, farm) {
+        ("csv", _) => print_text(&advice::to_csv(&report)),
+        ("pdf", Some(farm)) => {
+            let pdf = advice::store::report_pdf(&store, &farm, &report).map_err(log_error)?;
             print_bytes(&pdf.to_bytes())
         }
         _ => print_json(&report),

@@ -33,12 +33,22 @@ pub struct Pace {
     pub last_start: i64,
     /// Whether Saturday is a full day rather than a morning.
     pub full_saturday: bool,
+    /// Days before this one are history: fewer visits on weekdays, none on Saturday (the
+    /// months behind a demo week, for the herds' reproduction figures).
+    pub quiet_before: Option<NaiveDate>,
+    pub quiet_visits_per_day: u32,
 }
 
-/// A demo week: the six days before `today` done and signed, and `today` planned.
+/// Days of history behind the demo week: twelve months of services, returns and checks, so
+/// the farm screens' figures mean something on first start.
+pub const HISTORY_DAYS: i64 = 365;
+
+/// A demo week: the six days before `today` done and signed, and `today` planned (a full
+/// working day even on a Sunday or a holiday), behind twelve quieter months of history.
 pub fn week(today: NaiveDate) -> Records {
+    let week_start = today - Duration::days(7);
     generate(
-        today - Duration::days(7),
+        week_start - Duration::days(HISTORY_DAYS),
         today,
         Pace {
             visits_per_day: 15,
@@ -46,6 +56,8 @@ pub fn week(today: NaiveDate) -> Records {
             first_start: 7 * 60,
             last_start: 18 * 60,
             full_saturday: false,
+            quiet_before: Some(week_start),
+            quiet_visits_per_day: 6,
         },
     )
 }
@@ -63,6 +75,8 @@ pub fn year(today: NaiveDate) -> Records {
             first_start: 3 * 60,
             last_start: 23 * 60 + 15,
             full_saturday: true,
+            quiet_before: None,
+            quiet_visits_per_day: 0,
         },
     )
 }
@@ -210,10 +224,53 @@ pub fn load(store: &Store, today: NaiveDate) -> Result<ImportSummary, LogError> 
     // The week's inseminations already made stock lines (doses used): the tank is missing as
     // long as no straw was ever received.
     if store.stock(&technician)?.iter().all(|l| l.received == 0) {
-        store.append(tank())?;
+        // The straws the past months used were received then: the tank holds what it did.
+        let mut received = tank();
+        for line in store.stock(&technician)? {
+            let straw = BULLS
+                .iter()
+                .find(|b| b.0 == line.bull.as_str())
+                .and_then(straw);
+            if let (Some(straw), Ok(count @ 1..)) = (straw, u32::try_from(line.used)) {
+                received.push(Payload::DosesReceived {
+                    technician: technician.clone(),
+                    straw,
+                    count,
+                });
+            }
+        }
+        store.append(received)?;
     }
+    declare_history(store, today)?;
     plan_today(store, &technician, today)?;
     Ok(summary)
+}
+
+/// The inseminations of the months before the demo week were declared in time and accepted:
+/// only the week's wait in the queue.
+fn declare_history(store: &Store, today: NaiveDate) -> Result<(), LogError> {
+    let week_start = today - Duration::days(7);
+    let acts: Vec<ActId> = store
+        .open_declarations(None)?
+        .into_iter()
+        .filter(|d| d.date < week_start && d.status == crate::declare::DeclarationStatus::ToSend)
+        .map(|d| d.act)
+        .collect();
+    if acts.is_empty() {
+        return Ok(());
+    }
+    let batch = format!("DEMO-{}", week_start.format("%Y%m%d"));
+    store.append(vec![
+        Payload::DeclarationsSent {
+            batch: batch.clone(),
+            acts,
+        },
+        Payload::DeclarationsAcknowledged {
+            batch,
+            refused: Vec::new(),
+        },
+    ])?;
+    Ok(())
 }
 
 /// Today's round as the technician planned it this morning (so a call that comes later is
@@ -258,9 +315,95 @@ fn sire_for(rng: &mut Rng, species: Species) -> Option<Straw> {
 struct DemoFarm {
     farm: Farm,
     herd: Vec<AnimalId>,
+    /// Where each cow of `herd` is in her cycle.
+    cows: Vec<Cow>,
     species: Species,
     /// Seeds the farmer's own hand (see [`signature`]).
     hand: u64,
+}
+
+/// Where a demo cow is in her cycle: what the next act on her will be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cow {
+    /// Not in calf, waiting for a heat: her next service is an IA1.
+    Open,
+    /// Served on `on`; back in heat on `back` (a return), or not (`None`: she conceived).
+    Served {
+        on: NaiveDate,
+        back: Option<NaiveDate>,
+        checked: bool,
+    },
+}
+
+/// An urgent call's window opens this many hours before the generator's own arrival...
+const WINDOW_BEFORE_HOURS: i64 = 2;
+/// ... and lasts this long.
+const WINDOW_HOURS: u32 = 5;
+
+/// A cow in calf calves and is served again about this long after her service.
+const CALVING_INTERVAL_DAYS: i64 = 300;
+/// A heat the farmer saw lasts this long: the technician comes within it.
+const HEAT_DAYS: i64 = 2;
+
+impl DemoFarm {
+    /// Moves the herd to `day`: a heat nobody saw comes back three weeks later, a cow in calf
+    /// calves and is open again.
+    fn advance(&mut self, day: NaiveDate) {
+        for cow in &mut self.cows {
+            match cow {
+                Cow::Served {
+                    back: Some(back), ..
+                } => {
+                    while *back + Duration::days(HEAT_DAYS) < day {
+                        *back += Duration::days(21);
+                    }
+                }
+                Cow::Served { on, back: None, .. }
+                    if (day - *on).num_days() > CALVING_INTERVAL_DAYS =>
+                {
+                    *cow = Cow::Open;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The first cow in heat on `day` (a return the farmer calls about).
+    fn in_heat(&self, day: NaiveDate) -> Option<usize> {
+        self.cows.iter().position(|c| {
+            matches!(c, Cow::Served { back: Some(b), .. } if *b <= day && day <= *b + Duration::days(HEAT_DAYS))
+        })
+    }
+
+    /// A cow served 30 to 90 days ago and not checked since, from a random place in the herd.
+    fn due_for_check(&self, rng: &mut Rng, day: NaiveDate) -> Option<usize> {
+        let n = self.cows.len();
+        let start = rng.below(n as u64) as usize;
+        (0..n).map(|k| (start + k) % n).find(|&i| {
+            matches!(self.cows[i], Cow::Served { on, checked: false, .. }
+                if (30..=90).contains(&(day - on).num_days()))
+        })
+    }
+
+    /// A service of cow `i` on `day`: her fate is drawn now (conceived, or back in heat
+    /// 18 to 24 days later, or 40 to 48 after a late loss), and her rank follows her state.
+    fn serve(&mut self, rng: &mut Rng, i: usize, day: NaiveDate) -> InseminationRank {
+        let rank = match self.cows[i] {
+            Cow::Served { .. } => InseminationRank::Repeat,
+            Cow::Open => InseminationRank::First,
+        };
+        let back = match rng.below(100) {
+            0..=47 => None,
+            48..=79 => Some(day + Duration::days(18 + rng.below(7) as i64)),
+            _ => Some(day + Duration::days(40 + rng.below(9) as i64)),
+        };
+        self.cows[i] = Cow::Served {
+            on: day,
+            back,
+            checked: false,
+        };
+        rank
+    }
 }
 
 fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
@@ -304,7 +447,7 @@ fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
                 Species::Bovine => 40 + rng.below(80),
                 _ => 0,
             };
-            let herd = (0..herd_size)
+            let herd: Vec<AnimalId> = (0..herd_size)
                 .filter_map(|_| {
                     AnimalId::parse("animal", &format!("FR53{:08}", rng.below(100_000_000))).ok()
                 })
@@ -316,7 +459,9 @@ fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
                 .fold(0xcbf2_9ce4_8422_2325, |h: u64, b| {
                     (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
                 });
+            let cows = vec![Cow::Open; herd.len()];
             out.push(DemoFarm {
+                cows,
                 farm: Farm {
                     ede,
                     name,
@@ -350,9 +495,10 @@ fn at(day: NaiveDate, minutes: i64) -> Option<Instant> {
 
 fn acts_for(
     rng: &mut Rng,
-    farm: &DemoFarm,
+    farm: &mut DemoFarm,
     visit: &VisitId,
     pace: Pace,
+    day: NaiveDate,
     time: Option<Instant>,
 ) -> Vec<Act> {
     let n = 1 + rng.below((2.0 * pace.acts_per_visit - 1.0).max(1.0) as u64) as usize;
@@ -373,37 +519,59 @@ fn acts_for(
             note: None,
         };
         let act = match farm.species {
+            Species::Bovine if farm.herd.is_empty() => continue,
             Species::Bovine => {
-                let cow = rng.pick(&farm.herd).clone();
                 let roll = rng.below(100);
-                if roll < 62 {
-                    let straw = sire_for(rng, Species::Bovine);
-                    Act {
-                        animals: vec![cow],
-                        bull: straw.as_ref().map(|s| s.bull.clone()),
-                        straw,
-                        rank: Some(if rng.chance(0.7) {
-                            InseminationRank::First
-                        } else {
-                            InseminationRank::Repeat
-                        }),
-                        ..base
-                    }
-                } else if roll < 92 {
+                let check = if (62..92).contains(&roll) {
+                    farm.due_for_check(rng, day)
+                } else {
+                    None
+                };
+                if let Some(c) = check {
                     let kind = if rng.chance(0.6) {
                         ActKind::EchoBovine
                     } else {
                         ActKind::GestationPalpation
                     };
-                    let result = match rng.below(20) {
-                        0 => PregnancyResult::Doubtful,
-                        1..=4 => PregnancyResult::Empty,
-                        _ => PregnancyResult::Pregnant,
+                    let Cow::Served { on, back, .. } = farm.cows[c] else {
+                        continue;
+                    };
+                    // A doubtful result leaves her to check again.
+                    let result = if rng.chance(0.05) {
+                        PregnancyResult::Doubtful
+                    } else if back.is_none() {
+                        PregnancyResult::Pregnant
+                    } else {
+                        PregnancyResult::Empty
+                    };
+                    farm.cows[c] = Cow::Served {
+                        on,
+                        back,
+                        checked: result != PregnancyResult::Doubtful,
                     };
                     Act {
                         kind,
-                        animals: vec![cow],
+                        animals: vec![farm.herd[c].clone()],
                         result: Some(result),
+                        ..base
+                    }
+                } else if roll < 92 {
+                    // A cow in heat is the farmer's call; else an open cow's first service.
+                    let open: Vec<usize> = (0..farm.cows.len())
+                        .filter(|&c| farm.cows[c] == Cow::Open)
+                        .collect();
+                    let c = match farm.in_heat(day) {
+                        Some(c) => c,
+                        None if !open.is_empty() => *rng.pick(&open),
+                        None => rng.below(farm.herd.len() as u64) as usize,
+                    };
+                    let rank = farm.serve(rng, c, day);
+                    let straw = sire_for(rng, Species::Bovine);
+                    Act {
+                        animals: vec![farm.herd[c].clone()],
+                        bull: straw.as_ref().map(|s| s.bull.clone()),
+                        straw,
+                        rank: Some(rank),
                         ..base
                     }
                 } else if roll < 97 {
@@ -421,6 +589,7 @@ fn acts_for(
                         ..base
                     }
                 } else {
+                    let cow = rng.pick(&farm.herd).clone();
                     Act {
                         kind: ActKind::SampleGenotyping,
                         animals: vec![cow],
@@ -518,7 +687,7 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
         lat: 48.1325,
         lon: -0.57073,
     }; // Montsûrs
-    let farms = farms(&mut rng, home);
+    let mut farms = farms(&mut rng, home);
     let technician = Technician {
         id: TechnicianId::parse("technician", TECHNICIAN).unwrap_or_else(|_| unreachable!()),
         name: "Julie Moreau".into(),
@@ -533,12 +702,28 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
     };
     let mut day = from;
     while day <= today {
+        let quiet = pace.quiet_before.is_some_and(|q| day < q);
         let n = match day.weekday() {
+            // Today is a working day whatever the calendar says: the demo shows a full round.
+            _ if day == today => pace.visits_per_day - 1 + rng.below(3) as u32,
             Weekday::Sun => u32::from(day.iso_week().week().is_multiple_of(3)),
+            Weekday::Sat if quiet => 0,
             Weekday::Sat if !pace.full_saturday => pace.visits_per_day / 3,
+            _ if quiet => pace.quiet_visits_per_day,
             _ => pace.visits_per_day - 2 + rng.below(5) as u32,
         };
+        for f in &mut farms {
+            f.advance(day);
+        }
+        // Farms with a cow in heat call first (in no set order); the rest are the usual calls.
+        let mut calling: Vec<usize> = (0..farms.len())
+            .filter(|&i| farms[i].in_heat(day).is_some())
+            .collect();
         let mut chosen: Vec<usize> = Vec::new();
+        while chosen.len() < n as usize && !calling.is_empty() {
+            let k = rng.below(calling.len() as u64) as usize;
+            chosen.push(calling.swap_remove(k));
+        }
         while chosen.len() < n as usize && chosen.len() < farms.len() {
             let i = rng.below(farms.len() as u64) as usize;
             if !chosen.contains(&i) {
@@ -565,15 +750,16 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
             if clock > pace.last_start {
                 break; // the day is full: the remaining calls wait for tomorrow
             }
-            let farm = &farms[i];
+            let farm = &mut farms[i];
             let id = VisitId::parse("visit", &format!("V{}-{:02}", day.format("%Y%m%d"), k + 1))
                 .unwrap_or_else(|_| unreachable!());
             let road_km = (km(here, farm.farm.location) * 1.3 * 10.0).round() / 10.0;
             clock += (road_km / 50.0 * 60.0).round() as i64 + 1;
+            let arrival = clock;
             here = farm.farm.location;
             let done = day < today;
             let arrived = if done { at(day, clock) } else { None };
-            let acts = acts_for(&mut rng, farm, &id, pace, arrived);
+            let acts = acts_for(&mut rng, farm, &id, pace, day, arrived);
             let service: i64 = acts
                 .iter()
                 .map(|a| {
@@ -605,9 +791,15 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
                 }
             }
             let urgent = acts.iter().any(|a| a.kind.uses_dose()) && rng.chance(0.3);
+            // The farmer's window is around when this order arrives (a round the planner
+            // can keep: no window of the demo's first screen is missed).
             let window = if urgent && !done {
-                let start = 9 + rng.below(4) as u32;
-                NaiveTime::from_hms_opt(start, 0, 0).zip(NaiveTime::from_hms_opt(start + 3, 0, 0))
+                let start = (arrival / 60 - WINDOW_BEFORE_HOURS).clamp(7, 15) as u32;
+                NaiveTime::from_hms_opt(start, 0, 0).zip(NaiveTime::from_hms_opt(
+                    start + WINDOW_HOURS,
+                    0,
+                    0,
+                ))
             } else {
                 None
             };
@@ -685,6 +877,124 @@ mod tests {
         let species: std::collections::BTreeSet<_> =
             a.farms.iter().flat_map(|f| f.species.clone()).collect();
         assert!(species.contains(&Species::Caprine) && species.contains(&Species::Ovine));
+    }
+
+    /// The acts of demo records as the figures read them.
+    fn dated(records: &Records) -> Vec<crate::advice::Dated> {
+        records
+            .visits
+            .iter()
+            .flat_map(|v| {
+                v.acts.iter().map(|a| crate::advice::Dated {
+                    day: v.visit.day,
+                    farm: v.visit.farm.clone(),
+                    technician: v.visit.technician.clone(),
+                    act: a.clone(),
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_demo_week_has_months_of_returns_checks_goats_and_ewes() {
+        let records = week(today());
+        let herd = crate::advice::Herd::new(&dated(&records));
+        // Gaps between a cow's services: returns at 18 to 24 days and at 40 to 48 are there.
+        let gaps: Vec<i64> = herd
+            .females
+            .values()
+            .flat_map(|f| {
+                f.services
+                    .windows(2)
+                    .map(|w| (w[1].day - w[0].day).num_days())
+            })
+            .collect();
+        let short = gaps.iter().filter(|g| (18..=24).contains(*g)).count();
+        let late = gaps.iter().filter(|g| (40..=48).contains(*g)).count();
+        assert!(
+            short >= 20 && late >= 5,
+            "{short} returns at 18-24, {late} at 40-48"
+        );
+        // Checks of one cow each, pregnant and empty.
+        let checks: Vec<_> = herd.females.values().flat_map(|f| &f.checks).collect();
+        assert!(checks.iter().any(|c| c.pregnant) && checks.iter().any(|c| !c.pregnant));
+        // The figures of the twelve months before the week are measurable.
+        let from = today() - Duration::days(7 + HISTORY_DAYS);
+        let f = herd.figures(&Default::default(), from, today(), today());
+        assert!(f.nr56.eligible >= 100, "{f:?}");
+        assert!(f.nr56.rate.is_some_and(|r| r > 0.2 && r < 0.9), "{f:?}");
+        assert!(f.conception_first.checked >= 30, "{f:?}");
+        assert!(f.three_or_more.with_three_or_more > 0, "{f:?}");
+        // Goat and ewe lots are inseminated in the months behind.
+        let lots = |kind| {
+            records
+                .visits
+                .iter()
+                .flat_map(|v| &v.acts)
+                .filter(|a| a.kind == kind)
+                .count()
+        };
+        assert!(lots(ActKind::IaCaprineFrozen) > 10 && lots(ActKind::IaOvineFresh) > 5);
+    }
+
+    #[test]
+    fn today_is_a_full_working_day_on_a_sunday_and_a_holiday() {
+        // 29 November 2026 is a Sunday, 25 December a Friday.
+        for day in [(2026, 11, 29), (2026, 12, 25)] {
+            let today = NaiveDate::from_ymd_opt(day.0, day.1, day.2).unwrap();
+            let records = week(today);
+            let planned = records
+                .visits
+                .iter()
+                .filter(|v| v.visit.day == today)
+                .count();
+            assert!(planned >= 13, "{planned} visits on {today}");
+        }
+    }
+
+    #[test]
+    fn the_demo_round_of_today_keeps_every_window() {
+        // A week of "todays", a Sunday and a holiday among them.
+        for offset in 0..8 {
+            let today = today() + Duration::days(offset);
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path()).unwrap();
+            load(&store, today).unwrap();
+            let technician = TechnicianId::parse("t", TECHNICIAN).unwrap();
+            let (grid, settings) =
+                crate::worktime::company_rules(store.company().unwrap().as_ref()).unwrap();
+            let round = crate::tour::day::day_round(&store, &technician, today, &grid, &settings)
+                .unwrap()
+                .unwrap();
+            let windows = round
+                .problem
+                .visits
+                .iter()
+                .filter(|v| v.window.is_some())
+                .count();
+            let plan = crate::tour::plan(&round.problem).unwrap();
+            assert!(windows > 0, "{today}: no window to keep");
+            assert_eq!(plan.late_seconds(), 0, "{today}: {:?}", plan.violations);
+            assert!(plan.unplanned.is_empty(), "{today}: {:?}", plan.unplanned);
+        }
+    }
+
+    #[test]
+    fn loading_the_demo_declares_the_past_months_and_stocks_the_tank() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        load(&store, today()).unwrap();
+        let open = store.open_declarations(None).unwrap();
+        let week_start = today() - Duration::days(7);
+        assert!(!open.is_empty());
+        assert!(open.iter().all(|d| d.date >= week_start), "{:?}", open[0]);
+        let technician = TechnicianId::parse("t", TECHNICIAN).unwrap();
+        for line in store.stock(&technician).unwrap() {
+            assert!(line.left() >= 0, "{line:?}");
+        }
+        // Loading again adds nothing.
+        let again = load(&store, today()).unwrap();
+        assert_eq!(again, crate::log::ImportSummary::default(), "{again:?}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! HTTP or database types. The screens (`app`, feature `gui`) and the server (`server`,
 //! feature `server`) are thin shells over it.
 
+pub mod advice;
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod cli;

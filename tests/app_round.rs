@@ -11,7 +11,7 @@ mod common;
 use chrono::Duration;
 use egui_kittest::kittest::Queryable;
 
-use common::{harness, settle, shows, store_harness, tap, today, type_into};
+use common::{harness, settle, shows, shows_containing, store_harness, tap, today, type_into};
 use tournee::app::model::TodayView;
 use tournee::app::{AppConfig, TourneeApp};
 use tournee::domain::{TechnicianId, VisitStatus};
@@ -181,10 +181,15 @@ fn a_visit_called_off_leaves_the_round_and_the_round_is_planned_again() {
     let mut h = store_harness(dir.path());
     tap(&mut h, "Charger les données de démonstration");
     let before = today_view(&h);
-    // A visit whose farm is named once on the screen (past visits awaiting the farmer are
-    // listed under the round).
+    // A visit whose farm is named once on the screen (past visits awaiting the farmer, and
+    // the follow-ups due at farms not in the round, are listed under the round).
     let named = |name: &str| {
         before.visits.iter().filter(|v| v.farm_name == name).count()
+            + before
+                .follow_ups
+                .iter()
+                .filter(|p| p.farm_name == name)
+                .count()
             + before
                 .awaiting
                 .iter()
@@ -233,4 +238,27 @@ fn a_visit_called_off_leaves_the_round_and_the_round_is_planned_again() {
         store.cancellation(&gone.id).unwrap().as_deref(),
         Some("L'éleveur a rappelé : vache plus en chaleur")
     );
+}
+
+#[test]
+fn on_a_sunday_the_demo_shows_a_working_day_and_a_round_that_keeps_every_window() {
+    // 29 November 2026 is a Sunday.
+    let sunday = today() + Duration::days(5);
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = AppConfig::for_dir(dir.path());
+    config.today = Some(sunday);
+    let mut h = harness(TourneeApp::new(config));
+    settle(&mut h);
+    tap(&mut h, "Charger les données de démonstration");
+    h.get_by_label("Dimanche 29 novembre");
+    h.get_by_label(
+        "Dimanche : jour non ouvré. La démo le traite comme un jour ouvré, avec sa tournée complète.",
+    );
+    let view = today_view(&h);
+    assert!(view.visits.len() >= 14, "{} visits", view.visits.len());
+    let round = view.round.unwrap();
+    assert!(view.visits.iter().any(|v| v.window.is_some()));
+    assert_eq!(round.late_seconds, 0);
+    assert!(round.unplanned.is_empty(), "{:?}", round.unplanned);
+    assert!(!shows_containing(&h, "Créneaux manqués"));
 }

@@ -12,6 +12,7 @@ mod sync_common;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 
+use chrono::Datelike;
 use fantoccini::{Client, ClientBuilder, Locator};
 use sync_common::*;
 use tournee::domain::{
@@ -218,6 +219,13 @@ fn a_farmer_confirms_and_disputes_in_a_browser_and_the_tablet_receives_both() {
         }
         links.sort();
         assert_eq!(links, ["/eleveur/visites/V1", "/eleveur/visites/V2"]);
+        // Above them, the yearly report of the year of the visits.
+        let report = c.find(Locator::Css("a.report")).await.unwrap();
+        assert_eq!(
+            report.attr("href").await.unwrap().unwrap(),
+            "/eleveur/bilan/2026"
+        );
+        assert!(list.contains("Bilan de reproduction 2026 (PDF)"), "{list}");
 
         // V1: the insemination, its bull, the tablet's status; confirmed with a comment.
         click_to(&c, "a[href='/eleveur/visites/V1']", "/eleveur/visites/V1").await;
@@ -280,19 +288,11 @@ fn a_farmer_confirms_and_disputes_in_a_browser_and_the_tablet_receives_both() {
     assert_eq!(tablet.store.confirmation(&vid("V3")).unwrap(), None);
 
     // The certificate of V1, with the session the browser held: every record's field.
-    let agent = agent();
-    let mut answer = agent
-        .get(format!("{url}/eleveur/visites/V1/certificat.pdf"))
-        .header("cookie", format!("tournee_eleveur={cookie}"))
-        .call()
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    assert_eq!(
-        answer.headers().get("content-type").unwrap(),
-        "application/pdf"
+    let text = pdf_text(
+        &agent(),
+        &format!("{url}/eleveur/visites/V1/certificat.pdf"),
+        &format!("tournee_eleveur={cookie}"),
     );
-    let pdf = answer.body_mut().read_to_vec().unwrap();
-    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
     for field in [
         "FR5300000011",
         "FR2934119912",
@@ -302,6 +302,18 @@ fn a_farmer_confirms_and_disputes_in_a_browser_and_the_tablet_receives_both() {
     ] {
         assert!(text.contains(field), "{field} in {text}");
     }
+}
+
+/// The text of the PDF at `url`, fetched with the session `cookie` (`name=value`).
+fn pdf_text(agent: &ureq::Agent, url: &str, cookie: &str) -> String {
+    let mut answer = agent.get(url).header("cookie", cookie).call().unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        answer.headers().get("content-type").unwrap(),
+        "application/pdf"
+    );
+    let pdf = answer.body_mut().read_to_vec().unwrap();
+    pdf_extract::extract_text_from_mem(&pdf).unwrap()
 }
 
 fn agent() -> ureq::Agent {
@@ -646,4 +658,48 @@ fn a_farmer_session_survives_a_server_restart_on_sled() {
 #[test]
 fn a_farmer_session_survives_a_server_restart_on_postgres() {
     a_session_survives_a_restart(Kind::Postgres);
+}
+
+#[test]
+fn a_farmer_downloads_the_yearly_report_with_the_technicians_advice_and_no_other_farms() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let tablet = technician_with_two_farms(&server);
+    let year = day().year();
+    let advice = |farm: u32, text: &str| Payload::AdviceWritten {
+        farm: ede(farm),
+        year,
+        technician: tid(TECHNICIAN),
+        text: text.into(),
+    };
+    tablet.append(vec![
+        advice(1, "Détecter les chaleurs matin et soir"),
+        advice(2, "Conseil de la ferme voisine"),
+    ]);
+    tablet.sync(&url);
+    let agent = agent();
+    let link = server.token(&["add-farmer", "--farm", ede(1).as_str(), "--link", &url]);
+    let (cookie, _) = login(&agent, &url, &link);
+    let (status, list) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
+    assert_eq!(status, 200);
+    let href = format!("/eleveur/bilan/{year}");
+    assert!(list.contains(&href), "{list}");
+
+    let text = pdf_text(&agent, &format!("{url}{href}"), &cookie);
+    // Farm 1's one insemination (V1, on the helper's day) is its one IA1 of the year.
+    for part in [
+        "Bilan de reproduction du troupeau",
+        "dont premières inséminations (IA1) : 1",
+        "Détecter les chaleurs matin et soir",
+        "technicien : Julie Moreau",
+        "Coop Élevage 53",
+    ] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+    assert!(!text.contains("ferme voisine"), "{text}");
+    // A year that is not one, or no session: nothing.
+    let (status, _) = get(&agent, &format!("{url}/eleveur/bilan/deux"), Some(&cookie));
+    assert_eq!(status, 404);
+    let (status, _) = get(&agent, &format!("{url}{href}"), None);
+    assert_eq!(status, 401);
 }

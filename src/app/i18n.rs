@@ -241,10 +241,12 @@ impl I18n {
         self.tf("format.km", &[("value", &self.decimal(km, 1))])
     }
 
-    /// A duration: `45 s`, `6 min 30 s`, `6 min`, `2 h 05 min`, `2 h`.
+    /// A duration: `45 s`, `6 min 30 s`, `6 min`, `2 h 05 min`, `2 h`; nothing is `0 min`
+    /// (a day's total, not a stopwatch: "0 s" reads as a glitch).
     pub fn duration(&self, seconds: u64) -> String {
         let (h, m, s) = (seconds / 3600, (seconds % 3600) / 60, seconds % 60);
         let (key, args) = match (h, m, s) {
+            (0, 0, 0) => ("format.duration_m", vec![("m", "0".to_owned())]),
             (0, 0, s) => ("format.duration_s", vec![("s", s.to_string())]),
             (0, m, 0) => ("format.duration_m", vec![("m", m.to_string())]),
             (0, m, s) => (
@@ -566,6 +568,7 @@ mod tests {
         assert_eq!(i.date_short(day(2026, 3, 1)), "01/03/2026");
         assert_eq!(i.duration(6 * 60 + 30), "6 min 30 s");
         assert_eq!(i.duration(45), "45 s");
+        assert_eq!(i.duration(0), "0 min");
         assert_eq!(i.duration(6 * 60), "6 min");
         assert_eq!(i.duration(2 * 3600 + 5 * 60 + 12), "2 h 05 min");
         assert_eq!(i.duration(3 * 3600), "3 h");
@@ -583,6 +586,7 @@ mod tests {
         let i = I18n::new(Lang::En);
         assert_eq!(i.date_long(day(2026, 11, 24)), "Tuesday 24 November");
         assert_eq!(i.duration(6 * 60 + 30), "6 min 30 s");
+        assert_eq!(i.duration(0), "0 min");
         assert_eq!(i.km(12.5), "12.5 km");
         assert_eq!(i.integer(1_607), "1,607");
     }

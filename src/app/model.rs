@@ -80,6 +80,16 @@ pub struct TodayView {
     pub round: Option<RoundView>,
     /// Follow-ups due today at farms not in the round: proposed visits.
     pub follow_ups: Vec<ProposedVisit>,
+    /// Today is a Sunday or a public holiday.
+    pub rest_day: Option<RestDay>,
+}
+
+/// A Sunday (`holiday: None`) or a public holiday; on the demo's data, its round is a
+/// working day's all the same.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RestDay {
+    pub holiday: Option<crate::worktime::holidays::Holiday>,
+    pub demo: bool,
 }
 
 /// What the planned round costs, where it goes, and what the planner proposes.
@@ -280,6 +290,25 @@ pub struct FarmView {
     pub inseminations: Vec<InseminationLine>,
     pub pregnancy_checks: Vec<PregnancyLine>,
     pub anomalies: Vec<(NaiveDate, AnomalyKind, String)>,
+    /// The herd's reproduction figures; `None` when no cow was ever inseminated there.
+    pub fertility: Option<FarmFertility>,
+}
+
+/// A herd's reproduction figures over the last 12 months, month by month, and the females to
+/// watch today (`advice`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FarmFertility {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub figures: crate::advice::Figures,
+    pub by_month: Vec<crate::advice::MonthFigures>,
+    pub watch: Vec<crate::advice::ToWatch>,
+    /// The year of the farmer's yearly report (this year), and the advice written for the
+    /// year after it.
+    pub year: i32,
+    pub advice: Option<String>,
+    /// Where the report was last saved on this tablet, to hand to the farmer.
+    pub report_file: Option<String>,
 }
 
 /// One bull's line in the tank.
@@ -440,6 +469,18 @@ pub struct TeamView {
     pub supervisor: Option<String>,
     pub members: Vec<TeamMember>,
     pub limits: Limits,
+    /// The team's reproduction figures over the last 12 months.
+    pub fertility: Option<TeamFertility>,
+}
+
+/// The figures per technician and per bull, for a supervisor to follow both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamFertility {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// (technician's name, figures of their services), in the team's order.
+    pub technicians: Vec<(String, crate::advice::Figures)>,
+    pub bulls: Vec<crate::advice::BullFigures>,
 }
 
 /// One insemination in the declaration queue.
@@ -611,6 +652,10 @@ pub enum Command {
     PlanRound,
     /// A visit not started called off, with the reason.
     CancelVisit { visit: VisitId, reason: String },
+    /// The technician's advice to a farm for the year after `year`, for the yearly report.
+    WriteAdvice { farm: Ede, year: i32, text: String },
+    /// Saves the farm's yearly report of `year` as PDF on the tablet, to hand to the farmer.
+    SaveYearReport { farm: Ede, year: i32 },
 }
 
 /// Why the backend did not carry a command out. Nothing was recorded.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::DomainError;
 use super::act::Act;
 use super::farm::{Company, Farm, Technician};
-use super::ids::{ActId, BullId, SupervisorId, TechnicianId, VisitId};
+use super::ids::{ActId, BullId, Ede, SupervisorId, TechnicianId, VisitId};
 use super::staff::{MAX_DECLARED_SECONDS, OtherTimeKind, ReviewDecision, Week};
 use super::tank::{MAX_DOSES, Straw};
 use super::visit::{AnomalyKind, Confirmation, Visit};
@@ -95,7 +95,18 @@ pub enum Payload {
         batch: String,
         refused: Vec<DeclarationRefusal>,
     },
+    /// The technician's advice to a farm for the year after `year`, written with the farmer
+    /// over the year's reproduction figures (latest clock wins for a farm and year).
+    AdviceWritten {
+        farm: Ede,
+        year: i32,
+        technician: TechnicianId,
+        text: String,
+    },
 }
+
+/// The years a yearly report's advice may be written for: a typo, not a date, outside them.
+pub const ADVICE_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
 /// A record the national system refused, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +220,20 @@ impl Payload {
                 }
                 Ok(())
             }
+            Payload::AdviceWritten { year, text, .. } => {
+                if !(ADVICE_YEARS).contains(year) {
+                    return Err(DomainError::invalid(
+                        "year",
+                        &year.to_string(),
+                        &format!(
+                            "a year from {} to {}",
+                            ADVICE_YEARS.start(),
+                            ADVICE_YEARS.end()
+                        ),
+                    ));
+                }
+                super::check_text("text", text, 1)
+            }
         }
     }
 
@@ -233,6 +258,7 @@ impl Payload {
             Payload::CompanyRecorded(_) => "company_recorded",
             Payload::DeclarationsSent { .. } => "declarations_sent",
             Payload::DeclarationsAcknowledged { .. } => "declarations_acknowledged",
+            Payload::AdviceWritten { .. } => "advice_written",
         }
     }
 }

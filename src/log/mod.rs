@@ -47,7 +47,7 @@ pub use event::{
 };
 pub use import::ImportSummary;
 pub use integrity::{ChainReport, IntegrityReport};
-pub use projection::{DeclaredTime, Review, StockLine, Supersession, VisitNote};
+pub use projection::{Advice, DeclaredTime, Review, StockLine, Supersession, VisitNote};
 pub use query::ActView;
 pub use recover::{DeviceRecovery, Recovery, own_device, recover};
 

@@ -68,6 +68,7 @@ projections! {
     declaration_batches: Keyed<Vec<ActId>>,
     acts_by_animal: Keyed<Vec<(Stamp, ActId)>>,
     pending_visits: Keyed<PendingVisit>,
+    advice: Keyed<Lww<Advice>>,
 }
 
 impl Projections {
@@ -177,6 +178,18 @@ pub struct Review {
     pub supervisor: SupervisorId,
     pub decision: ReviewDecision,
     pub stamp: Stamp,
+}
+
+/// The technician's advice to a farm for the year to come, as last written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advice {
+    pub technician: TechnicianId,
+    pub text: String,
+    pub stamp: Stamp,
+}
+
+pub(super) fn advice_key(farm: &crate::domain::Ede, year: i32) -> Vec<u8> {
+    key(&[farm.as_str().as_bytes(), &year.to_be_bytes()])
 }
 
 /// Something written about a visit besides its acts.
@@ -839,6 +852,22 @@ pub(super) fn apply(p: &mut Projections, event: Event, strict: bool) -> Result<(
                 };
                 write_declaration(p, d);
             }
+        }
+        Payload::AdviceWritten {
+            farm,
+            year,
+            technician,
+            text,
+        } => {
+            if strict && !p.farms.contains(farm.as_str().as_bytes()) {
+                return Err(refuse("farm", farm.as_str(), "a farm already recorded"));
+            }
+            let advice = Advice {
+                technician: technician.clone(),
+                text: text.clone(),
+                stamp,
+            };
+            lww_put(&mut p.advice, &advice_key(farm, *year), stamp, &advice);
         }
     }
     Ok(())

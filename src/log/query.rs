@@ -250,6 +250,12 @@ impl Store {
         Ok(self.read(|p| p.company.get(b"company").map(|l| l.value.clone())))
     }
 
+    /// The technician's advice to a farm for the year after `year`, if written.
+    pub fn advice(&self, farm: &Ede, year: i32) -> Result<Option<projection::Advice>, LogError> {
+        let k = projection::advice_key(farm, year);
+        Ok(self.read(|p| p.advice.get(&k).map(|l| l.value.clone())))
+    }
+
     /// Every act recorded on an animal (corrected ones included), oldest first.
     pub fn acts_of_animal(&self, animal: &AnimalId) -> Result<Vec<ActView>, LogError> {
         Ok(self.read(|p| acts_indexed(p, &p.acts_by_animal, animal.as_str().as_bytes())))

@@ -96,6 +96,30 @@ pub fn references(payload: &Payload, visits: &mut BTreeSet<VisitId>, acts: &mut 
     }
 }
 
+/// The farm a payload is about without naming a visit, to fetch whether it is in scope.
+pub fn farm_named(payload: &Payload) -> Option<&Ede> {
+    match payload {
+        Payload::FarmRecorded(f) => Some(&f.ede),
+        Payload::AdviceWritten { farm, .. } => Some(farm),
+        _ => None,
+    }
+}
+
+/// Advice to a farm: written by one of `who` (signed as them), about a farm in their scope,
+/// and read by that farm's farmer (it goes in the yearly report).
+fn advice_written(
+    farm: &Ede,
+    technician: &TechnicianId,
+    who: &[TechnicianId],
+    facts: &Facts,
+) -> Check {
+    own("technician", technician, who)?;
+    if !facts.granted.contains(farm) {
+        return Err(format!("farm {farm} is not in this account's scope"));
+    }
+    Ok((farm_tags(farm, true), Effects::default()))
+}
+
 type Check = Result<(Tags, Effects), String>;
 
 fn personal(t: &TechnicianId) -> Tags {
@@ -295,6 +319,9 @@ fn check_technician(me: &TechnicianId, facts: &Facts, payload: &Payload) -> Chec
             Ok((personal(&me[0]), Effects::default()))
         }
         Payload::DeclarationsAcknowledged { .. } => Ok((personal(&me[0]), Effects::default())),
+        Payload::AdviceWritten {
+            farm, technician, ..
+        } => advice_written(farm, technician, me, facts),
     }
 }
 
@@ -364,6 +391,9 @@ fn check_supervisor(
             Ok((author_only(), Effects::default()))
         }
         Payload::DeclarationsAcknowledged { .. } => Ok((author_only(), Effects::default())),
+        Payload::AdviceWritten {
+            farm, technician, ..
+        } => advice_written(farm, technician, team, facts),
         _ => Err("a supervisor does not write acts, stock or time".into()),
     }
 }
@@ -381,5 +411,75 @@ fn check_farmer(farm: &Ede, facts: &Facts, payload: &Payload) -> Check {
             Ok((farm_tags(farm, true), Effects::default()))
         }
         _ => Err("a farmer writes only confirmations or disputes of their visits".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SupervisorId;
+
+    fn t(id: &str) -> TechnicianId {
+        TechnicianId::parse("t", id).unwrap()
+    }
+
+    fn ede(e: &str) -> Ede {
+        Ede::parse("ede", e).unwrap()
+    }
+
+    fn advice(farm: &str, by: &str) -> Payload {
+        Payload::AdviceWritten {
+            farm: ede(farm),
+            year: 2026,
+            technician: t(by),
+            text: "Détecter les chaleurs".into(),
+        }
+    }
+
+    fn facts() -> Facts {
+        Facts {
+            granted: [ede("53161001")].into_iter().collect(),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn advice_is_written_for_a_farm_in_scope_and_read_by_its_farmer() {
+        let technician = Role::Technician {
+            id: t("T01"),
+            name: "Julie Moreau".into(),
+        };
+        let (tags, effects) = check(&technician, &facts(), &advice("53161001", "T01")).unwrap();
+        assert_eq!(tags, farm_tags(&ede("53161001"), true));
+        assert_eq!(effects, Effects::default());
+        let supervisor = Role::Supervisor {
+            id: SupervisorId::parse("s", "S01").unwrap(),
+            team: vec![t("T01")],
+        };
+        assert!(check(&supervisor, &facts(), &advice("53161001", "T01")).is_ok());
+    }
+
+    #[test]
+    fn advice_is_refused_out_of_scope_signed_as_another_or_from_a_farmer() {
+        let technician = Role::Technician {
+            id: t("T01"),
+            name: "Julie Moreau".into(),
+        };
+        let err = check(&technician, &facts(), &advice("53161002", "T01")).unwrap_err();
+        assert!(err.contains("not in this account's scope"), "{err}");
+        let err = check(&technician, &facts(), &advice("53161001", "T02")).unwrap_err();
+        assert!(err.contains("T02"), "{err}");
+        let farmer = Role::Farmer {
+            farm: ede("53161001"),
+        };
+        assert!(check(&farmer, &facts(), &advice("53161001", "T01")).is_err());
+    }
+
+    #[test]
+    fn the_farm_of_advice_is_fetched_before_checking() {
+        assert_eq!(
+            farm_named(&advice("53161001", "T01")),
+            Some(&ede("53161001"))
+        );
     }
 }

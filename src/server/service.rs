@@ -16,7 +16,6 @@ use super::backend::{
     StoredEvent,
 };
 use super::rights::{self, Facts};
-use crate::domain::Payload;
 use crate::log::{DeviceId, Event, EventId, Hash, Seal, SignatureBytes, genesis};
 use crate::sync::protocol::{
     Endpoint, EnrollReply, EnrollRequest, Envelope, MAX_CLOCK_SKEW_MS, PUSH_HISTORY, Pull,
@@ -409,8 +408,8 @@ impl Service {
         let mut farms = BTreeSet::new();
         for (e, _, _) in &fresh {
             rights::references(&e.payload, &mut visits, &mut acts);
-            if let Payload::FarmRecorded(f) = &e.payload {
-                farms.insert(f.ede.clone());
+            if let Some(f) = rights::farm_named(&e.payload) {
+                farms.insert(f.clone());
             }
         }
         let query = FactsQuery {

@@ -172,13 +172,20 @@ pub fn type_digits(h: &mut Harness<'static, TourneeApp>, digits: &str) {
 
 /// Types text into the text field with this label.
 pub fn type_into(h: &mut Harness<'static, TourneeApp>, label: &str, text: &str) {
-    h.get_by_role_and_label(Role::TextInput, label)
-        .scroll_to_me();
+    type_into_role(h, Role::TextInput, label, text);
+}
+
+/// Types text into the field of a few lines with this label.
+pub fn type_into_area(h: &mut Harness<'static, TourneeApp>, label: &str, text: &str) {
+    type_into_role(h, Role::MultilineTextInput, label, text);
+}
+
+fn type_into_role(h: &mut Harness<'static, TourneeApp>, role: Role, label: &str, text: &str) {
+    h.get_by_role_and_label(role, label).scroll_to_me();
     h.run();
-    h.get_by_role_and_label(Role::TextInput, label).click();
+    h.get_by_role_and_label(role, label).click();
     h.run();
-    h.get_by_role_and_label(Role::TextInput, label)
-        .type_text(text);
+    h.get_by_role_and_label(role, label).type_text(text);
     settle(h);
 }
 

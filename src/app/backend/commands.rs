@@ -110,6 +110,8 @@ impl Worker {
             Command::OrderRound(order) => self.order_round(order),
             Command::PlanRound => self.plan_round(),
             Command::CancelVisit { visit, reason } => self.cancel_visit(visit, &reason),
+            Command::WriteAdvice { farm, year, text } => self.write_advice(farm, year, &text),
+            Command::SaveYearReport { farm, year } => self.save_year_report(farm, year),
             // The worker's loop hands these to the sync thread before they could reach here.
             Command::Enroll { .. } | Command::SyncNow => Err(Refusal::Storage(
                 "enrolment and sync are the sync thread's".to_owned(),

@@ -12,6 +12,7 @@
 //! (what tests and benchmarks wait for). Not for drawing (screens) nor for what events mean
 //! (domain, log).
 
+mod advice;
 mod commands;
 pub mod round;
 pub mod sync;

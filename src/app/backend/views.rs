@@ -8,8 +8,9 @@ use chrono::{Duration, NaiveDate};
 use super::{Worker, round};
 use crate::app::model::{
     ActRow, BullChoice, CallView, CorrectedAct, Dispute, FarmChoice, FarmView, FarmVisit,
-    HistoryLine, InseminationLine, NewCall, Placement, PregnancyLine, ProposedVisit, RoundMap,
-    RoundView, SettingsView, TankLine, TankView, TodayView, VisitRow, VisitView, straw_fits,
+    HistoryLine, InseminationLine, NewCall, Placement, PregnancyLine, ProposedVisit, RestDay,
+    RoundMap, RoundView, SettingsView, TankLine, TankView, TodayView, VisitRow, VisitView,
+    straw_fits,
 };
 use crate::declare::Urgency;
 use crate::domain::{Act, Confirmation, Ede, Family, Payload, TechnicianId, VisitId, VisitStatus};
@@ -99,7 +100,22 @@ impl Worker {
             declarations_due_soon: urgencies.iter().filter(|u| **u == Urgency::DueSoon).count(),
             round,
             follow_ups,
+            rest_day: self.rest_day(day)?,
         })
+    }
+
+    /// Whether `day` is a Sunday or a public holiday, and whether the store holds the demo.
+    fn rest_day(&self, day: chrono::NaiveDate) -> Result<Option<RestDay>, LogError> {
+        use chrono::Datelike;
+        let alsace = self.rules.as_ref().is_ok_and(|(_, s)| s.alsace_moselle);
+        let holiday = crate::worktime::holidays::holiday_on(day, alsace);
+        if holiday.is_none() && day.weekday() != chrono::Weekday::Sun {
+            return Ok(None);
+        }
+        Ok(Some(RestDay {
+            holiday,
+            demo: self.store.company()? == Some(crate::demo::company()),
+        }))
     }
 
     /// The round's costs, map, new calls with their best places, and the follow-ups due.
@@ -406,6 +422,7 @@ impl Worker {
             inseminations: Vec::new(),
             pregnancy_checks: Vec::new(),
             anomalies: Vec::new(),
+            fertility: self.farm_fertility(ede)?,
         };
         let mut visits = self.store.visits_of_farm(ede)?;
         visits.sort_by(|a, b| (b.day, &b.id).cmp(&(a.day, &a.id)));

@@ -280,6 +280,7 @@ impl Worker {
             supervisor: Some(supervisor.to_string()),
             members,
             limits: rules.map(|(_, s)| limits(s)).unwrap_or_default(),
+            fertility: self.team_fertility(&team)?,
         })
     }
 }

@@ -246,17 +246,40 @@ pub fn field_message(ui: &mut Ui, message: &FieldMessage) -> Response {
 /// label is the field's accessible name. For names, reasons and codes: numbers go through the
 /// in-app keypad instead.
 pub fn text_field(ui: &mut Ui, label: &str, value: &mut String, hint: &str) -> Response {
+    labelled_edit(
+        ui,
+        label,
+        egui::TextEdit::singleline(value),
+        hint,
+        MIN_TARGET,
+    )
+}
+
+/// A text edit under its label (its accessible name), as wide as the space, `height` high.
+fn labelled_edit(
+    ui: &mut Ui,
+    label: &str,
+    edit: egui::TextEdit<'_>,
+    hint: &str,
+    height: f32,
+) -> Response {
     let label = ui.label(RichText::new(label).strong());
     let width = ui.available_width();
     ui.add(
-        egui::TextEdit::singleline(value)
-            .hint_text(hint)
+        edit.hint_text(hint)
             .font(TextStyle::Body)
             .desired_width(width)
-            .min_size(vec2(width, MIN_TARGET))
+            .min_size(vec2(width, height))
             .margin(egui::Margin::symmetric(12, 10)),
     )
     .labelled_by(label.id)
+}
+
+/// A text of a few lines (advice, a comment) with its label above, as wide as the space: the
+/// label is the field's accessible name.
+pub fn text_area(ui: &mut Ui, label: &str, value: &mut String, hint: &str) -> Response {
+    let edit = egui::TextEdit::multiline(value).desired_rows(4);
+    labelled_edit(ui, label, edit, hint, LARGE_TARGET * 2.0)
 }
 
 /// A [`text_field`] with, under it, why its last value was refused (if it was).

@@ -1,5 +1,6 @@
-//! A farm's history, read before entering the barn: animals inseminated with dates and bulls,
-//! pregnancy results, anomalies, and the past visits with their acts, newest first.
+//! A farm's history, read before entering the barn: the herd's reproduction figures and the
+//! females to watch (`fertility.rs`), animals inseminated with dates and bulls, pregnancy
+//! results, anomalies, and the past visits with their acts, newest first.
 //!
 //! A farm seen every week for a year has hundreds of lines: each list shows its latest
 //! entries and grows on demand, so a frame never lays out a year of text.
@@ -22,6 +23,7 @@ pub struct FarmForm {
     pub inseminations: usize,
     pub checks: usize,
     pub visits: usize,
+    pub advice: super::fertility::AdviceForm,
 }
 
 impl FarmForm {
@@ -32,6 +34,7 @@ impl FarmForm {
                 inseminations: PAGE,
                 checks: PAGE,
                 visits: PAGE,
+                advice: Default::default(),
             };
         }
     }
@@ -43,7 +46,7 @@ pub fn show(
     ede: &Ede,
     view: Option<&FarmView>,
     form: &mut FarmForm,
-    _out: &mut Out,
+    out: &mut Out,
 ) {
     let Some(view) = view.filter(|v| &v.farm.ede == ede) else {
         ui.label(RichText::new(i18n.t("farm.loading")).weak());
@@ -66,6 +69,9 @@ pub fn show(
         ui.label(RichText::new(note).italics());
     }
     let species = farm.species.first().copied().unwrap_or(Species::Bovine);
+    if let Some(fertility) = &view.fertility {
+        super::fertility::farm(ui, i18n, ede, fertility, &mut form.advice, out);
+    }
 
     kit::section_heading(ui, i18n.t("farm.inseminations"));
     if view.inseminations.is_empty() {

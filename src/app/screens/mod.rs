@@ -9,6 +9,7 @@ pub mod confirm;
 pub mod damaged;
 pub mod declarations;
 pub mod farm;
+pub mod fertility;
 pub mod my_time;
 pub mod server;
 pub mod settings;

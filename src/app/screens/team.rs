@@ -75,6 +75,9 @@ pub fn show(ui: &mut Ui, i18n: &I18n, view: Option<&TeamView>, form: &mut TeamFo
             }
         }
     }
+    if let Some(fertility) = &view.fertility {
+        super::fertility::team(ui, i18n, fertility);
+    }
 }
 
 fn row(ui: &Ui, i18n: &I18n, member: &TeamMember, week: &WeekTime) -> RowContent {

@@ -8,7 +8,7 @@ use super::{Nav, Out};
 use crate::app::Screen;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage, Palette, RowContent};
-use crate::app::model::{Command, RoundView, Ticket, TodayView, VisitRow};
+use crate::app::model::{Command, RestDay, RoundView, Ticket, TodayView, VisitRow};
 use crate::app::widgets::round_map;
 use crate::domain::{Request, Urgency, VisitId, VisitStatus};
 
@@ -37,6 +37,9 @@ pub fn show(
     }
     if let Some(day) = view.day {
         kit::section_heading(ui, &capitalise(&i18n.date_long(day)));
+        if let Some(rest) = view.rest_day {
+            kit::field_message(ui, &FieldMessage::Hint(rest_day_text(i18n, day, rest)));
+        }
     }
     let Some(name) = &view.technician else {
         ui.label(i18n.t("today.no_technician"));
@@ -57,6 +60,21 @@ pub fn show(
     }
     follow_ups(ui, i18n, view, out);
     to_follow(ui, i18n, view, out);
+}
+
+/// Says that today is a Sunday or a holiday: a day of rest that is worked (recovery is owed),
+/// or on the demo's data, a day the demo keeps as a working day.
+fn rest_day_text(i18n: &I18n, day: chrono::NaiveDate, rest: RestDay) -> String {
+    let name = match rest.holiday {
+        Some(h) if i18n.lang() == crate::app::i18n::Lang::Fr => h.label_fr().to_owned(),
+        Some(h) => h.label_en().to_owned(),
+        None => capitalise(&i18n.weekday(chrono::Datelike::weekday(&day))),
+    };
+    if rest.demo {
+        i18n.tf("today.rest_day_demo", &[("day", &name)])
+    } else {
+        i18n.tf("today.rest_day", &[("day", &name)])
+    }
 }
 
 /// The declaration queue, with what is late or due within days said on the button.

@@ -29,7 +29,7 @@ pub fn esc(s: &str) -> String {
 
 const STYLE: &str = "body{font:18px/1.5 sans-serif;margin:0 auto;max-width:40em;padding:0 .8em;\
 color:#111}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em}a{color:#0645ad}\
-ul{padding-left:1.2em}li{margin:.5em 0}.visit{display:block;padding:.8em;border:1px solid #999;\
+ul{padding-left:1.2em}li{margin:.5em 0}.visit,.report{display:block;padding:.8em;border:1px solid #999;\
 border-radius:6px;margin:.6em 0;text-decoration:none;color:#111}\
 button,input,textarea{font:inherit}button{min-height:48px;min-width:48px;padding:.4em 1.2em;\
 margin:.4em 0}textarea,input[type=text]{width:100%;box-sizing:border-box;min-height:48px}\
@@ -138,8 +138,18 @@ pub struct VisitLine<'a> {
 }
 
 /// The farm's visits, newest first.
-pub fn visits(farm: &str, lines: &[VisitLine], csrf: &str) -> String {
+pub fn visits(farm: &str, lines: &[VisitLine], years: &[i32], csrf: &str) -> String {
     let mut body = format!("<h1>Visites — {}</h1>", esc(farm));
+    if !years.is_empty() {
+        body.push_str("<nav aria-label=\"Bilans de reproduction\">");
+        for y in years {
+            let _ = write!(
+                body,
+                "<a class=\"report\" href=\"/eleveur/bilan/{y}\">Bilan de reproduction {y} (PDF)</a>"
+            );
+        }
+        body.push_str("</nav>");
+    }
     if lines.is_empty() {
         body.push_str("<p>Aucune visite pour l'instant.</p>");
     }

@@ -28,6 +28,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::Datelike;
 
 use super::backend::Scope;
 use super::local::Local;
@@ -608,9 +609,13 @@ async fn visits(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap) -> Answer
         .as_ref()
         .map(|f| f.name.as_str())
         .unwrap_or(session.farm.as_str());
+    // The yearly reports of the farm's last three years with visits, newest first.
+    let mut years: Vec<i32> = visits.iter().map(|v| v.day.year()).collect();
+    years.dedup();
+    years.truncate(3);
     Ok(html(
         StatusCode::OK,
-        html::visits(name, &lines, &session.csrf),
+        html::visits(name, &lines, &years, &session.csrf),
     ))
 }
 
@@ -837,23 +842,89 @@ async fn certificate(
     }
     let confirmation = store.confirmation(&visit.id).map_err(store_error)?;
     let pdf = crate::declare::certificate(&records, confirmation.as_ref()).to_bytes();
-    let disposition = format!(
-        "attachment; filename=\"certificat-{}.pdf\"",
+    let name = format!(
+        "certificat-{}.pdf",
         visit
             .id
             .as_str()
             .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
     );
-    Ok((
+    Ok(pdf_download(&name, pdf))
+}
+
+/// A PDF the browser saves as `name` (ASCII letters, digits and `-._` only) and never caches.
+fn pdf_download(name: &str, pdf: Vec<u8>) -> Response {
+    (
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         pdf,
     )
-        .into_response())
+        .into_response()
+}
+
+/// The farm's yearly reproduction report as PDF: the same document the technician hands on
+/// the tablet, with the advice written for the year to come.
+async fn year_report(
+    State(web): State<Arc<FarmerWeb>>,
+    Path(year): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
+    let session = web.reader(&headers).await?;
+    let year = year
+        .parse::<i32>()
+        .ok()
+        .filter(|y| crate::domain::event::ADVICE_YEARS.contains(y))
+        .ok_or_else(|| {
+            refusal(
+                StatusCode::NOT_FOUND,
+                "Bilan introuvable",
+                "Cette année n'est pas une année de bilan.",
+            )
+        })?;
+    web.sync(&session).await?;
+    let store = &session.store;
+    let farm = store
+        .farm(&session.farm)
+        .map_err(store_error)?
+        .ok_or_else(|| {
+            refusal(
+                StatusCode::CONFLICT,
+                "Bilan pas encore disponible",
+                "La fiche de votre élevage n'est pas encore arrivée.",
+            )
+        })?;
+    let today = crate::domain::paris_day(&crate::domain::time::now());
+    let report =
+        crate::advice::store::year_report(store, &farm.ede, year, today).map_err(store_error)?;
+    let parts =
+        crate::advice::store::report_parts(store, &farm.ede, &report).map_err(store_error)?;
+    let (technician, company) = match &parts.technician {
+        Some(t) => {
+            let staff = web.staff(&session, t).await.map_err(failure)?;
+            (
+                staff.technician.map(|t| t.name),
+                staff.company.map(|c| c.name),
+            )
+        }
+        None => (None, None),
+    };
+    let pdf = crate::advice::report::yearly_report(
+        &farm,
+        company.as_deref().unwrap_or_default(),
+        technician.as_deref(),
+        &report,
+        &parts.watch,
+        parts.advice.as_ref().map(|a| a.text.as_str()),
+    )
+    .to_bytes();
+    Ok(pdf_download(&format!("bilan-{year}.pdf"), pdf))
 }
 
 fn flatten(answer: Answer) -> Response {
@@ -911,6 +982,10 @@ pub fn router(web: Arc<FarmerWeb>) -> Router {
         .route(
             "/eleveur/visites/{id}/certificat.pdf",
             get(|s, p, h| async move { flatten(certificate(s, p, h).await) }),
+        )
+        .route(
+            "/eleveur/bilan/{year}",
+            get(|s, p, h| async move { flatten(year_report(s, p, h).await) }),
         )
         .with_state(web)
         .layer(axum::middleware::from_fn(harden))
