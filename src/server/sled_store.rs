@@ -1258,3 +1258,135 @@ impl Backend for SledBackend {
         blocking(move || Ok(*s.writer()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Payload, Technician};
+    use crate::log::{Event, Hlc, genesis};
+
+    /// Writes a folder as the first layout did: a row per event and a tree per index.
+    fn first_layout(dir: &Path, device: DeviceId, bodies: &[Vec<u8>]) -> Vec<Hash> {
+        let db = sled::open(dir).unwrap();
+        let t = |n: &str| db.open_tree(n).unwrap();
+        t("devices")
+            .insert(
+                device.0,
+                encode(&DeviceRow {
+                    public_key: [7; 32],
+                    account: "technician:T01".into(),
+                    label: "tablet".into(),
+                })
+                .unwrap(),
+            )
+            .unwrap();
+        let mut hash = genesis(device);
+        let mut hashes = Vec::new();
+        for (i, body) in bodies.iter().enumerate() {
+            let (seq, pos) = (i as u64 + 1, i as u64 + 1);
+            let idk = EventId { device, seq }.key();
+            hash = chain_hash(&hash, &EventId { device, seq }, body);
+            hashes.push(hash);
+            let mut row = pos.to_be_bytes().to_vec();
+            row.extend_from_slice(&hash);
+            row.extend_from_slice(body);
+            t("events").insert(idk, row).unwrap();
+            t("stream").insert(pos.to_be_bytes(), &idk).unwrap();
+            let by = |tree: &str, k: &[u8]| {
+                let mut key = k.to_vec();
+                key.push(0);
+                key.extend_from_slice(&pos.to_be_bytes());
+                t(tree).insert(key, &idk).unwrap();
+            };
+            by("by_author", b"technician:T01");
+            by("by_technician", b"T01");
+        }
+        // two pushes: 1..=2 and 3..=3, each signed at its end
+        for seq in [2u64, 3] {
+            t("signatures")
+                .insert(EventId { device, seq }.key(), &[seq as u8; 64][..])
+                .unwrap();
+        }
+        t("visits").insert("V1", "53161001").unwrap();
+        t("meta").insert("pos", &3u64.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+        hashes
+    }
+
+    #[test]
+    fn a_folder_of_the_first_layout_opens_with_every_event_position_and_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = DeviceId([3; 16]);
+        let bodies: Vec<Vec<u8>> = (0..3)
+            .map(|i| {
+                Event {
+                    id: EventId { device, seq: i + 1 },
+                    clock: Hlc {
+                        wall_ms: 1_000 + i,
+                        logical: 0,
+                    },
+                    payload: Payload::TechnicianRecorded(Technician {
+                        id: TechnicianId::parse("t", "T01").unwrap(),
+                        name: format!("Julie {i}"),
+                        home: None,
+                        licence: None,
+                    }),
+                }
+                .body()
+                .unwrap()
+            })
+            .collect();
+        let hashes = first_layout(dir.path(), device, &bodies);
+        let b = SledBackend::open(dir.path()).unwrap();
+        assert_eq!(b.head_sync(device).unwrap(), Some((3, hashes[2])));
+        let held = b.events_of(device, 1, 3).unwrap();
+        assert_eq!(
+            held,
+            (1..=3u64)
+                .zip(hashes.iter().copied())
+                .zip(bodies.iter().cloned())
+                .map(|((s, h), body)| (s, h, body))
+                .collect::<Vec<_>>()
+        );
+        // each push kept its signature: the chunks end where the pushes ended
+        let sig = |seq| {
+            let c = b.chunks_of(device, seq, seq).unwrap().remove(0);
+            (c.last_seq() == seq)
+                .then(|| b.chunk(c.first_pos).unwrap().signature)
+                .flatten()
+                .map(|s| s.0[0])
+        };
+        assert_eq!((sig(1), sig(2), sig(3)), (None, Some(2), Some(3)));
+        // positions are kept: a cursor given before the move still means the same place
+        let scope = Scope {
+            author: "technician:T01".into(),
+            technicians: vec![TechnicianId::parse("t", "T01").unwrap()],
+            farm: None,
+        };
+        let page = b
+            .read_sync(&scope, Cursor { tx: 0, pos: 1 }, DeviceId([0; 16]), 10)
+            .unwrap();
+        let got: Vec<(u64, u64)> = page.events.iter().map(|e| (e.seq, e.cursor.pos)).collect();
+        assert_eq!(got, [(2, 2), (3, 3)]);
+        assert_eq!(page.next.pos, 3);
+        let facts = b
+            .facts_sync(&FactsQuery {
+                visits: vec![VisitId::parse("v", "V1").unwrap()],
+                ..FactsQuery::default()
+            })
+            .unwrap();
+        assert_eq!(facts.visits.len(), 1);
+        drop(b);
+        // the old trees are gone, and opening again moves nothing twice
+        let b = SledBackend::open(dir.path()).unwrap();
+        assert!(
+            !b.inner
+                .db
+                .tree_names()
+                .iter()
+                .any(|n| n.as_ref() == b"stream")
+        );
+        assert_eq!(b.events_of(device, 1, 3).unwrap().len(), 3);
+        assert_eq!(*b.writer(), 3);
+    }
+}

@@ -71,6 +71,8 @@ pub struct Server {
     pub schema: String,
     child: Option<Child>,
     pub addr: String,
+    /// Options given to the serving process only.
+    serve_args: Vec<String>,
 }
 
 impl Server {
@@ -88,12 +90,18 @@ impl Server {
     }
 
     pub fn start(kind: Kind) -> Server {
+        Server::start_with(kind, &[])
+    }
+
+    /// A server started with more options (e.g. `--max-connections-per-address 0`).
+    pub fn start_with(kind: Kind, serve_args: &[&str]) -> Server {
         let mut s = Server {
             kind,
             dir: tempfile::tempdir().unwrap(),
             schema: unique_schema(),
             child: None,
             addr: String::new(),
+            serve_args: serve_args.iter().map(|a| a.to_string()).collect(),
         };
         s.spawn("127.0.0.1:0");
         s
@@ -102,6 +110,7 @@ impl Server {
     fn spawn(&mut self, listen: &str) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tournee-server"))
             .args(self.base_args())
+            .args(&self.serve_args)
             .args(["--listen", listen])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
