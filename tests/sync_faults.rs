@@ -210,7 +210,28 @@ fn killed_server(kind: Kind) {
             .0,
         head
     );
-    assert!(observer.store.records().unwrap() == tablet.store.records().unwrap());
+    let (seen, wrote) = (
+        observer.store.records().unwrap(),
+        tablet.store.records().unwrap(),
+    );
+    // On a difference, say where: the records of a year do not fit in a failure message.
+    if seen != wrote {
+        let first = seen
+            .visits
+            .iter()
+            .zip(&wrote.visits)
+            .find(|(a, b)| a != b)
+            .map(|(a, b)| format!("observer {a:?}\ntablet   {b:?}"));
+        panic!(
+            "the observer's records differ: {} / {} visits, {} / {} farms, company equal {}; \
+             first differing visit: {first:?}",
+            seen.visits.len(),
+            wrote.visits.len(),
+            seen.farms.len(),
+            wrote.farms.len(),
+            seen.company == wrote.company,
+        );
+    }
     drop(observer.store);
     assert!(
         tournee::log::check(&Store::open(observer.dir.path()).unwrap())
