@@ -11,22 +11,26 @@ use tournee::app::Screen;
 use tournee::domain::Ede;
 use tournee::log::Store;
 
-fn herd_store() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+/// The hand-made herd, as the import reads it.
+fn herd_records() -> tournee::exchange::Records {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/fertility-herd.json"
     ))
     .unwrap();
-    let records = tournee::exchange::parse(
+    tournee::exchange::parse(
         &text,
         &|_| false,
         &|_| false,
         tournee::domain::time::paris_day(&tournee::domain::time::now()),
     )
-    .unwrap();
-    store.import(&records).unwrap();
+    .unwrap()
+}
+
+fn herd_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.import(&herd_records()).unwrap();
     drop(store);
     dir
 }
@@ -111,18 +115,7 @@ fn the_team_screen_shows_the_figures_per_technician_and_per_bull() {
     use tournee::app::{AppConfig, TourneeApp};
 
     // The same herd, as the supervisor's tablet reads it: twelve months to 24 November.
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/fertility-herd.json"
-    ))
-    .unwrap();
-    let records = tournee::exchange::parse(
-        &text,
-        &|_| false,
-        &|_| false,
-        tournee::domain::time::paris_day(&tournee::domain::time::now()),
-    )
-    .unwrap();
+    let records = herd_records();
     let acts: Vec<Dated> = records
         .visits
         .iter()

@@ -513,54 +513,28 @@ impl SledBackend {
                 None => crate::log::genesis(batch.device),
             };
             let (first_seq, end) = (first.seq, last_event.hash);
-            let count = batch.events.len() as u64;
             let first_pos = *last_pos + 1;
-            let last = *last_pos + count;
+            let last = *last_pos + batch.events.len() as u64;
             let mut b = sled::Batch::default();
-            let mut index: BTreeSet<Vec<u8>> = BTreeSet::new();
-            index.insert(key(b'I', &[b"a", batch.author.as_bytes()]));
-            let mut tags = Vec::with_capacity(batch.events.len());
-            let mut bodies = Vec::with_capacity(batch.events.len());
-            for e in batch.events {
-                if let Some(t) = &e.tags.technician {
-                    index.insert(key(b'I', &[b"t", t.as_str().as_bytes()]));
-                }
-                if e.tags.staff {
-                    index.insert(key(b'I', &[b"s", b"staff"]));
-                }
-                if let Some(f) = &e.tags.farm {
-                    index.insert(key(b'I', &[b"f", f.as_str().as_bytes()]));
-                    if e.tags.public {
-                        index.insert(key(b'I', &[b"p", f.as_str().as_bytes()]));
-                    }
-                }
-                tags.push(StoredTags::from(e.tags));
-                bodies.push(e.body);
-            }
-            let raw = encode(&(tags, bodies))?;
-            let chunk = Chunk {
-                device: batch.device,
-                author: batch.author,
-                first_seq,
-                first_pos,
-                prev,
-                signature: Some(SignatureBytes(batch.signature)),
-                packed: zstd::bulk::compress(&raw, CHUNK_LEVEL)?,
-            };
-            b.insert(key(b'C', &[&first_pos.to_be_bytes()]), encode(&chunk)?);
-            let mut entry = Vec::with_capacity(48);
-            entry.extend_from_slice(&first_pos.to_be_bytes());
-            entry.extend_from_slice(&count.to_be_bytes());
-            entry.extend_from_slice(&end);
-            b.insert(
-                key(b'D', &[&batch.device.0, &first_seq.to_be_bytes()]),
-                entry,
-            );
-            for mut k in index {
-                k.push(0);
-                k.extend_from_slice(&last.to_be_bytes());
-                b.insert(k, &first_pos.to_be_bytes());
-            }
+            let (tags, bodies) = batch
+                .events
+                .into_iter()
+                .map(|e| (StoredTags::from(e.tags), e.body))
+                .unzip();
+            put_chunk(
+                &mut b,
+                Written {
+                    device: batch.device,
+                    author: batch.author,
+                    first_seq,
+                    first_pos,
+                    prev,
+                    end,
+                    signature: Some(SignatureBytes(batch.signature)),
+                    tags,
+                    bodies,
+                },
+            )?;
             let log = &self.inner.log;
             for (visit, farm) in &batch.effects.visits {
                 let v = key(b'V', &[visit.as_str().as_bytes()]);
@@ -824,82 +798,33 @@ impl SledBackend {
         }
         let mut authors: HashMap<DeviceId, String> = HashMap::new();
         let mut batch = sled::Batch::default();
-        // (device, first seq, first pos, prev, tags, bodies, last hash)
-        struct Open {
-            device: DeviceId,
-            first_seq: u64,
-            first_pos: u64,
-            prev: Hash,
-            tags: Vec<StoredTags>,
-            bodies: Vec<Vec<u8>>,
-            hash: Hash,
-        }
-        let mut open: Option<Open> = None;
+        let mut open: Option<Written> = None;
         let mut heads: HashMap<DeviceId, Hash> = HashMap::new();
         let mut last_pos = 0;
-        let mut flush = |o: Open, batch: &mut sled::Batch| -> Result<(), BackendError> {
-            let author = match authors.get(&o.device) {
+        let mut close = |mut c: Written, batch: &mut sled::Batch| -> Result<(), BackendError> {
+            c.author = match authors.get(&c.device) {
                 Some(a) => a.clone(),
                 None => {
                     let row: DeviceRow =
-                        decode(&self.inner.devices.get(o.device.0)?.ok_or_else(|| {
+                        decode(&self.inner.devices.get(c.device.0)?.ok_or_else(|| {
                             BackendError::Corrupt("events of an unknown device".into())
                         })?)?;
-                    authors.insert(o.device, row.account.clone());
+                    authors.insert(c.device, row.account.clone());
                     row.account
                 }
             };
-            let count = o.bodies.len() as u64;
-            let last_seq = o.first_seq + count - 1;
-            let last = o.first_pos + count - 1;
-            let signature = signatures
+            let last_seq = c.first_seq + c.bodies.len() as u64 - 1;
+            c.signature = signatures
                 .get(
                     EventId {
-                        device: o.device,
+                        device: c.device,
                         seq: last_seq,
                     }
                     .key(),
                 )?
                 .and_then(|v| <[u8; 64]>::try_from(v.as_ref()).ok())
                 .map(SignatureBytes);
-            let mut index: BTreeSet<Vec<u8>> = BTreeSet::new();
-            index.insert(key(b'I', &[b"a", author.as_bytes()]));
-            for t in &o.tags {
-                if let Some(x) = &t.technician {
-                    index.insert(key(b'I', &[b"t", x.as_str().as_bytes()]));
-                }
-                if t.staff {
-                    index.insert(key(b'I', &[b"s", b"staff"]));
-                }
-                if let Some(f) = &t.farm {
-                    index.insert(key(b'I', &[b"f", f.as_str().as_bytes()]));
-                    if t.public {
-                        index.insert(key(b'I', &[b"p", f.as_str().as_bytes()]));
-                    }
-                }
-            }
-            for mut k in index {
-                k.push(0);
-                k.extend_from_slice(&last.to_be_bytes());
-                batch.insert(k, &o.first_pos.to_be_bytes());
-            }
-            let mut entry = Vec::with_capacity(48);
-            entry.extend_from_slice(&o.first_pos.to_be_bytes());
-            entry.extend_from_slice(&count.to_be_bytes());
-            entry.extend_from_slice(&o.hash);
-            batch.insert(key(b'D', &[&o.device.0, &o.first_seq.to_be_bytes()]), entry);
-            let raw = encode(&(o.tags, o.bodies))?;
-            let chunk = Chunk {
-                device: o.device,
-                author,
-                first_seq: o.first_seq,
-                first_pos: o.first_pos,
-                prev: o.prev,
-                signature,
-                packed: zstd::bulk::compress(&raw, CHUNK_LEVEL)?,
-            };
-            batch.insert(key(b'C', &[&o.first_pos.to_be_bytes()]), encode(&chunk)?);
-            Ok(())
+            put_chunk(batch, c)
         };
         for kv in stream.iter() {
             let (k, idk) = kv?;
@@ -938,8 +863,8 @@ impl SledBackend {
             });
             if !continues || signed_before {
                 if let Some(o) = open.take() {
-                    heads.insert(o.device, o.hash);
-                    flush(o, &mut batch)?;
+                    heads.insert(o.device, o.end);
+                    close(o, &mut batch)?;
                 }
                 let prev = if id.seq == 1 {
                     crate::log::genesis(id.device)
@@ -948,25 +873,27 @@ impl SledBackend {
                         BackendError::Corrupt(format!("event {id} follows no stored event"))
                     })?
                 };
-                open = Some(Open {
+                open = Some(Written {
                     device: id.device,
+                    author: String::new(),
                     first_seq: id.seq,
                     first_pos: pos,
                     prev,
+                    end: prev,
+                    signature: None,
                     tags: Vec::new(),
                     bodies: Vec::new(),
-                    hash: prev,
                 });
             }
             if let Some(o) = open.as_mut() {
                 o.tags.push(t);
                 o.bodies.push(body);
-                o.hash = hash;
+                o.end = hash;
             }
             last_pos = pos;
         }
         if let Some(o) = open.take() {
-            flush(o, &mut batch)?;
+            close(o, &mut batch)?;
         }
         // the rights' facts
         for (name, prefix) in [
@@ -987,10 +914,12 @@ impl SledBackend {
         batch.insert(&b"Mpos"[..], &last_pos.to_be_bytes());
         self.inner.log.apply_batch(batch)?;
         self.durable()?;
+        // `stream` first: it is what says a move is to be done, so a crash among these drops
+        // leaves only unread trees behind, never a half-moved folder moved again.
         for name in [
+            "stream",
             "events",
             "signatures",
-            "stream",
             "by_author",
             "by_technician",
             "by_farm",
@@ -1008,6 +937,64 @@ impl SledBackend {
         }
         self.durable()
     }
+}
+
+/// A chunk to write: a push, or a run of events moved from the first layout.
+struct Written {
+    device: DeviceId,
+    author: String,
+    first_seq: u64,
+    first_pos: u64,
+    /// The chain hashes before the first event and after the last.
+    prev: Hash,
+    end: Hash,
+    signature: Option<SignatureBytes>,
+    tags: Vec<StoredTags>,
+    bodies: Vec<Vec<u8>>,
+}
+
+/// Adds to `b` a chunk, its device entry and one index entry per reader key it holds.
+fn put_chunk(b: &mut sled::Batch, c: Written) -> Result<(), BackendError> {
+    let count = c.bodies.len() as u64;
+    let last = c.first_pos + count - 1;
+    let mut index: BTreeSet<Vec<u8>> = BTreeSet::new();
+    index.insert(key(b'I', &[b"a", c.author.as_bytes()]));
+    for t in &c.tags {
+        if let Some(x) = &t.technician {
+            index.insert(key(b'I', &[b"t", x.as_str().as_bytes()]));
+        }
+        if t.staff {
+            index.insert(key(b'I', &[b"s", b"staff"]));
+        }
+        if let Some(f) = &t.farm {
+            index.insert(key(b'I', &[b"f", f.as_str().as_bytes()]));
+            if t.public {
+                index.insert(key(b'I', &[b"p", f.as_str().as_bytes()]));
+            }
+        }
+    }
+    for mut k in index {
+        k.push(0);
+        k.extend_from_slice(&last.to_be_bytes());
+        b.insert(k, &c.first_pos.to_be_bytes());
+    }
+    let mut entry = Vec::with_capacity(48);
+    entry.extend_from_slice(&c.first_pos.to_be_bytes());
+    entry.extend_from_slice(&count.to_be_bytes());
+    entry.extend_from_slice(&c.end);
+    b.insert(key(b'D', &[&c.device.0, &c.first_seq.to_be_bytes()]), entry);
+    let raw = encode(&(c.tags, c.bodies))?;
+    let chunk = Chunk {
+        device: c.device,
+        author: c.author,
+        first_seq: c.first_seq,
+        first_pos: c.first_pos,
+        prev: c.prev,
+        signature: c.signature,
+        packed: zstd::bulk::compress(&raw, CHUNK_LEVEL)?,
+    };
+    b.insert(key(b'C', &[&c.first_pos.to_be_bytes()]), encode(&chunk)?);
+    Ok(())
 }
 
 /// The flushes of the writers (see `SledBackend::durable`).

@@ -294,26 +294,26 @@ impl<T: Transport> SyncClient<T> {
         let mut report = SyncReport::default();
         let own_device = store.device();
         let mut pulling = true;
-        let own = store.setting(RESTORING_OWN)?.is_some();
+        let restoring_own = store.setting(RESTORING_OWN)?.is_some();
         loop {
             let head = store.head(own_device)?.map_or(0, |(s, _)| s);
             let push = if progress.acknowledged < head {
                 let after = progress.acknowledged;
-                let events = store.bodies_after(own_device, after, self.push_batch)?;
-                let last = after + events.len() as u64;
+                let bodies = store.bodies_after(own_device, after, self.push_batch)?;
+                let last = after + bodies.len() as u64;
                 let signature = SignatureBytes(store.sign_own(last)?);
                 let history = after.min(u64::from(PUSH_HISTORY)) as u32;
                 let events = if history == 0 {
-                    Pushed::Plain(events)
+                    Pushed::Plain(bodies)
                 } else {
-                    let bodies = store.bodies_after(
+                    let acknowledged = store.bodies_after(
                         own_device,
                         after - u64::from(history),
                         history as usize,
                     )?;
                     Pushed::Packed {
                         history,
-                        bytes: wire::pack(&events, &history_dictionary(&bodies))?,
+                        bytes: wire::pack(&bodies, &history_dictionary(&acknowledged))?,
                     }
                 };
                 Some(Push {
@@ -327,7 +327,7 @@ impl<T: Transport> SyncClient<T> {
             let pull = pulling.then_some(Pull {
                 cursor: progress.cursor,
                 limit: self.pull_limit,
-                own,
+                own: restoring_own,
             });
             if push.is_none() && pull.is_none() {
                 break;
@@ -367,7 +367,7 @@ impl<T: Transport> SyncClient<T> {
                 )));
             }
             save(store, PROGRESS, &progress)?;
-            if own && !pulling {
+            if restoring_own && !pulling {
                 store.remove_setting(RESTORING_OWN)?;
             }
         }
