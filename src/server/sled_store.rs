@@ -498,43 +498,47 @@ impl SledBackend {
     }
 
     fn ingest_sync(&self, batch: Ingest) -> Result<IngestOutcome, BackendError> {
+        let head = self.head_sync(batch.device)?;
+        if head.map_or(0, |(s, _)| s) != batch.expected_head {
+            return Ok(IngestOutcome::HeadMoved);
+        }
+        let (Some(first_seq), Some(end)) = (
+            batch.events.first().map(|e| e.seq),
+            batch.events.last().map(|e| e.hash),
+        ) else {
+            return Ok(IngestOutcome::Stored);
+        };
+        let prev = match head {
+            Some((_, h)) => h,
+            None => crate::log::genesis(batch.device),
+        };
+        // Packed before the writers' turn: the turn only places it and its facts.
+        let (tags, bodies) = batch
+            .events
+            .into_iter()
+            .map(|e| (StoredTags::from(e.tags), e.body))
+            .unzip();
+        let chunk = Run {
+            device: batch.device,
+            author: batch.author,
+            first_seq,
+            prev,
+            end,
+            signature: Some(SignatureBytes(batch.signature)),
+            tags,
+            bodies,
+        }
+        .pack()?;
         {
             let mut last_pos = self.writer();
-            let head = self.head_sync(batch.device)?;
-            if head.map_or(0, |(s, _)| s) != batch.expected_head {
+            // the same push sent twice at once: the other one stored first
+            if self.head_sync(batch.device)? != head {
                 return Ok(IngestOutcome::HeadMoved);
             }
-            let (Some(first), Some(last_event)) = (batch.events.first(), batch.events.last())
-            else {
-                return Ok(IngestOutcome::Stored);
-            };
-            let prev = match head {
-                Some((_, h)) => h,
-                None => crate::log::genesis(batch.device),
-            };
-            let (first_seq, end) = (first.seq, last_event.hash);
             let first_pos = *last_pos + 1;
-            let last = *last_pos + batch.events.len() as u64;
+            let last = *last_pos + chunk.count;
             let mut b = sled::Batch::default();
-            let (tags, bodies) = batch
-                .events
-                .into_iter()
-                .map(|e| (StoredTags::from(e.tags), e.body))
-                .unzip();
-            put_chunk(
-                &mut b,
-                Written {
-                    device: batch.device,
-                    author: batch.author,
-                    first_seq,
-                    first_pos,
-                    prev,
-                    end,
-                    signature: Some(SignatureBytes(batch.signature)),
-                    tags,
-                    bodies,
-                },
-            )?;
+            put_chunk(&mut b, chunk, first_pos)?;
             let log = &self.inner.log;
             for (visit, farm) in &batch.effects.visits {
                 let v = key(b'V', &[visit.as_str().as_bytes()]);
@@ -798,34 +802,35 @@ impl SledBackend {
         }
         let mut authors: HashMap<DeviceId, String> = HashMap::new();
         let mut batch = sled::Batch::default();
-        let mut open: Option<Written> = None;
+        let mut open: Option<(u64, Run)> = None;
         let mut heads: HashMap<DeviceId, Hash> = HashMap::new();
         let mut last_pos = 0;
-        let mut close = |mut c: Written, batch: &mut sled::Batch| -> Result<(), BackendError> {
-            c.author = match authors.get(&c.device) {
-                Some(a) => a.clone(),
-                None => {
-                    let row: DeviceRow =
-                        decode(&self.inner.devices.get(c.device.0)?.ok_or_else(|| {
-                            BackendError::Corrupt("events of an unknown device".into())
-                        })?)?;
-                    authors.insert(c.device, row.account.clone());
-                    row.account
-                }
-            };
-            let last_seq = c.first_seq + c.bodies.len() as u64 - 1;
-            c.signature = signatures
-                .get(
-                    EventId {
-                        device: c.device,
-                        seq: last_seq,
+        let mut close =
+            |(first_pos, mut c): (u64, Run), batch: &mut sled::Batch| -> Result<(), BackendError> {
+                c.author = match authors.get(&c.device) {
+                    Some(a) => a.clone(),
+                    None => {
+                        let row: DeviceRow =
+                            decode(&self.inner.devices.get(c.device.0)?.ok_or_else(|| {
+                                BackendError::Corrupt("events of an unknown device".into())
+                            })?)?;
+                        authors.insert(c.device, row.account.clone());
+                        row.account
                     }
-                    .key(),
-                )?
-                .and_then(|v| <[u8; 64]>::try_from(v.as_ref()).ok())
-                .map(SignatureBytes);
-            put_chunk(batch, c)
-        };
+                };
+                let last_seq = c.first_seq + c.bodies.len() as u64 - 1;
+                c.signature = signatures
+                    .get(
+                        EventId {
+                            device: c.device,
+                            seq: last_seq,
+                        }
+                        .key(),
+                    )?
+                    .and_then(|v| <[u8; 64]>::try_from(v.as_ref()).ok())
+                    .map(SignatureBytes);
+                put_chunk(batch, c.pack()?, first_pos)
+            };
         for kv in stream.iter() {
             let (k, idk) = kv?;
             let pos = be(&k)?;
@@ -842,13 +847,13 @@ impl SledBackend {
                 .map_err(|_| BackendError::Corrupt("event hash".into()))?;
             let body = row[40..].to_vec();
             let t = tags.remove(&pos).unwrap_or_default();
-            let continues = open.as_ref().is_some_and(|o| {
+            let continues = open.as_ref().is_some_and(|(first_pos, o)| {
                 o.device == id.device
                     && o.first_seq + o.bodies.len() as u64 == id.seq
-                    && o.first_pos + o.bodies.len() as u64 == pos
+                    && first_pos + o.bodies.len() as u64 == pos
             });
             // a signature ends a push: keep pushes apart so each keeps its signature
-            let signed_before = open.as_ref().is_some_and(|o| {
+            let signed_before = open.as_ref().is_some_and(|(_, o)| {
                 signatures
                     .get(
                         EventId {
@@ -863,7 +868,7 @@ impl SledBackend {
             });
             if !continues || signed_before {
                 if let Some(o) = open.take() {
-                    heads.insert(o.device, o.end);
+                    heads.insert(o.1.device, o.1.end);
                     close(o, &mut batch)?;
                 }
                 let prev = if id.seq == 1 {
@@ -873,19 +878,21 @@ impl SledBackend {
                         BackendError::Corrupt(format!("event {id} follows no stored event"))
                     })?
                 };
-                open = Some(Written {
-                    device: id.device,
-                    author: String::new(),
-                    first_seq: id.seq,
-                    first_pos: pos,
-                    prev,
-                    end: prev,
-                    signature: None,
-                    tags: Vec::new(),
-                    bodies: Vec::new(),
-                });
+                open = Some((
+                    pos,
+                    Run {
+                        device: id.device,
+                        author: String::new(),
+                        first_seq: id.seq,
+                        prev,
+                        end: prev,
+                        signature: None,
+                        tags: Vec::new(),
+                        bodies: Vec::new(),
+                    },
+                ));
             }
-            if let Some(o) = open.as_mut() {
+            if let Some((_, o)) = open.as_mut() {
                 o.tags.push(t);
                 o.bodies.push(body);
                 o.end = hash;
@@ -939,13 +946,28 @@ impl SledBackend {
     }
 }
 
-/// A chunk to write: a push, or a run of events moved from the first layout.
+/// A chunk ready to write, all but its place in the stream: a push, or a run of events moved
+/// from the first layout. Made before the writers' turn, so the turn only places it.
 struct Written {
     device: DeviceId,
     author: String,
     first_seq: u64,
-    first_pos: u64,
+    count: u64,
     /// The chain hashes before the first event and after the last.
+    prev: Hash,
+    end: Hash,
+    signature: Option<SignatureBytes>,
+    /// The reader keys of its events (`kind ‖ key`), one index entry each.
+    index: BTreeSet<Vec<u8>>,
+    /// `zstd(postcard((tags, bodies)))`.
+    packed: Vec<u8>,
+}
+
+/// What a chunk is made of before it is packed.
+struct Run {
+    device: DeviceId,
+    author: String,
+    first_seq: u64,
     prev: Hash,
     end: Hash,
     signature: Option<SignatureBytes>,
@@ -953,47 +975,63 @@ struct Written {
     bodies: Vec<Vec<u8>>,
 }
 
-/// Adds to `b` a chunk, its device entry and one index entry per reader key it holds.
-fn put_chunk(b: &mut sled::Batch, c: Written) -> Result<(), BackendError> {
-    let count = c.bodies.len() as u64;
-    let last = c.first_pos + count - 1;
-    let mut index: BTreeSet<Vec<u8>> = BTreeSet::new();
-    index.insert(key(b'I', &[b"a", c.author.as_bytes()]));
-    for t in &c.tags {
-        if let Some(x) = &t.technician {
-            index.insert(key(b'I', &[b"t", x.as_str().as_bytes()]));
-        }
-        if t.staff {
-            index.insert(key(b'I', &[b"s", b"staff"]));
-        }
-        if let Some(f) = &t.farm {
-            index.insert(key(b'I', &[b"f", f.as_str().as_bytes()]));
-            if t.public {
-                index.insert(key(b'I', &[b"p", f.as_str().as_bytes()]));
+impl Run {
+    fn pack(self) -> Result<Written, BackendError> {
+        let mut index: BTreeSet<Vec<u8>> = BTreeSet::new();
+        index.insert(key(b'I', &[b"a", self.author.as_bytes()]));
+        for t in &self.tags {
+            if let Some(x) = &t.technician {
+                index.insert(key(b'I', &[b"t", x.as_str().as_bytes()]));
+            }
+            if t.staff {
+                index.insert(key(b'I', &[b"s", b"staff"]));
+            }
+            if let Some(f) = &t.farm {
+                index.insert(key(b'I', &[b"f", f.as_str().as_bytes()]));
+                if t.public {
+                    index.insert(key(b'I', &[b"p", f.as_str().as_bytes()]));
+                }
             }
         }
+        let count = self.bodies.len() as u64;
+        let raw = encode(&(self.tags, self.bodies))?;
+        Ok(Written {
+            device: self.device,
+            author: self.author,
+            first_seq: self.first_seq,
+            count,
+            prev: self.prev,
+            end: self.end,
+            signature: self.signature,
+            index,
+            packed: zstd::bulk::compress(&raw, CHUNK_LEVEL)?,
+        })
     }
-    for mut k in index {
+}
+
+/// Adds to `b` a chunk at `first_pos`, its device entry and its index entries.
+fn put_chunk(b: &mut sled::Batch, c: Written, first_pos: u64) -> Result<(), BackendError> {
+    let last = first_pos + c.count - 1;
+    for mut k in c.index {
         k.push(0);
         k.extend_from_slice(&last.to_be_bytes());
-        b.insert(k, &c.first_pos.to_be_bytes());
+        b.insert(k, &first_pos.to_be_bytes());
     }
     let mut entry = Vec::with_capacity(48);
-    entry.extend_from_slice(&c.first_pos.to_be_bytes());
-    entry.extend_from_slice(&count.to_be_bytes());
+    entry.extend_from_slice(&first_pos.to_be_bytes());
+    entry.extend_from_slice(&c.count.to_be_bytes());
     entry.extend_from_slice(&c.end);
     b.insert(key(b'D', &[&c.device.0, &c.first_seq.to_be_bytes()]), entry);
-    let raw = encode(&(c.tags, c.bodies))?;
     let chunk = Chunk {
         device: c.device,
         author: c.author,
         first_seq: c.first_seq,
-        first_pos: c.first_pos,
+        first_pos,
         prev: c.prev,
         signature: c.signature,
-        packed: zstd::bulk::compress(&raw, CHUNK_LEVEL)?,
+        packed: c.packed,
     };
-    b.insert(key(b'C', &[&c.first_pos.to_be_bytes()]), encode(&chunk)?);
+    b.insert(key(b'C', &[&first_pos.to_be_bytes()]), encode(&chunk)?);
     Ok(())
 }
 
