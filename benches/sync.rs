@@ -20,7 +20,7 @@ use tournee::exchange::Records;
 use tournee::sync::protocol::{
     Endpoint, Envelope, Push, Pushed, SyncReply, SyncRequest, request_message,
 };
-use tournee::sync::{HttpTransport, Transport, wire};
+use tournee::sync::{HttpTransport, SyncClient, Transport, wire};
 
 fn wire_per_insemination() {
     let server = Server::start(Kind::Sled);
@@ -65,16 +65,23 @@ fn wire_per_insemination() {
     );
 }
 
-/// The year without its last done day, and that day.
-fn split_last_day(year: Records) -> (Records, Records) {
-    let last = year
+/// The year up to a typical day (of the last four weeks' done days, the one with the median
+/// number of acts), and that day. The year's last day is a crowded one; a day's sync is
+/// measured on the day a technician usually has.
+fn split_typical_day(year: Records) -> (Records, Records) {
+    let mut days: std::collections::BTreeMap<chrono::NaiveDate, usize> = Default::default();
+    for v in year.visits.iter().filter(|v| v.visit.arrived.is_some()) {
+        *days.entry(v.visit.day).or_default() += v.acts.len();
+    }
+    let mut recent: Vec<(usize, chrono::NaiveDate)> =
+        days.iter().rev().take(20).map(|(d, n)| (*n, *d)).collect();
+    recent.sort();
+    let typical = recent[recent.len() / 2].1;
+    let (day, rest): (Vec<_>, Vec<_>) = year
         .visits
-        .iter()
-        .filter(|v| v.visit.arrived.is_some())
-        .map(|v| v.visit.day)
-        .max()
-        .unwrap();
-    let (day, rest): (Vec<_>, Vec<_>) = year.visits.into_iter().partition(|v| v.visit.day == last);
+        .into_iter()
+        .filter(|v| v.visit.day <= typical)
+        .partition(|v| v.visit.day == typical);
     (
         Records {
             technicians: year.technicians.clone(),
@@ -94,48 +101,78 @@ fn split_last_day(year: Records) -> (Records, Records) {
 fn year_and_day() {
     let server = Server::start(Kind::Sled);
     let url = server.url();
-    let tablet = Device::new();
-    tablet.enroll(
-        &url,
-        &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]),
-    );
-    let (year, last_day) = split_last_day(tournee::demo::year(day()));
-    let summary = tablet.store.import(&year).unwrap();
+    let enroll = |dir: &std::path::Path| {
+        let store = tournee::log::Store::open(dir).unwrap();
+        let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
+        SyncClient::new(HttpTransport::new(&url))
+            .enroll(&store, &url, &token, "bench")
+            .unwrap();
+        store
+    };
+    let year = tournee::demo::year(day());
+    let tablet = tempfile::tempdir().unwrap();
+    let (events, summary) = {
+        let store = enroll(tablet.path());
+        let summary = store.import(&year).unwrap();
+        (store.head(store.device()).unwrap().unwrap().0, summary)
+    };
     let acts: usize = year.visits.iter().map(|v| v.acts.len()).sum();
-    let events = tablet.store.head(tablet.store.device()).unwrap().unwrap().0;
-    let t = Instant::now();
-    let push = tablet.sync(&url);
-    let push_s = t.elapsed().as_secs_f64();
+    // End to end, as a technician meets it: the process starts, opens and checks the store,
+    // syncs and exits.
+    let (push, push_s) = sync_process(tablet.path());
     println!(
-        "year: {} visits, {acts} acts, {events} events ({} new records); first sync (push): {} bytes sent ({:.1} per event), {} received, {} round trips, {push_s:.2} s",
+        "year: {} visits, {acts} acts, {events} events ({} new records); first sync (push, `tournee sync` from start to exit): {} bytes sent ({:.1} per event), {} received, {} round trips, {push_s:.2} s",
         year.visits.len(),
         summary.events(),
-        push.bytes_sent,
-        push.bytes_sent as f64 / events as f64,
-        push.bytes_received,
-        push.round_trips
+        push["bytes_sent"],
+        push["bytes_sent"].as_f64().unwrap() / events as f64,
+        push["bytes_received"],
+        push["round_trips"]
     );
-    let spare = Device::new();
-    spare.enroll(
-        &url,
-        &server.token(&["add-technician", "T01", "--name", "Julie Moreau"]),
-    );
-    let t = Instant::now();
-    let pull = spare.sync(&url);
+    let spare = tempfile::tempdir().unwrap();
+    drop(enroll(spare.path()));
+    let (pull, pull_s) = sync_process(spare.path());
     println!(
-        "year: restore on a new tablet (pull): {} bytes received, {} sent, {} round trips, {:.2} s ({} events)",
-        pull.bytes_received,
-        pull.bytes_sent,
-        pull.round_trips,
-        t.elapsed().as_secs_f64(),
-        pull.pulled
+        "year: restore on a new tablet (pull, `tournee sync` from start to exit): {} bytes received, {} sent, {} round trips, {pull_s:.2} s ({} events)",
+        pull["bytes_received"], pull["bytes_sent"], pull["round_trips"], pull["pulled"]
     );
+}
+
+/// A typical day's sync after the year before it, through a 2G line.
+fn typical_day() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let (year, last_day) = split_typical_day(tournee::demo::year(day()));
+    let tablet = tempfile::tempdir().unwrap();
+    let store = tournee::log::Store::open(tablet.path()).unwrap();
+    let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
+    let client = SyncClient::new(HttpTransport::new(&url));
+    client.enroll(&store, &url, &token, "bench").unwrap();
+    store.import(&year).unwrap();
+    client.sync_once(&store).unwrap();
     let acts: usize = last_day.visits.iter().map(|v| v.acts.len()).sum();
-    let s = tablet.store.import(&last_day).unwrap();
+    let signatures = last_day
+        .visits
+        .iter()
+        .filter(|v| {
+            matches!(
+                v.confirmation,
+                Some(tournee::domain::Confirmation::Signed { .. })
+            )
+        })
+        .count();
+    let s = store.import(&last_day).unwrap();
+    // The day goes through a 2G line: the bytes are those of loopback, the time is the barn's.
+    let line = common::throttle::Throttle::start(
+        url.trim_start_matches("http://"),
+        common::throttle::Line::TWO_G,
+    );
     let t = Instant::now();
-    let day_sync = tablet.sync(&url);
+    let day_sync = SyncClient::new(HttpTransport::new(&line.url()))
+        .sync_once(&store)
+        .unwrap();
     println!(
-        "day: {} visits, {acts} acts, {} events; incremental sync: {} bytes sent, {} received, {} round trip(s), {:.3} s",
+        "day: {} visits, {acts} acts, {signatures} signatures, {} events; incremental sync: {} bytes sent, {} received, {} round trip(s), {:.2} s at 2G (40 kbit/s, 600 ms round trip)",
         last_day.visits.len(),
         s.events(),
         day_sync.bytes_sent,
@@ -143,6 +180,24 @@ fn year_and_day() {
         day_sync.round_trips,
         t.elapsed().as_secs_f64()
     );
+}
+
+/// Runs `tournee --data DIR sync` and gives its report and the seconds from start to exit.
+fn sync_process(dir: &std::path::Path) -> (serde_json::Value, f64) {
+    let t = Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tournee"))
+        .arg("--data")
+        .arg(dir)
+        .arg("sync")
+        .output()
+        .unwrap();
+    let seconds = t.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (serde_json::from_slice(&out.stdout).unwrap(), seconds)
 }
 
 /// The demo week of technician `i`, with ids of its own (farms included).
@@ -286,6 +341,21 @@ fn levels() {
             zstd::bulk::compress(bytes, 9).unwrap().len()
         );
     }
+    for level in [3, 9, 19] {
+        let t = Instant::now();
+        let packed: usize = bodies
+            .chunks(5_000)
+            .map(|b| {
+                zstd::bulk::compress(&tournee::sync::columns::lay_out(b), level)
+                    .unwrap()
+                    .len()
+            })
+            .sum();
+        println!(
+            "levels: columns, zstd {level:>2}: {packed} bytes, {:.0} ms",
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+    }
     for level in [1, 3, 6, 9, 12, 15, 19] {
         let t = Instant::now();
         let packed: usize = batches
@@ -311,11 +381,71 @@ fn main() {
     if want("levels") {
         levels();
     }
+    if want("day") {
+        day_anatomy();
+    }
     if want("year") {
         year_and_day();
+        typical_day();
     }
     if want("ingest") {
         ingest(Kind::Sled, 200);
         ingest(Kind::Postgres, 200);
+    }
+}
+
+/// What a day's push is made of: each kind of event alone, packed against the history the
+/// push uses as dictionary.
+fn day_anatomy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = tournee::log::Store::open(dir.path()).unwrap();
+    let (year, last_day) = split_typical_day(tournee::demo::year(day()));
+    store.import(&year).unwrap();
+    let before = store.head(store.device()).unwrap().unwrap().0;
+    store.import(&last_day).unwrap();
+    let all = store.bodies_after(store.device(), 0, usize::MAX).unwrap();
+    let from = before as usize;
+    let history = &all[from.saturating_sub(1_000)..from];
+    let dict = history.concat();
+    let bodies = &all[from..];
+    let pack = |b: &[Vec<u8>]| {
+        zstd::bulk::Compressor::with_dictionary(19, &dict)
+            .unwrap()
+            .compress(&postcard::to_allocvec(&b.to_vec()).unwrap())
+            .unwrap()
+            .len()
+    };
+    println!(
+        "day: {} events, {} raw bytes, {} packed",
+        bodies.len(),
+        bodies.iter().map(Vec::len).sum::<usize>(),
+        pack(bodies)
+    );
+    println!(
+        "day: in columns against the same history: {} bytes",
+        tournee::sync::columns::pack(history, bodies, 19)
+            .unwrap()
+            .len()
+    );
+    let mut kinds: std::collections::BTreeMap<&str, Vec<Vec<u8>>> = Default::default();
+    for (i, b) in bodies.iter().enumerate() {
+        let id = tournee::log::EventId {
+            device: store.device(),
+            seq: (from + i) as u64 + 1,
+        };
+        let e = tournee::log::Event::from_body(id, b).unwrap();
+        if std::env::var("DUMP").is_ok() {
+            println!("{} {:?}", b.len(), e);
+        }
+        kinds.entry(e.payload.name()).or_default().push(b.clone());
+    }
+    for (name, b) in &kinds {
+        println!(
+            "day: {name}: {} events, {} raw, {} packed alone, {} in columns alone",
+            b.len(),
+            b.iter().map(Vec::len).sum::<usize>(),
+            pack(b),
+            tournee::sync::columns::pack(history, b, 19).unwrap().len()
+        );
     }
 }

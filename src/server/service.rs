@@ -19,8 +19,7 @@ use super::rights::{self, Facts};
 use crate::log::{DeviceId, Event, EventId, Hash, Seal, SignatureBytes, genesis};
 use crate::sync::protocol::{
     Endpoint, EnrollReply, EnrollRequest, Envelope, MAX_CLOCK_SKEW_MS, PUSH_HISTORY, Pull,
-    PullReply, Push, PushOutcome, Pushed, Role, Run, SyncReply, SyncRequest, history_dictionary,
-    request_message,
+    PullReply, Push, PushOutcome, Pushed, Role, Run, SyncReply, SyncRequest, request_message,
 };
 use crate::sync::wire;
 
@@ -294,7 +293,7 @@ impl Service {
                     .backend
                     .bodies(record.device, push.after + 1 - history, push.after)
                     .await?;
-                wire::unpack(&bytes, &history_dictionary(&bodies)).map_err(|e| {
+                crate::sync::columns::unpack(&bodies, &bytes).map_err(|e| {
                     ApiError::new(400, format!("packed events against the history: {e}"))
                 })?
             }

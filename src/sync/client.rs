@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::SyncError;
 use super::protocol::{
     Cursor, Endpoint, EnrollReply, EnrollRequest, Envelope, PUSH_HISTORY, Pull, Push, PushOutcome,
-    Pushed, Role, SyncReply, SyncRequest, history_dictionary, request_message,
+    Pushed, Role, SyncReply, SyncRequest, request_message,
 };
 use super::wire;
 use crate::domain::Payload;
@@ -198,6 +198,7 @@ impl<T: Transport> SyncClient<T> {
         store: &Store,
         endpoint: Endpoint,
         request: &Req,
+        compressed: bool,
         progress: &mut Progress,
         report: &mut SyncReport,
     ) -> Result<Ans, SyncError> {
@@ -216,7 +217,12 @@ impl<T: Transport> SyncClient<T> {
                 signature: SignatureBytes(signature),
                 body: body.clone(),
             };
-            let frame = wire::encode(&envelope)?;
+            // A packed push is compressed already: compressing it again costs time, saves nothing.
+            let frame = if compressed {
+                wire::encode_raw(&envelope)?
+            } else {
+                wire::encode(&envelope)?
+            };
             report.bytes_sent += frame.len() as u64;
             report.round_trips += 1;
             match self.transport.post(endpoint, frame) {
@@ -267,6 +273,7 @@ impl<T: Transport> SyncClient<T> {
             store,
             Endpoint::Enroll,
             &request,
+            false,
             &mut progress,
             &mut report,
         )?;
@@ -295,88 +302,146 @@ impl<T: Transport> SyncClient<T> {
         let own_device = store.device();
         let mut pulling = true;
         let restoring_own = store.setting(RESTORING_OWN)?.is_some();
-        loop {
-            let head = store.head(own_device)?.map_or(0, |(s, _)| s);
-            let push = if progress.acknowledged < head {
+        // While the server stores one push, the next is read and packed on another thread.
+        std::thread::scope(|scope| -> Result<(), SyncError> {
+            let mut next: Option<(u64, std::thread::ScopedJoinHandle<'_, _>)> = None;
+            loop {
+                let head = store.head(own_device)?.map_or(0, |(s, _)| s);
                 let after = progress.acknowledged;
-                let bodies = store.bodies_after(own_device, after, self.push_batch)?;
-                let last = after + bodies.len() as u64;
-                let signature = SignatureBytes(store.sign_own(last)?);
-                let history = after.min(u64::from(PUSH_HISTORY)) as u32;
-                let events = if history == 0 {
-                    Pushed::Plain(bodies)
-                } else {
-                    let acknowledged = store.bodies_after(
-                        own_device,
-                        after - u64::from(history),
-                        history as usize,
-                    )?;
-                    Pushed::Packed {
-                        history,
-                        bytes: wire::pack(&bodies, &history_dictionary(&acknowledged))?,
-                    }
+                let push = match next.take() {
+                    Some((from, ready)) if from == after => ready
+                        .join()
+                        .map_err(|_| SyncError::Corrupt("packing a push failed".into()))??,
+                    _ => prepare_push(store, after, head, self.push_batch)?,
                 };
-                Some(Push {
-                    after,
-                    events,
-                    signature,
-                })
-            } else {
-                None
-            };
-            let pull = pulling.then_some(Pull {
-                cursor: progress.cursor,
-                limit: self.pull_limit,
-                own: restoring_own,
-            });
-            if push.is_none() && pull.is_none() {
-                break;
-            }
-            let pushed = push.is_some();
-            let request = SyncRequest { push, pull };
-            let reply: SyncReply =
-                self.call(store, Endpoint::Sync, &request, &mut progress, &mut report)?;
+                if let Some(p) = &push {
+                    let last = p.after + p.len;
+                    if last < head {
+                        let batch = self.push_batch;
+                        next = Some((
+                            last,
+                            scope.spawn(move || prepare_push(store, last, head, batch)),
+                        ));
+                    }
+                }
+                let push = push.map(|p| p.push);
+                let pull = pulling.then_some(Pull {
+                    cursor: progress.cursor,
+                    limit: self.pull_limit,
+                    own: restoring_own,
+                });
+                if push.is_none() && pull.is_none() {
+                    break;
+                }
+                let pushed = push.is_some();
+                let compressed = matches!(
+                    push,
+                    Some(Push {
+                        events: Pushed::Packed { .. },
+                        ..
+                    })
+                );
+                let request = SyncRequest { push, pull };
+                let reply: SyncReply = self.call(
+                    store,
+                    Endpoint::Sync,
+                    &request,
+                    compressed,
+                    &mut progress,
+                    &mut report,
+                )?;
 
-            match reply.push {
-                Some(PushOutcome::Stored { new }) => report.pushed += u64::from(new),
-                Some(PushOutcome::Resume) => {}
-                None if pushed => {
-                    return Err(SyncError::Protocol("the server ignored the push".into()));
+                match reply.push {
+                    Some(PushOutcome::Stored { new }) => report.pushed += u64::from(new),
+                    Some(PushOutcome::Resume) => {}
+                    None if pushed => {
+                        return Err(SyncError::Protocol("the server ignored the push".into()));
+                    }
+                    None => {}
                 }
-                None => {}
-            }
-            progress.acknowledged = reply.head;
-            if let Some(pull) = reply.pull {
-                for run in pull.runs {
-                    report.pulled +=
-                        store.merge_run(run.key, run.prev, run.first, run.bodies, run.seal)? as u64;
+                progress.acknowledged = reply.head;
+                if let Some(pull) = reply.pull {
+                    for run in pull.runs {
+                        report.pulled += store
+                            .merge_run(run.key, run.prev, run.first, run.bodies, run.seal)?
+                            as u64;
+                    }
+                    progress.cursor = pull.cursor;
+                    pulling = pull.more;
+                } else {
+                    pulling = false;
                 }
-                progress.cursor = pull.cursor;
-                pulling = pull.more;
-            } else {
-                pulling = false;
-            }
-            // A store rebuilt by `recover` takes back its own events the server holds; past
-            // that, the store must hold all of them.
-            let held = store.head(own_device)?.map_or(0, |(s, _)| s);
-            if reply.head > held && !pulling {
-                return Err(SyncError::Protocol(format!(
-                    "the server holds {} events of this device, the store only {held}: \
+                // A store rebuilt by `recover` takes back its own events the server holds; past
+                // that, the store must hold all of them.
+                let held = store.head(own_device)?.map_or(0, |(s, _)| s);
+                if reply.head > held && !pulling {
+                    return Err(SyncError::Protocol(format!(
+                        "the server holds {} events of this device, the store only {held}: \
                      was the store restored from an old copy?",
-                    reply.head
-                )));
+                        reply.head
+                    )));
+                }
+                save(store, PROGRESS, &progress)?;
+                if restoring_own && !pulling {
+                    store.remove_setting(RESTORING_OWN)?;
+                }
             }
-            save(store, PROGRESS, &progress)?;
-            if restoring_own && !pulling {
-                store.remove_setting(RESTORING_OWN)?;
-            }
-        }
+            Ok(())
+        })?;
         report.waiting = store
             .head(own_device)?
             .map_or(0, |(s, _)| s)
             .saturating_sub(progress.acknowledged);
         Ok(report)
     }
+}
+
+/// A push ready to send: this device's events `after + 1 ..= after + len`.
+struct Prepared {
+    after: u64,
+    len: u64,
+    push: Push,
+}
+
+/// Reads, signs and packs this device's events after `after` (at most `batch`, none past
+/// `head`), against the acknowledged history before them.
+fn prepare_push(
+    store: &Store,
+    after: u64,
+    head: u64,
+    batch: usize,
+) -> Result<Option<Prepared>, SyncError> {
+    if after >= head {
+        return Ok(None);
+    }
+    let own_device = store.device();
+    let want = usize::try_from(head - after).map_or(batch, |n| n.min(batch));
+    let bodies = store.bodies_after(own_device, after, want)?;
+    let len = bodies.len() as u64;
+    let last = after + len;
+    let signature = SignatureBytes(store.sign_own(last)?);
+    let history = after.min(u64::from(PUSH_HISTORY)) as u32;
+    let events = if history == 0 {
+        Pushed::Plain(bodies)
+    } else {
+        let acknowledged =
+            store.bodies_after(own_device, after - u64::from(history), history as usize)?;
+        let level = wire::level(bodies.iter().map(Vec::len).sum());
+        Pushed::Packed {
+            history,
+            bytes: super::columns::pack(&acknowledged, &bodies, level)
+                .map_err(|e| SyncError::Corrupt(e.to_string()))?,
+        }
+    };
+    Ok(Some(Prepared {
+        after,
+        len,
+        push: Push {
+            after,
+            events,
+            signature,
+        },
+    }))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! (the server decides; the device trusts only signatures and the server's witness).
 
 pub mod client;
+pub mod columns;
 pub mod http;
 pub mod protocol;
 pub mod wire;

@@ -122,26 +122,21 @@ pub struct Push {
 }
 
 /// The pushed events: their bodies exactly as the device hashed and stored them (clock and
-/// payload, see `log::Event::body`), as they are or packed against what the server holds.
-/// Bodies, not decoded events: nobody re-encodes an event, so what the device signed is what
-/// the server checks and keeps, byte for byte.
+/// payload, see `log::Event::body`), laid out in columns (see `columns`), which rebuild
+/// them byte for byte. Bodies, not decoded events: what the device signed is what the server
+/// checks and keeps, byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Pushed {
-    /// As they are (the frame's compression applies).
-    Plain(Vec<Vec<u8>>),
-    /// `postcard(Vec<Vec<u8>>)` compressed by zstd with, as dictionary, the bodies of this
-    /// device's `history` events up to `after` (which the server holds: it acknowledged
-    /// them). A day's events look like the days before: a third fewer bytes.
+    /// In columns (the frame's compression applies).
+    Plain(#[serde(with = "super::columns::laid_out")] Vec<Vec<u8>>),
+    /// In columns compressed by zstd against this device's `history` events up to `after`,
+    /// which the server holds (it acknowledged them): their columns are the dictionary,
+    /// their names and numbers known. A day's events look like the days before.
     Packed { history: u32, bytes: Vec<u8> },
 }
 
-/// How many acknowledged events serve as dictionary for the next push (about 130 KB).
+/// How many acknowledged events serve as history for the next push.
 pub const PUSH_HISTORY: u32 = 1_000;
-
-/// The dictionary of a packed push: the bodies of the history events, in order.
-pub fn history_dictionary(bodies: &[Vec<u8>]) -> Vec<u8> {
-    bodies.concat()
-}
 
 /// What changed in the account's scope since `cursor`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,6 +192,7 @@ pub struct Run {
     pub first: u64,
     /// The chain hash before `first` (none from the first event).
     pub prev: Option<Hash>,
+    #[serde(with = "super::columns::laid_out")]
     pub bodies: Vec<Vec<u8>>,
     pub seal: Seal,
 }

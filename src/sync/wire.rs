@@ -7,11 +7,12 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
-/// The protocol version this build speaks: 2 carries events as the bodies their author hashed
-/// (1 carried decoded events, which each end encoded again).
-pub const VERSION: u8 = 2;
+/// The protocol version this build speaks: 3 lays the bodies their author hashed out in
+/// columns (2 carried them side by side; 1 carried decoded events, which each end encoded
+/// again).
+pub const VERSION: u8 = 3;
 /// The oldest version this build still understands.
-pub const OLDEST_VERSION: u8 = 2;
+pub const OLDEST_VERSION: u8 = 3;
 const MAGIC: [u8; 2] = *b"TR";
 const RAW: u8 = 0;
 const ZSTD: u8 = 1;
@@ -49,6 +50,21 @@ pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, WireError> {
     encode_with(message, level)
 }
 
+/// Encodes a message whose bulk is already compressed into a frame, as it is.
+pub fn encode_raw<T: Serialize>(message: &T) -> Result<Vec<u8>, WireError> {
+    let raw = postcard::to_allocvec(message).map_err(|e| WireError::Encode(e.to_string()))?;
+    Ok(frame(RAW, raw))
+}
+
+fn frame(codec: u8, body: Vec<u8>) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(4 + body.len());
+    frame.extend_from_slice(&MAGIC);
+    frame.push(VERSION);
+    frame.push(codec);
+    frame.extend_from_slice(&body);
+    frame
+}
+
 /// Encodes with the zstd level `level` gives for the raw size (the server answers at a lower
 /// level to save its CPU).
 pub fn encode_with<T: Serialize>(
@@ -63,12 +79,7 @@ pub fn encode_with<T: Serialize>(
     } else {
         (RAW, raw)
     };
-    let mut frame = Vec::with_capacity(4 + body.len());
-    frame.extend_from_slice(&MAGIC);
-    frame.push(VERSION);
-    frame.push(codec);
-    frame.extend_from_slice(&body);
-    Ok(frame)
+    Ok(frame(codec, body))
 }
 
 /// The version a frame says it speaks, without decoding it.
@@ -101,25 +112,6 @@ pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, WireError> {
     postcard::from_bytes(bytes).map_err(|e| WireError::Decode(e.to_string()))
 }
 
-/// Compresses a message with a dictionary both ends hold (see `protocol::Pushed::Packed`).
-pub fn pack<T: Serialize>(message: &T, dictionary: &[u8]) -> Result<Vec<u8>, WireError> {
-    let raw = postcard::to_allocvec(message).map_err(|e| WireError::Encode(e.to_string()))?;
-    let mut c = zstd::bulk::Compressor::with_dictionary(level(raw.len()), dictionary)
-        .map_err(|e| WireError::Encode(e.to_string()))?;
-    c.compress(&raw)
-        .map_err(|e| WireError::Encode(e.to_string()))
-}
-
-/// Decompresses what [`pack`] made with the same dictionary (bounded like a frame).
-pub fn unpack<T: DeserializeOwned>(bytes: &[u8], dictionary: &[u8]) -> Result<T, WireError> {
-    let mut d = zstd::bulk::Decompressor::with_dictionary(dictionary)
-        .map_err(|e| WireError::Decompress(e.to_string()))?;
-    let raw = d
-        .decompress(bytes, MAX_MESSAGE)
-        .map_err(|e| WireError::Decompress(e.to_string()))?;
-    postcard::from_bytes(&raw).map_err(|e| WireError::Decode(e.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,46 +142,20 @@ mod tests {
             Err(WireError::NotAFrame(_))
         ));
         assert!(matches!(
-            decode::<u32>(b"TR\x02\x01garbage"),
+            decode::<u32>(b"TR\x03\x01garbage"),
             Err(WireError::Decompress(_))
         ));
         assert!(matches!(
-            decode::<u32>(b"TR\x02\x07"),
+            decode::<u32>(b"TR\x03\x07"),
             Err(WireError::Codec(7))
         ));
-    }
-
-    #[test]
-    fn packing_against_shared_history_is_smaller_and_needs_the_same_history() {
-        let history: Vec<u8> = (0..5_000u32)
-            .flat_map(|i| format!("visit V{i} farm 53161{:03};", i % 97).into_bytes())
-            .collect();
-        let message: Vec<String> = (5_000..5_040u32)
-            .map(|i| format!("visit V{i} farm 53161{:03};", i % 97))
-            .collect();
-        let plain = encode(&message).unwrap();
-        let packed = pack(&message, &history).unwrap();
-        assert!(
-            packed.len() < plain.len(),
-            "{} < {}",
-            packed.len(),
-            plain.len()
-        );
-        assert_eq!(unpack::<Vec<String>>(&packed, &history).unwrap(), message);
-        // another history does not give the message back (and a wrong message would fail the
-        // chain check anyway)
-        let mut changed = history.clone();
-        let n = changed.len();
-        changed[n - 20_000..].fill(b'x');
-        let other = unpack::<Vec<String>>(&packed, &changed);
-        assert!(other.as_ref().map_or(true, |m| *m != message));
     }
 
     #[test]
     fn a_compression_bomb_is_refused() {
         let huge = vec![0u8; MAX_MESSAGE + 1];
         let packed = zstd::bulk::compress(&huge, 3).unwrap();
-        let mut frame = b"TR\x02\x01".to_vec();
+        let mut frame = b"TR\x03\x01".to_vec();
         frame.extend_from_slice(&packed);
         assert!(packed.len() < 100_000);
         assert!(matches!(

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod throttle;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
