@@ -699,6 +699,7 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
         technicians: vec![technician.clone()],
         farms: farms.iter().map(|f| f.farm.clone()).collect(),
         visits: vec![],
+        advice: vec![],
     };
     let mut day = from;
     while day <= today {
