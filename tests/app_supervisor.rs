@@ -20,6 +20,23 @@ use sync_common::{Kind, Server, enrolled, tid};
 use tournee::app::model::{Command, Outcome, Refusal, Ticket};
 use tournee::domain::{Payload, ReviewDecision, Technician, Week};
 
+/// The app of supervisor S01 (team T01 and T02) on a store in `dir`, enrolled on Settings as
+/// a finger would, on the Team screen.
+fn supervisor_tablet(
+    server: &Server,
+    dir: &std::path::Path,
+) -> egui_kittest::Harness<'static, tournee::app::TourneeApp> {
+    let mut boss = syncing_app(dir, Duration::from_millis(200));
+    let token = server.token(&["add-supervisor", "S01", "--team", "T01,T02"]);
+    tap(&mut boss, "Réglages");
+    type_into(&mut boss, "Adresse du serveur", &server.url());
+    type_into(&mut boss, "Jeton d'inscription", &token);
+    tap(&mut boss, "Inscrire la tablette");
+    until(&mut boss, "the team tab", |h| shows(h, "Équipe"));
+    tap(&mut boss, "Équipe");
+    boss
+}
+
 const SAVED: &str = "Enregistré : le technicien le verra à sa prochaine synchronisation.";
 
 #[test]
@@ -47,14 +64,7 @@ fn a_supervisor_approves_a_week_and_moves_a_day_the_technicians_see_it() {
 
     // The supervisor enrols a tablet of their own and receives the team's records.
     let boss_dir = tempfile::tempdir().unwrap();
-    let mut boss = syncing_app(boss_dir.path(), Duration::from_millis(200));
-    let token = server.token(&["add-supervisor", "S01", "--team", "T01,T02"]);
-    tap(&mut boss, "Réglages");
-    type_into(&mut boss, "Adresse du serveur", &url);
-    type_into(&mut boss, "Jeton d'inscription", &token);
-    tap(&mut boss, "Inscrire la tablette");
-    until(&mut boss, "the team tab", |h| shows(h, "Équipe"));
-    tap(&mut boss, "Équipe");
+    let mut boss = supervisor_tablet(&server, boss_dir.path());
     let week = Week::of(today()).week;
     let row = format!("Julie Moreau · semaine {week}");
     until(&mut boss, "Julie's week, synced", |h| {
@@ -209,14 +219,7 @@ fn the_team_screen_computes_the_figures_per_technician_and_per_bull_from_the_syn
     paul.sync(&url);
 
     let boss_dir = tempfile::tempdir().unwrap();
-    let mut boss = syncing_app(boss_dir.path(), Duration::from_millis(200));
-    let token = server.token(&["add-supervisor", "S01", "--team", "T01,T02"]);
-    tap(&mut boss, "Réglages");
-    type_into(&mut boss, "Adresse du serveur", &url);
-    type_into(&mut boss, "Jeton d'inscription", &token);
-    tap(&mut boss, "Inscrire la tablette");
-    until(&mut boss, "the team tab", |h| shows(h, "Équipe"));
-    tap(&mut boss, "Équipe");
+    let mut boss = supervisor_tablet(&server, boss_dir.path());
     until(&mut boss, "both technicians' services, synced", |h| {
         h.state()
             .state
