@@ -86,7 +86,7 @@ pub(crate) enum News {
 }
 
 /// What the device calls itself on the server's list of devices.
-const LABEL: &str = "Tournée (tablette)";
+pub(super) const LABEL: &str = "Tournée (tablette)";
 
 /// Where the time of the last complete sync is kept in the store.
 const LAST_SUCCESS: &str = "app/sync/last_success";
@@ -98,7 +98,7 @@ pub fn last_success(store: &Store) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
 }
 
-fn save_last_success(store: &Store, at: DateTime<Utc>) -> Result<(), LogError> {
+pub(super) fn save_last_success(store: &Store, at: DateTime<Utc>) -> Result<(), LogError> {
     store.set_setting(LAST_SUCCESS, &at.timestamp_millis().to_le_bytes())
 }
 
@@ -300,6 +300,7 @@ impl Worker {
             last_success: self.sync.last_success,
             last_moved: self.sync.last_moved,
             last_failure: self.sync.last_failure.clone(),
+            adopted: super::adopt::adoption(&self.store),
         }
     }
 
