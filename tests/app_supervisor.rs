@@ -278,3 +278,48 @@ fn the_team_screen_computes_the_figures_per_technician_and_per_bull_from_the_syn
     boss.get_by_label("Inséminations : 3, dont 2 IA1");
     boss.get_by_label("Non-retour à 56 jours : 0\u{202f}% (0 sur 1)");
 }
+
+/// A technician's store copied to a second tablet: the server refuses the copy's push as a
+/// forked chain and keeps that for the supervisor (durably: across a kill of the server); the
+/// supervisor's tablet asks at its sync and the Team screen says which tablet, when and why.
+#[test]
+fn the_supervisor_sees_a_team_tablet_whose_push_the_server_refused() {
+    let mut server = Server::start(Kind::Sled);
+    let copy_dir = tempfile::tempdir().unwrap();
+    let julie = sync_common::tablet_and_copy(&server, copy_dir.path());
+    julie.append(vec![sync_common::insemination("A3", "V1", 3)]);
+    julie.sync(&server.url());
+    let copy = tournee::log::Store::open(copy_dir.path()).unwrap();
+    copy.append(vec![sync_common::insemination("A9", "V1", 9)])
+        .unwrap();
+    let refused = julie
+        .client(&server.url())
+        .sync_once(&copy)
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("forked chain"), "{refused}");
+    drop(copy);
+    // A technician's account is not told of refusals: the server refuses the question.
+    let asked = julie
+        .client(&server.url())
+        .refusals(&julie.store)
+        .unwrap_err()
+        .to_string();
+    assert!(asked.contains("only a supervisor"), "{asked}");
+    server.restart();
+
+    let boss_dir = tempfile::tempdir().unwrap();
+    let mut boss = supervisor_tablet(&server, boss_dir.path());
+    until(&mut boss, "the refused push on the Team screen", |h| {
+        shows(h, "Envois refusés par le serveur")
+    });
+    // The copy carries Julie's tablet's identity: the server names that tablet.
+    let device: String = julie.store.device().to_string().chars().take(8).collect();
+    let row = format!("Tech T01 · tablette « test » ({device}) · refusé aujourd'hui à");
+    assert!(shows_containing(&boss, &row), "{row}");
+    assert!(shows_containing(
+        &boss,
+        "une copie de la tablette enregistre sous la même identité (chaîne divergente)"
+    ));
+    assert!(shows_containing(&boss, "(a forked chain)"));
+}

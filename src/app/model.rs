@@ -471,6 +471,22 @@ pub struct TeamView {
     pub limits: Limits,
     /// The team's reproduction figures over the last 12 months.
     pub fertility: Option<TeamFertility>,
+    /// Pushes the server refused of the team's tablets (as it told at the last sync).
+    pub refused: Vec<TeamRefusal>,
+}
+
+/// A team member's tablet whose events the server refused: a forked chain (a copied store)
+/// or an event the account may not write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamRefusal {
+    pub name: String,
+    /// What the tablet called itself, and the first characters of its identity.
+    pub label: String,
+    pub device: String,
+    /// A forked chain (409), else an event refused (403).
+    pub forked: bool,
+    pub reason: String,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The figures per technician and per bull, for a supervisor to follow both.
