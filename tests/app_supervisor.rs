@@ -284,7 +284,16 @@ fn the_team_screen_computes_the_figures_per_technician_and_per_bull_from_the_syn
 /// supervisor's tablet asks at its sync and the Team screen says which tablet, when and why.
 #[test]
 fn the_supervisor_sees_a_team_tablet_whose_push_the_server_refused() {
-    let mut server = Server::start(Kind::Sled);
+    supervisor_sees_a_refused_push(Kind::Sled);
+}
+
+#[test]
+fn the_supervisor_sees_a_refused_push_kept_in_postgresql() {
+    supervisor_sees_a_refused_push(Kind::Postgres);
+}
+
+fn supervisor_sees_a_refused_push(kind: Kind) {
+    let mut server = Server::start(kind);
     let copy_dir = tempfile::tempdir().unwrap();
     let julie = sync_common::tablet_and_copy(&server, copy_dir.path());
     julie.append(vec![sync_common::insemination("A3", "V1", 3)]);
