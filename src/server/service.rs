@@ -252,7 +252,7 @@ impl Service {
         for t in team {
             refused.extend(self.refused_pushes(&refusals_key(t), now).await);
         }
-        refused.sort_by(|a, b| b.at_ms.cmp(&a.at_ms));
+        refused.sort_by_key(|r| std::cmp::Reverse(r.at_ms));
         Ok(RefusalsReply { refused })
     }
 
