@@ -41,6 +41,14 @@ fn a_copied_tablet_takes_its_refused_acts_over_under_a_new_identity_from_setting
         copy.device()
     };
 
+    // A yearly report handed on this tablet goes along with the app.
+    std::fs::create_dir_all(folder.join("bilans")).unwrap();
+    std::fs::write(
+        folder.join("bilans/bilan-53161001-2026.pdf"),
+        b"%PDF-1.7 handed",
+    )
+    .unwrap();
+
     // The app on the copy: its first sync is refused, and Settings says why and the way out.
     let mut app = syncing_app(&folder, Duration::from_millis(200));
     tap(&mut app, "Réglages");
@@ -102,6 +110,8 @@ fn a_copied_tablet_takes_its_refused_acts_over_under_a_new_identity_from_setting
     for id in ["A3", "A9", "A10"] {
         assert!(first.store.act(&act(id)).unwrap().is_some(), "{id}");
     }
+    let report = std::fs::read(folder.join("bilans/bilan-53161001-2026.pdf")).unwrap();
+    assert_eq!(report, b"%PDF-1.7 handed");
     // The app's folder holds the new identity, with every act.
     let tablet = Store::open(&folder).unwrap();
     assert_ne!(tablet.device(), copied);

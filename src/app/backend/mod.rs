@@ -525,16 +525,30 @@ fn damage_view(
     }
 }
 
-/// Copies the app's own files (preferences) from a store's folder to the folder of a store
-/// built to replace it; the store's own files are not copied.
+/// Copies the app's own files (preferences, and the yearly reports handed in `bilans/`) from a
+/// store's folder to the folder of a store built to replace it; the store's own files are not
+/// copied.
 fn copy_app_files(dir: &std::path::Path, to: &std::path::Path) -> Result<(), String> {
+    let copy = |from: &std::path::Path, to: &std::path::Path| {
+        std::fs::copy(from, to).map_err(|e| format!("{}: {e}", from.display()))
+    };
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             let store_file = ["db", "conf", "device", "head", "blobs"].contains(&name.as_str())
                 || name.starts_with("snap.");
             if !store_file && e.path().is_file() {
-                std::fs::copy(e.path(), to.join(&name)).map_err(|e| e.to_string())?;
+                copy(&e.path(), &to.join(&name))?;
+            }
+        }
+    }
+    let reports = dir.join(advice::REPORTS);
+    if let Ok(entries) = std::fs::read_dir(&reports) {
+        let into = to.join(advice::REPORTS);
+        std::fs::create_dir_all(&into).map_err(|e| format!("{}: {e}", into.display()))?;
+        for e in entries.flatten() {
+            if e.path().is_file() {
+                copy(&e.path(), &into.join(e.file_name()))?;
             }
         }
     }
