@@ -88,12 +88,14 @@ fn split_typical_day(year: Records) -> (Records, Records) {
             farms: year.farms.clone(),
             company: year.company.clone(),
             visits: rest,
+            advice: year.advice.clone(),
         },
         Records {
             technicians: year.technicians,
             farms: year.farms,
             company: year.company,
             visits: day,
+            advice: vec![],
         },
     )
 }

@@ -37,6 +37,10 @@ pub struct Pace {
     /// months behind a demo week, for the herds' reproduction figures).
     pub quiet_before: Option<NaiveDate>,
     pub quiet_visits_per_day: u32,
+    /// Cows in a dairy herd: at least `herd_min`, up to `herd_min + herd_spread - 1`. A pace
+    /// of many services needs many cows, else every cow is served again and again.
+    pub herd_min: u64,
+    pub herd_spread: u64,
 }
 
 /// Days of history behind the demo week: twelve months of services, returns and checks, so
@@ -58,6 +62,8 @@ pub fn week(today: NaiveDate) -> Records {
             full_saturday: false,
             quiet_before: Some(week_start),
             quiet_visits_per_day: 6,
+            herd_min: 40,
+            herd_spread: 80,
         },
     )
 }
@@ -77,6 +83,10 @@ pub fn year(today: NaiveDate) -> Records {
             full_saturday: true,
             quiet_before: None,
             quiet_visits_per_day: 0,
+            // About 27,000 services a year: some 15,000 cows, for each to be served about
+            // as often as a real cow is (1.5 to 2 services a conception, one calf a year).
+            herd_min: 160,
+            herd_spread: 320,
         },
     )
 }
@@ -327,11 +337,13 @@ struct DemoFarm {
 enum Cow {
     /// Not in calf, waiting for a heat: her next service is an IA1.
     Open,
-    /// Served on `on`; back in heat on `back` (a return), or not (`None`: she conceived).
+    /// Served on `on`, her `services`-th insemination since she was last open; back in heat
+    /// on `back` (a return), or not (`None`: she conceived, or went to the farm's bull).
     Served {
         on: NaiveDate,
         back: Option<NaiveDate>,
         checked: bool,
+        services: u32,
     },
 }
 
@@ -341,7 +353,7 @@ const WINDOW_BEFORE_HOURS: i64 = 2;
 const WINDOW_HOURS: u32 = 5;
 
 /// A cow in calf calves and is served again about this long after her service.
-const CALVING_INTERVAL_DAYS: i64 = 300;
+const CALVING_INTERVAL_DAYS: i64 = 360;
 /// A heat the farmer saw lasts this long: the technician comes within it.
 const HEAT_DAYS: i64 = 2;
 
@@ -386,27 +398,40 @@ impl DemoFarm {
     }
 
     /// A service of cow `i` on `day`: her fate is drawn now (conceived, or back in heat
-    /// 18 to 24 days later, or 40 to 48 after a late loss), and her rank follows her state.
+    /// later), and her rank follows her state.
     fn serve(&mut self, rng: &mut Rng, i: usize, day: NaiveDate) -> InseminationRank {
-        let rank = match self.cows[i] {
-            Cow::Served { .. } => InseminationRank::Repeat,
-            Cow::Open => InseminationRank::First,
+        let (rank, services) = match self.cows[i] {
+            Cow::Served { services, .. } => (InseminationRank::Repeat, services + 1),
+            Cow::Open => (InseminationRank::First, 1),
         };
-        let back = match rng.below(100) {
-            0..=47 => None,
-            48..=79 => Some(day + Duration::days(18 + rng.below(7) as i64)),
-            _ => Some(day + Duration::days(40 + rng.below(9) as i64)),
+        // As in a herd of fair fertility: nearly four in ten conceive; a fifth come back at the next
+        // heat, 18 to 24 days later; some at the one after or after a loss, 39 to 48 days; a
+        // quarter only after two months (heats nobody saw): no return by day 56, yet found
+        // empty at the check. This is why NR56 reads higher than conception.
+        let mut back = match rng.below(100) {
+            0..=37 => None,
+            38..=57 => Some(day + Duration::days(18 + rng.below(7) as i64)),
+            58..=73 => Some(day + Duration::days(39 + rng.below(10) as i64)),
+            _ => Some(day + Duration::days(60 + rng.below(16) as i64)),
         };
+        let mut checked = false;
+        // After a second insemination that did not take, many farmers turn the cow to their
+        // bull (the "taureau de rattrapage"): no more IA on her this time.
+        if back.is_some() && services >= 2 && rng.chance(0.5) {
+            back = None;
+            checked = true;
+        }
         self.cows[i] = Cow::Served {
             on: day,
             back,
-            checked: false,
+            checked,
+            services,
         };
         rank
     }
 }
 
-fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
+fn farms(rng: &mut Rng, home: Location, pace: Pace) -> Vec<DemoFarm> {
     let mut near: Vec<Commune> = communes()
         .into_iter()
         .filter(|c| {
@@ -444,7 +469,7 @@ fn farms(rng: &mut Rng, home: Location) -> Vec<DemoFarm> {
             };
             let name = format!("{} {}", rng.pick(HOLDING_PREFIXES), rng.pick(HOLDING_NAMES));
             let herd_size = match species {
-                Species::Bovine => 40 + rng.below(80),
+                Species::Bovine => pace.herd_min + rng.below(pace.herd_spread),
                 _ => 0,
             };
             let herd: Vec<AnimalId> = (0..herd_size)
@@ -522,7 +547,11 @@ fn acts_for(
             Species::Bovine if farm.herd.is_empty() => continue,
             Species::Bovine => {
                 let roll = rng.below(100);
-                let check = if (62..92).contains(&roll) {
+                let in_heat = farm.in_heat(day);
+                let any_open = farm.cows.contains(&Cow::Open);
+                // With no cow to serve, the service asked for becomes a check if one is due.
+                let nobody = roll < 62 && in_heat.is_none() && !any_open;
+                let check = if (62..92).contains(&roll) || nobody {
                     farm.due_for_check(rng, day)
                 } else {
                     None
@@ -533,7 +562,7 @@ fn acts_for(
                     } else {
                         ActKind::GestationPalpation
                     };
-                    let Cow::Served { on, back, .. } = farm.cows[c] else {
+                    let Cow::Served { back, checked, .. } = &mut farm.cows[c] else {
                         continue;
                     };
                     // A doubtful result leaves her to check again.
@@ -544,11 +573,7 @@ fn acts_for(
                     } else {
                         PregnancyResult::Empty
                     };
-                    farm.cows[c] = Cow::Served {
-                        on,
-                        back,
-                        checked: result != PregnancyResult::Doubtful,
-                    };
+                    *checked = result != PregnancyResult::Doubtful;
                     Act {
                         kind,
                         animals: vec![farm.herd[c].clone()],
@@ -560,10 +585,11 @@ fn acts_for(
                     let open: Vec<usize> = (0..farm.cows.len())
                         .filter(|&c| farm.cows[c] == Cow::Open)
                         .collect();
-                    let c = match farm.in_heat(day) {
+                    let c = match in_heat {
                         Some(c) => c,
                         None if !open.is_empty() => *rng.pick(&open),
-                        None => rng.below(farm.herd.len() as u64) as usize,
+                        // Every cow in calf or yet to come back: nobody to serve today.
+                        None => continue,
                     };
                     let rank = farm.serve(rng, c, day);
                     let straw = sire_for(rng, Species::Bovine);
@@ -687,7 +713,7 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
         lat: 48.1325,
         lon: -0.57073,
     }; // Montsûrs
-    let mut farms = farms(&mut rng, home);
+    let mut farms = farms(&mut rng, home, pace);
     let technician = Technician {
         id: TechnicianId::parse("technician", TECHNICIAN).unwrap_or_else(|_| unreachable!()),
         name: "Julie Moreau".into(),
@@ -699,6 +725,7 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
         technicians: vec![technician.clone()],
         farms: farms.iter().map(|f| f.farm.clone()).collect(),
         visits: vec![],
+        advice: vec![],
     };
     let mut day = from;
     while day <= today {
@@ -995,6 +1022,49 @@ mod tests {
         // Loading again adds nothing.
         let again = load(&store, today()).unwrap();
         assert_eq!(again, crate::log::ImportSummary::default(), "{again:?}");
+    }
+
+    /// The herds' figures over the twelve months before `today()`, as `tournee fertility`
+    /// prints them for the whole store.
+    fn figures_of_the_year_behind(records: &Records) -> crate::advice::Figures {
+        let herd = crate::advice::Herd::new(&dated(records));
+        let from = today() - Duration::days(365);
+        herd.figures(&Default::default(), from, today(), today())
+    }
+
+    /// Rates in the ranges of a herd of fair fertility: NR56 60 to 70 %, conception at IA1
+    /// 45 to 60 %, three services or more 10 to 20 % of the cows served, on enough IA1 for the
+    /// rate to be the herd's and not chance.
+    fn assert_plausible(f: &crate::advice::Figures, what: &str) {
+        let rate = |r: Option<f64>| r.unwrap_or(f64::NAN);
+        assert!(f.nr56.eligible >= 500, "{what}: {f:?}");
+        assert!(f.conception_first.checked >= 200, "{what}: {f:?}");
+        assert!(
+            (0.60..=0.70).contains(&rate(f.nr56.rate)),
+            "{what}: NR56 {f:?}"
+        );
+        assert!(
+            (0.45..=0.60).contains(&rate(f.conception_first.rate)),
+            "{what}: conception {f:?}"
+        );
+        assert!(
+            (0.10..=0.20).contains(&rate(f.three_or_more.rate)),
+            "{what}: three or more {f:?}"
+        );
+        // Returns not seen at the first heat make NR56 read above conception, as on farms.
+        assert!(
+            rate(f.nr56.rate) > rate(f.conception_first.rate),
+            "{what}: {f:?}"
+        );
+    }
+
+    #[test]
+    fn the_demo_year_and_the_months_behind_the_week_tell_a_plausible_story() {
+        let year = figures_of_the_year_behind(&year(today()));
+        // the year serves some 14,000 cows, each about as often as a real cow is served
+        assert!(year.three_or_more.females >= 10_000, "{year:?}");
+        assert_plausible(&year, "demo --year");
+        assert_plausible(&figures_of_the_year_behind(&week(today())), "demo");
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The exchange format `tournee/v1`: a JSON document of technicians, farms and visits with
 //! their acts and confirmation, for `tournee import` and `tournee export`.
 //!
+//! The technician's aims for a farm's year to come (`advice`) travel too, so an export keeps
+//! what the yearly report says.
+//!
 //! Not the storage or wire encoding (those are `log` and `sync`): this is the documented,
 //! human-readable format other tools write and read. It is described in the README.
 //!
@@ -51,6 +54,32 @@ pub struct ExchangeFile {
     pub farms: Vec<FarmRecord>,
     #[serde(default)]
     pub visits: Vec<VisitRecord>,
+    /// The technician's aims for each farm's year to come (`Payload::AdviceWritten`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advice: Vec<AdviceRecord>,
+}
+
+/// The aims a technician wrote with a farmer for the year after `year` (the yearly report's
+/// last part): a file's record and the checked value alike, every field typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdviceRecord {
+    pub farm: Ede,
+    pub year: i32,
+    pub technician: TechnicianId,
+    pub text: String,
+}
+
+impl AdviceRecord {
+    /// The event that records it.
+    pub fn payload(&self) -> Payload {
+        Payload::AdviceWritten {
+            farm: self.farm.clone(),
+            year: self.year,
+            technician: self.technician.clone(),
+            text: self.text.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -241,6 +270,7 @@ pub struct Records {
     pub technicians: Vec<Technician>,
     pub farms: Vec<Farm>,
     pub visits: Vec<VisitRecords>,
+    pub advice: Vec<AdviceRecord>,
 }
 
 /// One visit with its acts and confirmation.
@@ -273,6 +303,7 @@ impl Records {
                 });
             }
         }
+        out.extend(self.advice.iter().map(AdviceRecord::payload));
         out
     }
 }
@@ -373,6 +404,24 @@ fn check(
         farm.validate(&field)?;
         records.farms.push(farm);
     }
+    // A visit and an advice name a technician and a farm the file lists or the store knows.
+    let named = |field: &str, technician: &TechnicianId, farm: &Ede| {
+        if !tech_ids.contains(technician) && !known_technicians(technician) {
+            return Err(DomainError::invalid(
+                &format!("{field}.technician"),
+                technician.as_str(),
+                "a technician listed in `technicians` or already known",
+            ));
+        }
+        if !farm_ids.contains(farm) && !known_farms(farm) {
+            return Err(DomainError::invalid(
+                &format!("{field}.farm"),
+                farm.as_str(),
+                "a farm listed in `farms` or already known",
+            ));
+        }
+        Ok(())
+    };
     let mut visit_ids = BTreeSet::new();
     let mut act_ids = BTreeSet::new();
     for (i, v) in file.visits.into_iter().enumerate() {
@@ -380,22 +429,7 @@ fn check(
         if !visit_ids.insert(v.id.clone()) {
             return Err(duplicate(&format!("{field}.id"), v.id.as_str()).into());
         }
-        if !tech_ids.contains(&v.technician) && !known_technicians(&v.technician) {
-            return Err(DomainError::invalid(
-                &format!("{field}.technician"),
-                v.technician.as_str(),
-                "a technician listed in `technicians` or already known",
-            )
-            .into());
-        }
-        if !farm_ids.contains(&v.farm) && !known_farms(&v.farm) {
-            return Err(DomainError::invalid(
-                &format!("{field}.farm"),
-                v.farm.as_str(),
-                "a farm listed in `farms` or already known",
-            )
-            .into());
-        }
+        named(&field, &v.technician, &v.farm)?;
         let day = match (v.day, &v.arrived) {
             (Some(d), _) => d,
             (None, Some(a)) => paris_day(a),
@@ -498,6 +532,24 @@ fn check(
             acts,
             confirmation,
         });
+    }
+    let mut advised = BTreeSet::new();
+    for (i, a) in file.advice.into_iter().enumerate() {
+        let field = format!("advice[{i}]");
+        named(&field, &a.technician, &a.farm)?;
+        if !advised.insert((a.farm.clone(), a.year)) {
+            return Err(DomainError::invalid(
+                &format!("{field}.year"),
+                &a.year.to_string(),
+                &format!("a year not already given for farm {} in this file", a.farm),
+            )
+            .into());
+        }
+        a.payload().validate().map_err(|mut e| {
+            e.field = format!("{field}.{}", e.field);
+            e
+        })?;
+        records.advice.push(a);
     }
     Ok(records)
 }
@@ -638,6 +690,7 @@ pub fn document(records: &Records) -> ExchangeFile {
                 confirmation: v.confirmation.clone().map(ConfirmationRecord::from),
             })
             .collect(),
+        advice: records.advice.clone(),
     }
 }
 
@@ -748,6 +801,78 @@ mod tests {
         assert_eq!(v.acts[0].animals[0].as_str(), "FR5312345678");
         // technician + farm + visit + 2 acts + confirmation
         assert_eq!(r.payloads().len(), 6);
+    }
+
+    const ADVICE: &str = r#","advice":[{"farm":"53130001","year":2026,"technician":"T01","text":"Génisses à 15 mois"}]}"#;
+
+    fn with_advice(advice: &str) -> String {
+        let base = SAMPLE.strip_suffix('}').unwrap();
+        format!("{base}{advice}")
+    }
+
+    #[test]
+    fn advice_is_read_checked_and_written_back() {
+        let r = parse(&with_advice(ADVICE), &none, &none, today()).unwrap();
+        assert_eq!(
+            r.advice,
+            [AdviceRecord {
+                farm: Ede::parse("farm", "53130001").unwrap(),
+                year: 2026,
+                technician: TechnicianId::parse("technician", "T01").unwrap(),
+                text: "Génisses à 15 mois".into(),
+            }]
+        );
+        assert_eq!(
+            r.payloads().last(),
+            Some(&Payload::AdviceWritten {
+                farm: Ede::parse("farm", "53130001").unwrap(),
+                year: 2026,
+                technician: TechnicianId::parse("technician", "T01").unwrap(),
+                text: "Génisses à 15 mois".into(),
+            })
+        );
+        let text = serde_json::to_string(&document(&r)).unwrap();
+        assert!(
+            text.contains(r#""advice":[{"farm":"53130001","year":2026"#),
+            "{text}"
+        );
+        assert_eq!(parse(&text, &none, &none, today()).unwrap(), r);
+        // a file without advice writes none
+        let plain =
+            serde_json::to_string(&document(&parse(SAMPLE, &none, &none, today()).unwrap()))
+                .unwrap();
+        assert!(!plain.contains("advice"), "{plain}");
+    }
+
+    #[test]
+    fn advice_for_an_unknown_farm_a_year_twice_or_out_of_range_is_refused() {
+        let err = refusal(&with_advice(&ADVICE.replace("53130001", "53130002")));
+        assert_eq!(
+            (err.field.as_str(), err.value.as_str()),
+            ("advice[0].farm", "53130002")
+        );
+        let twice = ADVICE.replace(
+            "}]}",
+            r#"},{"farm":"53130001","year":2026,"technician":"T01","text":"autre"}]}"#,
+        );
+        let err = refusal(&with_advice(&twice));
+        assert_eq!(
+            (err.field.as_str(), err.value.as_str()),
+            ("advice[1].year", "2026")
+        );
+        let err = refusal(&with_advice(&ADVICE.replace("2026", "1900")));
+        assert_eq!(
+            (err.field.as_str(), err.value.as_str()),
+            ("advice[0].year", "1900")
+        );
+        assert!(err.expected.contains("2000 to 2100"), "{err}");
+        let err = refusal(&with_advice(&ADVICE.replace("Génisses à 15 mois", "")));
+        assert_eq!(err.field, "advice[0].text");
+        let err = refusal(&with_advice(&ADVICE.replace("\"T01\"", "\"T09\"")));
+        assert_eq!(
+            (err.field.as_str(), err.value.as_str()),
+            ("advice[0].technician", "T09")
+        );
     }
 
     #[test]

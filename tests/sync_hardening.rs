@@ -196,21 +196,9 @@ fn tournee_cli(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
 fn a_copied_tablet_hands_its_refused_events_to_a_new_identity_and_nothing_is_lost() {
     let server = Server::start(Kind::Sled);
     let url = server.url();
-    let t1 = enrolled(
-        &server,
-        &["add-technician", "T01", "--name", "Julie Moreau"],
-    );
-    t1.append(vec![technician("T01"), farm(1), visit("V1", "T01", 1)]);
-    t1.sync(&url);
-
     // The store copied to a second tablet; both record an act.
-    drop(t1.store);
     let copy_dir_ = tempfile::tempdir().unwrap();
-    copy_dir(t1.dir.path(), copy_dir_.path());
-    let t1 = Device {
-        store: Store::open(t1.dir.path()).unwrap(),
-        dir: t1.dir,
-    };
+    let t1 = tablet_and_copy(&server, copy_dir_.path());
     let copy = Store::open(copy_dir_.path()).unwrap();
     t1.append(vec![insemination("A3", "V1", 3)]);
     copy.append(vec![

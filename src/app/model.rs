@@ -471,6 +471,22 @@ pub struct TeamView {
     pub limits: Limits,
     /// The team's reproduction figures over the last 12 months.
     pub fertility: Option<TeamFertility>,
+    /// Pushes the server refused of the team's tablets (as it told at the last sync).
+    pub refused: Vec<TeamRefusal>,
+}
+
+/// A team member's tablet whose events the server refused: a forked chain (a copied store)
+/// or an event the account may not write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamRefusal {
+    pub name: String,
+    /// What the tablet called itself, and the first characters of its identity.
+    pub label: String,
+    pub device: String,
+    /// A forked chain (409), else an event refused (403).
+    pub forked: bool,
+    pub reason: String,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The figures per technician and per bull, for a supervisor to follow both.
@@ -572,6 +588,19 @@ pub struct SyncInfo {
     pub last_moved: Option<(u64, u64)>,
     /// The last attempt failed after the last success: when, and why.
     pub last_failure: Option<(chrono::DateTime<chrono::Utc>, SyncProblem)>,
+    /// This tablet took a new identity and adopted a refused copy's events: what and where.
+    pub adopted: Option<Adoption>,
+}
+
+/// A copy's refused events taken over by this tablet's new identity (`Command::Adopt`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Adoption {
+    /// Events of the copy recorded again under the new identity.
+    pub adopted: u64,
+    /// Events of the copy the server already held.
+    pub already_held: u64,
+    /// The folder the copy was moved to, unchanged: readable and exportable there.
+    pub copy: String,
 }
 
 /// A command's number, so the screen that sent it can find the backend's answer.
@@ -633,6 +662,10 @@ pub enum Command {
     Enroll { server: String, token: String },
     /// Sync now rather than at the next turn.
     SyncNow,
+    /// The way out for a copied tablet whose events the server refuses as a forked chain:
+    /// a new identity, enrolled with this new one-time token, adopts the copy's events the
+    /// server does not hold; the copy's folder is kept aside, unchanged.
+    Adopt { token: String },
     /// A supervisor approves a technician's week or sends it back with a comment.
     ReviewWeek {
         technician: crate::domain::TechnicianId,

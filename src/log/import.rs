@@ -17,11 +17,18 @@ pub struct ImportSummary {
     pub visits: usize,
     pub acts: usize,
     pub confirmations: usize,
+    pub advice: usize,
 }
 
 impl ImportSummary {
     pub fn events(&self) -> usize {
-        self.company + self.technicians + self.farms + self.visits + self.acts + self.confirmations
+        self.company
+            + self.technicians
+            + self.farms
+            + self.visits
+            + self.acts
+            + self.confirmations
+            + self.advice
     }
 }
 
@@ -92,6 +99,15 @@ impl Store {
                     visit: v.visit.id.clone(),
                     confirmation: c.clone(),
                 });
+            }
+        }
+        for a in &records.advice {
+            // Aims are rewritten as the year goes (latest clock wins): a different text in a
+            // file is a newer version, as a farm's details are.
+            let stored = self.advice(&a.farm, a.year)?;
+            if stored.is_none_or(|s| s.technician != a.technician || s.text != a.text) {
+                summary.advice += 1;
+                payloads.push(a.payload());
             }
         }
         self.append(payloads)?;

@@ -183,6 +183,8 @@ pub struct Review {
 /// The technician's advice to a farm for the year to come, as last written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Advice {
+    pub farm: crate::domain::Ede,
+    pub year: i32,
     pub technician: TechnicianId,
     pub text: String,
     pub stamp: Stamp,
@@ -863,6 +865,8 @@ pub(super) fn apply(p: &mut Projections, event: Event, strict: bool) -> Result<(
                 return Err(refuse("farm", farm.as_str(), "a farm already recorded"));
             }
             let advice = Advice {
+                farm: farm.clone(),
+                year: *year,
                 technician: technician.clone(),
                 text: text.clone(),
                 stamp,

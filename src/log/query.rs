@@ -17,7 +17,7 @@ use crate::domain::{
     Act, ActId, AnimalId, AnomalyKind, BullId, Company, Confirmation, Ede, Farm, Technician,
     TechnicianId, Visit, VisitId, Week,
 };
-use crate::exchange::{Records, VisitRecords};
+use crate::exchange::{AdviceRecord, Records, VisitRecords};
 
 /// An act as recorded, with what became of it.
 #[derive(Debug, Clone, PartialEq)]
@@ -256,6 +256,11 @@ impl Store {
         Ok(self.read(|p| p.advice.get(&k).map(|l| l.value.clone())))
     }
 
+    /// Every farm's advice, as last written, by farm then year.
+    pub fn all_advice(&self) -> Result<Vec<projection::Advice>, LogError> {
+        Ok(self.read(|p| lww_values(&p.advice)))
+    }
+
     /// Every act recorded on an animal (corrected ones included), oldest first.
     pub fn acts_of_animal(&self, animal: &AnimalId) -> Result<Vec<ActView>, LogError> {
         Ok(self.read(|p| acts_indexed(p, &p.acts_by_animal, animal.as_str().as_bytes())))
@@ -285,7 +290,8 @@ impl Store {
     }
 
     /// Everything the store holds as exchange records (for `tournee export`): technicians,
-    /// farms, and every visit with its current acts and latest confirmation, by day then id.
+    /// farms, every visit with its current acts and latest confirmation, by day then id, and
+    /// every farm's advice as last written.
     pub fn records(&self) -> Result<Records, LogError> {
         let mut visits = self.all_visits()?;
         visits.sort_by(|a, b| (a.day, &a.id).cmp(&(b.day, &b.id)));
@@ -294,6 +300,16 @@ impl Store {
             technicians: self.technicians()?,
             farms: self.farms()?,
             visits: Vec::with_capacity(visits.len()),
+            advice: self
+                .all_advice()?
+                .into_iter()
+                .map(|a| AdviceRecord {
+                    farm: a.farm,
+                    year: a.year,
+                    technician: a.technician,
+                    text: a.text,
+                })
+                .collect(),
         };
         for visit in visits {
             out.visits.push(VisitRecords {

@@ -846,3 +846,64 @@ fn a_refused_batch_into_an_empty_store_leaves_it_empty() {
     setup(&store);
     assert_eq!(store.technicians().unwrap().len(), 2);
 }
+
+#[test]
+fn advice_goes_out_in_an_export_and_comes_back_in_by_import_once() {
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let a = Store::open(a_dir.path()).unwrap();
+    let b = Store::open(b_dir.path()).unwrap();
+    setup(&a);
+    let advice = |year: i32, text: &str| Payload::AdviceWritten {
+        farm: farm().ede,
+        year,
+        technician: TechnicianId::parse("t", "T01").unwrap(),
+        text: text.into(),
+    };
+    a.append(vec![
+        advice(2025, "Génisses à 15 mois"),
+        advice(2026, "Détecter les chaleurs matin et soir"),
+    ])
+    .unwrap();
+    // rewritten later in the year: the export carries the last text only
+    a.append(vec![advice(
+        2026,
+        "Détecter les chaleurs matin et soir ; podomètres",
+    )])
+    .unwrap();
+
+    let text = serde_json::to_string(&crate::exchange::document(&a.records().unwrap())).unwrap();
+    let parsed = crate::exchange::parse(&text, &|_| false, &|_| false, day()).unwrap();
+    let years: Vec<(i32, &str)> = parsed
+        .advice
+        .iter()
+        .map(|r| (r.year, r.text.as_str()))
+        .collect();
+    assert_eq!(
+        years,
+        [
+            (2025, "Génisses à 15 mois"),
+            (2026, "Détecter les chaleurs matin et soir ; podomètres")
+        ]
+    );
+    let summary = b.import(&parsed).unwrap();
+    assert_eq!(summary.advice, 2);
+    assert_eq!(b.records().unwrap(), a.records().unwrap());
+    let in_b = b.advice(&farm().ede, 2026).unwrap().unwrap();
+    assert_eq!(
+        in_b.text,
+        "Détecter les chaleurs matin et soir ; podomètres"
+    );
+    assert_eq!(in_b.technician.as_str(), "T01");
+    // the same file again adds nothing
+    assert_eq!(b.import(&parsed).unwrap(), ImportSummary::default());
+    // a file with the aims rewritten brings the new text, and only that
+    let mut newer = parsed.clone();
+    newer.advice[0].text = "Génisses à 14 mois".into();
+    let summary = b.import(&newer).unwrap();
+    assert_eq!((summary.advice, summary.events()), (1, 1));
+    assert_eq!(
+        b.advice(&farm().ede, 2025).unwrap().unwrap().text,
+        "Génisses à 14 mois"
+    );
+}

@@ -131,6 +131,10 @@ async fn sync(State(service): State<Arc<Service>>, body: Bytes) -> Response {
     call(&service, Endpoint::Sync, body).await
 }
 
+async fn refusals(State(service): State<Arc<Service>>, body: Bytes) -> Response {
+    call(&service, Endpoint::Refusals, body).await
+}
+
 async fn health() -> &'static str {
     "ok\n"
 }
@@ -140,6 +144,7 @@ pub fn router(service: Arc<Service>, farmers: Option<Arc<super::farmer::FarmerWe
     let mut router = Router::new()
         .route(Endpoint::Enroll.path(), post(enroll))
         .route(Endpoint::Sync.path(), post(sync))
+        .route(Endpoint::Refusals.path(), post(refusals))
         .route("/v1/health", get(health))
         .with_state(service);
     if let Some(web) = farmers {

@@ -19,7 +19,8 @@ use super::rights::{self, Facts};
 use crate::log::{DeviceId, Event, EventId, Hash, Seal, SignatureBytes, genesis};
 use crate::sync::protocol::{
     Endpoint, EnrollReply, EnrollRequest, Envelope, MAX_CLOCK_SKEW_MS, PUSH_HISTORY, Pull,
-    PullReply, Push, PushOutcome, Pushed, Role, Run, SyncReply, SyncRequest, request_message,
+    PullReply, Push, PushOutcome, Pushed, RefusalsReply, RefusedPush, Role, Run, SyncReply,
+    SyncRequest, request_message,
 };
 use crate::sync::wire;
 
@@ -69,6 +70,14 @@ impl From<wire::WireError> for ApiError {
             e => ApiError::new(400, e.to_string()),
         }
     }
+}
+
+/// How long a refused push is kept for the supervisor to see: a month.
+pub const REFUSALS_KEPT_MS: u64 = 30 * 24 * 3600 * 1000;
+
+/// Where a technician's refused pushes are kept among the backend's claims.
+fn refusals_key(technician: &crate::domain::TechnicianId) -> Vec<u8> {
+    format!("refused/{technician}").into_bytes()
 }
 
 /// The most events one push may carry, and one pull page may hold.
@@ -162,19 +171,89 @@ impl Service {
                 let reply = self.enroll(request).await?;
                 Ok(wire::encode_with(&reply, |_| ANSWER_LEVEL)?)
             }
-            Endpoint::Sync => {
+            Endpoint::Sync | Endpoint::Refusals => {
                 let (record, role) =
                     self.backend.device(envelope.device).await?.ok_or_else(|| {
                         ApiError::new(401, "unknown device: enrol it first (tournee enroll)")
                     })?;
                 self.authenticate(&envelope, &record.public_key, endpoint, now)
                     .await?;
+                if endpoint == Endpoint::Refusals {
+                    let reply = self.refusals(&role, now).await?;
+                    return Ok(wire::encode_with(&reply, |_| ANSWER_LEVEL)?);
+                }
                 let request: SyncRequest = postcard::from_bytes(&envelope.body)
                     .map_err(|e| ApiError::new(400, format!("sync request: {e}")))?;
-                let reply = self.sync(&record, &role, request).await?;
-                Ok(wire::encode_with(&reply, |_| ANSWER_LEVEL)?)
+                match self.sync(&record, &role, request).await {
+                    Ok(reply) => Ok(wire::encode_with(&reply, |_| ANSWER_LEVEL)?),
+                    Err(e) => {
+                        self.note_refusal(&record, &role, &e, now).await;
+                        Err(e)
+                    }
+                }
             }
         }
+    }
+
+    /// Keeps a refused push (a forked chain, an event not the account's to write) for the
+    /// technician's supervisor to see: the last refusal of each of the technician's devices,
+    /// for [`REFUSALS_KEPT_MS`]. Best effort: the device is refused whether or not it is kept.
+    async fn note_refusal(&self, record: &DeviceRecord, role: &Role, e: &ApiError, now: u64) {
+        let Role::Technician { id, .. } = role else {
+            return;
+        };
+        let refused = e.status == 403 || (e.status == 409 && e.reason.contains("forked chain"));
+        if !refused {
+            return;
+        }
+        let key = refusals_key(id);
+        let mut kept = self.refused_pushes(&key, now).await;
+        kept.retain(|r| r.device != record.device);
+        kept.push(RefusedPush {
+            technician: id.clone(),
+            device: record.device,
+            label: record.label.clone(),
+            status: e.status,
+            reason: e.reason.chars().take(500).collect(),
+            at_ms: now,
+        });
+        let Ok(value) = serde_json::to_vec(&kept) else {
+            return;
+        };
+        // A claim holds one value: the list is written again whole.
+        if self.backend.release(&key).await.is_err() {
+            return;
+        }
+        let claim = Claim {
+            key: &key,
+            value: &value,
+            expires_ms: now + REFUSALS_KEPT_MS,
+        };
+        let _ = self.backend.claim(claim, now).await;
+    }
+
+    /// The refused pushes kept under `key` (one technician's).
+    async fn refused_pushes(&self, key: &[u8], now: u64) -> Vec<RefusedPush> {
+        match self.backend.claimed(key, now).await {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A supervisor's question: the refused pushes of the team's technicians, newest first.
+    async fn refusals(&self, role: &Role, now: u64) -> Result<RefusalsReply, ApiError> {
+        let Role::Supervisor { team, .. } = role else {
+            return Err(ApiError::new(
+                403,
+                "only a supervisor's account sees the team's refused pushes",
+            ));
+        };
+        let mut refused = Vec::new();
+        for t in team {
+            refused.extend(self.refused_pushes(&refusals_key(t), now).await);
+        }
+        refused.sort_by_key(|r| std::cmp::Reverse(r.at_ms));
+        Ok(RefusalsReply { refused })
     }
 
     async fn authenticate(

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::SyncError;
 use super::protocol::{
     Cursor, Endpoint, EnrollReply, EnrollRequest, Envelope, PUSH_HISTORY, Pull, Push, PushOutcome,
-    Pushed, Role, SyncReply, SyncRequest, request_message,
+    Pushed, RefusalsReply, RefusalsRequest, RefusedPush, Role, SyncReply, SyncRequest,
+    request_message,
 };
 use super::wire;
 use crate::domain::Payload;
@@ -289,6 +290,25 @@ impl<T: Transport> SyncClient<T> {
         )?;
         save(store, PROGRESS, &progress)?;
         Ok(reply.role)
+    }
+
+    /// The pushes the server refused of the team's devices (a forked chain, an event not the
+    /// account's to write), newest first: a supervisor's account only.
+    pub fn refusals(&self, store: &Store) -> Result<Vec<RefusedPush>, SyncError> {
+        if credentials(store)?.is_none() {
+            return Err(SyncError::NotEnrolled);
+        }
+        let mut progress = progress(store)?;
+        let mut report = SyncReport::default();
+        let reply: RefusalsReply = self.call(
+            store,
+            Endpoint::Refusals,
+            &RefusalsRequest,
+            false,
+            &mut progress,
+            &mut report,
+        )?;
+        Ok(reply.refused)
     }
 
     /// Pushes what the server lacks and pulls what changed, until both are done. Each round

@@ -16,6 +16,8 @@ use crate::log::{DeviceId, Hash, Seal, SignatureBytes};
 pub enum Endpoint {
     Enroll,
     Sync,
+    /// A supervisor asks which of the team's devices the server refused pushes of.
+    Refusals,
 }
 
 impl Endpoint {
@@ -24,6 +26,7 @@ impl Endpoint {
         match self {
             Endpoint::Enroll => "/v1/enroll",
             Endpoint::Sync => "/v1/sync",
+            Endpoint::Refusals => "/v1/refusals",
         }
     }
 }
@@ -62,6 +65,31 @@ pub fn request_message(
 
 /// How far the request's time may be from the server's clock.
 pub const MAX_CLOCK_SKEW_MS: u64 = 10 * 60 * 1000;
+
+/// A supervisor's question: the refused pushes of the team (the body says nothing more; the
+/// account is the device's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusalsRequest;
+
+/// A push the server refused (a forked chain, an event the account may not write), as it
+/// records it for the technician's supervisor: the last one of each device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedPush {
+    pub technician: TechnicianId,
+    pub device: DeviceId,
+    /// What the device called itself at enrolment.
+    pub label: String,
+    /// 409 (a forked chain) or 403 (not the account's to write).
+    pub status: u16,
+    pub reason: String,
+    /// When, Unix milliseconds.
+    pub at_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusalsReply {
+    pub refused: Vec<RefusedPush>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnrollRequest {

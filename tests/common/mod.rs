@@ -219,8 +219,8 @@ pub fn sign(h: &mut Harness<'static, TourneeApp>) {
     h.run();
 }
 
-/// A visit of today's demo round at a cattle farm whose name no other visit of the day has
-/// (so its row is found by name): its id and farm.
+/// A visit of today's demo round at a cattle farm whose name is on Today once (so its row is
+/// found by name): its id and farm.
 pub fn cattle_visit_today() -> (tournee::domain::VisitId, tournee::domain::Farm) {
     let records = tournee::demo::week(today());
     let farm_of = |v: &tournee::domain::Visit| {
@@ -237,11 +237,27 @@ pub fn cattle_visit_today() -> (tournee::domain::VisitId, tournee::domain::Farm)
         .filter(|v| v.visit.day == today())
         .map(|v| (v.visit.id.clone(), farm_of(&v.visit)))
         .collect();
+    // Today also lists the visits of the last 45 days awaiting the farmer, and follow-ups due
+    // at farms not in the round: the name must be on none of them, nor on another farm.
+    let since = today() - chrono::Duration::days(45);
+    let awaiting = |name: &str| {
+        records.visits.iter().any(|v| {
+            (since..today()).contains(&v.visit.day)
+                && matches!(
+                    v.confirmation,
+                    Some(tournee::domain::Confirmation::InstructionsLeft { .. })
+                )
+                && farm_of(&v.visit).name == name
+        })
+    };
+    let homonyms = |name: &str| records.farms.iter().filter(|g| g.name == name).count() > 1;
     todays
         .iter()
         .find(|(_, f)| {
             f.species == [Species::Bovine]
                 && todays.iter().filter(|(_, g)| g.name == f.name).count() == 1
+                && !awaiting(&f.name)
+                && !homonyms(&f.name)
         })
         .cloned()
         .expect("a cattle farm with a name of its own on today's round")

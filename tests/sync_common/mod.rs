@@ -612,6 +612,20 @@ pub fn pull_all() -> tournee::sync::protocol::SyncRequest {
     }
 }
 
+/// Julie's tablet (T01) with a farm and visit V1 synced, and its store copied (closed) to `to`:
+/// a second tablet under the same identity, whose own events the server will refuse.
+pub fn tablet_and_copy(server: &Server, to: &Path) -> Device {
+    let t1 = enrolled(server, &["add-technician", "T01", "--name", "Julie Moreau"]);
+    t1.append(vec![technician("T01"), farm(1), visit("V1", "T01", 1)]);
+    t1.sync(&server.url());
+    drop(t1.store);
+    copy_dir(t1.dir.path(), to);
+    Device {
+        store: Store::open(t1.dir.path()).unwrap(),
+        dir: t1.dir,
+    }
+}
+
 /// Copies a store's folder (closed) to a new folder: a second copy of the same device.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

@@ -15,12 +15,15 @@ pub fn twelve_months_from(today: NaiveDate) -> NaiveDate {
     first.checked_sub_months(Months::new(11)).unwrap_or(first)
 }
 
+/// The folder, in the store's, where the yearly reports handed on this tablet are saved.
+pub(super) const REPORTS: &str = "bilans";
+
 impl Worker {
     /// Where a farm's yearly report is saved on this tablet.
     fn report_path(&self, farm: &Ede, year: i32) -> std::path::PathBuf {
         self.store
             .dir()
-            .join("bilans")
+            .join(REPORTS)
             .join(format!("bilan-{farm}-{year}.pdf"))
     }
 

@@ -113,9 +113,9 @@ impl Worker {
             Command::WriteAdvice { farm, year, text } => self.write_advice(farm, year, &text),
             Command::SaveYearReport { farm, year } => self.save_year_report(farm, year),
             // The worker's loop hands these to the sync thread before they could reach here.
-            Command::Enroll { .. } | Command::SyncNow => Err(Refusal::Storage(
-                "enrolment and sync are the sync thread's".to_owned(),
-            )),
+            Command::Enroll { .. } | Command::SyncNow | Command::Adopt { .. } => Err(
+                Refusal::Storage("enrolment, sync and adoption are the worker loop's".to_owned()),
+            ),
         };
         match result {
             Ok(o) => o,

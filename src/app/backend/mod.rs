@@ -12,6 +12,7 @@
 //! (what tests and benchmarks wait for). Not for drawing (screens) nor for what events mean
 //! (domain, log).
 
+mod adopt;
 mod advice;
 mod commands;
 pub mod round;
@@ -206,6 +207,31 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
+    /// The worker on an open store, its sync thread not started yet.
+    fn new(
+        store: Store,
+        dir: PathBuf,
+        prefs: PrefsFile,
+        today: Option<NaiveDate>,
+        shown: Screen,
+    ) -> Worker {
+        let mut worker = Worker {
+            store,
+            dir,
+            prefs,
+            today,
+            technician: None,
+            rules: Err(String::new()),
+            shown,
+            sync: sync::SyncState::default(),
+            plans: round::PlanCache::default(),
+        };
+        worker.reload_rules();
+        worker.resolve_technician();
+        worker.sync.last_success = sync::last_success(&worker.store);
+        worker
+    }
+
     /// Now, in Europe/Paris; on a fixed "today", that day at the current time of day (so
     /// instants fall on the day the visits belong to).
     pub fn now(&self) -> Instant {
@@ -378,27 +404,15 @@ fn run(
             }
         }
     };
-    let mut worker = Worker {
-        store,
-        dir: config.dir,
-        prefs: config.prefs,
-        today: config.today,
-        technician: None,
-        rules: Err(String::new()),
-        shown: Screen::Today,
-        sync: sync::SyncState::default(),
-        plans: round::PlanCache::default(),
-    };
-    worker.reload_rules();
-    worker.resolve_technician();
-    worker.sync.last_success = sync::last_success(&worker.store);
-    worker.sync.syncer = Some(sync::Syncer::start(
-        worker.store.clone(),
-        timing,
-        move |n| {
+    let mut worker = Worker::new(store, config.dir, config.prefs, config.today, Screen::Today);
+    // The sync thread on the store the worker holds (again after an adoption changed it).
+    let start_sync = |store: &Store| {
+        let news = news.clone();
+        sync::Syncer::start(store.clone(), timing, move |n| {
             let _ = news.send(Msg::Sync(n));
-        },
-    ));
+        })
+    };
+    worker.sync.syncer = Some(start_sync(&worker.store));
     // How far the tablet is from the server: sent at start, after every command and after
     // every sync.
     let mut sync = worker.sync_status();
@@ -429,6 +443,22 @@ fn run(
                 Command::SyncNow => {
                     worker.poke_sync(true);
                     (Some((ticket, None)), false, false)
+                }
+                // The store itself changes: the worker is rebuilt on the new one.
+                Command::Adopt { token } => {
+                    match adopt::adopt_in_place(worker, &token, &start_sync) {
+                        Ok((rebuilt, outcome)) => {
+                            worker = rebuilt;
+                            (Some((ticket, Some(outcome))), true, true)
+                        }
+                        Err(fatal) => {
+                            let _ = replies.send(Reply::Failed(fatal.clone()));
+                            let refused = Outcome::Refused(Refusal::Storage(fatal));
+                            let _ = replies.send(Reply::Done(ticket, Some(refused)));
+                            wake();
+                            return;
+                        }
+                    }
                 }
                 command => {
                     let prefs_only = matches!(command, Command::SavePrefs(_));
@@ -495,6 +525,36 @@ fn damage_view(
     }
 }
 
+/// Copies the app's own files (preferences, and the yearly reports handed in `bilans/`) from a
+/// store's folder to the folder of a store built to replace it; the store's own files are not
+/// copied.
+fn copy_app_files(dir: &std::path::Path, to: &std::path::Path) -> Result<(), String> {
+    let copy = |from: &std::path::Path, to: &std::path::Path| {
+        std::fs::copy(from, to).map_err(|e| format!("{}: {e}", from.display()))
+    };
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let store_file = ["db", "conf", "device", "head", "blobs"].contains(&name.as_str())
+                || name.starts_with("snap.");
+            if !store_file && e.path().is_file() {
+                copy(&e.path(), &to.join(&name))?;
+            }
+        }
+    }
+    let reports = dir.join(advice::REPORTS);
+    if let Ok(entries) = std::fs::read_dir(&reports) {
+        let into = to.join(advice::REPORTS);
+        std::fs::create_dir_all(&into).map_err(|e| format!("{}: {e}", into.display()))?;
+        for e in entries.flatten() {
+            if e.path().is_file() {
+                copy(&e.path(), &into.join(e.file_name()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The way out of a damaged store, for the app: what is intact goes to a new folder, the
 /// damaged one is renamed aside unchanged (its files are not touched), the new one takes its
 /// place, and the next sync pulls again from the start.
@@ -507,17 +567,7 @@ fn recover_in_place(dir: &std::path::Path) -> Result<(), String> {
     let fresh = dir.with_file_name(format!("{name}.recovered-{stamp}"));
     let aside = dir.with_file_name(format!("{name}.damaged-{stamp}"));
     crate::log::recover(dir, &fresh).map_err(|e| e.to_string())?;
-    // The app's own files (preferences) come along; the store's are rebuilt.
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let store_file = ["db", "conf", "device", "head", "blobs"].contains(&name.as_str())
-                || name.starts_with("snap.");
-            if !store_file && e.path().is_file() {
-                std::fs::copy(e.path(), fresh.join(&name)).map_err(|e| e.to_string())?;
-            }
-        }
-    }
+    copy_app_files(dir, &fresh)?;
     {
         let store = Store::open(&fresh).map_err(|e| e.to_string())?;
         crate::sync::forget_progress(&store).map_err(|e| e.to_string())?;

@@ -86,7 +86,7 @@ pub(crate) enum News {
 }
 
 /// What the device calls itself on the server's list of devices.
-const LABEL: &str = "Tournée (tablette)";
+pub(super) const LABEL: &str = "Tournée (tablette)";
 
 /// Where the time of the last complete sync is kept in the store.
 const LAST_SUCCESS: &str = "app/sync/last_success";
@@ -98,7 +98,7 @@ pub fn last_success(store: &Store) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
 }
 
-fn save_last_success(store: &Store, at: DateTime<Utc>) -> Result<(), LogError> {
+pub(super) fn save_last_success(store: &Store, at: DateTime<Utc>) -> Result<(), LogError> {
     store.set_setting(LAST_SUCCESS, &at.timestamp_millis().to_le_bytes())
 }
 
@@ -258,6 +258,7 @@ fn run(store: &Store, timing: SyncTiming, orders: &Receiver<Order>, news: &dyn F
                 failures = match &result {
                     Ok(_) => {
                         let _ = save_last_success(store, at);
+                        keep_team_refusals(store, c);
                         0
                     }
                     Err(_) => failures.saturating_add(1),
@@ -267,6 +268,36 @@ fn run(store: &Store, timing: SyncTiming, orders: &Receiver<Order>, news: &dyn F
             }
         }
     }
+}
+
+/// Where a supervisor's tablet keeps the team's refused pushes, as the server last told.
+const TEAM_REFUSALS: &str = "app/sync/team_refusals";
+
+/// On a supervisor's tablet, asks the server which of the team's pushes it refused and keeps
+/// the answer for the Team screen. Best effort: the sync went through whether or not this does.
+fn keep_team_refusals(store: &Store, client: &SyncClient<HttpTransport>) {
+    let supervisor = matches!(
+        crate::sync::credentials(store),
+        Ok(Some(c)) if matches!(c.role, Role::Supervisor { .. })
+    );
+    if !supervisor {
+        return;
+    }
+    if let Ok(refused) = client.refusals(store)
+        && let Ok(bytes) = serde_json::to_vec(&refused)
+    {
+        let _ = store.set_setting(TEAM_REFUSALS, &bytes);
+    }
+}
+
+/// The team's refused pushes, as the server last told this supervisor's tablet.
+pub fn team_refusals(store: &Store) -> Vec<crate::sync::protocol::RefusedPush> {
+    store
+        .setting(TEAM_REFUSALS)
+        .ok()
+        .flatten()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
 }
 
 /// What the worker knows of sync beyond the store: the thread, and the last outcomes.
@@ -300,6 +331,7 @@ impl Worker {
             last_success: self.sync.last_success,
             last_moved: self.sync.last_moved,
             last_failure: self.sync.last_failure.clone(),
+            adopted: super::adopt::adoption(&self.store),
         }
     }
 
@@ -398,9 +430,11 @@ impl Worker {
                     self.resolve_technician();
                 }
                 let recorded = self.sync.last_failure.is_none() && self.record_own_identity();
+                // The Team screen shows what the server told of the team's refused pushes.
+                let team = self.shown == crate::app::Screen::Team;
                 Handled {
                     done: None,
-                    refresh: pulled > 0 || recorded,
+                    refresh: pulled > 0 || recorded || team,
                 }
             }
         }

@@ -9,7 +9,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use super::Worker;
 use crate::app::model::{
     ActTime, DayTime, DeclarationRow, DeclarationsView, Limits, MyTimeView, ReviewView, TeamMember,
-    TeamView, TeamVisit, VisitTime, WeekTime, YearTime,
+    TeamRefusal, TeamView, TeamVisit, VisitTime, WeekTime, YearTime,
 };
 use crate::domain::{SupervisorId, TechnicianId, VisitStatus, Week};
 use crate::forfait::Grid;
@@ -281,11 +281,33 @@ impl Worker {
             members,
             limits: rules.map(|(_, s)| limits(s)).unwrap_or_default(),
             fertility: self.team_fertility(&team)?,
+            refused: self.team_refusals()?,
         })
     }
 }
 
 impl Worker {
+    /// The team's tablets whose pushes the server refused, newest first, with their owner's
+    /// name.
+    fn team_refusals(&self) -> Result<Vec<TeamRefusal>, LogError> {
+        let mut out = Vec::new();
+        for r in super::sync::team_refusals(&self.store) {
+            let name = self
+                .store
+                .technician(&r.technician)?
+                .map_or_else(|| r.technician.to_string(), |t| t.name);
+            out.push(TeamRefusal {
+                name,
+                label: r.label,
+                device: r.device.to_string().chars().take(8).collect(),
+                forked: r.status == 409,
+                reason: r.reason,
+                at: chrono::DateTime::from_timestamp_millis(r.at_ms as i64).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
     /// The open declarations of this tablet's technician, or of the team on a supervisor's.
     pub(super) fn declarations_view(&self) -> Result<DeclarationsView, LogError> {
         let team = self.supervisor().is_some();

@@ -38,6 +38,12 @@ pub fn primary_button(ui: &mut Ui, text: &str, enabled: bool) -> Response {
     )
 }
 
+/// The main action of a form that waits on the backend's answer: while `busy` it says
+/// `busy_text` and cannot be tapped again.
+pub fn waiting_button(ui: &mut Ui, text: &str, busy_text: &str, busy: bool) -> Response {
+    primary_button(ui, if busy { busy_text } else { text }, !busy)
+}
+
 /// One of a few choices (first / repeat, fresh / frozen): shows whether it is selected, and
 /// says so to screen readers and tests.
 pub fn choice_button(ui: &mut Ui, selected: bool, text: &str) -> Response {

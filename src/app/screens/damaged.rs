@@ -62,12 +62,14 @@ pub fn show(
         );
     }
     let busy = recovering.is_some();
-    let label = if busy {
-        i18n.t("damaged.recovering")
-    } else {
-        i18n.t("damaged.recover")
-    };
-    if kit::primary_button(ui, label, !busy).clicked() {
+    if kit::waiting_button(
+        ui,
+        i18n.t("damaged.recover"),
+        i18n.t("damaged.recovering"),
+        busy,
+    )
+    .clicked()
+    {
         *recovering = Some(out.send(Command::RecoverStore));
     }
     ui.add_space(kit::GAP);

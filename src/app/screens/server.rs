@@ -26,6 +26,11 @@ pub struct ServerForm {
     pub refused: Option<String>,
     /// Enrolment went through on this screen (said under the heading).
     pub enrolled: bool,
+    /// The way out for a copied tablet, opened to be confirmed with a new token.
+    pub adopt_open: bool,
+    pub adopt_token: String,
+    pub adopt_refused: Option<String>,
+    pub adopt_awaiting: Option<Ticket>,
 }
 
 /// Where sync stands in a few words: "everything is on the server", "N acts waiting".
@@ -151,6 +156,23 @@ pub fn show(
             Outcome::Refused(r) => form.refused = Some(super::refusal_text(i18n, &r)),
         }
     }
+    if let Some(outcome) = out.answer(&mut form.adopt_awaiting) {
+        match outcome {
+            Outcome::Saved { .. } => {
+                form.adopt_open = false;
+                form.adopt_token.clear();
+                form.adopt_refused = None;
+            }
+            Outcome::Refused(Refusal::Sync(p)) => {
+                // A token the server refused is spent or unknown: the next one is typed anew.
+                if p == SyncProblem::TokenRefused {
+                    form.adopt_token.clear();
+                }
+                form.adopt_refused = Some(problem_text(i18n, &p));
+            }
+            Outcome::Refused(r) => form.adopt_refused = Some(super::refusal_text(i18n, &r)),
+        }
+    }
     kit::section_heading(ui, i18n.t("server.heading"));
     match &info.server {
         None => enrolment(ui, i18n, form, out),
@@ -183,12 +205,14 @@ fn enrolment(ui: &mut Ui, i18n: &I18n, form: &mut ServerForm, out: &mut Out) {
         kit::field_message(ui, &FieldMessage::Error(r.clone()));
     }
     let busy = form.awaiting.is_some();
-    let label = if busy {
-        i18n.t("server.enrolling")
-    } else {
-        i18n.t("server.enroll")
-    };
-    if kit::primary_button(ui, label, !busy).clicked() {
+    if kit::waiting_button(
+        ui,
+        i18n.t("server.enroll"),
+        i18n.t("server.enrolling"),
+        busy,
+    )
+    .clicked()
+    {
         enroll(i18n, form, out);
     }
 }
@@ -263,6 +287,22 @@ fn standing(
             ui.label(RichText::new(d).weak().small());
         }
         ui.label(RichText::new(i18n.t("server.retries")).weak());
+        if matches!(problem, SyncProblem::Forked(_)) || form.adopt_awaiting.is_some() {
+            adopt_offer(ui, i18n, form, out);
+        }
+    }
+    if let Some(a) = &info.adopted {
+        kit::field_message(
+            ui,
+            &FieldMessage::Ok(i18n.tf(
+                "server.adopted",
+                &[
+                    ("adopted", &i18n.tn("server.adopted_events", a.adopted)),
+                    ("held", &i18n.tn("server.adopted_events", a.already_held)),
+                    ("copy", &a.copy),
+                ],
+            )),
+        );
     }
     let label = if info.syncing {
         i18n.t("server.syncing")
@@ -271,5 +311,46 @@ fn standing(
     };
     if kit::primary_button(ui, label, !info.syncing).clicked() {
         out.send(Command::SyncNow);
+    }
+}
+
+/// The way out for a copied tablet: a button, then what it does and a new token to confirm it
+/// with (`Command::Adopt`); the backend answers once the new identity holds the copy's acts.
+fn adopt_offer(ui: &mut Ui, i18n: &I18n, form: &mut ServerForm, out: &mut Out) {
+    if !form.adopt_open {
+        if kit::primary_button(ui, i18n.t("server.adopt"), true).clicked() {
+            form.adopt_open = true;
+        }
+        return;
+    }
+    ui.label(i18n.t("server.adopt_explain"));
+    if kit::checked_text_field(
+        ui,
+        i18n.t("server.adopt_token"),
+        &mut form.adopt_token,
+        i18n.t("server.token_hint"),
+        form.adopt_refused.as_deref(),
+    )
+    .changed()
+    {
+        form.adopt_refused = None;
+    }
+    let busy = form.adopt_awaiting.is_some();
+    if kit::waiting_button(
+        ui,
+        i18n.t("server.adopt_confirm"),
+        i18n.t("server.adopting"),
+        busy,
+    )
+    .clicked()
+    {
+        match token_text(&form.adopt_token) {
+            None => form.adopt_refused = Some(i18n.t("server.token_empty").to_owned()),
+            Some(token) => form.adopt_awaiting = Some(out.send(Command::Adopt { token })),
+        }
+    }
+    if !busy && kit::big_button(ui, i18n.t("server.adopt_cancel")).clicked() {
+        form.adopt_open = false;
+        form.adopt_refused = None;
     }
 }

@@ -50,6 +50,7 @@ pub fn show(ui: &mut Ui, i18n: &I18n, view: Option<&TeamView>, form: &mut TeamFo
         });
     }
     ui.label(RichText::new(i18n.tf("team.of", &[("supervisor", supervisor)])).weak());
+    refused(ui, i18n, view);
     if view.members.is_empty() {
         ui.label(RichText::new(i18n.t("team.empty")).weak());
     }
@@ -77,6 +78,34 @@ pub fn show(ui: &mut Ui, i18n: &I18n, view: Option<&TeamView>, form: &mut TeamFo
     }
     if let Some(fertility) = &view.fertility {
         super::fertility::team(ui, i18n, fertility);
+    }
+}
+
+/// The team's tablets whose events the server refuses, first: they wait until the technician
+/// takes them over under a new identity (a copied store) or the supervisor sorts out the right.
+fn refused(ui: &mut Ui, i18n: &I18n, view: &TeamView) {
+    if view.refused.is_empty() {
+        return;
+    }
+    kit::section_heading(ui, i18n.t("team.refused"));
+    for r in &view.refused {
+        let why = if r.forked {
+            i18n.t("team.refused_forked")
+        } else {
+            i18n.t("team.refused_forbidden")
+        };
+        let text = i18n.tf(
+            "team.refused_row",
+            &[
+                ("name", &r.name),
+                ("label", &r.label),
+                ("device", &r.device),
+                ("when", &super::server::when(i18n, r.at)),
+                ("why", why),
+            ],
+        );
+        kit::field_message(ui, &FieldMessage::Error(text));
+        ui.label(RichText::new(&r.reason).weak().small());
     }
 }
 

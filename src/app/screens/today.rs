@@ -355,12 +355,14 @@ fn first_start(ui: &mut Ui, i18n: &I18n, form: &mut TodayForm, out: &mut Out) {
     kit::section_heading(ui, i18n.t("today.welcome"));
     ui.label(i18n.t("today.empty_store"));
     let busy = form.loading_demo.is_some();
-    let label = if busy {
-        i18n.t("today.loading_demo")
-    } else {
-        i18n.t("today.load_demo")
-    };
-    if kit::primary_button(ui, label, !busy).clicked() {
+    if kit::waiting_button(
+        ui,
+        i18n.t("today.load_demo"),
+        i18n.t("today.loading_demo"),
+        busy,
+    )
+    .clicked()
+    {
         form.loading_demo = Some(out.send(Command::LoadDemo));
     }
     if kit::big_button(ui, i18n.t("today.start_empty")).clicked() {
