@@ -36,6 +36,11 @@ struct Args {
     /// where every client comes from the proxy's address: limit there).
     #[arg(long, value_name = "N", default_value_t = 64)]
     max_connections_per_address: usize,
+    /// The cooperative's SMS or e-mail gateway: arrival notices for farmers who opted in are
+    /// POSTed there as JSON (`id`, `to`, `text`, with `Idempotency-Key`). Without it, nothing
+    /// is sent (the farmer's page still shows the window).
+    #[arg(long, value_name = "URL")]
+    sms_gateway: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -392,6 +397,19 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
             println!("tournee-server listening on {addr}");
             use std::io::Write;
             let _ = std::io::stdout().flush();
+            if let Some(url) = &args.sms_gateway {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(input(format!(
+                        "--sms-gateway {url}: expected an http:// or https:// address"
+                    )));
+                }
+                service.queue_messages();
+                tokio::spawn(server::notices::run_sender(
+                    service.backend().clone(),
+                    Arc::new(server::notices::Gateway::new(url)),
+                    std::time::Duration::from_millis(500),
+                ));
+            }
             let farmers = Arc::new(server::farmer::FarmerWeb::new(
                 service.clone(),
                 data.join("farmers"),

@@ -29,7 +29,7 @@ use crate::log::{DeviceId, Hash};
 use crate::sync::{Cursor, Role};
 
 /// The schema's version this build writes; older schemas are migrated on start.
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE accounts (id text PRIMARY KEY, role bytea NOT NULL);
@@ -67,6 +67,11 @@ CREATE INDEX grants_stream ON grants (technician, tx, pos);
 const SCHEMA_V2: &str = "
 CREATE TABLE claims (key bytea PRIMARY KEY, value bytea NOT NULL, expires bigint NOT NULL);
 CREATE INDEX claims_expires ON claims (expires);
+";
+
+/// Version 3: lasting records of the server's own work (arrival notices, the outbox).
+const SCHEMA_V3: &str = "
+CREATE TABLE records (key bytea PRIMARY KEY, value bytea NOT NULL);
 ";
 
 impl From<tokio_postgres::Error> for BackendError {
@@ -197,6 +202,7 @@ impl PgBackend {
             None => {
                 tx.batch_execute(SCHEMA_V1).await?;
                 tx.batch_execute(SCHEMA_V2).await?;
+                tx.batch_execute(SCHEMA_V3).await?;
                 tx.execute(
                     "INSERT INTO schema_version (version) VALUES ($1)",
                     &[&SCHEMA_VERSION],
@@ -204,8 +210,11 @@ impl PgBackend {
                 .await?;
             }
             Some(v) if v == SCHEMA_VERSION => {}
-            Some(1) => {
-                tx.batch_execute(SCHEMA_V2).await?;
+            Some(v @ (1 | 2)) => {
+                if v == 1 {
+                    tx.batch_execute(SCHEMA_V2).await?;
+                }
+                tx.batch_execute(SCHEMA_V3).await?;
                 tx.execute(
                     "INSERT INTO schema_version (version) VALUES ($1)",
                     &[&SCHEMA_VERSION],
@@ -791,6 +800,53 @@ impl Backend for PgBackend {
                 .execute("DELETE FROM claims WHERE expires <= $1", &[&i64_of(now_ms)])
                 .await?;
             Ok(n)
+        })
+    }
+
+    fn put_record<'a>(&'a self, key: &'a [u8], value: &'a [u8]) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            client
+                .execute(
+                    "INSERT INTO records (key, value) VALUES ($1, $2)
+                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    &[&key, &value],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, Option<Vec<u8>>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let row = client
+                .query_opt("SELECT value FROM records WHERE key = $1", &[&key])
+                .await?;
+            Ok(match row {
+                Some(r) => Some(r.try_get(0)?),
+                None => None,
+            })
+        })
+    }
+
+    fn records<'a>(&'a self, prefix: &'a [u8]) -> Fut<'a, Vec<(Vec<u8>, Vec<u8>)>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let n = i32::try_from(prefix.len())
+                .map_err(|_| BackendError::Storage("a record prefix over 2 GB".into()))?;
+            let rows = client
+                .query(
+                    "SELECT key, value FROM records WHERE substring(key FROM 1 FOR $2) = $1
+                     ORDER BY key",
+                    &[&prefix, &n],
+                )
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push((r.try_get(0)?, r.try_get(1)?));
+            }
+            Ok(out)
         })
     }
 

@@ -87,6 +87,41 @@ pub fn changed(
         .collect()
 }
 
+/// The events to record after planning: the windows of `plan` that differ from those the
+/// store holds (nothing when the round is unchanged, so a re-plan costs no bytes).
+pub fn to_record(
+    store: &crate::log::Store,
+    plan: &Plan,
+    visits: &[Visit],
+    now: u32,
+) -> Result<Vec<crate::domain::Payload>, crate::log::LogError> {
+    let mut last = std::collections::HashMap::new();
+    for v in visits {
+        if let Some((_, w)) = store.arrivals(&v.id)?.last() {
+            last.insert(v.id.clone(), *w);
+        }
+    }
+    Ok(changed(expected(plan, visits, now), |v| last.get(v).copied())
+        .into_iter()
+        .map(|(visit, window)| crate::domain::Payload::ArrivalExpected { visit, window })
+        .collect())
+}
+
+/// What the farmer was told of `visit`, as far as this device knows the server received it:
+/// the windows of other devices came from the server, this device's count up to the last
+/// event the server acknowledged (`acknowledged`).
+pub fn told_in_store(
+    store: &crate::log::Store,
+    visit: &VisitId,
+    acknowledged: u64,
+) -> Result<Option<ArrivalWindow>, crate::log::LogError> {
+    let me = store.device();
+    let windows = store.arrivals(visit)?;
+    Ok(told(windows.iter().filter_map(|(id, w)| {
+        (id.device != me || id.seq <= acknowledged).then_some(w)
+    })))
+}
+
 /// A message worth sending the farmer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {

@@ -1,0 +1,364 @@
+//! Telling farmers when the technician comes: what each farmer was last told of a visit, the
+//! farmers' choice to receive messages, and the outbox that sends them through the
+//! cooperative's gateway (`--sms-gateway URL`).
+//!
+//! When a push carries arrival windows (`Payload::ArrivalExpected`), the service hands them
+//! here after its checks and before storing them: each goes through `tour::arrival::notice`
+//! against what the farmer was told before (kept per visit, whether or not a gateway is
+//! configured, so the tablet's fold of the same rule agrees). A notice for a farm whose
+//! farmer opted in becomes a message in the outbox, keyed by the event that caused it: a
+//! push sent again finds the visit's record past that event and queues nothing.
+//!
+//! The sender sends each message with its key as `Idempotency-Key`, keeps its status
+//! (`pending`, `sent`, `failed`, `replaced` by a newer notice of the same visit before it
+//! went), retries with a doubling delay, and never sends a message marked sent. With several
+//! servers on one database, a short claim on the message keeps two from sending at once.
+//! Not for deciding the windows (`tour::arrival`) nor for the farmer's page (`farmer/`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::backend::{Backend, BackendError, Claim};
+use super::service::now_ms;
+use crate::domain::{ArrivalWindow, Ede, VisitId};
+use crate::log::EventId;
+use crate::tour::arrival;
+
+/// Attempts before a message is marked failed (the delays double from one second: about
+/// 17 minutes in all, past which the window it gives is stale anyway).
+pub const MAX_ATTEMPTS: u32 = 10;
+/// The first retry's delay; each next one doubles.
+pub const FIRST_RETRY_MS: u64 = 1_000;
+/// How long one server holds a message while sending it.
+const LEASE_MS: u64 = 60_000;
+
+/// What the farmer was told of a visit, and the last event looked at.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Told {
+    window: Option<ArrivalWindow>,
+    /// (device, seq) of the last window event handled: one replayed is skipped.
+    last: Option<([u8; 16], u64)>,
+}
+
+/// A farmer's choice to receive messages, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptIn {
+    /// A phone number or an address, as the farmer typed it.
+    pub to: String,
+    /// The farm's name, for the message.
+    pub farm_name: String,
+}
+
+/// Where a message stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Pending { attempts: u32, next_ms: u64, last_error: Option<String> },
+    Sent { at_ms: u64, attempts: u32 },
+    Failed { attempts: u32, reason: String },
+    /// A newer notice of the same visit came before this one was sent.
+    Replaced,
+}
+
+/// A message of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// The idempotency key: the event that caused it, `device-seq` in hex.
+    pub id: String,
+    pub farm: String,
+    pub visit: String,
+    pub to: String,
+    pub text: String,
+    pub created_ms: u64,
+    pub status: Status,
+}
+
+/// An arrival window pushed, with the farm of its visit (from the rights' facts).
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    pub event: EventId,
+    pub farm: Ede,
+    pub visit: VisitId,
+    pub window: ArrivalWindow,
+}
+
+fn told_key(visit: &VisitId) -> Vec<u8> {
+    format!("told/{visit}").into_bytes()
+}
+
+fn opt_in_key(farm: &Ede) -> Vec<u8> {
+    format!("opt-in/{farm}").into_bytes()
+}
+
+const OUTBOX: &str = "outbox/";
+
+fn message_key(id: &str) -> Vec<u8> {
+    format!("{OUTBOX}{id}").into_bytes()
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, BackendError> {
+    postcard::to_allocvec(v).map_err(|e| BackendError::Corrupt(e.to_string()))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, BackendError> {
+    postcard::from_bytes(b).map_err(|e| BackendError::Corrupt(format!("a notice record: {e}")))
+}
+
+/// Handles the windows of a push, in chain order: updates what each farmer was told and
+/// queues a message for those who opted in, when `queue` (a gateway is configured).
+pub async fn pushed(backend: &dyn Backend, items: &[Pushed], queue: bool) -> Result<(), BackendError> {
+    for item in items {
+        let key = told_key(&item.visit);
+        let mut told: Told = match backend.record(&key).await? {
+            Some(b) => decode(&b)?,
+            None => Told::default(),
+        };
+        let here = (item.event.device.0, item.event.seq);
+        if let Some((device, seq)) = told.last
+            && device == here.0
+            && seq >= here.1
+        {
+            continue;
+        }
+        let notice = arrival::notice(told.window.as_ref(), &item.window);
+        told.last = Some(here);
+        if let Some(n) = notice {
+            told.window = Some(n.window());
+            if queue && let Some(opt) = opt_in(backend, &item.farm).await? {
+                let id = format!(
+                    "{}-{}",
+                    item.event
+                        .device
+                        .0
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>(),
+                    item.event.seq
+                );
+                replace_pending(backend, item.visit.as_str()).await?;
+                let now = now_ms();
+                let message = Message {
+                    id: id.clone(),
+                    farm: item.farm.as_str().to_owned(),
+                    visit: item.visit.as_str().to_owned(),
+                    to: opt.to,
+                    text: arrival::message(&opt.farm_name, &n),
+                    created_ms: now,
+                    status: Status::Pending {
+                        attempts: 0,
+                        next_ms: now,
+                        last_error: None,
+                    },
+                };
+                backend.put_record(&message_key(&id), &encode(&message)?).await?;
+            }
+        }
+        backend.put_record(&key, &encode(&told)?).await?;
+    }
+    Ok(())
+}
+
+/// Marks the visit's messages not sent yet as replaced: the farmer gets the newest only.
+async fn replace_pending(backend: &dyn Backend, visit: &str) -> Result<(), BackendError> {
+    for mut m in messages(backend).await? {
+        if m.visit == visit && matches!(m.status, Status::Pending { .. }) {
+            m.status = Status::Replaced;
+            backend.put_record(&message_key(&m.id), &encode(&m)?).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Every message of the outbox, by key.
+pub async fn messages(backend: &dyn Backend) -> Result<Vec<Message>, BackendError> {
+    let mut out = Vec::new();
+    for (_, v) in backend.records(OUTBOX.as_bytes()).await? {
+        out.push(decode(&v)?);
+    }
+    Ok(out)
+}
+
+/// The farmer's choice, if they opted in.
+pub async fn opt_in(backend: &dyn Backend, farm: &Ede) -> Result<Option<OptIn>, BackendError> {
+    match backend.record(&opt_in_key(farm)).await? {
+        Some(b) => decode::<Option<OptIn>>(&b),
+        None => Ok(None),
+    }
+}
+
+/// Records the farmer's choice: `Some` to receive messages there, `None` to stop.
+pub async fn set_opt_in(
+    backend: &dyn Backend,
+    farm: &Ede,
+    choice: Option<OptIn>,
+) -> Result<(), BackendError> {
+    backend.put_record(&opt_in_key(farm), &encode(&choice)?).await
+}
+
+/// What the farmer of `farm` was last told of `visit`, if anything.
+pub async fn told(backend: &dyn Backend, visit: &VisitId) -> Result<Option<ArrivalWindow>, BackendError> {
+    match backend.record(&told_key(visit)).await? {
+        Some(b) => Ok(decode::<Told>(&b)?.window),
+        None => Ok(None),
+    }
+}
+
+/// Checks an address the farmer typed: a French phone number or an e-mail address.
+pub fn check_address(to: &str) -> Result<String, String> {
+    let to = to.trim();
+    let digits: String = to.chars().filter(|c| !matches!(c, ' ' | '.' | '-')).collect();
+    let phone = {
+        let rest = digits.strip_prefix('+').unwrap_or(&digits);
+        (9..=15).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit())
+    };
+    let mail = to.len() <= 254
+        && !to.contains(char::is_whitespace)
+        && to
+            .split_once('@')
+            .is_some_and(|(a, d)| !a.is_empty() && d.contains('.') && !d.starts_with('.'));
+    if phone {
+        Ok(digits)
+    } else if mail {
+        Ok(to.to_owned())
+    } else {
+        Err(format!(
+            "« {to} » n'est ni un numéro de téléphone (10 chiffres, ou +33…) ni une adresse e-mail"
+        ))
+    }
+}
+
+/// The gateway: where messages are POSTed.
+pub struct Gateway {
+    url: String,
+    agent: ureq::Agent,
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Sent,
+    /// Try again later (no answer, 5xx, 408, 429).
+    Again(String),
+    /// The gateway refused the message itself (another 4xx): sending it again will not help.
+    Refused(String),
+}
+
+impl Gateway {
+    pub fn new(url: &str) -> Gateway {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(15)))
+            .build();
+        Gateway {
+            url: url.to_owned(),
+            agent: ureq::Agent::new_with_config(config),
+        }
+    }
+
+    /// POSTs `{"id", "to", "text"}` as JSON with the message's id as `Idempotency-Key`: a
+    /// gateway that received it before (the answer lost) sends it once.
+    fn send(&self, m: &Message) -> Attempt {
+        let body = serde_json::json!({"id": m.id, "to": m.to, "text": m.text}).to_string();
+        match self
+            .agent
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("idempotency-key", &m.id)
+            .send(body.as_bytes())
+        {
+            Err(e) => Attempt::Again(format!("{}: {e}", self.url)),
+            Ok(r) => {
+                let status = r.status().as_u16();
+                match status {
+                    200..=299 => Attempt::Sent,
+                    408 | 429 | 500..=599 => Attempt::Again(format!("{}: status {status}", self.url)),
+                    _ => Attempt::Refused(format!("{}: status {status}", self.url)),
+                }
+            }
+        }
+    }
+}
+
+/// Sends what is due in the outbox once; returns how many messages were looked at.
+pub async fn send_due(backend: &dyn Backend, gateway: &Arc<Gateway>) -> Result<usize, BackendError> {
+    let now = now_ms();
+    let mut looked = 0;
+    for m in messages(backend).await? {
+        let Status::Pending { attempts, next_ms, .. } = m.status else {
+            continue;
+        };
+        if next_ms > now {
+            continue;
+        }
+        let lease = format!("outbox-lease/{}", m.id).into_bytes();
+        let claim = Claim {
+            key: &lease,
+            value: b"",
+            expires_ms: now + LEASE_MS,
+        };
+        if !backend.claim(claim, now).await? {
+            continue;
+        }
+        // Read again under the lease: another server may have sent it meanwhile.
+        let Some(current) = backend.record(&message_key(&m.id)).await? else {
+            continue;
+        };
+        let mut m: Message = decode(&current)?;
+        if !matches!(m.status, Status::Pending { .. }) {
+            backend.release(&lease).await?;
+            continue;
+        }
+        looked += 1;
+        let g = gateway.clone();
+        let sending = m.clone();
+        let attempt = tokio::task::spawn_blocking(move || g.send(&sending))
+            .await
+            .unwrap_or_else(|e| Attempt::Again(e.to_string()));
+        let attempts = attempts + 1;
+        m.status = match attempt {
+            Attempt::Sent => Status::Sent {
+                at_ms: now_ms(),
+                attempts,
+            },
+            Attempt::Refused(reason) => Status::Failed { attempts, reason },
+            Attempt::Again(reason) if attempts >= MAX_ATTEMPTS => Status::Failed { attempts, reason },
+            Attempt::Again(reason) => Status::Pending {
+                attempts,
+                next_ms: now_ms() + (FIRST_RETRY_MS << (attempts - 1).min(20)),
+                last_error: Some(reason),
+            },
+        };
+        if let Status::Failed { reason, .. } = &m.status {
+            eprintln!("tournee-server: message {} not sent: {reason}", m.id);
+        }
+        backend.put_record(&message_key(&m.id), &encode(&m)?).await?;
+        backend.release(&lease).await?;
+    }
+    Ok(looked)
+}
+
+/// Sends the outbox for as long as the server runs, looking every `every`.
+pub async fn run_sender(backend: Arc<dyn Backend>, gateway: Arc<Gateway>, every: Duration) {
+    loop {
+        if let Err(e) = send_due(backend.as_ref(), &gateway).await {
+            eprintln!("tournee-server: outbox: {e}");
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_a_phone_number_or_an_email() {
+        assert_eq!(check_address(" 06 12 34 56 78 ").unwrap(), "0612345678");
+        assert_eq!(check_address("+33 6 12 34 56 78").unwrap(), "+33612345678");
+        assert_eq!(check_address("gaec@example.fr").unwrap(), "gaec@example.fr");
+        for bad in ["", "06 12", "gaec@", "@x.fr", "gaec@localhost", "06 12 34 56 7a"] {
+            let e = check_address(bad).unwrap_err();
+            assert!(e.contains(bad.trim()), "{e}");
+        }
+    }
+}
