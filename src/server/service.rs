@@ -139,6 +139,11 @@ impl Service {
         self.queue_messages.store(true, Ordering::SeqCst);
     }
 
+    /// Whether a gateway sends farmers their messages.
+    pub fn sends_messages(&self) -> bool {
+        self.queue_messages.load(Ordering::SeqCst)
+    }
+
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend
     }
