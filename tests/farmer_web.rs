@@ -837,7 +837,7 @@ fn visit_today(id: &str, farm: u32, cows: u32, urgent: bool) -> Visit {
         window: urgent.then(|| {
             (
                 chrono::NaiveTime::from_hms_opt(7, 30, 0).unwrap(),
-                chrono::NaiveTime::from_hms_opt(8, 30, 0).unwrap(),
+                chrono::NaiveTime::from_hms_opt(7, 45, 0).unwrap(),
             )
         }),
         arrived: None,
@@ -972,7 +972,7 @@ fn the_farmer_sees_the_window_and_is_told_once_when_an_urgent_call_moves_it() {
         );
         assert_eq!(told_on_tablet(&tablet, "V1"), Some(first));
 
-        // An urgent call at farm 3 (ten cows, before 8:30): the round is planned again.
+        // An urgent call at farm 3 (ten cows, before 7:45): the round is planned again.
         tablet.append(vec![Payload::VisitRecorded(visit_today("V3", 3, 10, true))]);
         let plan = plan_and_record(&tablet, 7 * H + 10 * 60);
         assert_eq!(plan.order()[..2], ["V3", "V1"], "the urgent call first");

@@ -44,7 +44,8 @@ pub fn window(arrival: u32, visits_before: usize, now: u32, on_the_way: bool) ->
     .min(MAX_HALF_MINUTES);
     let at = arrival / 60;
     let step = u32::from(STEP_MINUTES);
-    let from = at.saturating_sub(half) / step * step;
+    // Never a start already past: the farmer reads it as "any moment now".
+    let from = (at.saturating_sub(half) / step * step).max(now / 60 / step * step);
     let to = (at + half).div_ceil(step) * step;
     let day = u32::from(MINUTES_IN_DAY);
     ArrivalWindow {
@@ -218,10 +219,13 @@ mod tests {
         // On the way, a 30-minute drive: 5 + 3 = 8 min each side, ends on 5 minutes.
         let c = window(10 * H + 25 * 60, 0, 9 * H + 55 * 60, true);
         assert_eq!((c.from, c.to, c.on_the_way), (10 * 60 + 15, 10 * 60 + 35, true));
+        // Just left, a 3-minute drive: the window does not start before now.
+        let e = window(9 * H + 43 * 60, 0, 9 * H + 40 * 60, true);
+        assert_eq!((e.from, e.to), (9 * 60 + 40, 9 * 60 + 50));
         // Never wider than an hour each side, never past midnight.
         let d = window(23 * H + 50 * 60, 30, 0, false);
         assert_eq!((d.from, d.to), (22 * 60 + 50, MINUTES_IN_DAY));
-        for x in [a, b, c, d] {
+        for x in [a, b, c, d, e] {
             assert_eq!(x.from % STEP_MINUTES, 0);
             assert_eq!(x.to % STEP_MINUTES, 0);
             x.validate("window").unwrap();

@@ -409,6 +409,21 @@ fn row_content(i18n: &I18n, p: &Palette, n: usize, row: &VisitRow) -> RowContent
             &[("time", &i18n.duration(u64::from(row.late_seconds)))],
         ));
     }
+    if let Some(w) = &row.told {
+        // Said as the farmer's message says it ("entre 10 h 10 et 10 h 40").
+        let key = if w.on_the_way {
+            "today.told_on_the_way"
+        } else {
+            "today.told"
+        };
+        let (fh, fm) = ((w.from / 60).to_string(), format!("{:02}", w.from % 60));
+        let (th, tm) = ((w.to / 60).to_string(), format!("{:02}", w.to % 60));
+        subtitle.push_str(" · ");
+        subtitle.push_str(&i18n.tf(
+            key,
+            &[("fh", &fh), ("fm", &fm), ("th", &th), ("tm", &tm)],
+        ));
+    }
     let mut detail = asked(i18n, &row.requested);
     if row.acts > 0 {
         if !detail.is_empty() {
