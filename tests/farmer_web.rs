@@ -757,7 +757,10 @@ impl TestGateway {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        panic!("the gateway received {:?}, not {n} requests", self.received());
+        panic!(
+            "the gateway received {:?}, not {n} requests",
+            self.received()
+        );
     }
 }
 
@@ -879,15 +882,10 @@ fn technician_with_a_round(server: &Server) -> Device {
 /// (seconds after midnight).
 fn plan_and_record(tablet: &Device, now: u32) -> tournee::tour::Plan {
     let (grid, settings) = tournee::worktime::company_rules(None).unwrap();
-    let round = tournee::tour::day::day_round(
-        &tablet.store,
-        &tid(TECHNICIAN),
-        today(),
-        &grid,
-        &settings,
-    )
-    .unwrap()
-    .unwrap();
+    let round =
+        tournee::tour::day::day_round(&tablet.store, &tid(TECHNICIAN), today(), &grid, &settings)
+            .unwrap()
+            .unwrap();
     let previous = round.recorded.clone().unwrap_or_default();
     let plan = tournee::tour::replan(&round.problem, &round.progress, &previous).unwrap();
     let mut payloads = vec![Payload::RoundOrdered {
@@ -902,7 +900,13 @@ fn plan_and_record(tablet: &Device, now: u32) -> tournee::tour::Plan {
 
 /// The window the tablet last recorded for a visit.
 fn window_of(tablet: &Device, visit: &str) -> ArrivalWindow {
-    tablet.store.arrivals(&vid(visit)).unwrap().last().unwrap().1
+    tablet
+        .store
+        .arrivals(&vid(visit))
+        .unwrap()
+        .last()
+        .unwrap()
+        .1
 }
 
 /// What the tablet shows as told to the farmer ("prévenu : …"), from what the server holds.
@@ -948,9 +952,16 @@ fn the_farmer_sees_the_window_and_is_told_once_when_an_urgent_call_moves_it() {
         );
         // The farmer opts in with the farm's phone, offered in the field.
         let field = c.find(Locator::Id("adresse")).await.unwrap();
-        assert_eq!(field.prop("value").await.unwrap().unwrap(), "06 12 34 56 01");
+        assert_eq!(
+            field.prop("value").await.unwrap().unwrap(),
+            "06 12 34 56 01"
+        );
         click_to(&c, "#messages button[type=submit]", "/eleveur").await;
-        assert!(body_text(&c).await.contains("prévenu(e) de l'heure de passage à : 0612345601"));
+        assert!(
+            body_text(&c)
+                .await
+                .contains("prévenu(e) de l'heure de passage à : 0612345601")
+        );
 
         // The tablet plans at 7:00 and syncs: the page shows the window, the farmer is told.
         plan_and_record(&tablet, 7 * H);
@@ -960,14 +971,24 @@ fn the_farmer_sees_the_window_and_is_told_once_when_an_urgent_call_moves_it() {
         arrive(&c, "/eleveur").await;
         let text = arrival_text(&c).await;
         assert!(
-            text.contains(&format!("Passage prévu aujourd'hui {}", arrival::between(&first))),
+            text.contains(&format!(
+                "Passage prévu aujourd'hui {}",
+                arrival::between(&first)
+            )),
             "{text}"
         );
-        assert_eq!(text.lines().count(), 1, "farm 2's window is not shown: {text}");
+        assert_eq!(
+            text.lines().count(),
+            1,
+            "farm 2's window is not shown: {text}"
+        );
         let got = gateway.wait_for(1);
         assert_eq!(got[0].1["to"], "0612345601");
         assert!(
-            got[0].1["text"].as_str().unwrap().contains(&arrival::between(&first)),
+            got[0].1["text"]
+                .as_str()
+                .unwrap()
+                .contains(&arrival::between(&first)),
             "{got:?}"
         );
         assert_eq!(told_on_tablet(&tablet, "V1"), Some(first));
@@ -990,7 +1011,10 @@ fn the_farmer_sees_the_window_and_is_told_once_when_an_urgent_call_moves_it() {
         assert!(text.contains(&arrival::between(&moved)), "{text}");
         let got = gateway.wait_for(2);
         assert!(
-            got[1].1["text"].as_str().unwrap().contains(&arrival::between(&moved)),
+            got[1].1["text"]
+                .as_str()
+                .unwrap()
+                .contains(&arrival::between(&moved)),
             "{got:?}"
         );
         assert_ne!(got[0].0, got[1].0, "each message its own key");
@@ -1075,8 +1099,10 @@ fn a_message_refused_by_the_gateway_is_sent_again_with_the_same_key_until_it_pas
     let window = window_of(&tablet, "V1");
     assert!(got.iter().all(|(key, _)| key == &got[0].0), "{got:?}");
     assert!(
-        got.iter()
-            .all(|(_, b)| b["text"].as_str().unwrap().contains(&arrival::between(&window))),
+        got.iter().all(|(_, b)| b["text"]
+            .as_str()
+            .unwrap()
+            .contains(&arrival::between(&window))),
         "{got:?}"
     );
     // Sent at the third attempt: the next sync (nothing new) sends nothing more.
@@ -1104,7 +1130,10 @@ fn with_the_gateway_down_the_page_works_and_the_message_goes_once_it_is_back() {
     let gateway = TestGateway::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap(), vec![]);
     let got = gateway.wait_for(1);
     assert!(
-        got[0].1["text"].as_str().unwrap().contains(&arrival::between(&window)),
+        got[0].1["text"]
+            .as_str()
+            .unwrap()
+            .contains(&arrival::between(&window)),
         "{got:?}"
     );
     tablet.sync(&url);
@@ -1123,8 +1152,15 @@ fn without_a_gateway_nothing_is_sent_and_the_page_still_shows_the_window() {
     let (cookie, csrf) = login(&agent, &url, &link);
     let (_, page) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
     // Farm 2 sees its own window, not farm 1's.
-    assert!(page.contains(&arrival::between(&window_of(&tablet, "V2"))), "{page}");
-    assert!(!page.contains(&arrival::between(&window_of(&tablet, "V1"))) || window_of(&tablet, "V1") == window_of(&tablet, "V2"), "{page}");
+    assert!(
+        page.contains(&arrival::between(&window_of(&tablet, "V2"))),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&arrival::between(&window_of(&tablet, "V1")))
+            || window_of(&tablet, "V1") == window_of(&tablet, "V2"),
+        "{page}"
+    );
     assert!(page.contains("n'envoie pas encore de messages"), "{page}");
     // A bad address is refused, naming it, and changes nothing.
     let status = post(
@@ -1136,5 +1172,8 @@ fn without_a_gateway_nothing_is_sent_and_the_page_still_shows_the_window() {
     );
     assert_eq!(status, 422);
     let (_, page) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
-    assert!(page.contains("id=\"adresse\""), "still not opted in: {page}");
+    assert!(
+        page.contains("id=\"adresse\""),
+        "still not opted in: {page}"
+    );
 }

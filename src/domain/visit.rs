@@ -134,9 +134,7 @@ impl ArrivalWindow {
             return Err(DomainError::invalid(
                 field,
                 &format!("{}-{}", self.from, self.to),
-                &format!(
-                    "a window of minutes after midnight, from <= to <= {MINUTES_IN_DAY}"
-                ),
+                &format!("a window of minutes after midnight, from <= to <= {MINUTES_IN_DAY}"),
             ));
         }
         Ok(())

@@ -54,9 +54,19 @@ pub struct OptIn {
 /// Where a message stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
-    Pending { attempts: u32, next_ms: u64, last_error: Option<String> },
-    Sent { at_ms: u64, attempts: u32 },
-    Failed { attempts: u32, reason: String },
+    Pending {
+        attempts: u32,
+        next_ms: u64,
+        last_error: Option<String>,
+    },
+    Sent {
+        at_ms: u64,
+        attempts: u32,
+    },
+    Failed {
+        attempts: u32,
+        reason: String,
+    },
     /// A newer notice of the same visit came before this one was sent.
     Replaced,
 }
@@ -107,7 +117,11 @@ fn decode<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, BackendError> {
 
 /// Handles the windows of a push, in chain order: updates what each farmer was told and
 /// queues a message for those who opted in, when `queue` (a gateway is configured).
-pub async fn pushed(backend: &dyn Backend, items: &[Pushed], queue: bool) -> Result<(), BackendError> {
+pub async fn pushed(
+    backend: &dyn Backend,
+    items: &[Pushed],
+    queue: bool,
+) -> Result<(), BackendError> {
     for item in items {
         let key = told_key(&item.visit);
         let mut told: Told = match backend.record(&key).await? {
@@ -151,7 +165,9 @@ pub async fn pushed(backend: &dyn Backend, items: &[Pushed], queue: bool) -> Res
                         last_error: None,
                     },
                 };
-                backend.put_record(&message_key(&id), &encode(&message)?).await?;
+                backend
+                    .put_record(&message_key(&id), &encode(&message)?)
+                    .await?;
             }
         }
         backend.put_record(&key, &encode(&told)?).await?;
@@ -164,7 +180,9 @@ async fn replace_pending(backend: &dyn Backend, visit: &str) -> Result<(), Backe
     for mut m in messages(backend).await? {
         if m.visit == visit && matches!(m.status, Status::Pending { .. }) {
             m.status = Status::Replaced;
-            backend.put_record(&message_key(&m.id), &encode(&m)?).await?;
+            backend
+                .put_record(&message_key(&m.id), &encode(&m)?)
+                .await?;
         }
     }
     Ok(())
@@ -193,11 +211,16 @@ pub async fn set_opt_in(
     farm: &Ede,
     choice: Option<OptIn>,
 ) -> Result<(), BackendError> {
-    backend.put_record(&opt_in_key(farm), &encode(&choice)?).await
+    backend
+        .put_record(&opt_in_key(farm), &encode(&choice)?)
+        .await
 }
 
 /// What the farmer of `farm` was last told of `visit`, if anything.
-pub async fn told(backend: &dyn Backend, visit: &VisitId) -> Result<Option<ArrivalWindow>, BackendError> {
+pub async fn told(
+    backend: &dyn Backend,
+    visit: &VisitId,
+) -> Result<Option<ArrivalWindow>, BackendError> {
     match backend.record(&told_key(visit)).await? {
         Some(b) => Ok(decode::<Told>(&b)?.window),
         None => Ok(None),
@@ -207,7 +230,10 @@ pub async fn told(backend: &dyn Backend, visit: &VisitId) -> Result<Option<Arriv
 /// Checks an address the farmer typed: a French phone number or an e-mail address.
 pub fn check_address(to: &str) -> Result<String, String> {
     let to = to.trim();
-    let digits: String = to.chars().filter(|c| !matches!(c, ' ' | '.' | '-')).collect();
+    let digits: String = to
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-'))
+        .collect();
     let phone = {
         let rest = digits.strip_prefix('+').unwrap_or(&digits);
         (9..=15).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit())
@@ -271,7 +297,9 @@ impl Gateway {
                 let status = r.status().as_u16();
                 match status {
                     200..=299 => Attempt::Sent,
-                    408 | 429 | 500..=599 => Attempt::Again(format!("{}: status {status}", self.url)),
+                    408 | 429 | 500..=599 => {
+                        Attempt::Again(format!("{}: status {status}", self.url))
+                    }
                     _ => Attempt::Refused(format!("{}: status {status}", self.url)),
                 }
             }
@@ -280,11 +308,17 @@ impl Gateway {
 }
 
 /// Sends what is due in the outbox once; returns how many messages were looked at.
-pub async fn send_due(backend: &dyn Backend, gateway: &Arc<Gateway>) -> Result<usize, BackendError> {
+pub async fn send_due(
+    backend: &dyn Backend,
+    gateway: &Arc<Gateway>,
+) -> Result<usize, BackendError> {
     let now = now_ms();
     let mut looked = 0;
     for m in messages(backend).await? {
-        let Status::Pending { attempts, next_ms, .. } = m.status else {
+        let Status::Pending {
+            attempts, next_ms, ..
+        } = m.status
+        else {
             continue;
         };
         if next_ms > now {
@@ -321,7 +355,9 @@ pub async fn send_due(backend: &dyn Backend, gateway: &Arc<Gateway>) -> Result<u
                 attempts,
             },
             Attempt::Refused(reason) => Status::Failed { attempts, reason },
-            Attempt::Again(reason) if attempts >= MAX_ATTEMPTS => Status::Failed { attempts, reason },
+            Attempt::Again(reason) if attempts >= MAX_ATTEMPTS => {
+                Status::Failed { attempts, reason }
+            }
             Attempt::Again(reason) => Status::Pending {
                 attempts,
                 next_ms: now_ms() + (FIRST_RETRY_MS << (attempts - 1).min(20)),
@@ -331,7 +367,9 @@ pub async fn send_due(backend: &dyn Backend, gateway: &Arc<Gateway>) -> Result<u
         if let Status::Failed { reason, .. } = &m.status {
             eprintln!("tournee-server: message {} not sent: {reason}", m.id);
         }
-        backend.put_record(&message_key(&m.id), &encode(&m)?).await?;
+        backend
+            .put_record(&message_key(&m.id), &encode(&m)?)
+            .await?;
         backend.release(&lease).await?;
     }
     Ok(looked)
@@ -356,7 +394,14 @@ mod tests {
         assert_eq!(check_address(" 06 12 34 56 78 ").unwrap(), "0612345678");
         assert_eq!(check_address("+33 6 12 34 56 78").unwrap(), "+33612345678");
         assert_eq!(check_address("gaec@example.fr").unwrap(), "gaec@example.fr");
-        for bad in ["", "06 12", "gaec@", "@x.fr", "gaec@localhost", "06 12 34 56 7a"] {
+        for bad in [
+            "",
+            "06 12",
+            "gaec@",
+            "@x.fr",
+            "gaec@localhost",
+            "06 12 34 56 7a",
+        ] {
             let e = check_address(bad).unwrap_err();
             assert!(e.contains(bad.trim()), "{e}");
         }

@@ -55,12 +55,23 @@ pub fn window(arrival: u32, visits_before: usize, now: u32, on_the_way: bool) ->
     }
 }
 
+/// A visit's window as planned now, with the planned arrival it is drawn around.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub visit: VisitId,
+    pub window: ArrivalWindow,
+    /// Minutes after midnight.
+    pub arrival: u16,
+}
+
 /// The window of every visit of `plan` not yet started, in the plan's order. `visits` says
 /// which have begun (arrived) and which are done (left); the first visit not started is "on
 /// the way" once a visit of the day is done and none is under way.
-pub fn expected(plan: &Plan, visits: &[Visit], now: u32) -> Vec<(VisitId, ArrivalWindow)> {
+pub fn expected(plan: &Plan, visits: &[Visit], now: u32) -> Vec<Expected> {
     let find = |id: &str| visits.iter().find(|v| v.id.as_str() == id);
-    let under_way = visits.iter().any(|v| v.arrived.is_some() && v.left.is_none());
+    let under_way = visits
+        .iter()
+        .any(|v| v.arrived.is_some() && v.left.is_none());
     let some_done = visits.iter().any(|v| v.left.is_some());
     let mut out = Vec::new();
     for stop in &plan.stops {
@@ -69,27 +80,42 @@ pub fn expected(plan: &Plan, visits: &[Visit], now: u32) -> Vec<(VisitId, Arriva
             continue;
         }
         let on_the_way = out.is_empty() && some_done && !under_way;
-        out.push((
-            v.id.clone(),
-            window(stop.arrival, out.len(), now, on_the_way),
-        ));
+        out.push(Expected {
+            visit: v.id.clone(),
+            window: window(stop.arrival, out.len(), now, on_the_way),
+            arrival: (stop.arrival / 60).min(u32::from(MINUTES_IN_DAY)) as u16,
+        });
     }
     out
 }
 
-/// The windows to record: those that differ from the last recorded for their visit.
+/// A recorded window is kept while it stays true to within this: a window that only narrows
+/// as the day goes (fewer visits before it) or slides by a few minutes costs no event.
+pub const RECORD_MINUTES: u16 = 10;
+
+/// The windows to record: a visit's first, one that changes "on the way", one whose planned
+/// arrival left the window recorded, or whose ends moved by [`RECORD_MINUTES`] or more.
 pub fn changed(
-    expected: Vec<(VisitId, ArrivalWindow)>,
+    expected: Vec<Expected>,
     last: impl Fn(&VisitId) -> Option<ArrivalWindow>,
 ) -> Vec<(VisitId, ArrivalWindow)> {
     expected
         .into_iter()
-        .filter(|(v, w)| last(v) != Some(*w))
+        .filter(|e| match last(&e.visit) {
+            None => true,
+            Some(l) => {
+                l.on_the_way != e.window.on_the_way
+                    || !(l.from..=l.to).contains(&e.arrival)
+                    || l.from.abs_diff(e.window.from) >= RECORD_MINUTES
+                    || l.to.abs_diff(e.window.to) >= RECORD_MINUTES
+            }
+        })
+        .map(|e| (e.visit, e.window))
         .collect()
 }
 
-/// The events to record after planning: the windows of `plan` that differ from those the
-/// store holds (nothing when the round is unchanged, so a re-plan costs no bytes).
+/// The events to record after planning: the windows of `plan` that [`changed`] from those
+/// the store holds (nothing when the round keeps to them, so a re-plan costs no bytes).
 pub fn to_record(
     store: &crate::log::Store,
     plan: &Plan,
@@ -102,10 +128,12 @@ pub fn to_record(
             last.insert(v.id.clone(), *w);
         }
     }
-    Ok(changed(expected(plan, visits, now), |v| last.get(v).copied())
-        .into_iter()
-        .map(|(visit, window)| crate::domain::Payload::ArrivalExpected { visit, window })
-        .collect())
+    Ok(
+        changed(expected(plan, visits, now), |v| last.get(v).copied())
+            .into_iter()
+            .map(|(visit, window)| crate::domain::Payload::ArrivalExpected { visit, window })
+            .collect(),
+    )
 }
 
 /// What the farmer was told of `visit`, as far as this device knows the server received it:
@@ -218,7 +246,10 @@ mod tests {
         assert!(b.to - b.from < a.to - a.from);
         // On the way, a 30-minute drive: 5 + 3 = 8 min each side, ends on 5 minutes.
         let c = window(10 * H + 25 * 60, 0, 9 * H + 55 * 60, true);
-        assert_eq!((c.from, c.to, c.on_the_way), (10 * 60 + 15, 10 * 60 + 35, true));
+        assert_eq!(
+            (c.from, c.to, c.on_the_way),
+            (10 * 60 + 15, 10 * 60 + 35, true)
+        );
         // Just left, a 3-minute drive: the window does not start before now.
         let e = window(9 * H + 43 * 60, 0, 9 * H + 40 * 60, true);
         assert_eq!((e.from, e.to), (9 * 60 + 40, 9 * 60 + 50));
@@ -250,6 +281,44 @@ mod tests {
         assert_eq!(told(&drift), Some(w(620, 660)));
         assert_eq!(told(&drift[..2]), Some(first));
         assert_eq!(told(&[]), None);
+    }
+
+    #[test]
+    fn a_window_is_recorded_again_only_when_it_stops_being_true() {
+        let v = VisitId::parse("visit", "V1").unwrap();
+        let recorded = w(600, 640);
+        let again = |window: ArrivalWindow, arrival: u16| {
+            !changed(
+                vec![Expected {
+                    visit: v.clone(),
+                    window,
+                    arrival,
+                }],
+                |_| Some(recorded),
+            )
+            .is_empty()
+        };
+        assert!(!again(w(605, 635), 620), "narrower, arrival inside: kept");
+        assert!(!again(w(605, 645), 625), "slid by 5 minutes: kept");
+        assert!(again(w(610, 650), 630), "an end moved by 10 minutes");
+        assert!(again(w(600, 640), 645), "the arrival left the window");
+        let going = ArrivalWindow {
+            on_the_way: true,
+            ..recorded
+        };
+        assert!(again(going, 620), "on the way");
+        assert_eq!(
+            changed(
+                vec![Expected {
+                    visit: v.clone(),
+                    window: recorded,
+                    arrival: 620
+                }],
+                |_| None
+            ),
+            vec![(v, recorded)],
+            "the first window"
+        );
     }
 
     #[test]

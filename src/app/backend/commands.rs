@@ -540,7 +540,12 @@ impl Worker {
         else {
             return Ok(false);
         };
+        // A farmer is told of today's visit only: not of a day the tablet was set to (tests,
+        // screenshots, benchmarks).
         let day = self.today();
+        if day != crate::domain::paris_day(&crate::domain::time::now()) {
+            return Ok(false);
+        }
         let planned = super::round::plan_day(
             &self.store,
             &technician,

@@ -10,8 +10,8 @@ use crate::domain::{
     Act, ActKind, ArrivalWindow, Confirmation, Farm, InseminationRank, PregnancyResult, Visit,
     VisitId,
 };
-use crate::tour::arrival::between;
 use crate::log::VisitNote;
+use crate::tour::arrival::between;
 
 /// Escapes text for HTML content and quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -176,7 +176,9 @@ pub fn today(arrivals: &[(String, Arrival)], messages: &Messages, csrf: &str) ->
         for (technician, a) in arrivals {
             let who = esc(technician);
             let line = match a {
-                Arrival::Planned => format!("Visite prévue aujourd'hui avec {who} : horaire pas encore connu."),
+                Arrival::Planned => {
+                    format!("Visite prévue aujourd'hui avec {who} : horaire pas encore connu.")
+                }
                 Arrival::Window(w) if w.on_the_way => format!(
                     "En route : {who} a quitté l'élevage précédent, arrivée {}.",
                     between(w)
@@ -218,7 +220,9 @@ autocomplete=\"tel\" required>\
         }
     }
     if !messages.sending {
-        body.push_str("<p>La coopérative n'envoie pas encore de messages : l'horaire reste affiché ici.</p>");
+        body.push_str(
+            "<p>La coopérative n'envoie pas encore de messages : l'horaire reste affiché ici.</p>",
+        );
     }
     body.push_str("</form>");
     body

@@ -620,7 +620,11 @@ async fn visits(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap) -> Answer
         if v.day != today || store.cancellation(&v.id).map_err(store_error)?.is_some() {
             continue;
         }
-        let window = store.arrivals(&v.id).map_err(store_error)?.last().map(|(_, w)| *w);
+        let window = store
+            .arrivals(&v.id)
+            .map_err(store_error)?
+            .last()
+            .map(|(_, w)| *w);
         let a = match (&v.arrived, &v.left, window) {
             (_, Some(_), _) => html::Arrival::Done,
             (Some(_), None, _) => html::Arrival::Here,
@@ -661,7 +665,10 @@ async fn choose_messages(
     let choice = match fields.get("choix").map(String::as_str) {
         Some("non") => None,
         Some("oui") => {
-            let typed = fields.get("adresse").map(String::as_str).unwrap_or_default();
+            let typed = fields
+                .get("adresse")
+                .map(String::as_str)
+                .unwrap_or_default();
             let to = super::notices::check_address(typed).map_err(|e| {
                 refusal(
                     StatusCode::UNPROCESSABLE_ENTITY,
