@@ -1071,8 +1071,8 @@ fn the_farmer_sees_the_window_and_is_told_once_when_an_urgent_call_moves_it() {
 }
 
 /// A server with a gateway, a round planned and synced, farm 1's farmer opted in over HTTP.
-fn opted_in_round(gateway_url: &str) -> (Server, Device) {
-    let server = Server::start_with(Kind::Sled, &["--sms-gateway", gateway_url]);
+fn opted_in_round(kind: Kind, gateway_url: &str) -> (Server, Device) {
+    let server = Server::start_with(kind, &["--sms-gateway", gateway_url]);
     let url = server.url();
     let tablet = technician_with_a_round(&server);
     let link = server.token(&["add-farmer", "--farm", ede(1).as_str(), "--link", &url]);
@@ -1094,7 +1094,7 @@ fn opted_in_round(gateway_url: &str) -> (Server, Device) {
 #[test]
 fn a_message_refused_by_the_gateway_is_sent_again_with_the_same_key_until_it_passes() {
     let gateway = TestGateway::start(vec![500, 503]);
-    let (_server, tablet) = opted_in_round(&gateway.url());
+    let (_server, tablet) = opted_in_round(Kind::Sled, &gateway.url());
     let got = gateway.wait_for(3);
     let window = window_of(&tablet, "V1");
     assert!(got.iter().all(|(key, _)| key == &got[0].0), "{got:?}");
@@ -1110,22 +1110,30 @@ fn a_message_refused_by_the_gateway_is_sent_again_with_the_same_key_until_it_pas
     assert_eq!(gateway.received().len(), 3);
 }
 
-#[test]
-fn with_the_gateway_down_the_page_works_and_the_message_goes_once_it_is_back() {
+/// The gateway does not answer: the page still shows the window; the message waits in the
+/// outbox through a `kill -9` of the server and goes, once, when the gateway is back.
+fn gateway_down_then_back(kind: Kind) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let down = format!("http://127.0.0.1:{port}/envoi");
-    let (server, tablet) = opted_in_round(&down);
-    let url = server.url();
+    let (mut server, tablet) = opted_in_round(kind, &down);
     let window = window_of(&tablet, "V1");
-    // The page shows the window while the gateway does not answer.
-    let link = server.token(&["add-farmer", "--farm", ede(1).as_str(), "--link", &url]);
+    let link = server.token(&[
+        "add-farmer",
+        "--farm",
+        ede(1).as_str(),
+        "--link",
+        &server.url(),
+    ]);
     let agent = agent();
-    let (cookie, _) = login(&agent, &url, &link);
-    let (status, page) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
+    let (cookie, _) = login(&agent, &server.url(), &link);
+    let (status, page) = get(&agent, &format!("{}/eleveur", server.url()), Some(&cookie));
     assert_eq!(status, 200);
     assert!(page.contains(&arrival::between(&window)), "{page}");
+    // The server is killed with the message still waiting, and started again.
+    server.restart();
+    let url = server.url();
     // The gateway comes back on its address: the message waiting goes, once.
     let gateway = TestGateway::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap(), vec![]);
     let got = gateway.wait_for(1);
@@ -1137,7 +1145,20 @@ fn with_the_gateway_down_the_page_works_and_the_message_goes_once_it_is_back() {
         "{got:?}"
     );
     tablet.sync(&url);
+    let (status, page) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
+    assert_eq!(status, 200, "the session outlived the restart");
+    assert!(page.contains(&arrival::between(&window)), "{page}");
     assert_eq!(gateway.received().len(), 1);
+}
+
+#[test]
+fn with_the_gateway_down_the_page_works_and_the_message_goes_once_it_is_back_on_sled() {
+    gateway_down_then_back(Kind::Sled);
+}
+
+#[test]
+fn with_the_gateway_down_the_page_works_and_the_message_goes_once_it_is_back_on_postgres() {
+    gateway_down_then_back(Kind::Postgres);
 }
 
 #[test]

@@ -956,4 +956,58 @@ mod tests {
         drop(client);
         let _ = conn.await;
     }
+
+    /// A database of schema 2 (before the lasting records) is migrated on start: its claims
+    /// stay, and records are written and read back by prefix.
+    #[tokio::test]
+    async fn a_schema_2_database_gets_the_records_table_and_keeps_its_claims() {
+        let schema = format!("t_pg_v2_{}", std::process::id());
+        let (client, connection) = tokio_postgres::connect(URL, NoTls).await.unwrap();
+        let conn = tokio::spawn(connection);
+        client
+            .batch_execute(&format!(
+                "SET client_min_messages = warning; DROP SCHEMA IF EXISTS {schema} CASCADE;
+                 CREATE SCHEMA {schema}; SET search_path TO {schema};
+                 CREATE TABLE schema_version (version int NOT NULL);
+                 {SCHEMA_V1} {SCHEMA_V2}
+                 INSERT INTO schema_version VALUES (2);
+                 INSERT INTO claims VALUES ('\\x6b'::bytea, '\\x76'::bytea, 9223372036854775807);"
+            ))
+            .await
+            .unwrap();
+        let backend = PgBackend::connect(URL, &schema).await.unwrap();
+        assert_eq!(backend.claimed(b"k", 0).await.unwrap(), Some(b"v".to_vec()));
+        backend.put_record(b"told/V1", b"1").await.unwrap();
+        backend.put_record(b"told/V2", b"2").await.unwrap();
+        backend.put_record(b"told/V1", b"3").await.unwrap();
+        backend.put_record(b"outbox/x", b"4").await.unwrap();
+        assert_eq!(
+            backend.records(b"told/").await.unwrap(),
+            vec![
+                (b"told/V1".to_vec(), b"3".to_vec()),
+                (b"told/V2".to_vec(), b"2".to_vec())
+            ]
+        );
+        assert_eq!(
+            backend.record(b"outbox/x").await.unwrap(),
+            Some(b"4".to_vec())
+        );
+        let version: i32 = client
+            .query_one(
+                &format!("SELECT max(version) FROM {schema}.schema_version"),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(version, SCHEMA_VERSION);
+        client
+            .batch_execute(&format!(
+                "SET client_min_messages = warning; DROP SCHEMA {schema} CASCADE"
+            ))
+            .await
+            .unwrap();
+        drop(client);
+        let _ = conn.await;
+    }
 }

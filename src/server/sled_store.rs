@@ -18,7 +18,8 @@
 //! `G` technician ‖ 0 ‖ farm → pos; `H` technician ‖ 0 ‖ pos ‖ 0 ‖ farm → farm;
 //! `M` "pos" → the last position given.
 //! Trees `accounts` id → role, `tokens` hash → account, `devices` id → device row, `claims`
-//! (request nonces and farmer sessions, see `Backend::claim`).
+//! (request nonces and farmer sessions, see `Backend::claim`), `records` (what farmers were
+//! told and the outbox, see `Backend::put_record`).
 //! A folder of the first layout (a tree per index, a row per event) is moved to this one when
 //! the server opens it (`migrate_events`), positions kept, so devices' cursors stay valid.
 
