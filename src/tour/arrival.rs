@@ -322,6 +322,16 @@ mod tests {
     }
 
     #[test]
+    fn a_window_is_a_few_bytes_on_the_wire() {
+        // Variant, the visit's id (length and 12 bytes), two minutes as varints, a flag.
+        let p = crate::domain::Payload::ArrivalExpected {
+            visit: VisitId::parse("visit", "V20261207-01").unwrap(),
+            window: w(10 * 60 + 10, 10 * 60 + 40),
+        };
+        assert_eq!(postcard::to_allocvec(&p).unwrap().len(), 1 + 13 + 2 + 2 + 1);
+    }
+
+    #[test]
     fn messages_say_the_window_the_french_way() {
         let n = Notice::Window(w(9 * 60 + 5, 10 * 60 + 40));
         assert_eq!(
