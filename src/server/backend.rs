@@ -165,6 +165,8 @@ pub trait Backend: Send + Sync + 'static {
     fn record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, Option<Vec<u8>>>;
     /// Every lasting record whose key starts with `prefix`, by key.
     fn records<'a>(&'a self, prefix: &'a [u8]) -> Fut<'a, Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Forgets a lasting record, durably (a message no longer due).
+    fn remove_record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()>;
 }
 
 /// A short-lived record: its key, its value, and when it expires (Unix milliseconds).

@@ -101,10 +101,47 @@ fn opt_in_key(farm: &Ede) -> Vec<u8> {
     format!("opt-in/{farm}").into_bytes()
 }
 
+/// Every message, with its status, kept.
 const OUTBOX: &str = "outbox/";
+/// The messages still to send, their visit as value: what the sender looks through, so its
+/// work does not grow with the history.
+const DUE: &str = "outbox-due/";
 
 fn message_key(id: &str) -> Vec<u8> {
     format!("{OUTBOX}{id}").into_bytes()
+}
+
+fn due_key(id: &str) -> Vec<u8> {
+    format!("{DUE}{id}").into_bytes()
+}
+
+/// Writes a message, and whether it is still due.
+async fn save(backend: &dyn Backend, m: &Message) -> Result<(), BackendError> {
+    backend.put_record(&message_key(&m.id), &encode(m)?).await?;
+    if matches!(m.status, Status::Pending { .. }) {
+        backend
+            .put_record(&due_key(&m.id), m.visit.as_bytes())
+            .await
+    } else {
+        backend.remove_record(&due_key(&m.id)).await
+    }
+}
+
+/// The ids of the messages due, with their visits.
+async fn due(backend: &dyn Backend) -> Result<Vec<(String, String)>, BackendError> {
+    let mut out = Vec::new();
+    for (k, v) in backend.records(DUE.as_bytes()).await? {
+        let id = String::from_utf8_lossy(&k[DUE.len()..]).into_owned();
+        out.push((id, String::from_utf8_lossy(&v).into_owned()));
+    }
+    Ok(out)
+}
+
+async fn message(backend: &dyn Backend, id: &str) -> Result<Option<Message>, BackendError> {
+    match backend.record(&message_key(id)).await? {
+        Some(b) => Ok(Some(decode(&b)?)),
+        None => Ok(None),
+    }
 }
 
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, BackendError> {
@@ -165,9 +202,7 @@ pub async fn pushed(
                         last_error: None,
                     },
                 };
-                backend
-                    .put_record(&message_key(&id), &encode(&message)?)
-                    .await?;
+                save(backend, &message).await?;
             }
         }
         backend.put_record(&key, &encode(&told)?).await?;
@@ -177,12 +212,15 @@ pub async fn pushed(
 
 /// Marks the visit's messages not sent yet as replaced: the farmer gets the newest only.
 async fn replace_pending(backend: &dyn Backend, visit: &str) -> Result<(), BackendError> {
-    for mut m in messages(backend).await? {
-        if m.visit == visit && matches!(m.status, Status::Pending { .. }) {
+    for (id, of) in due(backend).await? {
+        if of != visit {
+            continue;
+        }
+        if let Some(mut m) = message(backend, &id).await?
+            && matches!(m.status, Status::Pending { .. })
+        {
             m.status = Status::Replaced;
-            backend
-                .put_record(&message_key(&m.id), &encode(&m)?)
-                .await?;
+            save(backend, &m).await?;
         }
     }
     Ok(())
@@ -314,7 +352,11 @@ pub async fn send_due(
 ) -> Result<usize, BackendError> {
     let now = now_ms();
     let mut looked = 0;
-    for m in messages(backend).await? {
+    for (id, _) in due(backend).await? {
+        let Some(m) = message(backend, &id).await? else {
+            backend.remove_record(&due_key(&id)).await?;
+            continue;
+        };
         let Status::Pending {
             attempts, next_ms, ..
         } = m.status
@@ -324,7 +366,7 @@ pub async fn send_due(
         if next_ms > now {
             continue;
         }
-        let lease = format!("outbox-lease/{}", m.id).into_bytes();
+        let lease = format!("outbox-lease/{id}").into_bytes();
         let claim = Claim {
             key: &lease,
             value: b"",
@@ -334,10 +376,10 @@ pub async fn send_due(
             continue;
         }
         // Read again under the lease: another server may have sent it meanwhile.
-        let Some(current) = backend.record(&message_key(&m.id)).await? else {
+        let Some(mut m) = message(backend, &id).await? else {
+            backend.release(&lease).await?;
             continue;
         };
-        let mut m: Message = decode(&current)?;
         if !matches!(m.status, Status::Pending { .. }) {
             backend.release(&lease).await?;
             continue;
@@ -367,9 +409,7 @@ pub async fn send_due(
         if let Status::Failed { reason, .. } = &m.status {
             eprintln!("tournee-server: message {} not sent: {reason}", m.id);
         }
-        backend
-            .put_record(&message_key(&m.id), &encode(&m)?)
-            .await?;
+        save(backend, &m).await?;
         backend.release(&lease).await?;
     }
     Ok(looked)

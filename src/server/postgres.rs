@@ -830,6 +830,16 @@ impl Backend for PgBackend {
         })
     }
 
+    fn remove_record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            client
+                .execute("DELETE FROM records WHERE key = $1", &[&key])
+                .await?;
+            Ok(())
+        })
+    }
+
     fn records<'a>(&'a self, prefix: &'a [u8]) -> Fut<'a, Vec<(Vec<u8>, Vec<u8>)>> {
         Box::pin(async move {
             let client = self.pool.get().await?;
@@ -992,6 +1002,8 @@ mod tests {
             backend.record(b"outbox/x").await.unwrap(),
             Some(b"4".to_vec())
         );
+        backend.remove_record(b"told/V2").await.unwrap();
+        assert_eq!(backend.records(b"told/V2").await.unwrap(), vec![]);
         let version: i32 = client
             .query_one(
                 &format!("SELECT max(version) FROM {schema}.schema_version"),

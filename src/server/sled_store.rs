@@ -1300,6 +1300,14 @@ impl Backend for SledBackend {
         blocking(move || Ok(s.inner.records.get(key)?.map(|v| v.to_vec())))
     }
 
+    fn remove_record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()> {
+        let (s, key) = (self.clone(), key.to_vec());
+        blocking(move || {
+            s.inner.records.remove(key)?;
+            s.durable()
+        })
+    }
+
     fn records<'a>(&'a self, prefix: &'a [u8]) -> Fut<'a, Vec<(Vec<u8>, Vec<u8>)>> {
         let (s, prefix) = (self.clone(), prefix.to_vec());
         blocking(move || {
