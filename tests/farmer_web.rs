@@ -1068,6 +1068,37 @@ fn the_farmer_sees_the_window_and_is_told_once_when_an_urgent_call_moves_it() {
     );
     // Farm 2's farmer did not opt in: nothing for them.
     assert!(got.iter().all(|(_, b)| b["to"] == "0612345601"), "{got:?}");
+    // The server kept each message as sent, at the first attempt.
+    let outbox = outbox_when(&server, |o| {
+        o.len() == 3 && o.iter().all(|m| m["status"]["state"] == "sent")
+    });
+    assert!(
+        outbox
+            .iter()
+            .all(|m| m["status"]["attempts"] == 1 && m["farm"] == ede(1).as_str())
+    );
+}
+
+/// The outbox as `tournee-server outbox` prints it, once `done` holds (the status is written
+/// after the gateway's answer), a bounded number of times.
+fn outbox_when(
+    server: &Server,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let mut last = Vec::new();
+    for _ in 0..400 {
+        let (code, out, err) = server.admin(&["outbox"]);
+        assert_eq!(code, 0, "{err}");
+        last = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        if done(&last) {
+            return last;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the outbox stayed {last:?}");
 }
 
 /// A server with a gateway, a round planned and synced, farm 1's farmer opted in over HTTP.
@@ -1105,7 +1136,13 @@ fn a_message_refused_by_the_gateway_is_sent_again_with_the_same_key_until_it_pas
             .contains(&arrival::between(&window))),
         "{got:?}"
     );
-    // Sent at the third attempt: the next sync (nothing new) sends nothing more.
+    // Sent at the third attempt, and kept so: the next sync (nothing new) sends nothing more.
+    let outbox = outbox_when(&_server, |o| {
+        o.len() == 1 && o[0]["status"]["state"] == "sent"
+    });
+    assert_eq!(outbox[0]["status"]["attempts"], 3);
+    assert_eq!(outbox[0]["id"], got[0].0.as_str());
+    assert_eq!(outbox[0]["to"], "0612345601");
     tablet.sync(&_server.url());
     assert_eq!(gateway.received().len(), 3);
 }
@@ -1131,6 +1168,18 @@ fn gateway_down_then_back(kind: Kind) {
     let (status, page) = get(&agent, &format!("{}/eleveur", server.url()), Some(&cookie));
     assert_eq!(status, 200);
     assert!(page.contains(&arrival::between(&window)), "{page}");
+    // The message waits, with why.
+    let outbox = outbox_when(&server, |o| {
+        o.len() == 1 && o[0]["status"]["attempts"].as_u64() >= Some(1)
+    });
+    assert_eq!(outbox[0]["status"]["state"], "pending", "{outbox:?}");
+    assert!(
+        outbox[0]["status"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{port}")),
+        "{outbox:?}"
+    );
     // The server is killed with the message still waiting, and started again.
     server.restart();
     let url = server.url();
@@ -1144,6 +1193,9 @@ fn gateway_down_then_back(kind: Kind) {
             .contains(&arrival::between(&window)),
         "{got:?}"
     );
+    outbox_when(&server, |o| {
+        o.len() == 1 && o[0]["status"]["state"] == "sent"
+    });
     tablet.sync(&url);
     let (status, page) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
     assert_eq!(status, 200, "the session outlived the restart");

@@ -105,6 +105,10 @@ enum Command {
         #[arg(long, value_name = "ACT=REASON")]
         refused: Vec<String>,
     },
+    /// Prints every message to farmers (arrival windows), one JSON object a line: id, farm,
+    /// visit, to, text, created_ms, status (pending with attempts and the last error, sent,
+    /// failed with the reason, replaced).
+    Outbox,
 }
 
 fn input(e: impl std::fmt::Display) -> (i32, String) {
@@ -221,6 +225,7 @@ fn request(command: &Command) -> Result<AdminRequest, (i32, String)> {
                 })
                 .collect::<Result<_, (i32, String)>>()?,
         },
+        Command::Outbox => AdminRequest::Outbox,
     })
 }
 

@@ -235,6 +235,28 @@ pub async fn messages(backend: &dyn Backend) -> Result<Vec<Message>, BackendErro
     Ok(out)
 }
 
+/// A message as one line of JSON, for the administrator (`tournee-server outbox`).
+pub fn json_line(m: &Message) -> String {
+    let status = match &m.status {
+        Status::Pending {
+            attempts,
+            next_ms,
+            last_error,
+        } => serde_json::json!({"state": "pending", "attempts": attempts, "next_ms": next_ms,
+            "last_error": last_error}),
+        Status::Sent { at_ms, attempts } => {
+            serde_json::json!({"state": "sent", "at_ms": at_ms, "attempts": attempts})
+        }
+        Status::Failed { attempts, reason } => {
+            serde_json::json!({"state": "failed", "attempts": attempts, "reason": reason})
+        }
+        Status::Replaced => serde_json::json!({"state": "replaced"}),
+    };
+    serde_json::json!({"id": m.id, "farm": m.farm, "visit": m.visit, "to": m.to,
+        "text": m.text, "created_ms": m.created_ms, "status": status})
+    .to_string()
+}
+
 /// The farmer's choice, if they opted in.
 pub async fn opt_in(backend: &dyn Backend, farm: &Ede) -> Result<Option<OptIn>, BackendError> {
     match backend.record(&opt_in_key(farm)).await? {
