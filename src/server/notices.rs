@@ -176,17 +176,21 @@ pub async fn pushed(
         told.last = Some(here);
         if let Some(n) = notice {
             told.window = Some(n.window());
-            if queue && let Some(opt) = opt_in(backend, &item.farm).await? {
-                let id = format!(
-                    "{}-{}",
-                    item.event
-                        .device
-                        .0
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect::<String>(),
-                    item.event.seq
-                );
+            let id = format!(
+                "{}-{}",
+                item.event
+                    .device
+                    .0
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>(),
+                item.event.seq
+            );
+            // Queued already when a crash came before `told` was written: not again.
+            if queue
+                && message(backend, &id).await?.is_none()
+                && let Some(opt) = opt_in(backend, &item.farm).await?
+            {
                 replace_pending(backend, item.visit.as_str()).await?;
                 let now = now_ms();
                 let message = Message {
@@ -450,6 +454,89 @@ pub async fn run_sender(backend: Arc<dyn Backend>, gateway: Arc<Gateway>, every:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::DeviceId;
+
+    fn item(seq: u64, from: u16, to: u16) -> Pushed {
+        Pushed {
+            event: EventId {
+                device: DeviceId([7; 16]),
+                seq,
+            },
+            farm: Ede::parse("farm", "53161001").unwrap(),
+            visit: VisitId::parse("visit", "V1").unwrap(),
+            window: ArrivalWindow {
+                from,
+                to,
+                on_the_way: false,
+            },
+        }
+    }
+
+    fn states(messages: &[Message]) -> Vec<(String, &'static str)> {
+        messages
+            .iter()
+            .map(|m| {
+                let state = match m.status {
+                    Status::Pending { .. } => "pending",
+                    Status::Sent { .. } => "sent",
+                    Status::Failed { .. } => "failed",
+                    Status::Replaced => "replaced",
+                };
+                (m.text.clone(), state)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_push_sent_again_queues_nothing_twice_and_a_newer_notice_replaces_one_not_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = crate::server::SledBackend::open(dir.path()).unwrap();
+        let farm = Ede::parse("farm", "53161001").unwrap();
+        // Not opted in: what the farmer is told is still kept, nothing is queued.
+        pushed(&backend, &[item(1, 600, 640)], true).await.unwrap();
+        assert!(messages(&backend).await.unwrap().is_empty());
+        let v1 = VisitId::parse("visit", "V1").unwrap();
+        assert_eq!(
+            told(&backend, &v1).await.unwrap().map(|w| w.from),
+            Some(600)
+        );
+        let opt = OptIn {
+            to: "0612345601".into(),
+            farm_name: "GAEC du Bocage".into(),
+        };
+        set_opt_in(&backend, &farm, Some(opt)).await.unwrap();
+        // A move within the margin: nothing; beyond it: one message; the same push again
+        // (a retry after a lost answer): nothing more.
+        pushed(&backend, &[item(2, 610, 650)], true).await.unwrap();
+        assert!(messages(&backend).await.unwrap().is_empty());
+        for _ in 0..2 {
+            pushed(&backend, &[item(3, 630, 670)], true).await.unwrap();
+        }
+        let got = messages(&backend).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].id, format!("{}-3", "07".repeat(16)));
+        assert!(
+            got[0].text.contains("entre 10 h 30 et 11 h 10"),
+            "{}",
+            got[0].text
+        );
+        // A newer notice before the first went: the farmer gets the newest only.
+        pushed(&backend, &[item(4, 700, 740)], true).await.unwrap();
+        let got = messages(&backend).await.unwrap();
+        let s = states(&got);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].1, "replaced");
+        assert_eq!(s[1].1, "pending");
+        assert!(s[1].0.contains("entre 11 h 40 et 12 h 20"), "{s:?}");
+        assert_eq!(due(&backend).await.unwrap().len(), 1);
+        // Without a gateway (queue off), nothing is queued but the fold goes on.
+        pushed(&backend, &[item(5, 800, 840)], false).await.unwrap();
+        assert_eq!(messages(&backend).await.unwrap().len(), 2);
+        assert_eq!(
+            told(&backend, &v1).await.unwrap().map(|w| w.from),
+            Some(800)
+        );
+    }
 
     #[test]
     fn an_address_is_a_phone_number_or_an_email() {
