@@ -388,6 +388,13 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
                 .listen
                 .as_deref()
                 .ok_or_else(|| input("give --listen ADDR, or a subcommand (see --help)"))?;
+            if let Some(url) = &args.sms_gateway
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(input(format!(
+                    "--sms-gateway {url}: expected an http:// or https:// address"
+                )));
+            }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| input(format!("--listen {listen}: {e}")))?;
@@ -403,11 +410,6 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
             use std::io::Write;
             let _ = std::io::stdout().flush();
             if let Some(url) = &args.sms_gateway {
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(input(format!(
-                        "--sms-gateway {url}: expected an http:// or https:// address"
-                    )));
-                }
                 service.queue_messages();
                 tokio::spawn(server::notices::run_sender(
                     service.backend().clone(),
