@@ -28,6 +28,7 @@ use common::{
 use sync_common::{Device, Fault, Kind, Proxy, Server, enrolled};
 use tournee::app::TourneeApp;
 use tournee::domain::{Confirmation, Payload, VisitStatus};
+use tournee::tour::arrival;
 
 /// A door on the way to the server: while closed, requests wait at the proxy.
 struct Gate {
@@ -329,4 +330,43 @@ fn a_new_tablet_enrolled_without_data_takes_its_identity_and_the_visits_planned_
         shows(h, "GAEC 901")
     });
     h.get_by_label_contains("1 visite · 0 terminée");
+}
+
+#[test]
+fn today_says_what_each_farmer_was_told_once_the_server_has_the_arrival_windows() {
+    let server = Server::start(Kind::Sled);
+    let dir = tempfile::tempdir().unwrap();
+    // The demo's round on the real today: windows are told of today's visits only.
+    let real_today = tournee::domain::paris_day(&tournee::domain::time::now());
+    let mut h = common::syncing_app_on(dir.path(), Duration::from_millis(200), real_today);
+    let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
+    demo_enrolled(&mut h, &server.url(), &token);
+    tap(&mut h, "Aujourd'hui");
+    // Enrolled, the tablet records the round's windows, sends them, and once the server holds
+    // them each visit to come says what its farmer was told (the row's text is drawn from it:
+    // `screens::today` tests the words).
+    until(&mut h, "the windows told", |h| {
+        h.state()
+            .state
+            .views
+            .today
+            .as_ref()
+            .is_some_and(|t| t.visits.iter().any(|r| r.told.is_some()))
+    });
+    settle(&mut h);
+    let today = h.state().state.views.today.clone().unwrap();
+    assert_eq!(today.day, Some(real_today));
+    for r in &today.visits {
+        let planned = r.arrival.unwrap();
+        let w = r.told.unwrap_or_else(|| panic!("{} told nothing", r.id));
+        // Each window is drawn around the planned arrival, on 5 minutes, an hour each side at
+        // most (and the rounding outwards).
+        use chrono::Timelike;
+        let at = (planned.hour() * 60 + planned.minute()) as u16;
+        assert!(w.from <= at && at <= w.to, "{planned} in {w:?}");
+        let widest = 2 * (arrival::MAX_HALF_MINUTES as u16 + arrival::STEP_MINUTES);
+        assert!(w.to - w.from <= widest, "{w:?}");
+        assert!(w.from % arrival::STEP_MINUTES == 0 && w.to % arrival::STEP_MINUTES == 0);
+        assert_eq!(r.status, VisitStatus::ToDo);
+    }
 }

@@ -703,3 +703,550 @@ fn a_farmer_downloads_the_yearly_report_with_the_technicians_advice_and_no_other
     let (status, _) = get(&agent, &format!("{url}{href}"), None);
     assert_eq!(status, 401);
 }
+
+// ---- arrival windows and messages (issue 21)
+
+/// A local test gateway: an HTTP receiver on loopback that keeps every request (its
+/// `Idempotency-Key` and JSON body) and answers the statuses of `plan` in turn, then 200.
+struct TestGateway {
+    port: u16,
+    received: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
+}
+
+impl TestGateway {
+    fn start(plan: Vec<u16>) -> TestGateway {
+        TestGateway::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), plan)
+    }
+
+    fn start_on(listener: TcpListener, plan: Vec<u16>) -> TestGateway {
+        let port = listener.local_addr().unwrap().port();
+        let received: Arc<Mutex<Vec<(String, serde_json::Value)>>> = Arc::default();
+        let kept = received.clone();
+        std::thread::spawn(move || {
+            let mut plan = plan.into_iter();
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let Some((key, body)) = read_request(&mut stream) else {
+                    continue;
+                };
+                kept.lock().unwrap().push((key, body));
+                let status = plan.next().unwrap_or(200);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+            }
+        });
+        TestGateway { port, received }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/envoi", self.port)
+    }
+
+    fn received(&self) -> Vec<(String, serde_json::Value)> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits (a bounded number of times) until `n` requests came.
+    fn wait_for(&self, n: usize) -> Vec<(String, serde_json::Value)> {
+        for _ in 0..600 {
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "the gateway received {:?}, not {n} requests",
+            self.received()
+        );
+    }
+}
+
+/// One HTTP request: its idempotency key and its JSON body.
+fn read_request(stream: &mut std::net::TcpStream) -> Option<(String, serde_json::Value)> {
+    let mut reader = std::io::BufReader::new(stream.try_clone().ok()?);
+    let mut key = String::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            match name.to_ascii_lowercase().as_str() {
+                "idempotency-key" => key = value.trim().to_owned(),
+                "content-length" => length = value.trim().parse().ok()?,
+                _ => {}
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((key, serde_json::from_slice(&body).ok()?))
+}
+
+use std::io::{BufRead, Read, Write};
+use std::sync::{Arc, Mutex};
+use tournee::domain::{ArrivalWindow, Farm, Location, Request, Species, Urgency, Visit};
+use tournee::tour::arrival;
+
+fn today() -> chrono::NaiveDate {
+    tournee::domain::paris_day(&tournee::domain::time::now())
+}
+
+/// Today at `h:m` in Europe/Paris.
+fn at(h: u32, m: u32) -> tournee::domain::Instant {
+    use chrono::TimeZone;
+    chrono_tz::Europe::Paris
+        .from_local_datetime(&today().and_hms_opt(h, m, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .fixed_offset()
+}
+
+fn farm_at(n: u32, name: &str, lat: f64, lon: f64) -> Payload {
+    Payload::FarmRecorded(Farm {
+        ede: ede(n),
+        name: name.into(),
+        village: Some("Montsûrs".into()),
+        location: Location { lat, lon },
+        species: vec![Species::Bovine],
+        phone: Some(format!("06 12 34 56 {n:02}")),
+        note: None,
+    })
+}
+
+fn visit_today(id: &str, farm: u32, cows: u32, urgent: bool) -> Visit {
+    Visit {
+        id: vid(id),
+        technician: tid(TECHNICIAN),
+        farm: ede(farm),
+        day: today(),
+        requested: vec![Request {
+            kind: ActKind::IaBovine,
+            count: cows,
+        }],
+        urgency: if urgent {
+            Urgency::Urgent
+        } else {
+            Urgency::Normal
+        },
+        window: urgent.then(|| {
+            (
+                chrono::NaiveTime::from_hms_opt(7, 30, 0).unwrap(),
+                chrono::NaiveTime::from_hms_opt(7, 45, 0).unwrap(),
+            )
+        }),
+        arrived: None,
+        left: None,
+        travel_km: None,
+        note: None,
+    }
+}
+
+/// The tablet's round of today around Montsûrs: V1 at farm 1 (the farmer we watch), V2 at
+/// farm 2; farm 3 lies between home and farm 1 (the urgent call comes from there).
+fn technician_with_a_round(server: &Server) -> Device {
+    let tablet = enrolled(
+        server,
+        &["add-technician", TECHNICIAN, "--name", "Julie Moreau"],
+    );
+    tablet.append(vec![
+        Payload::TechnicianRecorded(Technician {
+            id: tid(TECHNICIAN),
+            name: "Julie Moreau".into(),
+            home: Some(Location {
+                lat: 48.1357,
+                lon: -0.5517,
+            }),
+            licence: None,
+        }),
+        farm_at(1, "GAEC du Bocage", 48.18, -0.47),
+        farm_at(2, "EARL Voisine", 48.10, -0.62),
+        farm_at(3, "GAEC de l'Urgence", 48.16, -0.50),
+        Payload::VisitRecorded(visit_today("V1", 1, 2, false)),
+        Payload::VisitRecorded(visit_today("V2", 2, 2, false)),
+    ]);
+    tablet.sync(&server.url());
+    tablet
+}
+
+/// What the tablet does when it plans (as the app's backend does after each change): plans
+/// today's round from the order so far, records it and the windows that changed, at `now`
+/// (seconds after midnight).
+fn plan_and_record(tablet: &Device, now: u32) -> tournee::tour::Plan {
+    let (grid, settings) = tournee::worktime::company_rules(None).unwrap();
+    let round =
+        tournee::tour::day::day_round(&tablet.store, &tid(TECHNICIAN), today(), &grid, &settings)
+            .unwrap()
+            .unwrap();
+    let previous = round.recorded.clone().unwrap_or_default();
+    let plan = tournee::tour::replan(&round.problem, &round.progress, &previous).unwrap();
+    let mut payloads = vec![Payload::RoundOrdered {
+        technician: tid(TECHNICIAN),
+        day: today(),
+        order: plan.order().iter().map(|v| vid(v)).collect(),
+    }];
+    payloads.extend(arrival::to_record(&tablet.store, &plan, &round.visits, now).unwrap());
+    tablet.append(payloads);
+    plan
+}
+
+/// The window the tablet last recorded for a visit.
+fn window_of(tablet: &Device, visit: &str) -> ArrivalWindow {
+    tablet
+        .store
+        .arrivals(&vid(visit))
+        .unwrap()
+        .last()
+        .unwrap()
+        .1
+}
+
+/// What the tablet shows as told to the farmer ("prévenu : …"), from what the server holds.
+fn told_on_tablet(tablet: &Device, visit: &str) -> Option<ArrivalWindow> {
+    let status = tournee::sync::client::status(&tablet.store).unwrap();
+    let head = tablet
+        .store
+        .head(tablet.store.device())
+        .unwrap()
+        .map_or(0, |(s, _)| s);
+    arrival::told_in_store(&tablet.store, &vid(visit), head - status.waiting_events).unwrap()
+}
+
+async fn arrival_text(c: &Client) -> String {
+    c.find(Locator::Id("arrivee"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+const H: u32 = 3_600;
+
+#[test]
+fn the_farmer_sees_the_window_and_is_told_once_when_an_urgent_call_moves_it() {
+    let gateway = TestGateway::start(vec![]);
+    let server = Server::start_with(Kind::Sled, &["--sms-gateway", &gateway.url()]);
+    let url = server.url();
+    let tablet = technician_with_a_round(&server);
+    let link = server.token(&["add-farmer", "--farm", ede(1).as_str(), "--link", &url]);
+    let driver = Driver::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = browser(&driver).await;
+        c.goto(&link).await.unwrap();
+        click_to(&c, "button[type=submit]", "/eleveur").await;
+        // No window yet: the visit of the day is there, its time not known.
+        assert!(
+            arrival_text(&c).await.contains("horaire pas encore connu"),
+            "{}",
+            body_text(&c).await
+        );
+        // The farmer opts in with the farm's phone, offered in the field.
+        let field = c.find(Locator::Id("adresse")).await.unwrap();
+        assert_eq!(
+            field.prop("value").await.unwrap().unwrap(),
+            "06 12 34 56 01"
+        );
+        click_to(&c, "#messages button[type=submit]", "/eleveur").await;
+        assert!(
+            body_text(&c)
+                .await
+                .contains("prévenu(e) de l'heure de passage à : 0612345601")
+        );
+
+        // The tablet plans at 7:00 and syncs: the page shows the window, the farmer is told.
+        plan_and_record(&tablet, 7 * H);
+        tablet.sync(&url);
+        let first = window_of(&tablet, "V1");
+        c.goto(&format!("{url}/eleveur")).await.unwrap();
+        arrive(&c, "/eleveur").await;
+        let text = arrival_text(&c).await;
+        assert!(
+            text.contains(&format!(
+                "Passage prévu aujourd'hui {}",
+                arrival::between(&first)
+            )),
+            "{text}"
+        );
+        assert_eq!(
+            text.lines().count(),
+            1,
+            "farm 2's window is not shown: {text}"
+        );
+        let got = gateway.wait_for(1);
+        assert_eq!(got[0].1["to"], "0612345601");
+        assert!(
+            got[0].1["text"]
+                .as_str()
+                .unwrap()
+                .contains(&arrival::between(&first)),
+            "{got:?}"
+        );
+        assert_eq!(told_on_tablet(&tablet, "V1"), Some(first));
+
+        // An urgent call at farm 3 (ten cows, before 7:45): the round is planned again.
+        tablet.append(vec![Payload::VisitRecorded(visit_today("V3", 3, 10, true))]);
+        let plan = plan_and_record(&tablet, 7 * H + 10 * 60);
+        assert_eq!(plan.order()[..2], ["V3", "V1"], "the urgent call first");
+        let moved = window_of(&tablet, "V1");
+        assert!(
+            moved.from.abs_diff(first.from) > arrival::MARGIN_MINUTES,
+            "{first:?} -> {moved:?}: the call moves the window beyond the margin"
+        );
+        // Not told before the server has it.
+        assert_eq!(told_on_tablet(&tablet, "V1"), Some(first));
+        tablet.sync(&url);
+        c.goto(&format!("{url}/eleveur")).await.unwrap();
+        arrive(&c, "/eleveur").await;
+        let text = arrival_text(&c).await;
+        assert!(text.contains(&arrival::between(&moved)), "{text}");
+        let got = gateway.wait_for(2);
+        assert!(
+            got[1].1["text"]
+                .as_str()
+                .unwrap()
+                .contains(&arrival::between(&moved)),
+            "{got:?}"
+        );
+        assert_ne!(got[0].0, got[1].0, "each message its own key");
+        assert_eq!(told_on_tablet(&tablet, "V1"), Some(moved));
+
+        // Syncing again, and a re-plan that moves nothing, tell the farmer nothing more.
+        tablet.sync(&url);
+        plan_and_record(&tablet, 7 * H + 10 * 60);
+        tablet.sync(&url);
+
+        // The technician leaves farm 3 at 9:40: on the way to farm 1.
+        let mut done = visit_today("V3", 3, 10, true);
+        done.arrived = Some(at(8, 0));
+        done.left = Some(at(9, 40));
+        tablet.append(vec![Payload::VisitRecorded(done)]);
+        plan_and_record(&tablet, 9 * H + 40 * 60);
+        let going = window_of(&tablet, "V1");
+        assert!(going.on_the_way, "{going:?}");
+        tablet.sync(&url);
+        c.goto(&format!("{url}/eleveur")).await.unwrap();
+        arrive(&c, "/eleveur").await;
+        let text = arrival_text(&c).await;
+        assert!(
+            text.contains(&format!(
+                "En route : Julie Moreau a quitté l'élevage précédent, arrivée {}",
+                arrival::between(&going)
+            )),
+            "{text}"
+        );
+        let got = gateway.wait_for(3);
+        assert!(
+            got[2].1["text"]
+                .as_str()
+                .unwrap()
+                .contains("a quitté l'élevage précédent"),
+            "{got:?}"
+        );
+        assert_eq!(told_on_tablet(&tablet, "V1"), Some(going));
+        c.close().await.unwrap();
+    });
+    // Once each: three windows told, no request sent twice.
+    let got = gateway.received();
+    assert_eq!(got.len(), 3, "{got:?}");
+    let moved_text = arrival::between(&tablet.store.arrivals(&vid("V1")).unwrap()[1].1);
+    assert_eq!(
+        got.iter()
+            .filter(|(_, b)| b["text"].as_str().unwrap().contains(&moved_text))
+            .count(),
+        1,
+        "{got:?}"
+    );
+    // Farm 2's farmer did not opt in: nothing for them.
+    assert!(got.iter().all(|(_, b)| b["to"] == "0612345601"), "{got:?}");
+    // The server kept each message as sent, at the first attempt.
+    let outbox = outbox_when(&server, |o| {
+        o.len() == 3 && o.iter().all(|m| m["status"]["state"] == "sent")
+    });
+    assert!(
+        outbox
+            .iter()
+            .all(|m| m["status"]["attempts"] == 1 && m["farm"] == ede(1).as_str())
+    );
+}
+
+/// The outbox as `tournee-server outbox` prints it, once `done` holds (the status is written
+/// after the gateway's answer), a bounded number of times.
+fn outbox_when(
+    server: &Server,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let mut last = Vec::new();
+    for _ in 0..400 {
+        let (code, out, err) = server.admin(&["outbox"]);
+        assert_eq!(code, 0, "{err}");
+        last = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        if done(&last) {
+            return last;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the outbox stayed {last:?}");
+}
+
+/// A server with a gateway, a round planned and synced, farm 1's farmer opted in over HTTP.
+fn opted_in_round(kind: Kind, gateway_url: &str) -> (Server, Device) {
+    let server = Server::start_with(kind, &["--sms-gateway", gateway_url]);
+    let url = server.url();
+    let tablet = technician_with_a_round(&server);
+    let link = server.token(&["add-farmer", "--farm", ede(1).as_str(), "--link", &url]);
+    let agent = agent();
+    let (cookie, csrf) = login(&agent, &url, &link);
+    let status = post(
+        &agent,
+        &format!("{url}/eleveur/messages"),
+        Some(&cookie),
+        None,
+        &format!("csrf={csrf}&choix=oui&adresse=06+12+34+56+01"),
+    );
+    assert_eq!(status, 303);
+    plan_and_record(&tablet, 7 * H);
+    tablet.sync(&url);
+    (server, tablet)
+}
+
+#[test]
+fn a_message_refused_by_the_gateway_is_sent_again_with_the_same_key_until_it_passes() {
+    let gateway = TestGateway::start(vec![500, 503]);
+    let (_server, tablet) = opted_in_round(Kind::Sled, &gateway.url());
+    let got = gateway.wait_for(3);
+    let window = window_of(&tablet, "V1");
+    assert!(got.iter().all(|(key, _)| key == &got[0].0), "{got:?}");
+    assert!(
+        got.iter().all(|(_, b)| b["text"]
+            .as_str()
+            .unwrap()
+            .contains(&arrival::between(&window))),
+        "{got:?}"
+    );
+    // Sent at the third attempt, and kept so: the next sync (nothing new) sends nothing more.
+    let outbox = outbox_when(&_server, |o| {
+        o.len() == 1 && o[0]["status"]["state"] == "sent"
+    });
+    assert_eq!(outbox[0]["status"]["attempts"], 3);
+    assert_eq!(outbox[0]["id"], got[0].0.as_str());
+    assert_eq!(outbox[0]["to"], "0612345601");
+    tablet.sync(&_server.url());
+    assert_eq!(gateway.received().len(), 3);
+}
+
+/// The gateway does not answer: the page still shows the window; the message waits in the
+/// outbox through a `kill -9` of the server and goes, once, when the gateway is back.
+fn gateway_down_then_back(kind: Kind) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let down = format!("http://127.0.0.1:{port}/envoi");
+    let (mut server, tablet) = opted_in_round(kind, &down);
+    let window = window_of(&tablet, "V1");
+    let link = server.token(&[
+        "add-farmer",
+        "--farm",
+        ede(1).as_str(),
+        "--link",
+        &server.url(),
+    ]);
+    let agent = agent();
+    let (cookie, _) = login(&agent, &server.url(), &link);
+    let (status, page) = get(&agent, &format!("{}/eleveur", server.url()), Some(&cookie));
+    assert_eq!(status, 200);
+    assert!(page.contains(&arrival::between(&window)), "{page}");
+    // The message waits, with why.
+    let outbox = outbox_when(&server, |o| {
+        o.len() == 1 && o[0]["status"]["attempts"].as_u64() >= Some(1)
+    });
+    assert_eq!(outbox[0]["status"]["state"], "pending", "{outbox:?}");
+    assert!(
+        outbox[0]["status"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{port}")),
+        "{outbox:?}"
+    );
+    // The server is killed with the message still waiting, and started again.
+    server.restart();
+    let url = server.url();
+    // The gateway comes back on its address: the message waiting goes, once.
+    let gateway = TestGateway::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap(), vec![]);
+    let got = gateway.wait_for(1);
+    assert!(
+        got[0].1["text"]
+            .as_str()
+            .unwrap()
+            .contains(&arrival::between(&window)),
+        "{got:?}"
+    );
+    outbox_when(&server, |o| {
+        o.len() == 1 && o[0]["status"]["state"] == "sent"
+    });
+    tablet.sync(&url);
+    let (status, page) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
+    assert_eq!(status, 200, "the session outlived the restart");
+    assert!(page.contains(&arrival::between(&window)), "{page}");
+    assert_eq!(gateway.received().len(), 1);
+}
+
+#[test]
+fn with_the_gateway_down_the_page_works_and_the_message_goes_once_it_is_back_on_sled() {
+    gateway_down_then_back(Kind::Sled);
+}
+
+#[test]
+fn with_the_gateway_down_the_page_works_and_the_message_goes_once_it_is_back_on_postgres() {
+    gateway_down_then_back(Kind::Postgres);
+}
+
+#[test]
+fn without_a_gateway_nothing_is_sent_and_the_page_still_shows_the_window() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let tablet = technician_with_a_round(&server);
+    plan_and_record(&tablet, 7 * H);
+    tablet.sync(&url);
+    let link = server.token(&["add-farmer", "--farm", ede(2).as_str(), "--link", &url]);
+    let agent = agent();
+    let (cookie, csrf) = login(&agent, &url, &link);
+    let (_, page) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
+    // Farm 2 sees its own window, not farm 1's.
+    assert!(
+        page.contains(&arrival::between(&window_of(&tablet, "V2"))),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&arrival::between(&window_of(&tablet, "V1")))
+            || window_of(&tablet, "V1") == window_of(&tablet, "V2"),
+        "{page}"
+    );
+    assert!(page.contains("n'envoie pas encore de messages"), "{page}");
+    // A bad address is refused, naming it, and changes nothing.
+    let status = post(
+        &agent,
+        &format!("{url}/eleveur/messages"),
+        Some(&cookie),
+        None,
+        &format!("csrf={csrf}&choix=oui&adresse=06+12"),
+    );
+    assert_eq!(status, 422);
+    let (_, page) = get(&agent, &format!("{url}/eleveur"), Some(&cookie));
+    assert!(
+        page.contains("id=\"adresse\""),
+        "still not opted in: {page}"
+    );
+}

@@ -34,6 +34,9 @@ pub struct VisitRow {
     pub arrival: Option<NaiveTime>,
     /// Seconds after the end of the farmer's window the plan arrives.
     pub late_seconds: u32,
+    /// The arrival window the farmer was last told, as far as the server holds this
+    /// tablet's windows (`tour::arrival::told_in_store`).
+    pub told: Option<crate::domain::ArrivalWindow>,
 }
 
 impl VisitRow {
@@ -55,6 +58,7 @@ impl VisitRow {
             acts,
             arrival: None,
             late_seconds: 0,
+            told: None,
         }
     }
 }

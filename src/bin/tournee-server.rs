@@ -36,6 +36,11 @@ struct Args {
     /// where every client comes from the proxy's address: limit there).
     #[arg(long, value_name = "N", default_value_t = 64)]
     max_connections_per_address: usize,
+    /// The cooperative's SMS or e-mail gateway: arrival notices for farmers who opted in are
+    /// POSTed there as JSON (`id`, `to`, `text`, with `Idempotency-Key`). Without it, nothing
+    /// is sent (the farmer's page still shows the window).
+    #[arg(long, value_name = "URL")]
+    sms_gateway: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -100,6 +105,10 @@ enum Command {
         #[arg(long, value_name = "ACT=REASON")]
         refused: Vec<String>,
     },
+    /// Prints every message to farmers (arrival windows), one JSON object a line: id, farm,
+    /// visit, to, text, created_ms, status (pending with attempts and the last error, sent,
+    /// failed with the reason, replaced).
+    Outbox,
 }
 
 fn input(e: impl std::fmt::Display) -> (i32, String) {
@@ -216,6 +225,7 @@ fn request(command: &Command) -> Result<AdminRequest, (i32, String)> {
                 })
                 .collect::<Result<_, (i32, String)>>()?,
         },
+        Command::Outbox => AdminRequest::Outbox,
     })
 }
 
@@ -378,6 +388,13 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
                 .listen
                 .as_deref()
                 .ok_or_else(|| input("give --listen ADDR, or a subcommand (see --help)"))?;
+            if let Some(url) = &args.sms_gateway
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(input(format!(
+                    "--sms-gateway {url}: expected an http:// or https:// address"
+                )));
+            }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| input(format!("--listen {listen}: {e}")))?;
@@ -392,6 +409,14 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
             println!("tournee-server listening on {addr}");
             use std::io::Write;
             let _ = std::io::stdout().flush();
+            if let Some(url) = &args.sms_gateway {
+                service.queue_messages();
+                tokio::spawn(server::notices::run_sender(
+                    service.backend().clone(),
+                    Arc::new(server::notices::Gateway::new(url)),
+                    std::time::Duration::from_millis(500),
+                ));
+            }
             let farmers = Arc::new(server::farmer::FarmerWeb::new(
                 service.clone(),
                 data.join("farmers"),

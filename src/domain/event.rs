@@ -12,7 +12,7 @@ use super::farm::{Company, Farm, Technician};
 use super::ids::{ActId, BullId, Ede, SupervisorId, TechnicianId, VisitId};
 use super::staff::{MAX_DECLARED_SECONDS, OtherTimeKind, ReviewDecision, Week};
 use super::tank::{MAX_DOSES, Straw};
-use super::visit::{AnomalyKind, Confirmation, Visit};
+use super::visit::{AnomalyKind, ArrivalWindow, Confirmation, Visit};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Payload {
@@ -102,6 +102,13 @@ pub enum Payload {
         year: i32,
         technician: TechnicianId,
         text: String,
+    },
+    /// When the farmer may expect the technician at a visit, from the tablet's planned round
+    /// (recorded when it changes; latest clock wins). The farmer's page shows it and the
+    /// server tells the farmer of a change (`tour::arrival`).
+    ArrivalExpected {
+        visit: VisitId,
+        window: ArrivalWindow,
     },
 }
 
@@ -234,6 +241,7 @@ impl Payload {
                 }
                 super::check_text("text", text, 1)
             }
+            Payload::ArrivalExpected { window, .. } => window.validate("window"),
         }
     }
 
@@ -259,6 +267,7 @@ impl Payload {
             Payload::DeclarationsSent { .. } => "declarations_sent",
             Payload::DeclarationsAcknowledged { .. } => "declarations_acknowledged",
             Payload::AdviceWritten { .. } => "advice_written",
+            Payload::ArrivalExpected { .. } => "arrival_expected",
         }
     }
 }

@@ -21,7 +21,9 @@ pub use ids::{ActId, AnimalId, BullId, Ede, SupervisorId, TechnicianId, VisitId}
 pub use staff::{OtherTimeKind, ReviewDecision, Week};
 pub use tank::{PrintedCode, Straw};
 pub use time::{Instant, paris_day, paris_time};
-pub use visit::{AnomalyKind, Confirmation, Request, Stroke, Urgency, Visit, VisitStatus};
+pub use visit::{
+    AnomalyKind, ArrivalWindow, Confirmation, Request, Stroke, Urgency, Visit, VisitStatus,
+};
 
 /// The longest free text (names, notes, comments) we keep, in characters.
 pub const MAX_TEXT: usize = 2_000;

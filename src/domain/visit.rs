@@ -115,6 +115,32 @@ impl Visit {
     }
 }
 
+/// When the farmer may expect the technician at a visit: a window of local times (Europe/Paris,
+/// on the visit's day), in minutes after midnight so the event stays a few bytes, and whether
+/// the technician has left the previous farm for this one. Its width is `tour::arrival`'s rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArrivalWindow {
+    pub from: u16,
+    pub to: u16,
+    pub on_the_way: bool,
+}
+
+/// Minutes in a day: a window ends at midnight at the latest.
+pub const MINUTES_IN_DAY: u16 = 24 * 60;
+
+impl ArrivalWindow {
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        if self.to > MINUTES_IN_DAY || self.from > self.to {
+            return Err(DomainError::invalid(
+                field,
+                &format!("{}-{}", self.from, self.to),
+                &format!("a window of minutes after midnight, from <= to <= {MINUTES_IN_DAY}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A pen stroke of the farmer's signature, in points normalised to the signing pad (0..1).
 pub type Stroke = Vec<[f32; 2]>;
 

@@ -69,6 +69,8 @@ projections! {
     acts_by_animal: Keyed<Vec<(Stamp, ActId)>>,
     pending_visits: Keyed<PendingVisit>,
     advice: Keyed<Lww<Advice>>,
+    // each visit's arrival windows in clock order (`tour::arrival`)
+    arrivals: Keyed<Vec<(Stamp, (EventId, crate::domain::ArrivalWindow))>>,
 }
 
 impl Projections {
@@ -778,6 +780,14 @@ pub(super) fn apply(p: &mut Projections, event: Event, strict: bool) -> Result<(
         } => {
             let k = key(&[technician.as_str().as_bytes(), day_key(*day).as_bytes()]);
             lww_put(&mut p.rounds, &k, stamp, order);
+        }
+        Payload::ArrivalExpected { visit, window } => {
+            require_visit(p, strict, "visit", visit)?;
+            add_by_stamp(
+                &mut p.arrivals,
+                visit.as_str().as_bytes(),
+                (stamp, (at.1, *window)),
+            );
         }
         Payload::DisputeAnswered { visit, note } => {
             require_visit(p, strict, "visit", visit)?;

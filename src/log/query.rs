@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 
-use super::event::{Event, Stamp};
+use super::event::{Event, EventId, Stamp};
 use super::projection::{
     self, ActRow, DeclaredTime, Lww, Projections, Review, StockLine, Supersession, VisitNote,
     VisitRow, day_key, key,
@@ -243,6 +243,19 @@ impl Store {
     ) -> Result<Option<Vec<VisitId>>, LogError> {
         let k = key(&[technician.as_str().as_bytes(), day_key(day).as_bytes()]);
         Ok(self.read(|p| p.rounds.get(&k).map(|l| l.value.clone())))
+    }
+
+    /// A visit's arrival windows as recorded, oldest clock first, with the event of each.
+    pub fn arrivals(
+        &self,
+        visit: &VisitId,
+    ) -> Result<Vec<(EventId, crate::domain::ArrivalWindow)>, LogError> {
+        Ok(self.read(|p| {
+            p.arrivals
+                .get(visit.as_str().as_bytes())
+                .map(|l| l.iter().map(|(_, w)| *w).collect())
+                .unwrap_or_default()
+        }))
     }
 
     /// The company's record, if one was recorded.

@@ -157,6 +157,16 @@ pub trait Backend: Send + Sync + 'static {
     fn release<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()>;
     /// Forgets every record expired at `now_ms`; returns how many.
     fn prune_claims(&self, now_ms: u64) -> Fut<'_, u64>;
+    /// Writes a lasting record of the server's own work (what each farmer was told, the
+    /// messages of the outbox and their status, the farmers' choices), durably, replacing
+    /// any record of the same key.
+    fn put_record<'a>(&'a self, key: &'a [u8], value: &'a [u8]) -> Fut<'a, ()>;
+    /// The lasting record of a key.
+    fn record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, Option<Vec<u8>>>;
+    /// Every lasting record whose key starts with `prefix`, by key.
+    fn records<'a>(&'a self, prefix: &'a [u8]) -> Fut<'a, Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Forgets a lasting record, durably (a message no longer due).
+    fn remove_record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()>;
 }
 
 /// A short-lived record: its key, its value, and when it expires (Unix milliseconds).

@@ -3,13 +3,14 @@
 //!
 //! Layout: `service.rs` decides (authentication, chains, rights via `rights.rs`, runs and
 //! witnesses); `backend.rs` is the storage trait, with `sled_store.rs` and `postgres.rs`;
-//! `http.rs` is axum; `farmer/` the farmer's web pages. The binary `tournee-server` wires them (src/bin/tournee-server.rs).
+//! `http.rs` is axum; `farmer/` the farmer's web pages; `notices.rs` what farmers are told of arrivals, and the outbox. The binary `tournee-server` wires them (src/bin/tournee-server.rs).
 
 pub mod backend;
 pub mod farmer;
 pub mod http;
 pub mod listen;
 pub mod local;
+pub mod notices;
 pub mod office;
 pub mod postgres;
 pub mod rights;

@@ -52,6 +52,8 @@ pub enum AdminRequest {
         batch: String,
         refused: Vec<DeclarationRefusal>,
     },
+    /// The messages to farmers and where each stands (`notices.rs`).
+    Outbox,
 }
 
 /// What a request prints: its result, and remarks for the administrator.
@@ -156,6 +158,20 @@ impl Admin {
                 let client = super::local::client(&self.service);
                 let batch = batch.trim().to_owned();
                 blocking(move || acknowledge(&store, &client, batch, refused)).await
+            }
+            AdminRequest::Outbox => {
+                let messages = super::notices::messages(self.service.backend().as_ref())
+                    .await
+                    .map_err(internal)?;
+                let mut stdout = String::new();
+                for m in &messages {
+                    stdout.push_str(&super::notices::json_line(m));
+                    stdout.push('\n');
+                }
+                Ok(AdminOutput {
+                    stdout,
+                    stderr: String::new(),
+                })
             }
         }
     }

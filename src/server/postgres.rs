@@ -29,7 +29,7 @@ use crate::log::{DeviceId, Hash};
 use crate::sync::{Cursor, Role};
 
 /// The schema's version this build writes; older schemas are migrated on start.
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE accounts (id text PRIMARY KEY, role bytea NOT NULL);
@@ -67,6 +67,11 @@ CREATE INDEX grants_stream ON grants (technician, tx, pos);
 const SCHEMA_V2: &str = "
 CREATE TABLE claims (key bytea PRIMARY KEY, value bytea NOT NULL, expires bigint NOT NULL);
 CREATE INDEX claims_expires ON claims (expires);
+";
+
+/// Version 3: lasting records of the server's own work (arrival notices, the outbox).
+const SCHEMA_V3: &str = "
+CREATE TABLE records (key bytea PRIMARY KEY, value bytea NOT NULL);
 ";
 
 impl From<tokio_postgres::Error> for BackendError {
@@ -197,6 +202,7 @@ impl PgBackend {
             None => {
                 tx.batch_execute(SCHEMA_V1).await?;
                 tx.batch_execute(SCHEMA_V2).await?;
+                tx.batch_execute(SCHEMA_V3).await?;
                 tx.execute(
                     "INSERT INTO schema_version (version) VALUES ($1)",
                     &[&SCHEMA_VERSION],
@@ -204,8 +210,11 @@ impl PgBackend {
                 .await?;
             }
             Some(v) if v == SCHEMA_VERSION => {}
-            Some(1) => {
-                tx.batch_execute(SCHEMA_V2).await?;
+            Some(v @ (1 | 2)) => {
+                if v == 1 {
+                    tx.batch_execute(SCHEMA_V2).await?;
+                }
+                tx.batch_execute(SCHEMA_V3).await?;
                 tx.execute(
                     "INSERT INTO schema_version (version) VALUES ($1)",
                     &[&SCHEMA_VERSION],
@@ -794,6 +803,63 @@ impl Backend for PgBackend {
         })
     }
 
+    fn put_record<'a>(&'a self, key: &'a [u8], value: &'a [u8]) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            client
+                .execute(
+                    "INSERT INTO records (key, value) VALUES ($1, $2)
+                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    &[&key, &value],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, Option<Vec<u8>>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let row = client
+                .query_opt("SELECT value FROM records WHERE key = $1", &[&key])
+                .await?;
+            Ok(match row {
+                Some(r) => Some(r.try_get(0)?),
+                None => None,
+            })
+        })
+    }
+
+    fn remove_record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            client
+                .execute("DELETE FROM records WHERE key = $1", &[&key])
+                .await?;
+            Ok(())
+        })
+    }
+
+    fn records<'a>(&'a self, prefix: &'a [u8]) -> Fut<'a, Vec<(Vec<u8>, Vec<u8>)>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let n = i32::try_from(prefix.len())
+                .map_err(|_| BackendError::Storage("a record prefix over 2 GB".into()))?;
+            let rows = client
+                .query(
+                    "SELECT key, value FROM records WHERE substring(key FROM 1 FOR $2) = $1
+                     ORDER BY key",
+                    &[&prefix, &n],
+                )
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push((r.try_get(0)?, r.try_get(1)?));
+            }
+            Ok(out)
+        })
+    }
+
     fn count_events(&self) -> Fut<'_, u64> {
         Box::pin(async move {
             let client = self.pool.get().await?;
@@ -891,6 +957,62 @@ mod tests {
         let page = backend.read(&scope, page.next, reader, 100).await.unwrap();
         assert!(page.events.is_empty());
 
+        client
+            .batch_execute(&format!(
+                "SET client_min_messages = warning; DROP SCHEMA {schema} CASCADE"
+            ))
+            .await
+            .unwrap();
+        drop(client);
+        let _ = conn.await;
+    }
+
+    /// A database of schema 2 (before the lasting records) is migrated on start: its claims
+    /// stay, and records are written and read back by prefix.
+    #[tokio::test]
+    async fn a_schema_2_database_gets_the_records_table_and_keeps_its_claims() {
+        let schema = format!("t_pg_v2_{}", std::process::id());
+        let (client, connection) = tokio_postgres::connect(URL, NoTls).await.unwrap();
+        let conn = tokio::spawn(connection);
+        client
+            .batch_execute(&format!(
+                "SET client_min_messages = warning; DROP SCHEMA IF EXISTS {schema} CASCADE;
+                 CREATE SCHEMA {schema}; SET search_path TO {schema};
+                 CREATE TABLE schema_version (version int NOT NULL);
+                 {SCHEMA_V1} {SCHEMA_V2}
+                 INSERT INTO schema_version VALUES (2);
+                 INSERT INTO claims VALUES ('\\x6b'::bytea, '\\x76'::bytea, 9223372036854775807);"
+            ))
+            .await
+            .unwrap();
+        let backend = PgBackend::connect(URL, &schema).await.unwrap();
+        assert_eq!(backend.claimed(b"k", 0).await.unwrap(), Some(b"v".to_vec()));
+        backend.put_record(b"told/V1", b"1").await.unwrap();
+        backend.put_record(b"told/V2", b"2").await.unwrap();
+        backend.put_record(b"told/V1", b"3").await.unwrap();
+        backend.put_record(b"outbox/x", b"4").await.unwrap();
+        assert_eq!(
+            backend.records(b"told/").await.unwrap(),
+            vec![
+                (b"told/V1".to_vec(), b"3".to_vec()),
+                (b"told/V2".to_vec(), b"2".to_vec())
+            ]
+        );
+        assert_eq!(
+            backend.record(b"outbox/x").await.unwrap(),
+            Some(b"4".to_vec())
+        );
+        backend.remove_record(b"told/V2").await.unwrap();
+        assert_eq!(backend.records(b"told/V2").await.unwrap(), vec![]);
+        let version: i32 = client
+            .query_one(
+                &format!("SELECT max(version) FROM {schema}.schema_version"),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(version, SCHEMA_VERSION);
         client
             .batch_execute(&format!(
                 "SET client_min_messages = warning; DROP SCHEMA {schema} CASCADE"

@@ -89,7 +89,8 @@ pub fn references(payload: &Payload, visits: &mut BTreeSet<VisitId>, acts: &mut 
         | Payload::AnomalyNoted { visit, .. }
         | Payload::VisitReassigned { visit, .. }
         | Payload::VisitCancelled { visit, .. }
-        | Payload::DisputeAnswered { visit, .. } => {
+        | Payload::DisputeAnswered { visit, .. }
+        | Payload::ArrivalExpected { visit, .. } => {
             visits.insert(visit.clone());
         }
         _ => {}
@@ -297,9 +298,10 @@ fn check_technician(me: &TechnicianId, facts: &Facts, payload: &Payload) -> Chec
             _ => Err("a later confirmation or a dispute is the farmer's to write".into()),
         },
         Payload::AnomalyNoted { visit, .. } => on_visit(visit, false),
-        Payload::VisitCancelled { visit, .. } | Payload::DisputeAnswered { visit, .. } => {
-            on_visit(visit, true)
-        }
+        // The arrival window is the farmer's to read, and only that farm's.
+        Payload::VisitCancelled { visit, .. }
+        | Payload::DisputeAnswered { visit, .. }
+        | Payload::ArrivalExpected { visit, .. } => on_visit(visit, true),
         Payload::DosesReceived { technician, .. }
         | Payload::StockCorrected { technician, .. }
         | Payload::TimeDeclared { technician, .. }

@@ -127,6 +127,8 @@ pub struct Service {
     key: SigningKey,
     /// Requests authenticated since start, to sweep expired nonces now and then.
     requests: AtomicU64,
+    /// Whether arrival notices become messages (a gateway is configured).
+    queue_messages: std::sync::atomic::AtomicBool,
 }
 
 impl Service {
@@ -135,7 +137,19 @@ impl Service {
             backend,
             key,
             requests: AtomicU64::new(0),
+            queue_messages: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// From now on, arrival notices for farmers who opted in are queued as messages (the
+    /// server was given a gateway: `notices::run_sender` sends them).
+    pub fn queue_messages(&self) {
+        self.queue_messages.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a gateway sends farmers their messages.
+    pub fn sends_messages(&self) -> bool {
+        self.queue_messages.load(Ordering::SeqCst)
     }
 
     pub fn backend(&self) -> &Arc<dyn Backend> {
@@ -524,6 +538,7 @@ impl Service {
         };
         let mut events = Vec::with_capacity(fresh.len());
         let mut effects = rights::Effects::default();
+        let mut arrivals = Vec::new();
         for (event, body, hash) in fresh {
             let (tags, fx) = rights::check(role, &facts, &event.payload).map_err(|reason| {
                 ApiError::new(
@@ -537,6 +552,16 @@ impl Service {
                 )
             })?;
             facts.apply(&fx);
+            if let crate::domain::Payload::ArrivalExpected { visit, window } = &event.payload
+                && let Some(v) = facts.visits.get(visit)
+            {
+                arrivals.push(super::notices::Pushed {
+                    event: event.id,
+                    farm: v.farm.clone(),
+                    visit: visit.clone(),
+                    window: *window,
+                });
+            }
             effects.visits.extend(fx.visits);
             effects.assignments.extend(fx.assignments);
             effects.grants.extend(fx.grants);
@@ -547,6 +572,16 @@ impl Service {
                 body,
                 tags,
             });
+        }
+        // Before storing: a crash between the two leaves the push to be sent again, and the
+        // notices skip what they handled already; after, a crash would lose the message.
+        if !arrivals.is_empty() {
+            super::notices::pushed(
+                self.backend.as_ref(),
+                &arrivals,
+                self.queue_messages.load(Ordering::SeqCst),
+            )
+            .await?;
         }
         let new = events.len() as u32;
         let outcome = self

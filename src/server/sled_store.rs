@@ -18,7 +18,8 @@
 //! `G` technician ‖ 0 ‖ farm → pos; `H` technician ‖ 0 ‖ pos ‖ 0 ‖ farm → farm;
 //! `M` "pos" → the last position given.
 //! Trees `accounts` id → role, `tokens` hash → account, `devices` id → device row, `claims`
-//! (request nonces and farmer sessions, see `Backend::claim`).
+//! (request nonces and farmer sessions, see `Backend::claim`), `records` (what farmers were
+//! told and the outbox, see `Backend::put_record`).
 //! A folder of the first layout (a tree per index, a row per event) is moved to this one when
 //! the server opens it (`migrate_events`), positions kept, so devices' cursors stay valid.
 
@@ -185,6 +186,8 @@ struct Inner {
     /// `claims` key → expiry (u64 big-endian, Unix ms) ‖ value: see [`Backend::claim`]. Kept
     /// out of the events' tree: it is written on every request, never with events.
     claims: sled::Tree,
+    /// `records` key → value: see [`Backend::put_record`].
+    records: sled::Tree,
     /// Writers take it one at a time; it holds the last position given to a chunk.
     writer: Mutex<u64>,
     /// The last position written to sled (under the writers' turn).
@@ -217,6 +220,7 @@ impl SledBackend {
                 tokens: db.open_tree("tokens")?,
                 devices: db.open_tree("devices")?,
                 claims: db.open_tree("claims")?,
+                records: db.open_tree("records")?,
                 log,
                 db,
                 file,
@@ -1281,6 +1285,39 @@ impl Backend for SledBackend {
     fn count_events(&self) -> Fut<'_, u64> {
         let s = self.clone();
         blocking(move || Ok(*s.writer()))
+    }
+
+    fn put_record<'a>(&'a self, key: &'a [u8], value: &'a [u8]) -> Fut<'a, ()> {
+        let (s, key, value) = (self.clone(), key.to_vec(), value.to_vec());
+        blocking(move || {
+            s.inner.records.insert(key, value)?;
+            s.durable()
+        })
+    }
+
+    fn record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, Option<Vec<u8>>> {
+        let (s, key) = (self.clone(), key.to_vec());
+        blocking(move || Ok(s.inner.records.get(key)?.map(|v| v.to_vec())))
+    }
+
+    fn remove_record<'a>(&'a self, key: &'a [u8]) -> Fut<'a, ()> {
+        let (s, key) = (self.clone(), key.to_vec());
+        blocking(move || {
+            s.inner.records.remove(key)?;
+            s.durable()
+        })
+    }
+
+    fn records<'a>(&'a self, prefix: &'a [u8]) -> Fut<'a, Vec<(Vec<u8>, Vec<u8>)>> {
+        let (s, prefix) = (self.clone(), prefix.to_vec());
+        blocking(move || {
+            let mut out = Vec::new();
+            for entry in s.inner.records.scan_prefix(prefix) {
+                let (k, v) = entry?;
+                out.push((k.to_vec(), v.to_vec()));
+            }
+            Ok(out)
+        })
     }
 }
 

@@ -26,6 +26,7 @@
 //! Re-planning keeps the visits done where they are, starts from where and when the last one
 //! ended, may pin the next visit, and starts from the previous order.
 
+pub mod arrival;
 pub mod day;
 mod followup;
 pub mod json;

@@ -292,8 +292,17 @@ pub fn notice(h: &Harness<'static, TourneeApp>, text: &str) -> bool {
 /// The app on a store in `dir`, on the demo's "today", syncing every `every`, 50 ms after an
 /// act, and retrying after a failure only when asked (the tests decide when the server is back).
 pub fn syncing_app(dir: &std::path::Path, every: Duration) -> Harness<'static, TourneeApp> {
+    syncing_app_on(dir, every, today())
+}
+
+/// The same, on `day` (the real today, for what happens only then: the farmers' windows).
+pub fn syncing_app_on(
+    dir: &std::path::Path,
+    every: Duration,
+    day: NaiveDate,
+) -> Harness<'static, TourneeApp> {
     let mut config = AppConfig::for_dir(dir);
-    config.today = Some(today());
+    config.today = Some(day);
     config.sync = SyncTiming {
         every,
         soon: Duration::from_millis(50),

@@ -528,6 +528,46 @@ impl Worker {
         Self::saved()
     }
 
+    /// Records the arrival windows of today's round that changed since they were last
+    /// recorded (`tour::arrival`), on an enrolled tablet only: a farmer hears of them only
+    /// through the server. Called after every command and sync that may move the round;
+    /// `true` when something was recorded (and waits to be sent).
+    pub(super) fn record_arrivals(&mut self) -> Result<bool, LogError> {
+        if !matches!(crate::sync::client::credentials(&self.store), Ok(Some(_))) {
+            return Ok(false);
+        }
+        let (Some(technician), Ok((grid, settings))) = (self.technician.clone(), &self.rules)
+        else {
+            return Ok(false);
+        };
+        // A farmer is told of today's visit only: not of a day the tablet was set to (tests,
+        // screenshots, benchmarks).
+        let day = self.today();
+        if day != crate::domain::paris_day(&crate::domain::time::now()) {
+            return Ok(false);
+        }
+        let planned = super::round::plan_day(
+            &self.store,
+            &technician,
+            day,
+            Some((grid, settings)),
+            &self.plans,
+        )?;
+        let Some(plan) = &planned.plan else {
+            return Ok(false);
+        };
+        let now = {
+            use chrono::Timelike;
+            crate::domain::paris_time(&self.now()).num_seconds_from_midnight()
+        };
+        let payloads = crate::tour::arrival::to_record(&self.store, plan, &planned.visits, now)?;
+        if payloads.is_empty() {
+            return Ok(false);
+        }
+        self.store.append(payloads)?;
+        Ok(true)
+    }
+
     /// Records today's round as the planner orders it, from the order so far.
     fn plan_round(&mut self) -> Result<Outcome, Refusal> {
         let technician = self.me()?;

@@ -464,6 +464,11 @@ fn run(
                     let prefs_only = matches!(command, Command::SavePrefs(_));
                     let outcome = worker.carry_out(command);
                     if !prefs_only && matches!(outcome, Outcome::Saved { .. }) {
+                        // The act is saved whatever happens to the windows: a failure to
+                        // record them is only logged, the next change records them again.
+                        if let Err(e) = worker.record_arrivals() {
+                            eprintln!("tournee: arrival windows not recorded: {e}");
+                        }
                         worker.poke_sync(false);
                     }
                     (Some((ticket, Some(outcome))), true, true)
@@ -471,6 +476,14 @@ fn run(
             },
             Msg::Sync(news) => {
                 let handled = worker.on_news(news);
+                // A sync may bring a call or a reassignment: the round, and its windows, move.
+                if handled.refresh {
+                    match worker.record_arrivals() {
+                        Ok(true) => worker.poke_sync(false),
+                        Ok(false) => {}
+                        Err(e) => eprintln!("tournee: arrival windows not recorded: {e}"),
+                    }
+                }
                 let done = handled.done.map(|(t, o)| (t, Some(o)));
                 (done, handled.refresh, true)
             }

@@ -412,16 +412,17 @@ impl Worker {
             }
             News::Synced { at, result } => {
                 self.sync.syncing = false;
-                let pulled = match result {
+                // What the server now holds changes what Today says the farmers were told.
+                let (pushed, pulled) = match result {
                     Ok(report) => {
                         self.sync.last_success = Some(at);
                         self.sync.last_moved = Some((report.pushed, report.pulled));
                         self.sync.last_failure = None;
-                        report.pulled
+                        (report.pushed, report.pulled)
                     }
                     Err(p) => {
                         self.sync.last_failure = Some((at, p));
-                        0
+                        (0, 0)
                     }
                 };
                 if pulled > 0 {
@@ -434,7 +435,7 @@ impl Worker {
                 let team = self.shown == crate::app::Screen::Team;
                 Handled {
                     done: None,
-                    refresh: pulled > 0 || recorded || team,
+                    refresh: pulled > 0 || pushed > 0 || recorded || team,
                 }
             }
         }

@@ -63,12 +63,22 @@ impl Worker {
         };
         let rules = self.rules.as_ref().ok().map(|(g, s)| (g, s));
         let planned = round::plan_day(&self.store, technician, day, rules, &self.plans)?;
+        // What the server holds of this tablet's windows: they are what the farmer was told.
+        let acknowledged = match crate::sync::client::status(&self.store) {
+            Ok(s) if s.enrolled => self
+                .store
+                .head(self.store.device())?
+                .map_or(0, |(seq, _)| seq)
+                .saturating_sub(s.waiting_events),
+            _ => 0,
+        };
         let mut rows = Vec::with_capacity(planned.visits.len());
         for v in &planned.visits {
             let farm = self.store.farm(&v.farm)?;
             let acts = self.store.acts_of(&v.id)?.len();
             let confirmation = self.store.confirmation(&v.id)?;
             let mut row = VisitRow::build(v, farm.as_ref(), acts, confirmation.as_ref());
+            row.told = crate::tour::arrival::told_in_store(&self.store, &v.id, acknowledged)?;
             if let Some(stop) = planned
                 .plan
                 .as_ref()

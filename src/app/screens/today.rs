@@ -411,6 +411,18 @@ fn row_content(i18n: &I18n, p: &Palette, n: usize, row: &VisitRow) -> RowContent
             &[("time", &i18n.duration(u64::from(row.late_seconds)))],
         ));
     }
+    if let Some(w) = &row.told {
+        // Said as the farmer's message says it ("entre 10 h 10 et 10 h 40").
+        let key = if w.on_the_way {
+            "today.told_on_the_way"
+        } else {
+            "today.told"
+        };
+        let (fh, fm) = ((w.from / 60).to_string(), format!("{:02}", w.from % 60));
+        let (th, tm) = ((w.to / 60).to_string(), format!("{:02}", w.to % 60));
+        subtitle.push_str(" · ");
+        subtitle.push_str(&i18n.tf(key, &[("fh", &fh), ("fm", &fm), ("th", &th), ("tm", &tm)]));
+    }
     let mut detail = asked(i18n, &row.requested);
     if row.acts > 0 {
         if !detail.is_empty() {
@@ -434,5 +446,48 @@ pub fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::i18n::Lang;
+    use crate::domain::{ArrivalWindow, Ede, TechnicianId, Visit};
+
+    #[test]
+    fn a_visit_row_says_what_the_farmer_was_told_in_both_languages() {
+        let visit = Visit::planned(
+            VisitId::parse("visit", "V1").unwrap(),
+            TechnicianId::parse("technician", "T01").unwrap(),
+            Ede::parse("farm", "53161001").unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+        );
+        let mut row = VisitRow::build(&visit, None, 0, None);
+        row.told = Some(ArrivalWindow {
+            from: 10 * 60 + 10,
+            to: 10 * 60 + 40,
+            on_the_way: false,
+        });
+        let p = kit::palette(kit::Contrast::Normal);
+        let fr = row_content(&I18n::new(Lang::Fr), &p, 1, &row).subtitle;
+        assert!(
+            fr.ends_with(" · prévenu : entre 10 h 10 et 10 h 40"),
+            "{fr}"
+        );
+        let en = row_content(&I18n::new(Lang::En), &p, 1, &row).subtitle;
+        assert!(
+            en.ends_with(" · farmer told: between 10:10 and 10:40"),
+            "{en}"
+        );
+        row.told = row.told.map(|w| ArrivalWindow {
+            on_the_way: true,
+            ..w
+        });
+        let fr = row_content(&I18n::new(Lang::Fr), &p, 1, &row).subtitle;
+        assert!(
+            fr.ends_with("prévenu : en route, entre 10 h 10 et 10 h 40"),
+            "{fr}"
+        );
     }
 }

@@ -7,9 +7,11 @@ use std::fmt::Write;
 use chrono::NaiveDate;
 
 use crate::domain::{
-    Act, ActKind, Confirmation, Farm, InseminationRank, PregnancyResult, Visit, VisitId,
+    Act, ActKind, ArrivalWindow, Confirmation, Farm, InseminationRank, PregnancyResult, Visit,
+    VisitId,
 };
 use crate::log::VisitNote;
+use crate::tour::arrival::between;
 
 /// Escapes text for HTML content and quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -38,13 +40,22 @@ label{display:block;font-weight:bold;margin-top:.6em}.msg{background:#e6f4ea;pad
 
 /// A whole page around `body`.
 pub fn page(title: &str, body: &str) -> String {
+    page_with(title, "", body)
+}
+
+/// A whole page, with more in its head (a refresh: the page has no script).
+fn page_with(title: &str, head: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">{head}\
 <title>{} — Tournée</title><style>{STYLE}</style></head><body>{body}</body></html>\n",
         esc(title)
     )
 }
+
+/// How often the visits page reloads itself while a visit of the day is to come, so a
+/// farmer waiting in the barn sees the window move without touching the phone.
+pub const REFRESH_SECONDS: u32 = 60;
 
 /// A page with one message (an error, an expired session).
 pub fn message(title: &str, text: &str) -> String {
@@ -137,9 +148,96 @@ pub struct VisitLine<'a> {
     pub confirmation: Option<&'a Confirmation>,
 }
 
-/// The farm's visits, newest first.
-pub fn visits(farm: &str, lines: &[VisitLine], years: &[i32], csrf: &str) -> String {
-    let mut body = format!("<h1>Visites — {}</h1>", esc(farm));
+/// Where one of today's visits stands, for the farmer.
+pub enum Arrival {
+    /// Planned, no window sent by the tablet yet.
+    Planned,
+    Window(ArrivalWindow),
+    Here,
+    Done,
+}
+
+/// The farmer's choice of messages, as the page shows it.
+pub struct Messages<'a> {
+    /// Where messages go now, if the farmer opted in.
+    pub to: Option<&'a str>,
+    /// What the address field offers when not opted in (the farm's phone).
+    pub suggested: &'a str,
+    /// Whether the cooperative's server has a gateway to send them.
+    pub sending: bool,
+}
+
+/// Today's visits: when the technician comes, on the way, here or done; then the choice of
+/// messages. Shown above the visits list.
+pub fn today(arrivals: &[(String, Arrival)], messages: &Messages, csrf: &str) -> String {
+    let mut body = String::new();
+    if !arrivals.is_empty() {
+        body.push_str("<section id=\"arrivee\" class=\"msg\" aria-label=\"Aujourd'hui\">");
+        for (technician, a) in arrivals {
+            let who = esc(technician);
+            let line = match a {
+                Arrival::Planned => {
+                    format!("Visite prévue aujourd'hui avec {who} : horaire pas encore connu.")
+                }
+                Arrival::Window(w) if w.on_the_way => format!(
+                    "En route : {who} a quitté l'élevage précédent, arrivée {}.",
+                    between(w)
+                ),
+                Arrival::Window(w) => format!("Passage prévu aujourd'hui {} ({who}).", between(w)),
+                Arrival::Here => format!("{who} est arrivé(e) chez vous."),
+                Arrival::Done => format!("Visite du jour terminée ({who})."),
+            };
+            let _ = write!(body, "<p><strong>{line}</strong></p>");
+        }
+        body.push_str("</section>");
+    }
+    let _ = write!(
+        body,
+        "<form method=\"post\" action=\"/eleveur/messages\" id=\"messages\">\
+<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        esc(csrf)
+    );
+    match messages.to {
+        Some(to) => {
+            let _ = write!(
+                body,
+                "<p>Vous êtes prévenu(e) de l'heure de passage à : <strong>{}</strong>.</p>\
+<input type=\"hidden\" name=\"choix\" value=\"non\">\
+<button type=\"submit\">Ne plus être prévenu(e)</button>",
+                esc(to)
+            );
+        }
+        None => {
+            let _ = write!(
+                body,
+                "<label for=\"adresse\">Être prévenu(e) de l'heure de passage (SMS ou e-mail)</label>\
+<input type=\"text\" id=\"adresse\" name=\"adresse\" value=\"{}\" inputmode=\"tel\" \
+autocomplete=\"tel\" required>\
+<input type=\"hidden\" name=\"choix\" value=\"oui\">\
+<button type=\"submit\">Être prévenu(e)</button>",
+                esc(messages.suggested)
+            );
+        }
+    }
+    if !messages.sending {
+        body.push_str(
+            "<p>La coopérative n'envoie pas encore de messages : l'horaire reste affiché ici.</p>",
+        );
+    }
+    body.push_str("</form>");
+    body
+}
+
+/// The farm's visits, newest first, under `top` (today's arrival and the messages' choice).
+pub fn visits(
+    farm: &str,
+    top: &str,
+    refresh: bool,
+    lines: &[VisitLine],
+    years: &[i32],
+    csrf: &str,
+) -> String {
+    let mut body = format!("<h1>Visites — {}</h1>{top}", esc(farm));
     if !years.is_empty() {
         body.push_str("<nav aria-label=\"Bilans de reproduction\">");
         for y in years {
@@ -169,7 +267,12 @@ pub fn visits(farm: &str, lines: &[VisitLine], years: &[i32], csrf: &str) -> Str
     }
     body.push_str("</nav>");
     body.push_str(&logout(csrf));
-    page("Visites", &body)
+    let head = if refresh {
+        format!("<meta http-equiv=\"refresh\" content=\"{REFRESH_SECONDS}\">")
+    } else {
+        String::new()
+    };
+    page_with("Visites", &head, &body)
 }
 
 fn logout(csrf: &str) -> String {

@@ -613,10 +613,93 @@ async fn visits(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap) -> Answer
     let mut years: Vec<i32> = visits.iter().map(|v| v.day.year()).collect();
     years.dedup();
     years.truncate(3);
+    // Today's visits of this farm only: the page's store holds no other farm's window.
+    let today = crate::domain::paris_day(&crate::domain::time::now());
+    let mut arrivals = Vec::new();
+    for (v, (_, _, technician)) in visits.iter().zip(&confirmations) {
+        if v.day != today || store.cancellation(&v.id).map_err(store_error)?.is_some() {
+            continue;
+        }
+        let window = store
+            .arrivals(&v.id)
+            .map_err(store_error)?
+            .last()
+            .map(|(_, w)| *w);
+        let a = match (&v.arrived, &v.left, window) {
+            (_, Some(_), _) => html::Arrival::Done,
+            (Some(_), None, _) => html::Arrival::Here,
+            (None, None, Some(w)) => html::Arrival::Window(w),
+            (None, None, None) => html::Arrival::Planned,
+        };
+        arrivals.push((technician.clone(), a));
+    }
+    let refresh = arrivals
+        .iter()
+        .any(|(_, a)| !matches!(a, html::Arrival::Done));
+    let opt_in = super::notices::opt_in(web.service.backend().as_ref(), &session.farm)
+        .await
+        .map_err(failure)?;
+    let messages = html::Messages {
+        to: opt_in.as_ref().map(|o| o.to.as_str()),
+        suggested: farm
+            .as_ref()
+            .and_then(|f| f.phone.as_deref())
+            .unwrap_or_default(),
+        sending: web.service.sends_messages(),
+    };
+    let top = html::today(&arrivals, &messages, &session.csrf);
     Ok(html(
         StatusCode::OK,
-        html::visits(name, &lines, &years, &session.csrf),
+        html::visits(name, &top, refresh, &lines, &years, &session.csrf),
     ))
+}
+
+/// `POST /eleveur/messages`: the farmer opts in (`choix=oui`, `adresse`) or out (`choix=non`).
+async fn choose_messages(
+    State(web): State<Arc<FarmerWeb>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Answer {
+    let (session, fields) = web.writer(&headers, &body).await?;
+    let backend = web.service.backend().as_ref();
+    let choice = match fields.get("choix").map(String::as_str) {
+        Some("non") => None,
+        Some("oui") => {
+            let typed = fields
+                .get("adresse")
+                .map(String::as_str)
+                .unwrap_or_default();
+            let to = super::notices::check_address(typed).map_err(|e| {
+                refusal(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Adresse non valable",
+                    &format!("Adresse : {e}. Rien n'a été changé."),
+                )
+            })?;
+            let farm_name = session
+                .store
+                .farm(&session.farm)
+                .map_err(store_error)?
+                .map(|f| f.name)
+                .unwrap_or_else(|| session.farm.as_str().to_owned());
+            Some(super::notices::OptIn { to, farm_name })
+        }
+        other => {
+            return Err(refusal(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Choix non valable",
+                &format!(
+                    "Choix : « {} » n'est pas « oui » ou « non ». Rien n'a été changé.",
+                    other.unwrap_or_default()
+                ),
+            )
+            .into());
+        }
+    };
+    super::notices::set_opt_in(backend, &session.farm, choice)
+        .await
+        .map_err(failure)?;
+    Ok(see_other("/eleveur"))
 }
 
 /// The visit of the session's farm named in the URL; any other is "not found", whether it
@@ -970,6 +1053,10 @@ pub fn router(web: Arc<FarmerWeb>) -> Router {
         .route(
             "/eleveur",
             get(|s, h| async move { flatten(visits(s, h).await) }),
+        )
+        .route(
+            "/eleveur/messages",
+            post(|s, h, b| async move { flatten(choose_messages(s, h, b).await) }),
         )
         .route(
             "/eleveur/visites/{id}",
