@@ -1,0 +1,109 @@
+//! The tag reader as the app sees it: the thread of `crate::eid::reader` started with the app,
+//! what it last said (searching, connected, lost), the last line read, the lines of the test
+//! mode, and the reads the screen on display has not taken yet.
+//!
+//! Reads go to the screen on display only (the visit's act form takes them); a read while
+//! another screen is shown is kept as the last tag for Settings, and nothing else.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
+
+use crate::eid::reader::{self, ReadLine, ReaderConfig, ReaderEvent, ReaderHandle};
+
+/// Where the reader stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ReaderStatus {
+    /// No reader is looked for on this tablet (tests, or the thread could not start).
+    #[default]
+    Off,
+    Searching,
+    Connected {
+        port: String,
+        name: String,
+    },
+    Lost {
+        port: String,
+        reason: String,
+    },
+}
+
+/// Lines kept for the test mode.
+const TEST_LINES: usize = 10;
+
+#[derive(Debug, Default)]
+pub struct ReaderState {
+    pub status: ReaderStatus,
+    pub last: Option<ReadLine>,
+    /// Settings' test mode: every line read is listed, newest first.
+    pub test_mode: bool,
+    pub test_lines: VecDeque<ReadLine>,
+    /// Reads the screen on display has not taken yet.
+    pub reads: Vec<ReadLine>,
+}
+
+impl ReaderState {
+    pub fn apply(&mut self, event: ReaderEvent) {
+        match event {
+            ReaderEvent::Searching => {
+                // A reader lost stays said as lost until one answers again.
+                if !matches!(self.status, ReaderStatus::Lost { .. }) {
+                    self.status = ReaderStatus::Searching;
+                }
+            }
+            ReaderEvent::Connected { port, name } => {
+                self.status = ReaderStatus::Connected { port, name }
+            }
+            ReaderEvent::Lost { port, reason } => self.status = ReaderStatus::Lost { port, reason },
+            ReaderEvent::Read(line) => {
+                if self.test_mode {
+                    self.test_lines.push_front(line.clone());
+                    self.test_lines.truncate(TEST_LINES);
+                }
+                self.last = Some(line.clone());
+                self.reads.push(line);
+            }
+        }
+    }
+}
+
+/// The running reader thread, its channel, and the frame it wakes.
+pub struct ReaderLink {
+    _handle: ReaderHandle,
+    events: Receiver<ReaderEvent>,
+    ctx: Arc<Mutex<Option<egui::Context>>>,
+}
+
+impl ReaderLink {
+    /// Starts the thread; `None` if the system refuses a thread (said as "off").
+    pub fn start(config: ReaderConfig) -> Option<ReaderLink> {
+        let ctx: Arc<Mutex<Option<egui::Context>>> = Arc::default();
+        let waker = ctx.clone();
+        let wake = Box::new(move || {
+            let slot = waker.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = slot.as_ref() {
+                c.request_repaint();
+            }
+        });
+        let (handle, events) = reader::start(config, wake).ok()?;
+        Some(ReaderLink {
+            _handle: handle,
+            events,
+            ctx,
+        })
+    }
+
+    pub fn set_context(&self, ctx: &egui::Context) {
+        let mut slot = self.ctx.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(ctx.clone());
+        }
+    }
+
+    /// Applies what the thread said since the last frame.
+    pub fn receive(&self, state: &mut ReaderState) {
+        while let Ok(e) = self.events.try_recv() {
+            state.apply(e);
+        }
+    }
+}
