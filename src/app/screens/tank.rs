@@ -196,14 +196,13 @@ fn receive_panel(
     cancel: &mut bool,
 ) -> Option<Command> {
     kit::section_heading(ui, i18n.t("tank.receive_heading"));
-    kit::text_field(
+    if kit::code_field(
         ui,
         i18n.t("tank.code"),
         &mut r.code,
         i18n.t("tank.code_hint"),
-    );
-    if r.code != r.code_read {
-        r.code_read = r.code.clone();
+        &mut r.code_read,
+    ) {
         r.code_message = if r.code.trim().is_empty() {
             None
         } else {

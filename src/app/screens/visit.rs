@@ -1090,14 +1090,13 @@ fn straw_code_field(
     if let Some(code) = scanned {
         form.straw_code = code;
     }
-    kit::text_field(
+    if kit::code_field(
         ui,
         i18n.t("straw.code"),
         &mut form.straw_code,
         i18n.t("straw.code_hint"),
-    );
-    if form.straw_code != form.straw_code_read {
-        form.straw_code_read = form.straw_code.clone();
+        &mut form.straw_code_read,
+    ) {
         form.straw_message = straw_choice(i18n, view, &form.straw_code).map(|(bull, message)| {
             if let Some(b) = bull {
                 form.bull = Some(b);
