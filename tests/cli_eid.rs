@@ -49,13 +49,21 @@ fn prints_one_json_per_reader_line() {
     // Beginning 00: a cow of the 53 or a sheep of the 05; no species given, none chosen.
     assert_eq!(out[3]["national_id"], Value::Null);
     assert_eq!(out[3]["animal"], "250005312345678");
-    assert_eq!(out[3]["candidates"], json!(["FR5312345678", "FR05312345678"]));
+    assert_eq!(
+        out[3]["candidates"],
+        json!(["FR5312345678", "FR05312345678"])
+    );
     assert_eq!(out[4]["country"], "989");
     assert_eq!(out[4]["animal"], "989001000474440");
     assert_eq!(out[5]["raw"], "LR 0006 0000000018514243");
     assert!(out[5]["error"].as_str().unwrap().contains("industrial"));
     assert_eq!(out[6]["raw"], "tag?");
-    assert!(out[6]["error"].as_str().unwrap().starts_with("unknown format"));
+    assert!(
+        out[6]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown format")
+    );
 }
 
 #[test]
@@ -71,8 +79,14 @@ fn the_species_settles_a_french_code_beginning_00() {
         "250 005312345678\n",
     ));
     assert_eq!(out[0]["national_id"], "FR05312345678");
-    let line = refused(&tournee(&["eid-parse", "--species", "cow"], "250 005312345678\n"));
-    assert!(line.contains("--species") && line.contains("\"cow\""), "{line}");
+    let line = refused(&tournee(
+        &["eid-parse", "--species", "cow"],
+        "250 005312345678\n",
+    ));
+    assert!(
+        line.contains("--species") && line.contains("\"cow\""),
+        "{line}"
+    );
 }
 
 #[test]

@@ -61,5 +61,6 @@ impl FakeReader {
 
 /// The national code of the goat tag `FR 530123 nnnnn` (marking code 530123).
 pub fn goat(n: u32) -> u64 {
-    530_123_00000 + u64::from(n)
+    // 530123 then the 5-digit order number.
+    53_012_300_000 + u64::from(n)
 }

@@ -19,10 +19,8 @@ pub fn wedge_burst(ui: &Ui, buffer: &mut String) -> Option<String> {
     ui.input(|i| {
         for event in &i.events {
             match event {
-                Event::Text(t) => {
-                    if buffer.chars().count() + t.chars().count() <= MAX_BURST {
-                        buffer.push_str(t);
-                    }
+                Event::Text(t) if buffer.chars().count() + t.chars().count() <= MAX_BURST => {
+                    buffer.push_str(t);
                 }
                 Event::Key {
                     key: Key::Enter,
