@@ -61,6 +61,10 @@ impl ReaderState {
                     self.test_lines.truncate(TEST_LINES);
                 }
                 self.last = Some(line.clone());
+                // No screen takes reads while the store is damaged: keep a lot's worth at most.
+                if self.reads.len() >= crate::domain::act::MAX_LOT as usize {
+                    self.reads.remove(0);
+                }
                 self.reads.push(line);
             }
         }
