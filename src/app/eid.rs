@@ -111,3 +111,48 @@ impl ReaderLink {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_reader_stays_said_lost_while_the_search_goes_on() {
+        let mut s = ReaderState::default();
+        s.apply(ReaderEvent::Searching);
+        assert_eq!(s.status, ReaderStatus::Searching);
+        let lost = ReaderStatus::Lost {
+            port: "/dev/ttyUSB0".to_owned(),
+            reason: "Input/output error".to_owned(),
+        };
+        s.apply(ReaderEvent::Lost {
+            port: "/dev/ttyUSB0".to_owned(),
+            reason: "Input/output error".to_owned(),
+        });
+        s.apply(ReaderEvent::Searching);
+        assert_eq!(s.status, lost);
+        s.apply(ReaderEvent::Connected {
+            port: "/dev/ttyUSB0".to_owned(),
+            name: "usb-Allflex".to_owned(),
+        });
+        assert!(matches!(s.status, ReaderStatus::Connected { .. }));
+    }
+
+    #[test]
+    fn the_test_mode_keeps_the_last_ten_lines_newest_first() {
+        let mut s = ReaderState {
+            test_mode: true,
+            ..ReaderState::default()
+        };
+        for n in 1..=12u64 {
+            let raw = format!("250 {:012}", 53_012_300_000 + n);
+            let tag = crate::eid::parse_line(&raw);
+            s.apply(ReaderEvent::Read(ReadLine { raw, tag }));
+        }
+        assert_eq!(s.test_lines.len(), 10);
+        assert_eq!(s.test_lines[0].raw, "250 053012300012");
+        assert_eq!(s.test_lines[9].raw, "250 053012300003");
+        assert_eq!(s.last.as_ref().unwrap().raw, "250 053012300012");
+        assert_eq!(s.reads.len(), 12);
+    }
+}
