@@ -21,7 +21,7 @@ fn open_app(cli: &Cli) -> Result<(), cli::CliError> {
     let dir = cli::data_dir(cli.data.as_deref())?;
     let mut config = tournee::app::AppConfig::for_dir(&dir);
     // The technician's stick reader, on a USB or Bluetooth serial port.
-    config.reader = Some(tournee::eid::reader::ReaderConfig::default());
+    config.reader = Some(config.file.reader());
     tournee::app::run(config)
         .map_err(|e| cli::CliError::failure(format!("the app's window could not open: {e}")))
 }

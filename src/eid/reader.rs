@@ -20,9 +20,12 @@ use super::{EidError, LineSplitter, Tag, parse_line};
 /// Where to look for a reader.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Search {
-    /// The system's USB and Bluetooth serial ports (`/dev/serial/by-id/*` first, whose names
-    /// say the make; then `ttyUSB*`, `ttyACM*`, `rfcomm*`).
+    /// The system's USB and Bluetooth serial ports: `/dev/serial/by-id/*` (udev's links, whose
+    /// names say the make) and `/dev/rfcomm*`. Bare `ttyUSB*`/`ttyACM*` are left out: with
+    /// udev each has its link already, and a tablet's built-in modem shows there too.
     System,
+    /// This port only (the settings file's `reader_port`).
+    Port(PathBuf),
     /// Every entry of this folder (a folder of links to ports, as `/dev/serial/by-id` is).
     Folder(PathBuf),
 }
@@ -189,12 +192,11 @@ fn find(config: &ReaderConfig) -> Option<(String, String, Box<dyn serialport::Se
 pub fn candidates(search: &Search) -> Vec<PathBuf> {
     match search {
         Search::Folder(dir) => entries(dir, |_| true),
+        Search::Port(path) => vec![path.clone()],
         Search::System => {
             let mut out = entries(Path::new("/dev/serial/by-id"), |_| true);
             out.extend(entries(Path::new("/dev"), |name| {
-                ["ttyUSB", "ttyACM", "rfcomm"]
-                    .iter()
-                    .any(|p| name.starts_with(p))
+                name.starts_with("rfcomm")
             }));
             out
         }
