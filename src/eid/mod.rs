@@ -272,6 +272,10 @@ fn check(tag: Tag) -> Result<Tag, EidError> {
             value: tag.national,
         });
     }
+    // Ten bits carry up to 1023, but ISO 11784 codes stop at 999 (test transponders).
+    if tag.country > 999 {
+        return Err(EidError::NoCountry(tag.country));
+    }
     if tag.country == 0 {
         return Err(if tag.national == 0 {
             EidError::AllZeros

@@ -106,6 +106,7 @@ fn an_unknown_format_is_said_never_guessed() {
         })
     );
     assert_eq!(parse_line("000 000012345678"), Err(EidError::NoCountry(0)));
+    assert_eq!(parse_line("FFF.0000000001"), Err(EidError::NoCountry(4095)));
 }
 
 #[test]
