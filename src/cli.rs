@@ -79,6 +79,15 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         from: PathBuf,
     },
+    /// Reads tag reader lines on standard input (as a stick reader sends them: Allflex,
+    /// TIRIS, decimal, hexadecimal) and prints one JSON per line as it comes:
+    /// `{"raw","country","national_id","animal","format"}` or `{"raw","error"}`.
+    EidParse {
+        /// The species the tags were read on (`bovine`, `caprine`, `ovine`): settles a French
+        /// code beginning 00, which fits a cow and a sheep or goat of départements 01 to 09.
+        #[arg(long, value_name = "SPECIES")]
+        species: Option<String>,
+    },
     /// Converts acts into flat-rate seconds by Annexe I of IDCC 7021, or by a company grid.
     /// Reads `{"acts":[{"kind":"ia_bovine","count":3}]}`; prints each act's seconds and the total.
     Forfait {
@@ -403,6 +412,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 "waiting_acts": status.waiting_acts,
             }))
         }
+        Command::EidParse { species } => eid_parse(species.as_deref()),
         Command::Forfait { grid, file } => forfait(grid.as_deref(), file),
         Command::Plan { grid, file } => plan(grid.as_deref(), file),
         Command::Worktime {
@@ -794,5 +804,69 @@ fn fertility(data: Option<&Path>, args: &FertilityArgs<'_>) -> Result<(), CliErr
             print_bytes(&pdf.to_bytes())
         }
         _ => print_json(&report),
+    }
+}
+
+/// `tournee eid-parse`: reader lines in, one JSON per line out, as they come (a reader's port
+/// can be read live: `tournee eid-parse < /dev/ttyUSB0`).
+fn eid_parse(species: Option<&str>) -> Result<(), CliError> {
+    use crate::domain::Species;
+    use std::io::Read;
+    let species = match species {
+        None => None,
+        Some("bovine") => Some(Species::Bovine),
+        Some("caprine") => Some(Species::Caprine),
+        Some("ovine") => Some(Species::Ovine),
+        Some(other) => {
+            return Err(CliError::input(format!(
+                "--species: {other:?} is not one: expected bovine, caprine or ovine"
+            )));
+        }
+    };
+    let mut lines = crate::eid::LineSplitter::default();
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) => 0,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CliError::failure(format!("standard input: {e}"))),
+        };
+        // The last line may lack its end: the end of input ends it.
+        let chunk: &[u8] = if n == 0 { b"\n" } else { &buf[..n] };
+        for raw in lines.push(chunk) {
+            let json =
+                serde_json::to_string(&eid_json(&raw, species)).map_err(CliError::failure)?;
+            print_text(&(json + "\n"))?;
+        }
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// One line's answer, as `eid-parse` prints it.
+pub fn eid_json(raw: &str, species: Option<crate::domain::Species>) -> serde_json::Value {
+    use crate::eid::National;
+    match crate::eid::parse_line(raw) {
+        Err(e) => serde_json::json!({ "raw": raw, "error": e.to_string() }),
+        Ok(tag) => {
+            let reading = tag.animal(species);
+            let mut v = serde_json::json!({
+                "raw": raw,
+                "country": format!("{:03}", tag.country),
+                "national_id": match &reading.national {
+                    National::One(id) => Some(id.as_str()),
+                    _ => None,
+                },
+                "animal": reading.animal.as_ref().map(|a| a.as_str()),
+                "format": tag.format.id(),
+            });
+            if let National::Ambiguous(c) = &reading.national {
+                v["candidates"] = c.iter().map(|a| a.as_str()).collect();
+            }
+            v
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod declare;
 pub mod demo;
 pub mod domain;
+pub mod eid;
 pub mod exchange;
 pub mod forfait;
 pub mod log;

@@ -19,7 +19,10 @@ fn main() {
 #[cfg(feature = "gui")]
 fn open_app(cli: &Cli) -> Result<(), cli::CliError> {
     let dir = cli::data_dir(cli.data.as_deref())?;
-    tournee::app::run(tournee::app::AppConfig::for_dir(&dir))
+    let mut config = tournee::app::AppConfig::for_dir(&dir);
+    // The technician's stick reader, on a USB or Bluetooth serial port.
+    config.reader = Some(config.file.reader());
+    tournee::app::run(config)
         .map_err(|e| cli::CliError::failure(format!("the app's window could not open: {e}")))
 }
 

@@ -9,6 +9,7 @@
 //! views and send commands, which the backend carries out off the UI thread.
 
 pub mod backend;
+pub mod eid;
 pub mod i18n;
 pub mod kit;
 pub mod model;
@@ -132,6 +133,10 @@ pub struct AppState {
     pub team_form: screens::team::TeamForm,
     pub settings_form: screens::settings::SettingsForm,
     pub server_form: screens::server::ServerForm,
+    /// The tag reader: where it stands, the last tag, the reads not yet taken.
+    pub reader: eid::ReaderState,
+    /// A barcode scanner's burst being typed while no field has the focus.
+    pub wedge: String,
 }
 
 /// How the app is started.
@@ -146,6 +151,8 @@ pub struct AppConfig {
     pub today: Option<NaiveDate>,
     /// When the background sync runs, once the tablet is enrolled.
     pub sync: backend::sync::SyncTiming,
+    /// Where to look for a tag reader; `None`: none is looked for (tests, screenshots).
+    pub reader: Option<crate::eid::reader::ReaderConfig>,
 }
 
 impl AppConfig {
@@ -159,6 +166,7 @@ impl AppConfig {
             file,
             today: None,
             sync: backend::sync::SyncTiming::default(),
+            reader: None,
         }
     }
 }
@@ -174,15 +182,21 @@ pub struct TourneeApp {
     backend: Option<Backend>,
     /// The screen the backend was last told is on display.
     shown: Option<Screen>,
+    /// The tag reader's thread, when one is looked for.
+    reader: Option<eid::ReaderLink>,
 }
 
 impl TourneeApp {
     pub fn new(config: AppConfig) -> TourneeApp {
-        let state = AppState {
+        let mut state = AppState {
             prefs: config.prefs,
             i18n: I18n::new(config.prefs.lang),
             ..AppState::default()
         };
+        let reader = config.reader.clone().and_then(eid::ReaderLink::start);
+        if reader.is_some() {
+            state.reader.status = eid::ReaderStatus::Searching;
+        }
         let backend = config.data_dir.as_ref().map(|dir| {
             Backend::start_with(
                 BackendConfig {
@@ -203,6 +217,7 @@ impl TourneeApp {
             applied: None,
             backend,
             shown: None,
+            reader,
         }
     }
 
@@ -308,6 +323,10 @@ impl TourneeApp {
     pub fn ui(&mut self, ui: &mut Ui) {
         if let Some(b) = &self.backend {
             b.set_context(ui.ctx());
+        }
+        if let Some(r) = &self.reader {
+            r.set_context(ui.ctx());
+            r.receive(&mut self.state.reader);
         }
         self.receive();
         if self.applied.is_none() {
@@ -489,16 +508,26 @@ fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
         team_form,
         settings_form,
         server_form,
+        reader,
+        wedge,
         ..
     } = state;
     let mut out = screens::Out::new(outbox, next_ticket, outcomes);
+    // Tags read and a scanner's burst go to the screen on display, or nowhere.
+    let reads = std::mem::take(&mut reader.reads);
+    let scanned = widgets::wedge_burst(ui, wedge);
     match screen.clone() {
         Screen::Today => screens::today::show(ui, i18n, views.today.as_ref(), today_form, &mut out),
         Screen::Call => screens::call::show(ui, i18n, views.call.as_ref(), call_form, &mut out),
         Screen::Visit(id) => {
             if let Some(view) = screens::current_visit(ui, i18n, views.visit.as_ref(), &id) {
                 let form = visit_form.for_visit(&id);
-                screens::visit::show(ui, i18n, view, form, &mut out);
+                let barn = screens::visit::Barn {
+                    reads: &reads,
+                    reader: &reader.status,
+                    scanned,
+                };
+                screens::visit::show(ui, i18n, view, form, &barn, &mut out);
             }
         }
         Screen::Confirm(id) => {
@@ -507,7 +536,9 @@ fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
                 screens::confirm::show(ui, i18n, view, form, &mut out);
             }
         }
-        Screen::Tank => screens::tank::show(ui, i18n, views.tank.as_ref(), tank_form, &mut out),
+        Screen::Tank => {
+            screens::tank::show(ui, i18n, views.tank.as_ref(), tank_form, scanned, &mut out)
+        }
         Screen::Farm(ede) => {
             screens::farm::show(ui, i18n, &ede, views.farm.as_ref(), farm_form, &mut out)
         }
@@ -527,6 +558,7 @@ fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
                 settings_form,
                 &mut out,
             );
+            screens::settings::reader_section(ui, i18n, reader);
             screens::server::show(
                 ui,
                 i18n,

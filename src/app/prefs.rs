@@ -1,5 +1,6 @@
 //! The app's settings file (`app-settings.toml` in the data folder): language, text size,
-//! contrast, and which technician uses this tablet.
+//! contrast, which technician uses this tablet, and the tag reader's port when it is not
+//! found by itself.
 //!
 //! A file rather than events in the log: these are the tablet's preferences, not facts anyone
 //! else needs (the technician's identity itself is an event, `TechnicianRecorded`). Read once
@@ -23,6 +24,24 @@ pub struct PrefsFile {
     pub ui: UiPrefs,
     /// The id of the technician using this tablet.
     pub technician: Option<String>,
+    /// The tag reader's serial port (`/dev/rfcomm0`, `/dev/ttyUSB1`), when the USB and
+    /// Bluetooth ports are not to be searched (a system without udev's links).
+    pub reader_port: Option<String>,
+}
+
+impl PrefsFile {
+    /// Where the app looks for a tag reader.
+    pub fn reader(&self) -> crate::eid::reader::ReaderConfig {
+        use crate::eid::reader::{ReaderConfig, Search};
+        let search = match self.reader_port.as_deref().map(str::trim) {
+            Some(port) if !port.is_empty() => Search::Port(PathBuf::from(port)),
+            _ => Search::System,
+        };
+        ReaderConfig {
+            search,
+            ..ReaderConfig::default()
+        }
+    }
 }
 
 /// The settings file of a data folder.
@@ -65,11 +84,20 @@ mod tests {
                 contrast: Contrast::High,
             },
             technician: Some("T01".to_owned()),
+            reader_port: Some("/dev/rfcomm0".to_owned()),
         };
         save(dir.path(), &prefs).unwrap();
         assert_eq!(load(dir.path()), prefs);
         let text = std::fs::read_to_string(path(dir.path())).unwrap();
         assert!(text.contains("lang = \"en\""), "{text}");
+        assert_eq!(
+            load(dir.path()).reader().search,
+            crate::eid::reader::Search::Port(PathBuf::from("/dev/rfcomm0"))
+        );
+        assert_eq!(
+            PrefsFile::default().reader().search,
+            crate::eid::reader::Search::System
+        );
     }
 
     #[test]

@@ -261,6 +261,23 @@ pub fn text_field(ui: &mut Ui, label: &str, value: &mut String, hint: &str) -> R
     )
 }
 
+/// A field for a printed code, typed or scanned: true on the frame its text differs from what
+/// was last read (`read`), which it then becomes, so the caller reads the code once.
+pub fn code_field(
+    ui: &mut Ui,
+    label: &str,
+    value: &mut String,
+    hint: &str,
+    read: &mut String,
+) -> bool {
+    text_field(ui, label, value, hint);
+    if *value == *read {
+        return false;
+    }
+    read.clone_from(value);
+    true
+}
+
 /// A text edit under its label (its accessible name), as wide as the space, `height` high.
 fn labelled_edit(
     ui: &mut Ui,

@@ -12,9 +12,9 @@ mod theme;
 mod toast;
 
 pub use blocks::{
-    FieldMessage, RowContent, big_button, card, checked_text_field, choice_button, field_message,
-    list_row, nav_button, primary_button, section_heading, status_chip, stepper, text_area,
-    text_field, waiting_button,
+    FieldMessage, RowContent, big_button, card, checked_text_field, choice_button, code_field,
+    field_message, list_row, nav_button, primary_button, section_heading, status_chip, stepper,
+    text_area, text_field, waiting_button,
 };
 pub use theme::{
     Contrast, Palette, TextSize, UiPrefs, apply, bold, current_palette, install_fonts, palette,

@@ -200,3 +200,98 @@ fn save(i18n: &I18n, form: &mut SettingsForm, out: &mut Out) {
         })));
     }
 }
+
+/// The tag reader: the one found and its port, or that none answers, or that it was lost;
+/// the last tag read and what it gives; and a test mode listing every line read.
+pub fn reader_section(ui: &mut Ui, i18n: &I18n, reader: &mut crate::app::eid::ReaderState) {
+    use crate::app::eid::ReaderStatus;
+    kit::section_heading(ui, i18n.t("eid.settings_heading"));
+    match &reader.status {
+        ReaderStatus::Off => {
+            ui.label(RichText::new(i18n.t("eid.off")).weak());
+        }
+        ReaderStatus::Searching => {
+            kit::field_message(ui, &FieldMessage::Hint(i18n.t("eid.searching").to_owned()));
+        }
+        ReaderStatus::Connected { port, name } => {
+            kit::field_message(
+                ui,
+                &FieldMessage::Ok(i18n.tf("eid.connected", &[("name", name)])),
+            );
+            ui.label(i18n.tf("eid.port", &[("port", port)]));
+        }
+        ReaderStatus::Lost { port, reason } => {
+            kit::field_message(
+                ui,
+                &FieldMessage::Error(i18n.tf("eid.lost", &[("reason", reason)])),
+            );
+            ui.label(i18n.tf("eid.port", &[("port", port)]));
+        }
+    }
+    match &reader.last {
+        None => {
+            ui.label(RichText::new(i18n.t("eid.none_read")).weak());
+        }
+        Some(line) => {
+            ui.label(i18n.tf("eid.last", &[("read", &read_text(i18n, line))]));
+        }
+    }
+    if kit::choice_button(ui, reader.test_mode, i18n.t("eid.test_mode")).clicked() {
+        reader.test_mode = !reader.test_mode;
+        reader.test_lines.clear();
+    }
+    if reader.test_mode {
+        ui.label(RichText::new(i18n.t("eid.test_mode_on")).weak());
+        for line in &reader.test_lines {
+            ui.label(read_text(i18n, line));
+        }
+    }
+}
+
+/// A line read and what it gives: `250 053012312345 → FR 530123 12345`, or why it gives
+/// nothing.
+pub fn read_text(i18n: &I18n, line: &crate::eid::reader::ReadLine) -> String {
+    use crate::eid::National;
+    let tag = match &line.tag {
+        Ok(t) => t,
+        Err(e) => return read_error_text(i18n, &line.raw, e),
+    };
+    let reading = tag.animal(None);
+    let animal = match &reading.national {
+        National::One(a) => shown(a),
+        National::Ambiguous(c) if c.len() == 2 => i18n.tf(
+            "eid.ambiguous",
+            &[("cattle", &shown(&c[0])), ("small", &shown(&c[1]))],
+        ),
+        _ => i18n.t("eid.no_national").to_owned(),
+    };
+    i18n.tf(
+        "eid.read_line",
+        &[("code", &tag.display()), ("animal", &animal)],
+    )
+}
+
+/// A national number written as its tag prints it (10 digits after FR: cattle; 11: sheep
+/// and goats).
+fn shown(a: &crate::domain::AnimalId) -> String {
+    let species = if a.as_str().len() == 12 {
+        crate::domain::Species::Bovine
+    } else {
+        crate::domain::Species::Caprine
+    };
+    super::animal_text(a, species)
+}
+
+/// Why a reader's line gives no tag, in the user's language.
+pub fn read_error_text(i18n: &I18n, raw: &str, e: &crate::eid::EidError) -> String {
+    use crate::eid::EidError;
+    let why = match e {
+        EidError::UnknownFormat(_) | EidError::Empty => i18n.t("eid.error_unknown"),
+        EidError::Industrial(_) => i18n.t("eid.error_industrial"),
+        EidError::NationalTooLarge { .. } | EidError::NoCountry(_) | EidError::AllZeros => {
+            i18n.t("eid.error_invalid")
+        }
+    };
+    let raw: String = raw.trim().chars().take(40).collect();
+    i18n.tf("eid.unknown", &[("raw", &raw), ("why", why)])
+}

@@ -1,6 +1,7 @@
 //! The dose tank: doses per bull (number, name, breed, collection centre and batch), received,
 //! used and left, with a warning when a bull runs low; straws received (identified once by the
-//! code printed on them), and the count corrected after counting by hand, with a reason.
+//! code printed on them, typed or scanned: a barcode scanner's burst on this screen opens the
+//! receipt with the code read), and the count corrected after counting by hand, with a reason.
 
 use egui::{RichText, Ui};
 
@@ -49,7 +50,14 @@ pub struct TankForm {
     pub refused: Option<String>,
 }
 
-pub fn show(ui: &mut Ui, i18n: &I18n, view: Option<&TankView>, form: &mut TankForm, out: &mut Out) {
+pub fn show(
+    ui: &mut Ui,
+    i18n: &I18n,
+    view: Option<&TankView>,
+    form: &mut TankForm,
+    scanned: Option<String>,
+    out: &mut Out,
+) {
     if let Some(outcome) = out.answer(&mut form.awaiting) {
         match outcome {
             Outcome::Saved { .. } => {
@@ -74,6 +82,10 @@ pub fn show(ui: &mut Ui, i18n: &I18n, view: Option<&TankView>, form: &mut TankFo
     if form.receiving.is_none() && kit::big_button(ui, i18n.t("tank.receive")).clicked() {
         form.receiving = Some(ReceiveForm::default());
         form.counting = None;
+    }
+    if let Some(code) = scanned {
+        form.counting = None;
+        form.receiving.get_or_insert_with(ReceiveForm::default).code = code;
     }
     if let Some(r) = &mut form.receiving {
         let mut cancel = false;
@@ -184,14 +196,13 @@ fn receive_panel(
     cancel: &mut bool,
 ) -> Option<Command> {
     kit::section_heading(ui, i18n.t("tank.receive_heading"));
-    kit::text_field(
+    if kit::code_field(
         ui,
         i18n.t("tank.code"),
         &mut r.code,
         i18n.t("tank.code_hint"),
-    );
-    if r.code != r.code_read {
-        r.code_read = r.code.clone();
+        &mut r.code_read,
+    ) {
         r.code_message = if r.code.trim().is_empty() {
             None
         } else {

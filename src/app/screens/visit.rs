@@ -7,6 +7,10 @@
 //! noted; the visit starts with the arrival and ends with the departure and the farmer's
 //! confirmation.
 //!
+//! The animals can be read rather than typed: a tag read by the stick reader fills the
+//! animal's number, or joins the lot (a second read of one tag is refused and said); a
+//! straw's printed code, scanned or typed, chooses the bull.
+//!
 //! A refused value is said next to its field and nothing is recorded: the command is only sent
 //! once every field checks here, and what only the backend can check (the tank, the animal's
 //! past inseminations, the insemination record) comes back next to its field too.
@@ -16,6 +20,7 @@ use egui::{RichText, Ui};
 
 use super::{Out, animal_text, refusal_text};
 use crate::app::Screen;
+use crate::app::eid::ReaderStatus;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage, GAP};
 use crate::app::model::{ActRow, BullChoice, Command, Outcome, Refusal, Ticket, VisitView};
@@ -25,6 +30,15 @@ use crate::domain::{
     Act, ActId, ActKind, AnimalId, AnomalyKind, BullId, Family, InseminationRank, PregnancyResult,
     Species, VisitStatus,
 };
+use crate::eid::reader::ReadLine;
+
+/// What the barn's devices brought this frame: the tag reader's lines and where it stands,
+/// and a barcode scanner's burst typed while no field had the focus.
+pub struct Barn<'a> {
+    pub reads: &'a [ReadLine],
+    pub reader: &'a ReaderStatus,
+    pub scanned: Option<String>,
+}
 
 /// An insemination refused because the animal was inseminated days ago: the act waits for a
 /// reason (or for the number to be corrected).
@@ -100,6 +114,14 @@ pub struct VisitForm {
     pub awaiting: Option<Ticket>,
     pub sent: Option<Act>,
     pub visit_awaiting: Option<Ticket>,
+    /// The lot's animals read by the tag reader, in the order read.
+    pub lot: Vec<AnimalId>,
+    /// What the last read did (a double read, an unknown format).
+    pub read_message: Option<FieldMessage>,
+    /// A straw's printed code, scanned or typed, and what it chose.
+    pub straw_code: String,
+    pub straw_code_read: String,
+    pub straw_message: Option<FieldMessage>,
 }
 
 /// The families a farm's species have acts of, in the order of the tabs.
@@ -151,13 +173,20 @@ fn asks_result(kind: ActKind, species: Species) -> bool {
     kind.family() == Family::PregnancyCheck && per_animal(kind, species)
 }
 
-pub fn show(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm, out: &mut Out) {
+pub fn show(
+    ui: &mut Ui,
+    i18n: &I18n,
+    view: &VisitView,
+    form: &mut VisitForm,
+    barn: &Barn,
+    out: &mut Out,
+) {
     read_answers(i18n, form, out);
     header(ui, i18n, view, form, out);
     dispute(ui, i18n, view, &mut form.dispute, out);
     acts(ui, i18n, view, form, out);
     if view.row.status != VisitStatus::Confirmed {
-        act_form(ui, i18n, view, form, out);
+        act_form(ui, i18n, view, form, barn, out);
     }
     anomaly_form(ui, i18n, view, form, out);
     ui.add_space(GAP);
@@ -315,6 +344,8 @@ fn read_answers(i18n: &I18n, form: &mut VisitForm, out: &mut Out) {
             form.recent = None;
             form.correcting = None;
             form.refused = None;
+            form.lot.clear();
+            form.read_message = None;
         }
         Outcome::Refused(Refusal::RecentlyInseminated { animal, on }) => {
             if let Some(act) = sent {
@@ -484,6 +515,11 @@ fn correction_panel(ui: &mut Ui, i18n: &I18n, row: &ActRow, form: &mut VisitForm
             .map(|x| x.as_str().trim_start_matches("FR").to_owned())
             .unwrap_or_default();
         form.count = a.count.to_string();
+        form.lot = if a.animals.len() > 1 || a.count > 1 {
+            a.animals.clone()
+        } else {
+            Vec::new()
+        };
         form.bull = a.bull.clone();
         form.rank = a.rank;
         form.result = a.result;
@@ -494,12 +530,18 @@ fn correction_panel(ui: &mut Ui, i18n: &I18n, row: &ActRow, form: &mut VisitForm
 pub fn act_line(i18n: &I18n, row: &ActRow) -> String {
     let act = &row.act;
     let mut parts = vec![i18n.t_dyn(&format!("act_kind.{}", act.kind.id()))];
-    if act.animals.is_empty() || act.count as usize > act.animals.len() {
+    // A lot read tag by tag says how many numbers it holds rather than listing forty.
+    let listed = act.animals.len() <= 3;
+    if act.animals.is_empty() || act.count as usize > act.animals.len() || !listed {
         parts.push(i18n.tn("visit.animals", u64::from(act.count)));
     }
     let species = act.kind.species().unwrap_or(Species::Bovine);
-    for a in &act.animals {
-        parts.push(animal_text(a, species));
+    if listed {
+        for a in &act.animals {
+            parts.push(animal_text(a, species));
+        }
+    } else {
+        parts.push(i18n.tn("eid.numbers", act.animals.len() as u64));
     }
     if let Some(name) = &row.bull_name {
         parts.push(name.clone());
@@ -555,7 +597,14 @@ fn bull_label(i18n: &I18n, b: &BullChoice) -> String {
     )
 }
 
-fn act_form(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm, out: &mut Out) {
+fn act_form(
+    ui: &mut Ui,
+    i18n: &I18n,
+    view: &VisitView,
+    form: &mut VisitForm,
+    barn: &Barn,
+    out: &mut Out,
+) {
     let replacing = form.correcting.as_ref().is_some_and(|c| c.replacing);
     kit::section_heading(
         ui,
@@ -615,6 +664,7 @@ fn act_form(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm, ou
     }
 
     if kind.uses_dose() {
+        straw_code_field(ui, i18n, view, form, barn.scanned.clone());
         bull_choice(ui, i18n, view, species, form);
     }
     if kind == ActKind::IaBovine {
@@ -655,9 +705,15 @@ fn act_form(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm, ou
         return;
     }
 
+    take_reads(i18n, barn.reads, form, per_animal(kind, species), species);
+    reader_line(ui, i18n, barn.reader, form);
+    if let Some(m) = &form.read_message {
+        kit::field_message(ui, m);
+    }
     if per_animal(kind, species) {
         animal_number_field(ui, i18n, &mut form.animal, species);
     } else {
+        lot_list(ui, i18n, form, species);
         count_field(
             ui,
             i18n,
@@ -791,8 +847,21 @@ fn record(
             }
         }
     } else {
-        match parse_count(i18n, &form.count, MAX_LOT) {
-            Ok(n) => (Vec::new(), n),
+        // Tags read make the count, unless one was typed (some tags did not read).
+        let count = if form.count.is_empty() && !form.lot.is_empty() {
+            Ok(form.lot.len() as u32)
+        } else {
+            parse_count(i18n, &form.count, MAX_LOT)
+        };
+        let count = count.and_then(|n| {
+            if (n as usize) < form.lot.len() {
+                Err(i18n.tf("eid.count_below_lot", &[("n", &form.lot.len().to_string())]))
+            } else {
+                Ok(n)
+            }
+        });
+        match count {
+            Ok(n) => (form.lot.clone(), n),
             Err(e) => {
                 form.count_refused = Some(e);
                 ok = false;
@@ -916,4 +985,160 @@ fn anomaly_form(ui: &mut Ui, i18n: &I18n, view: &VisitView, form: &mut VisitForm
             }));
         }
     }
+}
+
+/// Takes the tags read since the last frame: one animal's number fills the field; a lot's
+/// joins the list unless already in it. A line the parser does not know is said, never used.
+fn take_reads(
+    i18n: &I18n,
+    reads: &[ReadLine],
+    form: &mut VisitForm,
+    one_animal: bool,
+    species: Species,
+) {
+    for line in reads {
+        let tag = match &line.tag {
+            Ok(t) => t,
+            Err(e) => {
+                form.read_message = Some(FieldMessage::Error(super::settings::read_error_text(
+                    i18n, &line.raw, e,
+                )));
+                continue;
+            }
+        };
+        let Some(animal) = tag.animal(Some(species)).animal else {
+            continue;
+        };
+        let shown = animal_text(&animal, species);
+        if one_animal {
+            form.animal.digits = animal
+                .as_str()
+                .strip_prefix("FR")
+                .unwrap_or(animal.as_str())
+                .to_owned();
+            form.animal.refused = None;
+            form.read_message = Some(FieldMessage::Ok(
+                i18n.tf("eid.read_one", &[("animal", &shown)]),
+            ));
+        } else if let Some(i) = form.lot.iter().position(|a| *a == animal) {
+            form.read_message = Some(FieldMessage::Error(i18n.tf(
+                "eid.already",
+                &[("animal", &shown), ("n", &(i + 1).to_string())],
+            )));
+        } else if form.lot.len() < MAX_LOT as usize {
+            form.lot.push(animal);
+            form.count_refused = None;
+            form.read_message = Some(FieldMessage::Ok(
+                i18n.tf("eid.read_one", &[("animal", &shown)]),
+            ));
+        }
+    }
+}
+
+/// The reader's state where it matters: ready, or lost with what the lot keeps.
+fn reader_line(ui: &mut Ui, i18n: &I18n, reader: &ReaderStatus, form: &VisitForm) {
+    match reader {
+        ReaderStatus::Off | ReaderStatus::Searching => {}
+        ReaderStatus::Connected { name, .. } => {
+            ui.label(RichText::new(i18n.tf("eid.ready", &[("name", name)])).weak());
+        }
+        ReaderStatus::Lost { .. } => {
+            let text = if form.lot.is_empty() {
+                i18n.t("eid.lost_visit").to_owned()
+            } else {
+                i18n.tf("eid.lost_mid_lot", &[("n", &form.lot.len().to_string())])
+            };
+            kit::field_message(ui, &FieldMessage::Error(text));
+        }
+    }
+}
+
+/// The lot's tags read so far, newest first, and the buttons to take back a wrong read.
+fn lot_list(ui: &mut Ui, i18n: &I18n, form: &mut VisitForm, species: Species) {
+    if form.lot.is_empty() {
+        return;
+    }
+    ui.label(RichText::new(i18n.tn("eid.lot", form.lot.len() as u64)).strong());
+    let numbers: Vec<String> = form
+        .lot
+        .iter()
+        .rev()
+        .map(|a| animal_text(a, species))
+        .collect();
+    ui.label(numbers.join(" · "));
+    ui.horizontal_wrapped(|ui| {
+        if kit::big_button(ui, i18n.t("eid.remove_last")).clicked() {
+            form.lot.pop();
+            form.read_message = None;
+        }
+        if kit::big_button(ui, i18n.t("eid.clear_lot")).clicked() {
+            form.lot.clear();
+            form.read_message = None;
+        }
+    });
+}
+
+/// A straw's printed code, from the barcode scanner or typed: it chooses the bull of the tank
+/// whose number it starts with, and says the batch.
+fn straw_code_field(
+    ui: &mut Ui,
+    i18n: &I18n,
+    view: &VisitView,
+    form: &mut VisitForm,
+    scanned: Option<String>,
+) {
+    if let Some(code) = scanned {
+        form.straw_code = code;
+    }
+    if kit::code_field(
+        ui,
+        i18n.t("straw.code"),
+        &mut form.straw_code,
+        i18n.t("straw.code_hint"),
+        &mut form.straw_code_read,
+    ) {
+        form.straw_message = straw_choice(i18n, view, &form.straw_code).map(|(bull, message)| {
+            if let Some(b) = bull {
+                form.bull = Some(b);
+                form.bull_refused = None;
+                form.all_bulls = true;
+            }
+            message
+        });
+    }
+    if let Some(m) = &form.straw_message {
+        kit::field_message(ui, m);
+    }
+}
+
+/// The bull a straw code picks from the tank, and what to say; `None` for an empty code.
+pub fn straw_choice(
+    i18n: &I18n,
+    view: &VisitView,
+    code: &str,
+) -> Option<(Option<BullId>, FieldMessage)> {
+    if code.trim().is_empty() {
+        return None;
+    }
+    let Ok(printed) = crate::domain::PrintedCode::parse("code", code) else {
+        return Some((None, FieldMessage::Error(i18n.t("straw.unread").to_owned())));
+    };
+    let Some(choice) = view.bulls.iter().find(|b| b.straw.bull == printed.bull) else {
+        return Some((
+            None,
+            FieldMessage::Error(i18n.tf("straw.not_in_tank", &[("bull", printed.bull.as_str())])),
+        ));
+    };
+    let name = &choice.straw.bull_name;
+    let message = match (&printed.batch, &choice.straw.batch) {
+        (Some(read), Some(received)) if read != received => FieldMessage::Hint(i18n.tf(
+            "straw.other_batch",
+            &[("name", name), ("batch", read), ("tank_batch", received)],
+        )),
+        (Some(batch), _) => {
+            FieldMessage::Ok(i18n.tf("straw.read", &[("name", name), ("batch", batch)]))
+        }
+        (None, _) => FieldMessage::Ok(i18n.tf("straw.read_no_batch", &[("name", name)])),
+    };
+    Some((Some(choice.straw.bull.clone()), message))
 }

@@ -1,0 +1,158 @@
+//! The tag reader as the app sees it: the thread of `crate::eid::reader` started with the app,
+//! what it last said (searching, connected, lost), the last line read, the lines of the test
+//! mode, and the reads the screen on display has not taken yet.
+//!
+//! Reads go to the screen on display only (the visit's act form takes them); a read while
+//! another screen is shown is kept as the last tag for Settings, and nothing else.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex};
+
+use crate::eid::reader::{self, ReadLine, ReaderConfig, ReaderEvent, ReaderHandle};
+
+/// Where the reader stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ReaderStatus {
+    /// No reader is looked for on this tablet (tests, or the thread could not start).
+    #[default]
+    Off,
+    Searching,
+    Connected {
+        port: String,
+        name: String,
+    },
+    Lost {
+        port: String,
+        reason: String,
+    },
+}
+
+/// Lines kept for the test mode.
+const TEST_LINES: usize = 10;
+
+#[derive(Debug, Default)]
+pub struct ReaderState {
+    pub status: ReaderStatus,
+    pub last: Option<ReadLine>,
+    /// Settings' test mode: every line read is listed, newest first.
+    pub test_mode: bool,
+    pub test_lines: VecDeque<ReadLine>,
+    /// Reads the screen on display has not taken yet.
+    pub reads: Vec<ReadLine>,
+}
+
+impl ReaderState {
+    pub fn apply(&mut self, event: ReaderEvent) {
+        match event {
+            ReaderEvent::Searching => {
+                // A reader lost stays said as lost until one answers again.
+                if !matches!(self.status, ReaderStatus::Lost { .. }) {
+                    self.status = ReaderStatus::Searching;
+                }
+            }
+            ReaderEvent::Connected { port, name } => {
+                self.status = ReaderStatus::Connected { port, name }
+            }
+            ReaderEvent::Lost { port, reason } => self.status = ReaderStatus::Lost { port, reason },
+            ReaderEvent::Read(line) => {
+                if self.test_mode {
+                    self.test_lines.push_front(line.clone());
+                    self.test_lines.truncate(TEST_LINES);
+                }
+                self.last = Some(line.clone());
+                // No screen takes reads while the store is damaged: keep a lot's worth at most.
+                if self.reads.len() >= crate::domain::act::MAX_LOT as usize {
+                    self.reads.remove(0);
+                }
+                self.reads.push(line);
+            }
+        }
+    }
+}
+
+/// The running reader thread, its channel, and the frame it wakes.
+pub struct ReaderLink {
+    _handle: ReaderHandle,
+    events: Receiver<ReaderEvent>,
+    ctx: Arc<Mutex<Option<egui::Context>>>,
+}
+
+impl ReaderLink {
+    /// Starts the thread; `None` if the system refuses a thread (said as "off").
+    pub fn start(config: ReaderConfig) -> Option<ReaderLink> {
+        let ctx: Arc<Mutex<Option<egui::Context>>> = Arc::default();
+        let waker = ctx.clone();
+        let wake = Box::new(move || {
+            let slot = waker.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = slot.as_ref() {
+                c.request_repaint();
+            }
+        });
+        let (handle, events) = reader::start(config, wake).ok()?;
+        Some(ReaderLink {
+            _handle: handle,
+            events,
+            ctx,
+        })
+    }
+
+    pub fn set_context(&self, ctx: &egui::Context) {
+        let mut slot = self.ctx.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(ctx.clone());
+        }
+    }
+
+    /// Applies what the thread said since the last frame.
+    pub fn receive(&self, state: &mut ReaderState) {
+        while let Ok(e) = self.events.try_recv() {
+            state.apply(e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_reader_stays_said_lost_while_the_search_goes_on() {
+        let mut s = ReaderState::default();
+        s.apply(ReaderEvent::Searching);
+        assert_eq!(s.status, ReaderStatus::Searching);
+        let lost = ReaderStatus::Lost {
+            port: "/dev/ttyUSB0".to_owned(),
+            reason: "Input/output error".to_owned(),
+        };
+        s.apply(ReaderEvent::Lost {
+            port: "/dev/ttyUSB0".to_owned(),
+            reason: "Input/output error".to_owned(),
+        });
+        s.apply(ReaderEvent::Searching);
+        assert_eq!(s.status, lost);
+        s.apply(ReaderEvent::Connected {
+            port: "/dev/ttyUSB0".to_owned(),
+            name: "usb-Allflex".to_owned(),
+        });
+        assert!(matches!(s.status, ReaderStatus::Connected { .. }));
+    }
+
+    #[test]
+    fn the_test_mode_keeps_the_last_ten_lines_newest_first() {
+        let mut s = ReaderState {
+            test_mode: true,
+            ..ReaderState::default()
+        };
+        for n in 1..=12u64 {
+            let raw = format!("250 {:012}", 53_012_300_000 + n);
+            let tag = crate::eid::parse_line(&raw);
+            s.apply(ReaderEvent::Read(ReadLine { raw, tag }));
+        }
+        assert_eq!(s.test_lines.len(), 10);
+        assert_eq!(s.test_lines[0].raw, "250 053012300012");
+        assert_eq!(s.test_lines[9].raw, "250 053012300003");
+        assert_eq!(s.last.as_ref().unwrap().raw, "250 053012300012");
+        assert_eq!(s.reads.len(), 12);
+    }
+}
