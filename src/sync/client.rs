@@ -322,9 +322,13 @@ impl<T: Transport> SyncClient<T> {
         let own_device = store.device();
         let mut pulling = true;
         let restoring_own = store.setting(RESTORING_OWN)?.is_some();
-        // While the server stores one push, the next is read and packed on another thread.
+        // While the server stores one push, the next is read and packed on another thread;
+        // while it reads the next page of a pull, the last one is merged on another thread.
+        // The saved cursor only ever covers pages merged.
         std::thread::scope(|scope| -> Result<(), SyncError> {
             let mut next: Option<(u64, std::thread::ScopedJoinHandle<'_, _>)> = None;
+            let mut asked = progress.cursor;
+            let mut merging: Merging<'_> = None;
             loop {
                 let head = store.head(own_device)?.map_or(0, |(s, _)| s);
                 let after = progress.acknowledged;
@@ -346,7 +350,7 @@ impl<T: Transport> SyncClient<T> {
                 }
                 let push = push.map(|p| p.push);
                 let pull = pulling.then_some(Pull {
-                    cursor: progress.cursor,
+                    cursor: asked,
                     limit: self.pull_limit,
                     own: restoring_own,
                 });
@@ -362,15 +366,24 @@ impl<T: Transport> SyncClient<T> {
                     })
                 );
                 let request = SyncRequest { push, pull };
-                let reply: SyncReply = self.call(
+                let reply = self.call::<_, SyncReply>(
                     store,
                     Endpoint::Sync,
                     &request,
                     compressed,
                     &mut progress,
                     &mut report,
-                )?;
-
+                );
+                // The page merged meanwhile counts even when this round trip failed: the next
+                // sync goes on after it.
+                settle(&mut merging, &mut progress, &mut report)?;
+                let reply = match reply {
+                    Ok(reply) => reply,
+                    Err(e) => {
+                        save(store, PROGRESS, &progress)?;
+                        return Err(e);
+                    }
+                };
                 match reply.push {
                     Some(PushOutcome::Stored { new }) => report.pushed += u64::from(new),
                     Some(PushOutcome::Resume) => {}
@@ -381,13 +394,15 @@ impl<T: Transport> SyncClient<T> {
                 }
                 progress.acknowledged = reply.head;
                 if let Some(pull) = reply.pull {
-                    for run in pull.runs {
-                        report.pulled += store
-                            .merge_run(run.key, run.prev, run.first, run.bodies, run.seal)?
-                            as u64;
-                    }
-                    progress.cursor = pull.cursor;
+                    asked = pull.cursor;
                     pulling = pull.more;
+                    if pulling {
+                        let runs = pull.runs;
+                        merging = Some((pull.cursor, scope.spawn(move || merge_runs(store, runs))));
+                    } else {
+                        report.pulled += merge_runs(store, pull.runs)?;
+                        progress.cursor = pull.cursor;
+                    }
                 } else {
                     pulling = false;
                 }
@@ -406,7 +421,8 @@ impl<T: Transport> SyncClient<T> {
                     store.remove_setting(RESTORING_OWN)?;
                 }
             }
-            Ok(())
+            settle(&mut merging, &mut progress, &mut report)?;
+            save(store, PROGRESS, &progress)
         })?;
         report.waiting = store
             .head(own_device)?
@@ -414,6 +430,36 @@ impl<T: Transport> SyncClient<T> {
             .saturating_sub(progress.acknowledged);
         Ok(report)
     }
+}
+
+/// A pull's page being merged on another thread, and the cursor after it.
+type Merging<'scope> = Option<(
+    Cursor,
+    std::thread::ScopedJoinHandle<'scope, Result<u64, SyncError>>,
+)>;
+
+/// Waits for the page being merged: its events count as pulled, its cursor as reached.
+fn settle(
+    merging: &mut Merging<'_>,
+    progress: &mut Progress,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    if let Some((cursor, merged)) = merging.take() {
+        report.pulled += merged
+            .join()
+            .map_err(|_| SyncError::Corrupt("merging a pull failed".into()))??;
+        progress.cursor = cursor;
+    }
+    Ok(())
+}
+
+/// Merges a pull's runs in order: the events newly stored.
+fn merge_runs(store: &Store, runs: Vec<super::protocol::Run>) -> Result<u64, SyncError> {
+    let mut merged = 0;
+    for run in runs {
+        merged += store.merge_run(run.key, run.prev, run.first, run.bodies, run.seal)? as u64;
+    }
+    Ok(merged)
 }
 
 /// A push ready to send: this device's events `after + 1 ..= after + len`.

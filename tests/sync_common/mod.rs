@@ -552,7 +552,10 @@ pub fn sync_until_done(device: &Device, client: &SyncClient<HttpTransport>, atte
         match client.sync_once(&device.store) {
             Ok(report) if report.waiting == 0 => return failures,
             Ok(_) => {}
-            Err(_) => failures += 1,
+            Err(e) => {
+                eprintln!("sync failed: {e}");
+                failures += 1
+            }
         }
     }
     panic!("sync did not complete in {attempts} attempts ({failures} failures)");
