@@ -49,11 +49,11 @@ macro_rules! projections {
 projections! {
     technicians: Keyed<Lww<Technician>>,
     farms: Keyed<Lww<Farm>>,
-    visits: Keyed<VisitRow>,
+    visits: Keyed<StoredVisit>,
     visits_by_technician_day: Table<()>,
     visits_by_farm: Table<()>,
     visit_events: Keyed<Vec<(Stamp, EventId)>>,
-    acts: Keyed<ActRow>,
+    acts: Keyed<StoredAct>,
     acts_by_visit: Keyed<Vec<(Stamp, ActId)>>,
     pending_corrections: Keyed<Supersession>,
     confirmations: Keyed<Lww<Confirmation>>,
@@ -95,7 +95,7 @@ pub(super) struct Lww<T> {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct VisitRow {
+pub(super) struct StoredVisit {
     /// The visit as last recorded.
     pub body: Lww<Visit>,
     /// Whose round it is in: set by the visit's record and by reassignments.
@@ -103,7 +103,7 @@ pub(super) struct VisitRow {
     pub cancelled: Option<String>,
 }
 
-impl VisitRow {
+impl StoredVisit {
     /// The visit with the technician it is assigned to now.
     pub fn visit(&self) -> Visit {
         let mut v = self.body.value.clone();
@@ -129,7 +129,7 @@ pub struct Supersession {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct ActRow {
+pub(super) struct StoredAct {
     pub act: Act,
     pub stamp: Stamp,
     /// Whose tank its doses came from, when it used any.
@@ -238,7 +238,7 @@ fn lww_put<T: Clone>(table: &mut Keyed<Lww<T>>, k: &[u8], stamp: Stamp, value: &
     true
 }
 
-fn visit_index_keys(row: &VisitRow) -> (Vec<u8>, Vec<u8>) {
+fn visit_index_keys(row: &StoredVisit) -> (Vec<u8>, Vec<u8>) {
     let v = &row.body.value;
     let day = day_key(v.day);
     let by_tech = key(&[
@@ -255,7 +255,7 @@ fn visit_index_keys(row: &VisitRow) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// Updates a visit row and keeps its indexes in step.
-fn write_visit(p: &mut Projections, old: Option<&VisitRow>, new: VisitRow) {
+fn write_visit(p: &mut Projections, old: Option<&StoredVisit>, new: StoredVisit) {
     let new_keys = visit_index_keys(&new);
     if let Some(old) = old {
         let old_keys = visit_index_keys(old);
@@ -287,7 +287,7 @@ fn add_by_stamp<T: Clone>(table: &mut Keyed<Vec<(Stamp, T)>>, k: &[u8], entry: (
     });
 }
 
-fn visit_row(p: &Projections, visit: &VisitId) -> Option<VisitRow> {
+fn visit_row(p: &Projections, visit: &VisitId) -> Option<StoredVisit> {
     p.visits.get(visit.as_str().as_bytes()).cloned()
 }
 
@@ -495,7 +495,7 @@ fn record_act(
     }
     p.acts.insert(
         act.id.as_str().as_bytes().to_vec(),
-        ActRow {
+        StoredAct {
             act,
             stamp,
             dose_from,
@@ -553,7 +553,7 @@ pub(super) fn apply(p: &mut Projections, event: Event, strict: bool) -> Result<(
                     {
                         technician = t;
                     }
-                    VisitRow {
+                    StoredVisit {
                         body: Lww {
                             stamp,
                             value: v.clone(),
