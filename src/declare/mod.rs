@@ -561,5 +561,6 @@ pub enum CheckError {
     Store(#[from] crate::log::LogError),
 }
 
+pub(crate) mod queue;
 #[cfg(test)]
 mod tests;

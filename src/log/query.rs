@@ -281,7 +281,7 @@ impl Store {
 
     /// The declaration of an insemination act.
     pub fn declaration(&self, act: &ActId) -> Result<Option<Declaration>, LogError> {
-        Ok(self.read(|p| p.declarations.get(act.as_str().as_bytes()).cloned()))
+        Ok(self.read(|p| p.declarations.get(act).cloned()))
     }
 
     /// Declarations still to send, sent and unanswered, or refused; of one technician, or of
@@ -291,9 +291,8 @@ impl Store {
         technician: Option<&TechnicianId>,
     ) -> Result<Vec<Declaration>, LogError> {
         let mut out: Vec<Declaration> = self.read(|p| {
-            p.declarations_open
-                .keys()
-                .filter_map(|k| p.declarations.get(k))
+            p.declarations
+                .open()
                 .filter(|d| technician.is_none_or(|t| d.technician.as_ref() == Some(t)))
                 .cloned()
                 .collect()
