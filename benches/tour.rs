@@ -22,11 +22,11 @@ use std::time::{Duration, Instant};
 use geo::{Distance, Haversine, Point};
 use serde_json::{Value, json};
 use tournee::domain::Urgency;
-use tournee::tour::{self, Done, Options, Plan, Problem, Progress, Travel, Window, sample};
+use tournee::tour::{self, DayProgress, Done, Options, Plan, Problem, Travel, Window, sample};
 
 const DAYS: u64 = 10;
 
-fn solve(p: &Problem, progress: &Progress, previous: &[String], options: &Options) -> Plan {
+fn solve(p: &Problem, progress: &DayProgress, previous: &[String], options: &Options) -> Plan {
     match tour::solve(p, progress, previous, options) {
         Ok(plan) => plan,
         Err(e) => panic!("the benchmark's problem is refused: {e}"),
@@ -205,14 +205,14 @@ fn days(n: usize) {
             }
         }
         let start = Instant::now();
-        let plan = solve(&p, &Progress::default(), &[], &options);
+        let plan = solve(&p, &DayProgress::default(), &[], &options);
         times.push(start.elapsed());
         late += plan.violations.len();
         unplanned += plan.unplanned.len();
         let found: Vec<(String, Plan)> = other_solvers(&name)
             .into_iter()
             .map(
-                |(solver, order)| match tour::evaluate(&p, &Progress::default(), &order) {
+                |(solver, order)| match tour::evaluate(&p, &DayProgress::default(), &order) {
                     Ok(plan) => (solver, plan),
                     Err(e) => panic!("{name}: the round of {solver} is refused: {e}"),
                 },
@@ -224,7 +224,7 @@ fn days(n: usize) {
         if !flag("--quick") {
             let best = best_of(
                 (1..=3)
-                    .map(|s| solve(&p, &Progress::default(), &[], &long(s)))
+                    .map(|s| solve(&p, &DayProgress::default(), &[], &long(s)))
                     .chain(found.iter().map(|(_, plan)| plan.clone()))
                     .chain(std::iter::once(plan.clone())),
             )
@@ -265,7 +265,7 @@ fn days(n: usize) {
             to: now + 3 * 3_600,
         });
         p.visits.push(call);
-        let progress = Progress {
+        let progress = DayProgress {
             done,
             pinned_first: None,
             now: Some(now),
@@ -314,7 +314,7 @@ fn tsplib(name: &str, text: &str, optimum: u64) {
     };
     let p = tour::tsplib::problem(&nodes);
     let start = Instant::now();
-    let plan = solve(&p, &Progress::default(), &[], &Options::default());
+    let plan = solve(&p, &DayProgress::default(), &[], &Options::default());
     let took = start.elapsed();
     let gap = (plan.meters as f64 / optimum as f64 - 1.0) * 100.0;
     println!(
@@ -346,7 +346,7 @@ fn main() {
         Err(e) => panic!("n20w20.001: {e}"),
     };
     let start = Instant::now();
-    let plan = solve(&p, &Progress::default(), &[], &Options::default());
+    let plan = solve(&p, &DayProgress::default(), &[], &Options::default());
     let took = start.elapsed();
     println!(
         "  n20w20.001: {} (optimum 378), gap {:.2} %, {} windows missed, {:.1} ms",

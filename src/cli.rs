@@ -25,11 +25,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub data: Option<PathBuf>,
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<CliCommand>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub enum CliCommand {
     /// Loads the demo week (one technician in Mayenne) and the technician's tank into the
     /// store; loading it again adds nothing. Prints what was added.
     Demo {
@@ -296,10 +296,10 @@ pub fn sync_error(e: crate::sync::SyncError) -> CliError {
 }
 
 /// Runs a subcommand.
-pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
+pub fn run(cli: &Cli, command: &CliCommand) -> Result<(), CliError> {
     let data = cli.data.as_deref();
     match command {
-        Command::Demo { today, year } => {
+        CliCommand::Demo { today, year } => {
             let today =
                 today.unwrap_or_else(|| crate::domain::paris_day(&crate::domain::time::now()));
             let store = open_store(data)?;
@@ -311,7 +311,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let summary = crate::demo::load(&store, today).map_err(log_error)?;
             print_json(&summary)
         }
-        Command::Import { file } => {
+        CliCommand::Import { file } => {
             let text = read_input(file)?;
             let store = open_store(data)?;
             let known_tech = |id: &_| store.technician(id).ok().flatten().is_some();
@@ -321,13 +321,13 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let summary = store.import(&records).map_err(log_error)?;
             print_json(&summary)
         }
-        Command::Export => {
+        CliCommand::Export => {
             // Read from a checked copy: an export never changes the store, damaged or not.
             let store = Store::inspect(&data_dir(data)?).map_err(log_error)?;
             let records = store.records().map_err(log_error)?;
             print_json(&crate::exchange::document(&records))
         }
-        Command::Check => {
+        CliCommand::Check => {
             let (report, intact) = match Store::inspect(&data_dir(data)?) {
                 Ok(store) => (store.report().clone(), true),
                 Err(LogError::Damaged(report)) => (report, false),
@@ -348,7 +348,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 )))
             }
         }
-        Command::Recover { to } => {
+        CliCommand::Recover { to } => {
             let recovery = crate::log::recover(&data_dir(data)?, to).map_err(log_error)?;
             // The new store pulls everything again: what the server holds of what was lost
             // comes back with the next sync.
@@ -356,7 +356,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             crate::sync::forget_progress(&store).map_err(sync_error)?;
             print_json(&recovery)
         }
-        Command::Enroll { server, token } => {
+        CliCommand::Enroll { server, token } => {
             let store = open_store(data)?;
             let client = crate::sync::SyncClient::new(crate::sync::HttpTransport::new(server));
             let label = std::env::var("HOSTNAME").unwrap_or_else(|_| "tournee".into());
@@ -369,7 +369,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 "device": store.device().to_string(),
             }))
         }
-        Command::Sync => {
+        CliCommand::Sync => {
             let store = open_store(data)?;
             let credentials = crate::sync::credentials(&store)
                 .map_err(sync_error)?
@@ -379,7 +379,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let report = client.sync_once(&store).map_err(sync_error)?;
             print_json(&report)
         }
-        Command::Adopt { from } => {
+        CliCommand::Adopt { from } => {
             let store = open_store(data)?;
             let credentials = crate::sync::credentials(&store)
                 .map_err(sync_error)?
@@ -402,7 +402,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 "waiting": after.waiting,
             }))
         }
-        Command::SyncStatus => {
+        CliCommand::SyncStatus => {
             let store = open_store(data)?;
             let status = crate::sync::status(&store).map_err(sync_error)?;
             print_json(&serde_json::json!({
@@ -412,10 +412,10 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 "waiting_acts": status.waiting_acts,
             }))
         }
-        Command::EidParse { species } => eid_parse(species.as_deref()),
-        Command::Forfait { grid, file } => forfait(grid.as_deref(), file),
-        Command::Plan { grid, file } => plan(grid.as_deref(), file),
-        Command::Worktime {
+        CliCommand::EidParse { species } => eid_parse(species.as_deref()),
+        CliCommand::Forfait { grid, file } => forfait(grid.as_deref(), file),
+        CliCommand::Plan { grid, file } => plan(grid.as_deref(), file),
+        CliCommand::Worktime {
             technician,
             from,
             to,
@@ -433,7 +433,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 format,
             },
         ),
-        Command::Declarations {
+        CliCommand::Declarations {
             pending,
             late,
             technician,
@@ -449,7 +449,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let store = open_store(data)?;
             declarations(&store, technician.as_ref(), today, *pending, *late, *format)
         }
-        Command::Fertility {
+        CliCommand::Fertility {
             farm,
             technician,
             bull,
@@ -469,7 +469,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 format,
             },
         ),
-        Command::Certificate { visit, out } => {
+        CliCommand::Certificate { visit, out } => {
             let visit = crate::domain::VisitId::parse("visit", visit).map_err(CliError::input)?;
             let store = open_store(data)?;
             if store.visit(&visit).map_err(log_error)?.is_none() {
@@ -514,15 +514,15 @@ fn declarations(
     late: bool,
     format: Format,
 ) -> Result<(), CliError> {
-    use crate::declare::{DeclarationStatus, Urgency};
+    use crate::declare::{DeclarationStatus, DueState};
     let mut rows = Vec::new();
     for d in store.open_declarations(technician).map_err(log_error)? {
-        let urgency = d.urgency(today);
+        let urgency = d.due_state(today);
         let unsent = matches!(
             d.status,
             DeclarationStatus::ToSend | DeclarationStatus::Refused { .. }
         );
-        if (pending && !unsent) || (late && urgency != Urgency::Late) {
+        if (pending && !unsent) || (late && urgency != DueState::Late) {
             continue;
         }
         let record = match store.act(&d.act).map_err(log_error)? {

@@ -1,8 +1,16 @@
 //! Tournée: the field app of insemination technicians.
 //!
-//! The core (`domain`, `forfait`, `worktime`, `log`, `sync`, `tour`) is plain Rust: no UI,
-//! HTTP or database types. The screens (`app`, feature `gui`) and the server (`server`,
-//! feature `server`) are thin shells over it.
+//! The core (`domain`, `forfait`, `worktime`, `declare`, `advice`, `tour`, `eid`, `log`,
+//! `sync`, with `exchange` and `pdf`) builds without the `gui` and `server` features and has
+//! no UI, web-server or SQL types in its signatures. It does rest on a few libraries: `log`
+//! keeps events in an embedded sled database (files on the device; `LogError` converts
+//! sled's errors), signs and hashes them (ed25519-dalek, blake3) and compresses them (zstd,
+//! postcard); `sync` reaches the server over HTTP through a blocking `ureq` client, in
+//! `sync/http.rs` only, behind the `Transport` trait; `eid` opens serial ports
+//! (`serialport`); `tour` measures distances with `geo`; `pdf` writes PDFs by hand.
+//! The screens (`app`, feature `gui`: egui/eframe) and the server (`server`, feature
+//! `server`: axum on tokio, sled or PostgreSQL) are thin shells over it, as is `cli`, the
+//! headless subcommands of the `tournee` binary (`main.rs`).
 
 pub mod advice;
 #[cfg(feature = "gui")]

@@ -697,21 +697,21 @@ fn settings_and_identity_are_kept_and_a_fresh_tablet_starts_without_demo() {
 /// is still checked by the backend, which refuses it with the field and records nothing.
 #[test]
 fn the_backend_refuses_a_bull_not_in_the_tank_and_too_many_doses() {
-    use tournee::app::backend::{Backend, BackendConfig, Job, Reply};
+    use tournee::app::backend::{BackendConfig, Job, WorkerHandle, WorkerReply};
     use tournee::app::model::{Command, Outcome, Refusal, Ticket};
     use tournee::domain::{Act, ActId, AnimalId, BullId, InseminationRank, Straw};
 
     let dir = tempfile::tempdir().unwrap();
-    let mut backend = Backend::start(BackendConfig {
+    let mut backend = WorkerHandle::start(BackendConfig {
         dir: dir.path().to_path_buf(),
         prefs: Default::default(),
         today: Some(today()),
     });
-    let run = |backend: &mut Backend, n: u64, command: Command| -> Option<Outcome> {
+    let run = |backend: &mut WorkerHandle, n: u64, command: Command| -> Option<Outcome> {
         assert!(backend.send(Ticket(n), Job::Do(Box::new(command))));
         loop {
             match backend.recv_timeout(std::time::Duration::from_secs(30)) {
-                Some(Reply::Done(Ticket(t), outcome)) if t == n => return outcome,
+                Some(WorkerReply::Done(Ticket(t), outcome)) if t == n => return outcome,
                 Some(_) => {}
                 None => panic!("no answer from the backend"),
             }

@@ -66,9 +66,9 @@ pub struct Selection {
     pub bull: Option<BullId>,
 }
 
-/// One counted service of a female (the first of its heat).
+/// One counted service of a female: an insemination, the first of its heat.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Service {
+pub struct CountedInsemination {
     pub day: NaiveDate,
     pub farm: Ede,
     pub technician: TechnicianId,
@@ -78,7 +78,7 @@ pub struct Service {
     pub rank: Option<InseminationRank>,
 }
 
-impl Service {
+impl CountedInsemination {
     fn is_first(&self) -> bool {
         self.rank == Some(InseminationRank::First)
     }
@@ -102,7 +102,7 @@ pub struct Check {
 /// One female's reproduction history: her counted services and telling checks, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Female {
-    pub services: Vec<Service>,
+    pub services: Vec<CountedInsemination>,
     pub checks: Vec<Check>,
 }
 
@@ -153,13 +153,13 @@ impl Herd {
                 // Stable: two doses of one day keep the order they were recorded in.
                 doses.sort_by_key(|d| d.day);
                 checks.sort_by_key(|c| c.day);
-                let mut services: Vec<Service> = Vec::new();
+                let mut services: Vec<CountedInsemination> = Vec::new();
                 for d in doses {
                     let same_heat = services
                         .last()
                         .is_some_and(|s| days_between(s.day, d.day) <= SAME_HEAT_DAYS as i64);
                     if !same_heat {
-                        services.push(Service {
+                        services.push(CountedInsemination {
                             day: d.day,
                             farm: d.farm.clone(),
                             technician: d.technician.clone(),
@@ -185,7 +185,7 @@ impl Herd {
     ) -> Figures {
         let mut f = Figures::default();
         for female in self.females.values() {
-            let in_period = |s: &&Service| s.day >= from && s.day <= to;
+            let in_period = |s: &&CountedInsemination| s.day >= from && s.day <= to;
             let selected: Vec<usize> = female
                 .services
                 .iter()

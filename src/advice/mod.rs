@@ -22,7 +22,7 @@ pub use watch::{Reason, ToWatch, to_watch};
 
 /// The figures of a selection over a period, and the same by bull and by month.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Report {
+pub struct FertilityReport {
     pub selection: Selection,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -56,8 +56,8 @@ pub fn report(
     from: NaiveDate,
     to: NaiveDate,
     today: NaiveDate,
-) -> Report {
-    Report {
+) -> FertilityReport {
+    FertilityReport {
         selection: selection.clone(),
         from,
         to,
@@ -117,7 +117,7 @@ fn csv_row(group: &str, key: &str, f: &Figures) -> String {
 
 /// One row per group: the selection (`all`), each bull, each month; rates with a dot and
 /// four decimals, empty when absent.
-pub fn to_csv(report: &Report) -> String {
+pub fn to_csv(report: &FertilityReport) -> String {
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
     out.push_str(&csv_row("all", "", &report.figures));

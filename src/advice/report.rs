@@ -3,7 +3,7 @@
 //! technician's comments for the year to come. The same document on the tablet and on the
 //! farmer's page.
 
-use super::{Report, ToWatch, fertility::Figures, watch::Reason};
+use super::{FertilityReport, ToWatch, fertility::Figures, watch::Reason};
 use crate::domain::Farm;
 use crate::pdf::{Document, Writer};
 
@@ -168,7 +168,7 @@ pub fn yearly_report(
     farm: &Farm,
     company: &str,
     technician: Option<&str>,
-    report: &Report,
+    report: &FertilityReport,
     watch: &[ToWatch],
     comment: Option<&str>,
 ) -> Document {

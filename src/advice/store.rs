@@ -49,7 +49,7 @@ pub struct ReportParts {
 pub fn report_parts(
     store: &Store,
     farm: &Ede,
-    report: &super::Report,
+    report: &super::FertilityReport,
 ) -> Result<ReportParts, LogError> {
     let herd = herd(store, Some(farm))?;
     let advice = store.advice(farm, report.to.year())?;
@@ -74,7 +74,7 @@ pub fn report_parts(
 pub fn report_pdf(
     store: &Store,
     farm: &Farm,
-    report: &super::Report,
+    report: &super::FertilityReport,
 ) -> Result<crate::pdf::Document, LogError> {
     let parts = report_parts(store, &farm.ede, report)?;
     let name = match &parts.technician {
@@ -99,7 +99,7 @@ pub fn year_report(
     farm: &Ede,
     year: i32,
     today: NaiveDate,
-) -> Result<super::Report, LogError> {
+) -> Result<super::FertilityReport, LogError> {
     let herd = herd(store, Some(farm))?;
     let (from, to) = year_bounds(year, today);
     let selection = super::Selection {

@@ -23,12 +23,12 @@ use chrono::NaiveDate;
 use egui::{RichText, TextStyle, Ui};
 
 use crate::domain::{Ede, VisitId};
-use backend::{Backend, BackendConfig, Job, Reply};
+use backend::{BackendConfig, Job, WorkerHandle, WorkerReply};
 use i18n::I18n;
 use kit::{GAP, LARGE_TARGET, MARGIN, ToastKind, Toasts, UiPrefs};
 use model::{
     CallView, Command, DamageView, DeclarationsView, FarmView, MyTimeView, Outcome, Refusal,
-    SettingsView, SyncInfo, SyncStatus, TankView, TeamView, Ticket, TodayView, VisitView,
+    SettingsView, SyncBadge, SyncInfo, TankView, TeamView, Ticket, TodayView, VisitView,
 };
 
 /// Where the technician is in the app.
@@ -95,7 +95,7 @@ pub struct Views {
     pub declarations: Option<DeclarationsView>,
     pub call: Option<CallView>,
     pub settings: Option<SettingsView>,
-    pub sync: SyncStatus,
+    pub sync: SyncBadge,
     /// Where the tablet is enrolled, its last sync and last failure.
     pub sync_info: SyncInfo,
     /// The store could not be opened or read: why.
@@ -179,7 +179,7 @@ pub struct TourneeApp {
     applied: Option<UiPrefs>,
     /// The preferences as last saved to the settings file.
     saved_prefs: UiPrefs,
-    backend: Option<Backend>,
+    backend: Option<WorkerHandle>,
     /// The screen the backend was last told is on display.
     shown: Option<Screen>,
     /// The tag reader's thread, when one is looked for.
@@ -198,7 +198,7 @@ impl TourneeApp {
             state.reader.status = eid::ReaderStatus::Searching;
         }
         let backend = config.data_dir.as_ref().map(|dir| {
-            Backend::start_with(
+            WorkerHandle::start_with(
                 BackendConfig {
                     dir: dir.clone(),
                     prefs: prefs::PrefsFile {
@@ -242,21 +242,21 @@ impl TourneeApp {
         let state = &mut self.state;
         while let Some(reply) = backend.try_recv() {
             match reply {
-                Reply::Today(v) => state.views.today = Some(v),
-                Reply::Visit(v) => state.views.visit = Some(*v),
-                Reply::Farm(v) => state.views.farm = Some(*v),
-                Reply::Tank(v) => state.views.tank = Some(v),
-                Reply::MyTime(v) => state.views.my_time = Some(v),
-                Reply::Team(v) => state.views.team = Some(v),
-                Reply::Declarations(v) => state.views.declarations = Some(v),
-                Reply::Call(v) => state.views.call = Some(v),
-                Reply::Settings(v) => state.views.settings = Some(v),
-                Reply::Sync(s) => state.views.sync = s,
-                Reply::SyncInfo(s) => state.views.sync_info = *s,
-                Reply::Failed(e) => state.views.failed = Some(e),
-                Reply::Damaged(d) => state.views.damaged = *d,
-                Reply::Done(_, None) => {}
-                Reply::Done(ticket, Some(outcome)) => {
+                WorkerReply::Today(v) => state.views.today = Some(v),
+                WorkerReply::Visit(v) => state.views.visit = Some(*v),
+                WorkerReply::Farm(v) => state.views.farm = Some(*v),
+                WorkerReply::Tank(v) => state.views.tank = Some(v),
+                WorkerReply::MyTime(v) => state.views.my_time = Some(v),
+                WorkerReply::Team(v) => state.views.team = Some(v),
+                WorkerReply::Declarations(v) => state.views.declarations = Some(v),
+                WorkerReply::Call(v) => state.views.call = Some(v),
+                WorkerReply::Settings(v) => state.views.settings = Some(v),
+                WorkerReply::Sync(s) => state.views.sync = s,
+                WorkerReply::SyncInfo(s) => state.views.sync_info = *s,
+                WorkerReply::Failed(e) => state.views.failed = Some(e),
+                WorkerReply::Damaged(d) => state.views.damaged = *d,
+                WorkerReply::Done(_, None) => {}
+                WorkerReply::Done(ticket, Some(outcome)) => {
                     let silent = state.silent.contains(&ticket);
                     state.silent.retain(|t| *t != ticket);
                     let i = &state.i18n;

@@ -412,7 +412,7 @@ pub struct YearTime {
 
 /// The company's limits the charts draw.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Limits {
+pub struct ChartLimits {
     pub weekly_max_seconds: u64,
     pub average_max_seconds: u64,
     pub daily_max_seconds: u64,
@@ -429,7 +429,7 @@ pub struct MyTimeView {
     /// The weeks of the modulation year up to this one, oldest first.
     pub weeks: Vec<WeekTime>,
     pub year: Option<YearTime>,
-    pub limits: Limits,
+    pub limits: ChartLimits,
     /// Why the figures could not be computed (an act the grid cannot price...).
     pub error: Option<String>,
 }
@@ -472,7 +472,7 @@ pub struct TeamView {
     /// The supervisor this tablet is enrolled as; `None`: not a supervisor's tablet.
     pub supervisor: Option<String>,
     pub members: Vec<TeamMember>,
-    pub limits: Limits,
+    pub limits: ChartLimits,
     /// The team's reproduction figures over the last 12 months.
     pub fertility: Option<TeamFertility>,
     /// Pushes the server refused of the team's tablets (as it told at the last sync).
@@ -513,7 +513,7 @@ pub struct DeclarationRow {
     pub animals: Vec<AnimalId>,
     pub count: u32,
     pub bull_name: Option<String>,
-    pub urgency: crate::declare::Urgency,
+    pub due_state: crate::declare::DueState,
 }
 
 /// The declarations still open, by deadline: to send, sent and unanswered, refused.
@@ -533,9 +533,9 @@ pub struct SettingsView {
     pub data_dir: String,
 }
 
-/// Where sync stands, for the top bar, as `sync::status` reads it from the store.
+/// Where sync stands, for the top bar: `sync::SyncStatus` as the screen says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SyncStatus {
+pub enum SyncBadge {
     /// This tablet has no account on a server yet.
     #[default]
     NotEnrolled,

@@ -42,13 +42,13 @@ struct Args {
     #[arg(long, value_name = "URL")]
     sms_gateway: Option<String>,
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Option<ServerCommand>,
 }
 
 // The subcommands' names are what administrators type: add-technician, add-supervisor...
 #[allow(clippy::enum_variant_names)]
 #[derive(Debug, Subcommand)]
-enum Command {
+enum ServerCommand {
     /// Creates a technician's account and prints a one-time enrolment token.
     AddTechnician {
         id: String,
@@ -120,9 +120,9 @@ fn failure(e: impl std::fmt::Display) -> (i32, String) {
 }
 
 /// What an admin command prints: the token, or the farmer's login link.
-fn shown(command: &Command, token: String) -> String {
+fn shown(command: &ServerCommand, token: String) -> String {
     match command {
-        Command::AddFarmer {
+        ServerCommand::AddFarmer {
             link: Some(base), ..
         } => format!(
             "{}/eleveur/connexion?jeton={token}",
@@ -132,16 +132,16 @@ fn shown(command: &Command, token: String) -> String {
     }
 }
 
-fn role(command: &Command) -> Result<Role, (i32, String)> {
+fn role(command: &ServerCommand) -> Result<Role, (i32, String)> {
     Ok(match command {
-        Command::AddTechnician { id, name } => {
+        ServerCommand::AddTechnician { id, name } => {
             tournee::domain::check_text("name", name, 1).map_err(input)?;
             Role::Technician {
                 id: TechnicianId::parse("id", id).map_err(input)?,
                 name: name.trim().to_owned(),
             }
         }
-        Command::AddSupervisor { id, team } => Role::Supervisor {
+        ServerCommand::AddSupervisor { id, team } => Role::Supervisor {
             id: SupervisorId::parse("id", id).map_err(input)?,
             team: team
                 .iter()
@@ -150,7 +150,7 @@ fn role(command: &Command) -> Result<Role, (i32, String)> {
                 .collect::<Result<_, _>>()
                 .map_err(input)?,
         },
-        Command::AddFarmer { farm, .. } => Role::Farmer {
+        ServerCommand::AddFarmer { farm, .. } => Role::Farmer {
             farm: Ede::parse("farm", farm).map_err(input)?,
         },
         _ => return Err(input("not an account command")),
@@ -162,12 +162,12 @@ fn supervisor(id: &str) -> Result<SupervisorId, (i32, String)> {
 }
 
 /// What the command asks the server, checked: bad input is said with its field and value.
-fn request(command: &Command) -> Result<AdminRequest, (i32, String)> {
+fn request(command: &ServerCommand) -> Result<AdminRequest, (i32, String)> {
     Ok(match command {
-        Command::AddTechnician { .. }
-        | Command::AddSupervisor { .. }
-        | Command::AddFarmer { .. } => AdminRequest::AddAccount(role(command)?),
-        Command::ExportDeclarations {
+        ServerCommand::AddTechnician { .. }
+        | ServerCommand::AddSupervisor { .. }
+        | ServerCommand::AddFarmer { .. } => AdminRequest::AddAccount(role(command)?),
+        ServerCommand::ExportDeclarations {
             supervisor: s,
             day,
             format,
@@ -189,7 +189,7 @@ fn request(command: &Command) -> Result<AdminRequest, (i32, String)> {
                 }
             },
         },
-        Command::DeclarationsSent {
+        ServerCommand::DeclarationsSent {
             supervisor: s,
             batch,
             acts,
@@ -203,7 +203,7 @@ fn request(command: &Command) -> Result<AdminRequest, (i32, String)> {
                 .collect::<Result<_, _>>()
                 .map_err(input)?,
         },
-        Command::DeclarationsAcknowledged {
+        ServerCommand::DeclarationsAcknowledged {
             supervisor: s,
             batch,
             refused,
@@ -225,7 +225,7 @@ fn request(command: &Command) -> Result<AdminRequest, (i32, String)> {
                 })
                 .collect::<Result<_, (i32, String)>>()?,
         },
-        Command::Outbox => AdminRequest::Outbox,
+        ServerCommand::Outbox => AdminRequest::Outbox,
     })
 }
 
@@ -346,11 +346,13 @@ async fn admin_socket(listener: tokio::net::UnixListener, admin: Arc<Admin>) {
 }
 
 /// Prints what a command's request answered.
-fn print(command: &Command, output: AdminOutput) {
+fn print(command: &ServerCommand, output: AdminOutput) {
     use std::io::Write;
     if matches!(
         command,
-        Command::AddTechnician { .. } | Command::AddSupervisor { .. } | Command::AddFarmer { .. }
+        ServerCommand::AddTechnician { .. }
+            | ServerCommand::AddSupervisor { .. }
+            | ServerCommand::AddFarmer { .. }
     ) {
         println!("{}", shown(command, output.stdout));
     } else {

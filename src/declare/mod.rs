@@ -201,10 +201,10 @@ pub struct Declaration {
     pub status: DeclarationStatus,
 }
 
-/// How urgent a declaration is on a given day.
+/// How near its deadline a declaration stands on a given day (not a visit's `domain::Urgency`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Urgency {
+pub enum DueState {
     /// Sent or accepted, or withdrawn: nothing to do.
     Done,
     Pending,
@@ -219,20 +219,20 @@ impl Declaration {
         deadline(self.since)
     }
 
-    /// Its urgency on `today` (a Paris day). Sent records wait for the system, not for us.
-    pub fn urgency(&self, today: NaiveDate) -> Urgency {
+    /// How near its deadline it stands on `today` (a Paris day). Sent records wait for the system, not for us.
+    pub fn due_state(&self, today: NaiveDate) -> DueState {
         match self.status {
             DeclarationStatus::ToSend | DeclarationStatus::Refused { .. } => {
                 let left = (self.deadline() - today).num_days();
                 if left < 0 {
-                    Urgency::Late
+                    DueState::Late
                 } else if left <= DUE_SOON_DAYS {
-                    Urgency::DueSoon
+                    DueState::DueSoon
                 } else {
-                    Urgency::Pending
+                    DueState::Pending
                 }
             }
-            _ => Urgency::Done,
+            _ => DueState::Done,
         }
     }
 }
@@ -561,5 +561,6 @@ pub enum CheckError {
     Store(#[from] crate::log::LogError),
 }
 
+pub(crate) mod queue;
 #[cfg(test)]
 mod tests;

@@ -206,15 +206,15 @@ fn deadlines_are_fourteen_calendar_days_across_month_ends_and_clock_changes() {
         kind: DeclarationKind::Initial,
         status: DeclarationStatus::ToSend,
     };
-    assert_eq!(d.urgency(date(2026, 11, 4)), Urgency::Pending); // 4 days left
-    assert_eq!(d.urgency(date(2026, 11, 5)), Urgency::DueSoon); // 3 days left
-    assert_eq!(d.urgency(date(2026, 11, 8)), Urgency::DueSoon); // the last day
-    assert_eq!(d.urgency(date(2026, 11, 9)), Urgency::Late);
+    assert_eq!(d.due_state(date(2026, 11, 4)), DueState::Pending); // 4 days left
+    assert_eq!(d.due_state(date(2026, 11, 5)), DueState::DueSoon); // 3 days left
+    assert_eq!(d.due_state(date(2026, 11, 8)), DueState::DueSoon); // the last day
+    assert_eq!(d.due_state(date(2026, 11, 9)), DueState::Late);
     let sent = Declaration {
         status: DeclarationStatus::Sent { batch: "B1".into() },
         ..d
     };
-    assert_eq!(sent.urgency(date(2026, 12, 31)), Urgency::Done);
+    assert_eq!(sent.due_state(date(2026, 12, 31)), DueState::Done);
 }
 
 fn store_with_visit(dir: &std::path::Path) -> Store {

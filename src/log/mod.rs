@@ -30,7 +30,7 @@ mod migrate;
 mod projection;
 mod query;
 mod recover;
-mod table;
+pub(crate) mod table;
 
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -7,6 +7,8 @@
 //! correction that arrives before the act it corrects waits in `pending_corrections`, and a
 //! reassignment or cancellation that arrives before the visit's record waits in
 //! `pending_visits`.
+//! The declaration queue is one of these tables but its rules are the regulation's: they live
+//! in `declare::queue`, and `apply` only hands it the events that concern it.
 //! Not for queries' shapes (see `query.rs`) nor for storage of events (see `mod.rs`).
 
 use serde::{Deserialize, Serialize};
@@ -14,20 +16,20 @@ use serde::{Deserialize, Serialize};
 use super::LogError;
 use super::event::{Event, EventId, Stamp};
 use super::table::{Keyed, Table};
-use crate::declare::{Declaration, DeclarationKind, DeclarationStatus};
+use crate::declare::Declaration;
+use crate::declare::queue::DeclarationQueue;
 use crate::domain::{
-    Act, ActId, AnomalyKind, BullId, Company, Confirmation, DomainError, Family, Farm,
-    OtherTimeKind, Payload, ReviewDecision, Straw, SupervisorId, Technician, TechnicianId, Visit,
-    VisitId, Week, paris_day,
+    Act, ActId, AnomalyKind, BullId, Company, Confirmation, DomainError, Farm, OtherTimeKind,
+    Payload, ReviewDecision, Straw, SupervisorId, Technician, TechnicianId, Visit, VisitId, Week,
 };
 
 macro_rules! projections {
-    ($($name:ident: $table:ident<$row:ty>),* $(,)?) => {
+    ($($name:ident: $table:ty),* $(,)?) => {
         /// Every projection table, by name: one place lists them, so none is forgotten when
         /// a batch is begun, committed or rolled back.
         #[derive(Default)]
         pub(super) struct Projections {
-            $(pub $name: $table<$row>,)*
+            $(pub $name: $table,)*
         }
 
         impl Projections {
@@ -49,11 +51,11 @@ macro_rules! projections {
 projections! {
     technicians: Keyed<Lww<Technician>>,
     farms: Keyed<Lww<Farm>>,
-    visits: Keyed<VisitRow>,
+    visits: Keyed<StoredVisit>,
     visits_by_technician_day: Table<()>,
     visits_by_farm: Table<()>,
     visit_events: Keyed<Vec<(Stamp, EventId)>>,
-    acts: Keyed<ActRow>,
+    acts: Keyed<StoredAct>,
     acts_by_visit: Keyed<Vec<(Stamp, ActId)>>,
     pending_corrections: Keyed<Supersession>,
     confirmations: Keyed<Lww<Confirmation>>,
@@ -63,9 +65,8 @@ projections! {
     reviews: Keyed<Lww<Review>>,
     rounds: Keyed<Lww<Vec<VisitId>>>,
     company: Keyed<Lww<Company>>,
-    declarations: Keyed<Declaration>,
-    declarations_open: Keyed<()>,
-    declaration_batches: Keyed<Vec<ActId>>,
+    // the declaration queue, whose rules are `declare`'s
+    declarations: DeclarationQueue,
     acts_by_animal: Keyed<Vec<(Stamp, ActId)>>,
     pending_visits: Keyed<PendingVisit>,
     advice: Keyed<Lww<Advice>>,
@@ -95,7 +96,7 @@ pub(super) struct Lww<T> {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct VisitRow {
+pub(super) struct StoredVisit {
     /// The visit as last recorded.
     pub body: Lww<Visit>,
     /// Whose round it is in: set by the visit's record and by reassignments.
@@ -103,7 +104,7 @@ pub(super) struct VisitRow {
     pub cancelled: Option<String>,
 }
 
-impl VisitRow {
+impl StoredVisit {
     /// The visit with the technician it is assigned to now.
     pub fn visit(&self) -> Visit {
         let mut v = self.body.value.clone();
@@ -129,7 +130,7 @@ pub struct Supersession {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct ActRow {
+pub(super) struct StoredAct {
     pub act: Act,
     pub stamp: Stamp,
     /// Whose tank its doses came from, when it used any.
@@ -238,7 +239,7 @@ fn lww_put<T: Clone>(table: &mut Keyed<Lww<T>>, k: &[u8], stamp: Stamp, value: &
     true
 }
 
-fn visit_index_keys(row: &VisitRow) -> (Vec<u8>, Vec<u8>) {
+fn visit_index_keys(row: &StoredVisit) -> (Vec<u8>, Vec<u8>) {
     let v = &row.body.value;
     let day = day_key(v.day);
     let by_tech = key(&[
@@ -255,7 +256,7 @@ fn visit_index_keys(row: &VisitRow) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// Updates a visit row and keeps its indexes in step.
-fn write_visit(p: &mut Projections, old: Option<&VisitRow>, new: VisitRow) {
+fn write_visit(p: &mut Projections, old: Option<&StoredVisit>, new: StoredVisit) {
     let new_keys = visit_index_keys(&new);
     if let Some(old) = old {
         let old_keys = visit_index_keys(old);
@@ -287,7 +288,7 @@ fn add_by_stamp<T: Clone>(table: &mut Keyed<Vec<(Stamp, T)>>, k: &[u8], entry: (
     });
 }
 
-fn visit_row(p: &Projections, visit: &VisitId) -> Option<VisitRow> {
+fn visit_row(p: &Projections, visit: &VisitId) -> Option<StoredVisit> {
     p.visits.get(visit.as_str().as_bytes()).cloned()
 }
 
@@ -336,98 +337,6 @@ fn change_stock(
         corrected: 0,
     };
     p.stock.update(&stock_key(technician, bull), new, f);
-}
-
-/// The Paris day of an event's clock, for when a correction puts a record back in the queue.
-fn stamp_day(stamp: Stamp) -> chrono::NaiveDate {
-    let secs = (stamp.clock.wall_ms / 1000) as i64;
-    chrono::DateTime::from_timestamp(secs, 0)
-        .map(|t| paris_day(&t.fixed_offset()))
-        .unwrap_or_default()
-}
-
-fn write_declaration(p: &mut Projections, d: Declaration) {
-    let k = d.act.as_str().as_bytes().to_vec();
-    if d.status.is_open() {
-        p.declarations_open.insert(k.clone(), ());
-    } else {
-        p.declarations_open.remove(&k);
-    }
-    p.declarations.insert(k, d);
-}
-
-/// Puts a new insemination in the declaration queue. `corrects` is the declared record it
-/// replaces, if any.
-fn queue_declaration(
-    p: &mut Projections,
-    act: &Act,
-    technician: Option<TechnicianId>,
-    day: Option<chrono::NaiveDate>,
-    stamp: Stamp,
-    corrects: Option<&Declaration>,
-) {
-    if act.kind.family() != Family::Insemination {
-        return;
-    }
-    let date = act
-        .at
-        .as_ref()
-        .map(paris_day)
-        .or(day)
-        .unwrap_or_else(|| stamp_day(stamp));
-    let (kind, since) = match corrects {
-        Some(old)
-            if matches!(
-                old.status,
-                DeclarationStatus::Accepted { .. } | DeclarationStatus::Sent { .. }
-            ) =>
-        {
-            (
-                DeclarationKind::Correction {
-                    of: old.act.clone(),
-                },
-                stamp_day(stamp),
-            )
-        }
-        _ => (DeclarationKind::Initial, date),
-    };
-    write_declaration(
-        p,
-        Declaration {
-            act: act.id.clone(),
-            visit: act.visit.clone(),
-            technician,
-            date,
-            since,
-            kind,
-            status: DeclarationStatus::ToSend,
-        },
-    );
-}
-
-/// What a correction does to the declaration of the act it corrects: never accepted, it is
-/// withdrawn; sent or accepted, it is corrected by the replacement, or cancelled.
-fn correct_declaration(
-    p: &mut Projections,
-    act: &ActId,
-    replaced: bool,
-    stamp: Stamp,
-) -> Option<Declaration> {
-    let mut d = p.declarations.get(act.as_str().as_bytes())?.clone();
-    let before = d.clone();
-    let declared = matches!(
-        d.status,
-        DeclarationStatus::Sent { .. } | DeclarationStatus::Accepted { .. }
-    );
-    if !declared || replaced {
-        d.status = DeclarationStatus::Withdrawn;
-    } else {
-        d.kind = DeclarationKind::Cancellation;
-        d.status = DeclarationStatus::ToSend;
-        d.since = stamp_day(stamp);
-    }
-    write_declaration(p, d);
-    Some(before)
 }
 
 /// Records an act in the projections (a new act, or the replacement in a correction).
@@ -479,7 +388,7 @@ fn record_act(
         }
     }
     if superseded.is_none() {
-        queue_declaration(p, &act, technician, day, stamp, corrects);
+        p.declarations.queue(&act, technician, day, stamp, corrects);
     }
     add_by_stamp(
         &mut p.acts_by_visit,
@@ -495,7 +404,7 @@ fn record_act(
     }
     p.acts.insert(
         act.id.as_str().as_bytes().to_vec(),
-        ActRow {
+        StoredAct {
             act,
             stamp,
             dose_from,
@@ -553,7 +462,7 @@ pub(super) fn apply(p: &mut Projections, event: Event, strict: bool) -> Result<(
                     {
                         technician = t;
                     }
-                    VisitRow {
+                    StoredVisit {
                         body: Lww {
                             stamp,
                             value: v.clone(),
@@ -621,7 +530,7 @@ pub(super) fn apply(p: &mut Projections, event: Event, strict: bool) -> Result<(
                     p.pending_corrections.insert(id_key.to_vec(), supersession);
                 }
             }
-            let corrected = correct_declaration(p, act, replacement.is_some(), stamp);
+            let corrected = p.declarations.correct(act, replacement.is_some(), stamp);
             if let Some(r) = replacement {
                 note_visit_event(p, &r.visit, at);
                 record_act(
@@ -800,70 +709,14 @@ pub(super) fn apply(p: &mut Projections, event: Event, strict: bool) -> Result<(
             lww_put(&mut p.company, b"company", stamp, c);
         }
         Payload::DeclarationsSent { batch, acts } => {
-            if p.declaration_batches.contains(batch.as_bytes()) {
-                if strict {
-                    return Err(refuse("batch", batch, "a batch name not used before"));
-                }
-                return Ok(());
-            }
-            let mut sent = Vec::new();
-            for (i, act) in acts.iter().enumerate() {
-                match p.declarations.get(act.as_str().as_bytes()).cloned() {
-                    Some(mut d)
-                        if matches!(
-                            d.status,
-                            DeclarationStatus::ToSend | DeclarationStatus::Refused { .. }
-                        ) =>
-                    {
-                        d.status = DeclarationStatus::Sent {
-                            batch: batch.clone(),
-                        };
-                        write_declaration(p, d);
-                        sent.push(act.clone());
-                    }
-                    _ if strict => {
-                        return Err(refuse(
-                            &format!("acts[{i}]"),
-                            act.as_str(),
-                            "an insemination record waiting to be sent",
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-            p.declaration_batches
-                .insert(batch.as_bytes().to_vec(), sent);
+            p.declarations
+                .sent(batch, acts, strict)
+                .map_err(LogError::Refused)?;
         }
         Payload::DeclarationsAcknowledged { batch, refused } => {
-            let Some(acts) = p.declaration_batches.get(batch.as_bytes()).cloned() else {
-                if strict {
-                    return Err(refuse("batch", batch, "a batch of records already sent"));
-                }
-                return Ok(());
-            };
-            for act in acts {
-                let Some(mut d) = p.declarations.get(act.as_str().as_bytes()).cloned() else {
-                    continue;
-                };
-                // A record corrected since it was sent keeps its new status.
-                if d.status
-                    != (DeclarationStatus::Sent {
-                        batch: batch.clone(),
-                    })
-                {
-                    continue;
-                }
-                d.status = match refused.iter().find(|r| r.act == d.act) {
-                    Some(r) => DeclarationStatus::Refused {
-                        batch: batch.clone(),
-                        reason: r.reason.clone(),
-                    },
-                    None => DeclarationStatus::Accepted {
-                        batch: batch.clone(),
-                    },
-                };
-                write_declaration(p, d);
-            }
+            p.declarations
+                .acknowledged(batch, refused, strict)
+                .map_err(LogError::Refused)?;
         }
         Payload::AdviceWritten {
             farm,

@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 
 use super::event::{Event, EventId, Stamp};
 use super::projection::{
-    self, ActRow, DeclaredTime, Lww, Projections, Review, StockLine, Supersession, VisitNote,
-    VisitRow, day_key, key,
+    self, DeclaredTime, Lww, Projections, Review, StockLine, StoredAct, StoredVisit, Supersession,
+    VisitNote, day_key, key,
 };
 use super::table::{Keyed, Table};
 use super::{LogError, Store};
@@ -59,7 +59,7 @@ impl Store {
 
     /// A visit, with the technician it is assigned to now.
     pub fn visit(&self, id: &VisitId) -> Result<Option<Visit>, LogError> {
-        Ok(self.read(|p| p.visits.get(id.as_str().as_bytes()).map(VisitRow::visit)))
+        Ok(self.read(|p| p.visits.get(id.as_str().as_bytes()).map(StoredVisit::visit)))
     }
 
     /// Why a visit was cancelled, if it was.
@@ -108,7 +108,7 @@ impl Store {
             p.visits
                 .sorted_values()
                 .into_iter()
-                .map(VisitRow::visit)
+                .map(StoredVisit::visit)
                 .collect()
         }))
     }
@@ -129,7 +129,7 @@ impl Store {
     }
 
     pub fn act(&self, id: &ActId) -> Result<Option<ActView>, LogError> {
-        Ok(self.read(|p| p.acts.get(id.as_str().as_bytes()).map(ActRow::view)))
+        Ok(self.read(|p| p.acts.get(id.as_str().as_bytes()).map(StoredAct::view)))
     }
 
     /// The farmer's latest word on a visit.
@@ -281,7 +281,7 @@ impl Store {
 
     /// The declaration of an insemination act.
     pub fn declaration(&self, act: &ActId) -> Result<Option<Declaration>, LogError> {
-        Ok(self.read(|p| p.declarations.get(act.as_str().as_bytes()).cloned()))
+        Ok(self.read(|p| p.declarations.get(act).cloned()))
     }
 
     /// Declarations still to send, sent and unanswered, or refused; of one technician, or of
@@ -291,9 +291,8 @@ impl Store {
         technician: Option<&TechnicianId>,
     ) -> Result<Vec<Declaration>, LogError> {
         let mut out: Vec<Declaration> = self.read(|p| {
-            p.declarations_open
-                .keys()
-                .filter_map(|k| p.declarations.get(k))
+            p.declarations
+                .open()
                 .filter(|d| technician.is_none_or(|t| d.technician.as_ref() == Some(t)))
                 .cloned()
                 .collect()
@@ -367,11 +366,11 @@ fn acts_indexed(p: &Projections, index: &Keyed<Vec<(Stamp, ActId)>>, k: &[u8]) -
         .into_iter()
         .flatten()
         .filter_map(|(_, id)| p.acts.get(id.as_str().as_bytes()))
-        .map(ActRow::view)
+        .map(StoredAct::view)
         .collect()
 }
 
-impl ActRow {
+impl StoredAct {
     fn view(&self) -> ActView {
         ActView {
             act: self.act.clone(),

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
 /// The maps a table can keep its rows in.
-pub(super) trait Map<V>: Default {
+pub(crate) trait Map<V>: Default {
     fn get(&self, k: &[u8]) -> Option<&V>;
     fn get_mut(&mut self, k: &[u8]) -> Option<&mut V>;
     fn insert(&mut self, k: Vec<u8>, v: V) -> Option<V>;
@@ -55,7 +55,7 @@ impl<V> Map<V> for HashMap<Vec<u8>, V, FastHash> {
 }
 
 /// Rows with an undo journal, in a map `M`.
-pub(super) struct Journaled<V, M> {
+pub(crate) struct Journaled<V, M> {
     map: M,
     /// Previous values of the keys changed since `begin`, oldest first.
     undo: Vec<(Vec<u8>, Option<V>)>,
@@ -64,9 +64,9 @@ pub(super) struct Journaled<V, M> {
 }
 
 /// A table read in key order (indexes scanned by prefix or range).
-pub(super) type Table<V> = Journaled<V, BTreeMap<Vec<u8>, V>>;
+pub(crate) type Table<V> = Journaled<V, BTreeMap<Vec<u8>, V>>;
 /// A table read by exact key only (records by id): hashed, faster to fill at open.
-pub(super) type Keyed<V> = Journaled<V, HashMap<Vec<u8>, V, FastHash>>;
+pub(crate) type Keyed<V> = Journaled<V, HashMap<Vec<u8>, V, FastHash>>;
 
 impl<V, M: Map<V>> Default for Journaled<V, M> {
     fn default() -> Self {

@@ -119,7 +119,7 @@ pub trait Backend: Send + Sync + 'static {
     fn signature<'a>(&'a self, device: DeviceId, seq: u64) -> Fut<'a, Option<[u8; 64]>>;
     /// What is known of these visits, acts and farms (farms: whether they have visits, and
     /// whether they are granted to `technicians`).
-    fn facts<'a>(&'a self, ask: &'a FactsQuery) -> Fut<'a, Facts>;
+    fn facts<'a>(&'a self, ask: &'a FactsQuery) -> Fut<'a, FactsAnswer>;
     /// Stores a batch, its signature and its effects, durably, in one transaction.
     fn ingest(&self, batch: Ingest) -> Fut<'_, IngestOutcome>;
     /// Events in scope after `after`, in stream order, at most `limit` (not the device's own).
@@ -188,7 +188,7 @@ pub struct FactsQuery {
 
 /// What `Backend::facts` answers.
 #[derive(Debug, Clone, Default)]
-pub struct Facts {
+pub struct FactsAnswer {
     pub visits: HashMap<VisitId, VisitFacts>,
     pub acts: HashMap<ActId, VisitId>,
     pub farms_with_visits: Vec<Ede>,

@@ -86,7 +86,7 @@ pub struct Message {
 
 /// An arrival window pushed, with the farm of its visit (from the rights' facts).
 #[derive(Debug, Clone)]
-pub struct Pushed {
+pub struct PushedWindow {
     pub event: EventId,
     pub farm: Ede,
     pub visit: VisitId,
@@ -156,7 +156,7 @@ fn decode<T: for<'de> Deserialize<'de>>(b: &[u8]) -> Result<T, BackendError> {
 /// queues a message for those who opted in, when `queue` (a gateway is configured).
 pub async fn pushed(
     backend: &dyn Backend,
-    items: &[Pushed],
+    items: &[PushedWindow],
     queue: bool,
 ) -> Result<(), BackendError> {
     for item in items {
@@ -456,8 +456,8 @@ mod tests {
     use super::*;
     use crate::log::DeviceId;
 
-    fn item(seq: u64, from: u16, to: u16) -> Pushed {
-        Pushed {
+    fn item(seq: u64, from: u16, to: u16) -> PushedWindow {
+        PushedWindow {
             event: EventId {
                 device: DeviceId([7; 16]),
                 seq,

@@ -20,8 +20,8 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
 use super::backend::{
-    Backend, BackendError, Claim, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome,
-    Page, Scope, StoredEvent,
+    Backend, BackendError, Claim, DeviceRecord, FactsAnswer, FactsQuery, Fut, Ingest,
+    IngestOutcome, Page, Scope, StoredEvent,
 };
 use super::rights::VisitFacts;
 use crate::domain::{ActId, Ede, TechnicianId, VisitId};
@@ -440,10 +440,10 @@ impl Backend for PgBackend {
         })
     }
 
-    fn facts<'a>(&'a self, q: &'a FactsQuery) -> Fut<'a, Facts> {
+    fn facts<'a>(&'a self, q: &'a FactsQuery) -> Fut<'a, FactsAnswer> {
         Box::pin(async move {
             let client = self.pool.get().await?;
-            let mut facts = Facts::default();
+            let mut facts = FactsAnswer::default();
             let visits = strings(&q.visits, VisitId::as_str);
             for row in client
                 .query(

@@ -113,7 +113,7 @@ fn advice_written(
     technician: &TechnicianId,
     who: &[TechnicianId],
     facts: &Facts,
-) -> Check {
+) -> Verdict {
     own("technician", technician, who)?;
     if !facts.granted.contains(farm) {
         return Err(format!("farm {farm} is not in this account's scope"));
@@ -121,7 +121,8 @@ fn advice_written(
     Ok((farm_tags(farm, true), Effects::default()))
 }
 
-type Check = Result<(Tags, Effects), String>;
+/// A rule's answer on one event: who may read it and what it changes, or why it is refused.
+type Verdict = Result<(Tags, Effects), String>;
 
 fn personal(t: &TechnicianId) -> Tags {
     Tags {
@@ -210,7 +211,7 @@ fn names(who: &[TechnicianId]) -> String {
 }
 
 /// Whether `role` may write `payload`; if so, the event's tags and what it changes.
-pub fn check(role: &Role, facts: &Facts, payload: &Payload) -> Check {
+pub fn check(role: &Role, facts: &Facts, payload: &Payload) -> Verdict {
     match role {
         Role::Technician { id, .. } => check_technician(id, facts, payload),
         Role::Supervisor { id, team } => check_supervisor(id, team, facts, payload),
@@ -227,7 +228,7 @@ fn own(field: &str, t: &TechnicianId, me: &[TechnicianId]) -> Result<(), String>
 }
 
 /// A visit recorded (new, or updated) by one of `me`.
-fn visit_recorded(v: &crate::domain::Visit, me: &[TechnicianId], facts: &Facts) -> Check {
+fn visit_recorded(v: &crate::domain::Visit, me: &[TechnicianId], facts: &Facts) -> Verdict {
     own("visit.technician", &v.technician, me)?;
     let mut effects = Effects::default();
     match facts.visits.get(&v.id) {
@@ -249,16 +250,16 @@ fn visit_recorded(v: &crate::domain::Visit, me: &[TechnicianId], facts: &Facts) 
     Ok((farm_tags(&v.farm, true), effects))
 }
 
-fn farm_recorded(ede: &Ede, facts: &Facts) -> Check {
+fn farm_recorded(ede: &Ede, facts: &Facts) -> Verdict {
     if facts.farms_with_visits.contains(ede) && !facts.granted.contains(ede) {
         return Err(format!("farm {ede} is not in this account's scope"));
     }
     Ok((farm_tags(ede, true), Effects::default()))
 }
 
-fn check_technician(me: &TechnicianId, facts: &Facts, payload: &Payload) -> Check {
+fn check_technician(me: &TechnicianId, facts: &Facts, payload: &Payload) -> Verdict {
     let me = std::slice::from_ref(me);
-    let on_visit = |visit: &VisitId, public: bool| -> Check {
+    let on_visit = |visit: &VisitId, public: bool| -> Verdict {
         let v = facts.visit_of(visit, me)?;
         Ok((farm_tags(&v.farm, public), Effects::default()))
     };
@@ -332,7 +333,7 @@ fn check_supervisor(
     team: &[TechnicianId],
     facts: &Facts,
     payload: &Payload,
-) -> Check {
+) -> Verdict {
     let signed_as_me = |supervisor: &crate::domain::SupervisorId| {
         if supervisor == me {
             Ok(())
@@ -400,7 +401,7 @@ fn check_supervisor(
     }
 }
 
-fn check_farmer(farm: &Ede, facts: &Facts, payload: &Payload) -> Check {
+fn check_farmer(farm: &Ede, facts: &Facts, payload: &Payload) -> Verdict {
     match payload {
         Payload::VisitConfirmed {
             visit,

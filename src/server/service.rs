@@ -555,7 +555,7 @@ impl Service {
             if let crate::domain::Payload::ArrivalExpected { visit, window } = &event.payload
                 && let Some(v) = facts.visits.get(visit)
             {
-                arrivals.push(super::notices::Pushed {
+                arrivals.push(super::notices::PushedWindow {
                     event: event.id,
                     farm: v.farm.clone(),
                     visit: visit.clone(),

@@ -34,8 +34,8 @@ use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
 use super::backend::{
-    Backend, BackendError, Claim, DeviceRecord, Facts, FactsQuery, Fut, Ingest, IngestOutcome,
-    Page, Scope, StoredEvent,
+    Backend, BackendError, Claim, DeviceRecord, FactsAnswer, FactsQuery, Fut, Ingest,
+    IngestOutcome, Page, Scope, StoredEvent,
 };
 use super::rights::{Tags, VisitFacts};
 use crate::domain::{Ede, TechnicianId, VisitId};
@@ -458,9 +458,9 @@ impl SledBackend {
         )))
     }
 
-    fn facts_sync(&self, q: &FactsQuery) -> Result<Facts, BackendError> {
+    fn facts_sync(&self, q: &FactsQuery) -> Result<FactsAnswer, BackendError> {
         let log = &self.inner.log;
-        let mut facts = Facts::default();
+        let mut facts = FactsAnswer::default();
         for v in &q.visits {
             if let Some(farm) = log.get(key(b'V', &[v.as_str().as_bytes()]))? {
                 let farm = parse_ede(&farm)?;
@@ -1211,7 +1211,7 @@ impl Backend for SledBackend {
         })
     }
 
-    fn facts<'a>(&'a self, ask: &'a FactsQuery) -> Fut<'a, Facts> {
+    fn facts<'a>(&'a self, ask: &'a FactsQuery) -> Fut<'a, FactsAnswer> {
         let (s, q) = (self.clone(), ask.clone());
         blocking(move || s.facts_sync(&q))
     }

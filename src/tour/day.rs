@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 
-use super::{Done, Problem, Progress, Travel, Visit as PlanVisit, Window, service_seconds};
+use super::{DayProgress, Done, Problem, Travel, VisitToPlan, Window, service_seconds};
 use crate::domain::{Location, TechnicianId, Visit, paris_time};
 use crate::forfait::Grid;
 use crate::log::{LogError, Store};
@@ -20,7 +20,7 @@ pub const UNPRICED_SERVICE_SECONDS: u32 = 15 * 60;
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayRound {
     pub problem: Problem,
-    pub progress: Progress,
+    pub progress: DayProgress,
     /// The day's visits (cancelled ones left out), in the problem's order.
     pub visits: Vec<Visit>,
     /// The order recorded for the day (by the planner or by hand), if any.
@@ -62,7 +62,7 @@ pub fn day_round(
             continue;
         };
         first.get_or_insert(farm.location);
-        plan_visits.push(PlanVisit {
+        plan_visits.push(VisitToPlan {
             id: v.id.as_str().to_owned(),
             location: farm.location,
             service_seconds: service_seconds(grid, &v.requested)
@@ -96,7 +96,7 @@ pub fn day_round(
         .technician(technician)?
         .and_then(|t| t.home)
         .unwrap_or(first);
-    let progress = Progress {
+    let progress = DayProgress {
         done,
         pinned_first: under_way.as_ref().map(|(id, _)| id.clone()),
         now: under_way.map(|(_, at)| seconds_of_day(at)),

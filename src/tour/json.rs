@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Done, Matrix, Plan, Problem, Progress, TourError, Travel, Violation, Visit, Window,
+    DayProgress, Done, Matrix, Plan, Problem, TourError, Travel, Violation, VisitToPlan, Window,
     format_time_of_day, parse_time_of_day,
 };
 use crate::domain::{Location, Request, Urgency};
@@ -118,7 +118,7 @@ fn priced(grid: &Grid, acts: &[Request], at: &str) -> Result<u32, TourError> {
 /// A problem read from JSON, with where the day stands (done visits, pinned visit, now).
 pub struct Question {
     pub problem: Problem,
-    pub progress: Progress,
+    pub progress: DayProgress,
 }
 
 fn span(field: &str, s: &Span) -> Result<Window, TourError> {
@@ -214,7 +214,7 @@ pub fn parse(text: &str, grid: &Grid) -> Result<Question, TourError> {
                 ),
             ));
         }
-        visits.push(Visit {
+        visits.push(VisitToPlan {
             id: v.id,
             location: Location {
                 lat: v.lat,
@@ -251,7 +251,7 @@ pub fn parse(text: &str, grid: &Grid) -> Result<Question, TourError> {
             travel,
             visits,
         },
-        progress: Progress {
+        progress: DayProgress {
             done,
             pinned_first: input.pinned_first,
             now,

@@ -81,7 +81,7 @@ pub struct Matrix {
 
 /// A farm to visit, as the planner sees it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Visit {
+pub struct VisitToPlan {
     pub id: String,
     pub location: Location,
     /// Time spent at the farm: the flat-rate time of the expected acts ([`service_seconds`]).
@@ -101,12 +101,12 @@ pub struct Problem {
     /// The working day: leave the start no earlier than `from`, be back at the end by `to`.
     pub day: Window,
     pub travel: Travel,
-    pub visits: Vec<Visit>,
+    pub visits: Vec<VisitToPlan>,
 }
 
 /// Where the day stands when re-planning.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Progress {
+pub struct DayProgress {
     /// The visits done, in the order they were done: they stay first, as they are.
     pub done: Vec<Done>,
     /// The visit the technician goes to next, whatever the planner would prefer.
@@ -244,14 +244,14 @@ impl TourError {
 
 /// Plans a day from scratch with the default budget.
 pub fn plan(problem: &Problem) -> Result<Plan, TourError> {
-    solve(problem, &Progress::default(), &[], &Options::default())
+    solve(problem, &DayProgress::default(), &[], &Options::default())
 }
 
 /// Re-plans after a new call, a cancelled visit (gone from `problem`) or a visit that took
 /// longer: done visits stay first as they were, `previous` (the order so far) is the start.
 pub fn replan(
     problem: &Problem,
-    progress: &Progress,
+    progress: &DayProgress,
     previous: &[String],
 ) -> Result<Plan, TourError> {
     solve(problem, progress, previous, &Options::default())
@@ -261,7 +261,7 @@ pub fn replan(
 /// it that are no longer in the problem (cancelled visits) are passed over.
 pub fn solve(
     problem: &Problem,
-    progress: &Progress,
+    progress: &DayProgress,
     previous: &[String],
     options: &Options,
 ) -> Result<Plan, TourError> {
@@ -276,7 +276,7 @@ pub fn solve(
 /// Done visits (from `progress`) come first whatever `order` says.
 pub fn evaluate(
     problem: &Problem,
-    progress: &Progress,
+    progress: &DayProgress,
     order: &[String],
 ) -> Result<Plan, TourError> {
     let inst = solve::Instance::new(problem)?;
@@ -291,7 +291,7 @@ pub fn evaluate(
 /// added driving.
 pub fn insertions(
     problem: &Problem,
-    progress: &Progress,
+    progress: &DayProgress,
     order: &[String],
     visit: &str,
 ) -> Result<Vec<Insertion>, TourError> {

@@ -53,7 +53,7 @@ pub struct Profile {
 }
 
 /// What a profile needs to know of one visit: the same rules as `Instance::service_start`.
-pub struct Stop<'a> {
+pub struct VisitTiming<'a> {
     /// When the window opens (`i64::MIN`: no window).
     pub earliest: i64,
     /// When the window ends (`i64::MAX`: no window).
@@ -79,7 +79,7 @@ impl Profile {
 
     /// One visit: arriving at `t`, the work starts when the window is open and no closed span
     /// overlaps it; the profile ends when the work does.
-    pub fn visit(stop: &Stop) -> Profile {
+    pub fn visit(stop: &VisitTiming) -> Profile {
         let len = stop.service.max(1);
         // The start as a function of the arrival: the identity after the window opens,
         // except where the work would overlap a closed span: there it starts when the span

@@ -3,7 +3,7 @@
 //! 28 km × 26 km (smaller for more than 25 farms), not taken from the land register.
 
 use super::solve::Rng;
-use super::{Problem, Travel, Visit, Window};
+use super::{Problem, Travel, VisitToPlan, Window};
 use crate::domain::{Location, Urgency};
 
 /// Montsûrs, the demo technician's home.
@@ -18,8 +18,8 @@ pub const fn hm(h: u32, m: u32) -> u32 {
 }
 
 /// A farm at an offset (degrees) from Montsûrs, with its service time in minutes.
-pub fn farm(id: &str, dlat: f64, dlon: f64, service_minutes: u32) -> Visit {
-    Visit {
+pub fn farm(id: &str, dlat: f64, dlon: f64, service_minutes: u32) -> VisitToPlan {
+    VisitToPlan {
         id: id.into(),
         location: Location {
             lat: MONTSURS.lat + dlat,
@@ -33,7 +33,7 @@ pub fn farm(id: &str, dlat: f64, dlon: f64, service_minutes: u32) -> Visit {
 }
 
 /// A day from Montsûrs back to Montsûrs, 07:30 to 19:00, 50 km/h, road factor 1.3.
-pub fn day(visits: Vec<Visit>) -> Problem {
+pub fn day(visits: Vec<VisitToPlan>) -> Problem {
     Problem {
         start: MONTSURS,
         end: MONTSURS,

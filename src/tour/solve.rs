@@ -8,7 +8,7 @@ use geo::{Distance, Haversine, Point};
 
 use super::profile::{self, Profile};
 use super::{
-    DAY_SECONDS, Done, Insertion, MAX_VISITS, Options, Plan, Problem, Progress, Stop, TourError,
+    DAY_SECONDS, DayProgress, Done, Insertion, MAX_VISITS, Options, Plan, Problem, Stop, TourError,
     Travel, Violation, Window,
 };
 use crate::domain::Urgency;
@@ -262,7 +262,7 @@ impl Instance {
     }
 
     /// The state after done visits and the pinned visit.
-    pub fn base(&self, progress: &Progress) -> Result<Base, TourError> {
+    pub fn base(&self, progress: &DayProgress) -> Result<Base, TourError> {
         let mut b = Base {
             node: 0,
             time: self.day_from,
@@ -880,7 +880,7 @@ impl<'a> Search<'a> {
                 if v == 0 || v == inst.end() {
                     return Profile::identity();
                 }
-                Profile::visit(&profile::Stop {
+                Profile::visit(&profile::VisitTiming {
                     earliest: inst.earliest[v],
                     latest: inst.latest[v],
                     service: inst.service[v],

@@ -5,7 +5,7 @@ use super::solve::{Cost, Instance, exact, search};
 use super::*;
 use crate::domain::{Act, ActId, ActKind, AnimalId, Ede, Location, TechnicianId, VisitId};
 
-fn cost_of(p: &Problem, progress: &Progress, order: &[String]) -> Cost {
+fn cost_of(p: &Problem, progress: &DayProgress, order: &[String]) -> Cost {
     let inst = Instance::new(p).unwrap();
     let base = inst.base(progress).unwrap();
     let route: Vec<usize> = inst
@@ -55,7 +55,7 @@ fn exact_programme_equals_brute_force_on_tiny_rounds() {
             p.day.to = hm(10, 0);
         }
         let inst = Instance::new(&p).unwrap();
-        let base = inst.base(&Progress::default()).unwrap();
+        let base = inst.base(&DayProgress::default()).unwrap();
         let free = inst.free(&base);
         let route = exact(&inst, &base, &free);
         assert_eq!(
@@ -77,7 +77,7 @@ fn local_search_reaches_the_exact_optimum_on_rounds_up_to_twelve() {
         let n = 7 + (seed as usize % 6);
         let p = random_day(1_000 + seed, n);
         let inst = Instance::new(&p).unwrap();
-        let base = inst.base(&Progress::default()).unwrap();
+        let base = inst.base(&DayProgress::default()).unwrap();
         let free = inst.free(&base);
         let optimum = inst.cost(&base, &exact(&inst, &base, &free));
         let found = inst.cost(&base, &search(&inst, &base, &[], iterations, 7));
@@ -162,7 +162,7 @@ fn a_window_that_cannot_be_kept_is_reported_with_its_delay() {
     assert_eq!(stop.late_seconds, late[0].1);
     // And it is the smallest possible: the other order is later still.
     let other: Vec<String> = plan.order().into_iter().rev().collect();
-    let reversed = evaluate(&p, &Progress::default(), &other).unwrap();
+    let reversed = evaluate(&p, &DayProgress::default(), &other).unwrap();
     assert!(reversed.late_seconds() > plan.late_seconds());
 }
 
@@ -250,7 +250,7 @@ fn replan_keeps_done_visits_first_as_they_were() {
         to: hm(14, 0),
     });
     p.visits.push(call);
-    let progress = Progress {
+    let progress = DayProgress {
         done: done.clone(),
         pinned_first: None,
         now: Some(done[2].left),
@@ -267,7 +267,7 @@ fn replan_keeps_done_visits_first_as_they_were() {
     assert!(again.stops[3..].iter().all(|s| s.arrival >= done[2].left));
     // Pinned: the visit named goes next, whatever else the planner would prefer.
     let last = again.stops.last().unwrap().id.clone();
-    let pinned = Progress {
+    let pinned = DayProgress {
         pinned_first: Some(last.clone()),
         ..progress
     };
@@ -281,28 +281,28 @@ fn replan_is_no_worse_than_keeping_the_old_order() {
     let mut p = random_day(21, 30);
     let first = plan(&p).unwrap();
     p.visits.push(visit("new", 0.05, 0.05, 20));
-    let again = replan(&p, &Progress::default(), &first.order()).unwrap();
-    let inserted = insertions(&p, &Progress::default(), &first.order(), "new").unwrap();
+    let again = replan(&p, &DayProgress::default(), &first.order()).unwrap();
+    let inserted = insertions(&p, &DayProgress::default(), &first.order(), "new").unwrap();
     let best = &inserted[0];
     let by_hand = {
         let mut o = first.order();
         o.insert(best.position, "new".into());
-        cost_of(&p, &Progress::default(), &o)
+        cost_of(&p, &DayProgress::default(), &o)
     };
-    assert!(cost_of(&p, &Progress::default(), &again.order()) <= by_hand);
+    assert!(cost_of(&p, &DayProgress::default(), &again.order()) <= by_hand);
 }
 
 #[test]
 fn insertions_are_sorted_and_add_what_they_say() {
     let p = random_day(5, 15);
     let order: Vec<String> = p.visits[..14].iter().map(|v| v.id.clone()).collect();
-    let before = evaluate(&p, &Progress::default(), &order).unwrap();
-    let options = insertions(&p, &Progress::default(), &order, "F14").unwrap();
+    let before = evaluate(&p, &DayProgress::default(), &order).unwrap();
+    let options = insertions(&p, &DayProgress::default(), &order, "F14").unwrap();
     assert_eq!(options.len(), 15);
     for o in &options {
         let mut with = order.clone();
         with.insert(o.position, "F14".into());
-        let after = evaluate(&p, &Progress::default(), &with).unwrap();
+        let after = evaluate(&p, &DayProgress::default(), &with).unwrap();
         assert_eq!(after.meters as i64 - before.meters as i64, o.added_meters);
         assert_eq!(
             after.drive_seconds as i64 - before.drive_seconds as i64,
@@ -320,20 +320,20 @@ fn insertions_are_sorted_and_add_what_they_say() {
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
-    assert!(insertions(&p, &Progress::default(), &order, "F03").is_err());
-    assert!(insertions(&p, &Progress::default(), &order, "nope").is_err());
+    assert!(insertions(&p, &DayProgress::default(), &order, "F03").is_err());
+    assert!(insertions(&p, &DayProgress::default(), &order, "nope").is_err());
 }
 
 #[test]
 fn a_hand_made_order_is_costed_with_its_faults() {
     let p = random_day(3, 8);
     let order: Vec<String> = p.visits.iter().rev().map(|v| v.id.clone()).collect();
-    let hand = evaluate(&p, &Progress::default(), &order).unwrap();
+    let hand = evaluate(&p, &DayProgress::default(), &order).unwrap();
     assert_eq!(hand.order(), order);
     let best = plan(&p).unwrap();
     assert!(
-        cost_of(&p, &Progress::default(), &best.order())
-            <= cost_of(&p, &Progress::default(), &order)
+        cost_of(&p, &DayProgress::default(), &best.order())
+            <= cost_of(&p, &DayProgress::default(), &order)
     );
     // Road distance: the haversine legs times the road factor, start and end included.
     let mut meters = 0.0;
@@ -353,7 +353,7 @@ fn a_hand_made_order_is_costed_with_its_faults() {
     assert_eq!(hand.meters, meters as u64);
     let mut dup = order.clone();
     dup.push(order[0].clone());
-    assert!(evaluate(&p, &Progress::default(), &dup).is_err());
+    assert!(evaluate(&p, &DayProgress::default(), &dup).is_err());
 }
 
 #[test]
@@ -465,7 +465,7 @@ fn tsplib_gap(text: &str, optimum: u64, iterations: u32) -> f64 {
         iterations,
         ..Options::default()
     };
-    let plan = solve(&p, &Progress::default(), &[], &options).unwrap();
+    let plan = solve(&p, &DayProgress::default(), &[], &options).unwrap();
     assert!(plan.unplanned.is_empty());
     assert_eq!(plan.stops.len(), nodes.len() - 1);
     // The tour length recomputed from the coordinates, not taken from the solver.
@@ -543,7 +543,7 @@ fn dumas_n20w20_001_reaches_the_published_optimum_with_every_window_kept() {
 /// included (service times of zero, spans closer than a visit's work).
 #[test]
 fn a_time_profile_costs_a_round_as_the_simulation_does() {
-    use super::profile::{Profile, Stop};
+    use super::profile::{Profile, VisitTiming};
     use super::solve::Rng;
     let mut g = Rng(5);
     for case in 0..40 {
@@ -584,7 +584,7 @@ fn a_time_profile_costs_a_round_as_the_simulation_does() {
                     .iter()
                     .map(|c| (i64::from(c.from), i64::from(c.to)))
                     .collect();
-                Profile::visit(&Stop {
+                Profile::visit(&VisitTiming {
                     earliest: v.window.map_or(i64::MIN, |w| i64::from(w.from)),
                     latest: v.window.map_or(i64::MAX, |w| i64::from(w.to)),
                     service: i64::from(v.service_seconds),
@@ -617,7 +617,7 @@ fn a_time_profile_costs_a_round_as_the_simulation_does() {
         let order: Vec<String> = p.visits.iter().map(|v| v.id.clone()).collect();
         for _ in 0..30 {
             p.day.from = hm(4, 0) + g.below(14 * 3_600) as u32;
-            let plan = evaluate(&p, &Progress::default(), &order).unwrap();
+            let plan = evaluate(&p, &DayProgress::default(), &order).unwrap();
             let arrival = i64::from(p.day.from) + t(0, 1);
             let expected = (plan.late_seconds() as i64, i64::from(plan.back_at));
             assert_eq!(

@@ -2,7 +2,7 @@
 //! optima (tests and `benches/tour.rs`): TSPLIB symmetric instances (EUC_2D), and TSP with
 //! time windows in the López-Ibáñez–Blum format (Dumas et al.). Not for real rounds.
 
-use super::{Matrix, Problem, TourError, Travel, Visit, Window};
+use super::{Matrix, Problem, TourError, Travel, VisitToPlan, Window};
 use crate::domain::{Location, Urgency};
 
 /// The node coordinates of a TSPLIB EUC_2D file: lines `index x y`, in index order; header
@@ -67,7 +67,7 @@ pub fn problem(nodes: &[(f64, f64)]) -> Problem {
             seconds: table,
         }),
         visits: (2..=nodes.len())
-            .map(|i| Visit {
+            .map(|i| VisitToPlan {
                 id: i.to_string(),
                 location: here,
                 service_seconds: 0,
@@ -130,7 +130,7 @@ pub fn tsptw(text: &str) -> Result<Problem, TourError> {
             seconds: table,
         }),
         visits: (1..n)
-            .map(|i| Visit {
+            .map(|i| VisitToPlan {
                 id: (i + 1).to_string(),
                 location: here,
                 service_seconds: 0,

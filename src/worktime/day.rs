@@ -93,7 +93,7 @@ pub struct ActLine {
 /// One end of a trip.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Stop {
+pub enum TripEnd {
     Home,
     Visit(VisitId),
 }
@@ -101,8 +101,8 @@ pub enum Stop {
 /// A trip and the seconds it counts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TravelLeg {
-    pub from: Stop,
-    pub to: Stop,
+    pub from: TripEnd,
+    pub to: TripEnd,
     /// The distance used, when one was (recorded, or estimated: see `source`).
     pub km: Option<f64>,
     pub seconds: u64,
@@ -144,8 +144,8 @@ fn drive_km(
 
 /// A leg estimated from its distance, or missing.
 fn estimated(
-    from: Stop,
-    to: Stop,
+    from: TripEnd,
+    to: TripEnd,
     drive: Option<(f64, Source)>,
     counted: bool,
     s: &Settings,
@@ -265,7 +265,7 @@ pub(super) fn sheet(
     };
     let work_start = start.map(|t| t - counted_leg(travel.first()));
     let work_end = end.map(|t| {
-        let home = travel.last().filter(|l| l.to == Stop::Home);
+        let home = travel.last().filter(|l| l.to == TripEnd::Home);
         t + counted_leg(home)
     });
     let longest_pause_seconds = travel.iter().map(|l| l.pause_seconds).max().unwrap_or(0);
@@ -320,10 +320,10 @@ fn legs(done: &[&WorkedVisit<'_>], places: &Places<'_>, s: &Settings) -> Vec<Tra
         return Vec::new();
     };
     let at = |v: &WorkedVisit<'_>| places.farms.get(&v.visit.farm).copied();
-    let stop = |v: &WorkedVisit<'_>| Stop::Visit(v.visit.id.clone());
+    let stop = |v: &WorkedVisit<'_>| TripEnd::Visit(v.visit.id.clone());
     let mut out = Vec::with_capacity(done.len() + 1);
     out.push(estimated(
-        Stop::Home,
+        TripEnd::Home,
         stop(first),
         drive_km(first.visit.travel_km, places.home, at(first), s),
         s.count_trip_from_home,
@@ -361,7 +361,7 @@ fn legs(done: &[&WorkedVisit<'_>], places: &Places<'_>, s: &Settings) -> Vec<Tra
     let last = done.last().unwrap_or(first);
     out.push(estimated(
         stop(last),
-        Stop::Home,
+        TripEnd::Home,
         drive_km(None, at(last), places.home, s),
         s.count_trip_home,
         s,

@@ -69,7 +69,7 @@ use crate::domain::{Act, ActId, Ede, Farm, Location, OtherTimeKind, TechnicianId
 use crate::forfait::{ForfaitError, Grid};
 
 pub use csv::to_csv;
-pub use day::{ActLine, DaySheet, DeclaredLine, Span, Stop, TravelLeg, VisitLine};
+pub use day::{ActLine, DaySheet, DeclaredLine, Span, TravelLeg, TripEnd, VisitLine};
 pub use holidays::{Holiday, easter, holiday_on};
 pub use period::{WeekSheet, YearCounters};
 pub use settings::{Method, Settings};

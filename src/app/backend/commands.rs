@@ -585,11 +585,13 @@ impl Worker {
             .plans
             .best(&round)
             .map_err(|e| invalid("order", &e.to_string(), "a round the planner can order"))?;
+        // The planner's ids are the round's visit ids: one that does not read back is refused
+        // by name rather than left out of the recorded order.
         let order = plan
             .order()
             .iter()
-            .filter_map(|id| VisitId::parse("visit", id).ok())
-            .collect();
+            .map(|id| VisitId::parse("visit", id).map_err(Refusal::Invalid))
+            .collect::<Result<_, _>>()?;
         self.order_round(order)
     }
 

@@ -2,12 +2,12 @@
 //! sends back fresh views.
 //!
 //! The UI thread never waits on disk: it sends [`Job`]s down a channel and, at the start of
-//! each frame, applies whatever [`Reply`]s came back. The worker validates each command (the
+//! each frame, applies whatever [`WorkerReply`]s came back. The worker validates each command (the
 //! domain's checks, and `declare::check_insemination` and the insemination record for
 //! inseminations), appends the events (durable when `Store::append` returns), answers
 //! "saved" only then, rebuilds the view of the screen on display, and asks egui for a repaint.
 //!
-//! Every job ends with exactly one [`Reply::Done`], so [`Backend::pending`] counts the jobs
+//! Every job ends with exactly one [`WorkerReply::Done`], so [`WorkerHandle::pending`] counts the jobs
 //! whose results the UI has not applied yet: zero means the screen shows the store as it is
 //! (what tests and benchmarks wait for). Not for drawing (screens) nor for what events mean
 //! (domain, log).
@@ -32,7 +32,7 @@ use chrono_tz::Europe::Paris;
 use super::Screen;
 use super::model::{
     CallView, Command, DamageView, DamagedChain, DeclarationsView, FarmView, MyTimeView, Outcome,
-    Refusal, SettingsView, SyncInfo, SyncStatus, TankView, TeamView, Ticket, TodayView, VisitView,
+    Refusal, SettingsView, SyncBadge, SyncInfo, TankView, TeamView, Ticket, TodayView, VisitView,
 };
 use super::prefs::PrefsFile;
 use crate::domain::{Instant, TechnicianId, paris_day};
@@ -50,7 +50,7 @@ pub enum Job {
 
 /// What the worker sends back.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
+pub enum WorkerReply {
     Today(TodayView),
     Visit(Box<VisitView>),
     Farm(Box<FarmView>),
@@ -60,7 +60,7 @@ pub enum Reply {
     Declarations(DeclarationsView),
     Call(CallView),
     Settings(SettingsView),
-    Sync(SyncStatus),
+    Sync(SyncBadge),
     /// Where the tablet is enrolled, the last sync and the last failure.
     SyncInfo(Box<SyncInfo>),
     /// The store did not open: why. Every later command is refused.
@@ -92,23 +92,23 @@ enum Msg {
 }
 
 /// The UI thread's handle on the worker.
-pub struct Backend {
+pub struct WorkerHandle {
     jobs: Option<Sender<Msg>>,
-    replies: Receiver<Reply>,
+    replies: Receiver<WorkerReply>,
     pending: usize,
     ctx: Arc<Mutex<Option<egui::Context>>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl Backend {
+impl WorkerHandle {
     /// Starts the worker, which opens the store (off the UI thread: a large store takes a
     /// moment to check).
-    pub fn start(config: BackendConfig) -> Backend {
-        Backend::start_with(config, sync::SyncTiming::default())
+    pub fn start(config: BackendConfig) -> WorkerHandle {
+        WorkerHandle::start_with(config, sync::SyncTiming::default())
     }
 
     /// Starts the worker, with background sync on `timing` once the tablet is enrolled.
-    pub fn start_with(config: BackendConfig, timing: sync::SyncTiming) -> Backend {
+    pub fn start_with(config: BackendConfig, timing: sync::SyncTiming) -> WorkerHandle {
         let (job_tx, job_rx) = mpsc::channel::<Msg>();
         let (reply_tx, reply_rx) = mpsc::channel();
         let ctx: Arc<Mutex<Option<egui::Context>>> = Arc::default();
@@ -118,7 +118,7 @@ impl Backend {
             .name("tournee-backend".to_owned())
             .spawn(move || run(config, timing, (news, job_rx), reply_tx, worker_ctx))
             .ok();
-        Backend {
+        WorkerHandle {
             jobs: Some(job_tx),
             replies: reply_rx,
             pending: 0,
@@ -148,14 +148,14 @@ impl Backend {
     }
 
     /// A reply, if one is ready.
-    pub fn try_recv(&mut self) -> Option<Reply> {
+    pub fn try_recv(&mut self) -> Option<WorkerReply> {
         let reply = self.replies.try_recv().ok()?;
         self.count(&reply);
         Some(reply)
     }
 
     /// A reply, waiting at most `timeout`.
-    pub fn recv_timeout(&mut self, timeout: Duration) -> Option<Reply> {
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Option<WorkerReply> {
         match self.replies.recv_timeout(timeout) {
             Ok(reply) => {
                 self.count(&reply);
@@ -165,8 +165,8 @@ impl Backend {
         }
     }
 
-    fn count(&mut self, reply: &Reply) {
-        if matches!(reply, Reply::Done(..)) {
+    fn count(&mut self, reply: &WorkerReply) {
+        if matches!(reply, WorkerReply::Done(..)) {
             self.pending = self.pending.saturating_sub(1);
         }
     }
@@ -177,7 +177,7 @@ impl Backend {
     }
 }
 
-impl Drop for Backend {
+impl Drop for WorkerHandle {
     /// Closes the channel and waits for the worker, so the store is closed (and its lock
     /// released) when the app is gone.
     fn drop(&mut self) {
@@ -285,41 +285,41 @@ impl Worker {
 
     /// Where sync stands. Not enrolled is read from the credentials alone: counting what
     /// waits would read every event of a tablet that never synced.
-    fn sync_status(&self) -> SyncStatus {
+    fn sync_status(&self) -> SyncBadge {
         match crate::sync::credentials(&self.store) {
-            Ok(None) => SyncStatus::NotEnrolled,
+            Ok(None) => SyncBadge::NotEnrolled,
             Ok(Some(_)) => match crate::sync::status(&self.store) {
-                Ok(s) if s.everything_on_server() => SyncStatus::UpToDate,
-                Ok(s) => SyncStatus::Waiting {
+                Ok(s) if s.everything_on_server() => SyncBadge::UpToDate,
+                Ok(s) => SyncBadge::Waiting {
                     events: s.waiting_events,
                     acts: s.waiting_acts,
                 },
-                Err(_) => SyncStatus::Unknown,
+                Err(_) => SyncBadge::Unknown,
             },
-            Err(_) => SyncStatus::Unknown,
+            Err(_) => SyncBadge::Unknown,
         }
     }
 
     /// The view of the screen on display.
-    fn view(&self) -> Option<Reply> {
+    fn view(&self) -> Option<WorkerReply> {
         let built = match &self.shown {
-            Screen::Today => self.today_view().map(Reply::Today),
+            Screen::Today => self.today_view().map(WorkerReply::Today),
             Screen::Visit(id) | Screen::Confirm(id) => self
                 .visit_view(id)
-                .map(|v| v.map(|v| Reply::Visit(Box::new(v))))
+                .map(|v| v.map(|v| WorkerReply::Visit(Box::new(v))))
                 .transpose()?,
             Screen::Farm(ede) => self
                 .farm_view(ede)
-                .map(|v| v.map(|v| Reply::Farm(Box::new(v))))
+                .map(|v| v.map(|v| WorkerReply::Farm(Box::new(v))))
                 .transpose()?,
-            Screen::Tank => self.tank_view().map(Reply::Tank),
-            Screen::MyTime => Ok(Reply::MyTime(self.my_time_view())),
-            Screen::Team => self.team_view().map(Reply::Team),
-            Screen::Declarations => self.declarations_view().map(Reply::Declarations),
-            Screen::Call => self.call_view().map(Reply::Call),
-            Screen::Settings => self.settings_view().map(Reply::Settings),
+            Screen::Tank => self.tank_view().map(WorkerReply::Tank),
+            Screen::MyTime => Ok(WorkerReply::MyTime(self.my_time_view())),
+            Screen::Team => self.team_view().map(WorkerReply::Team),
+            Screen::Declarations => self.declarations_view().map(WorkerReply::Declarations),
+            Screen::Call => self.call_view().map(WorkerReply::Call),
+            Screen::Settings => self.settings_view().map(WorkerReply::Settings),
         };
-        Some(built.unwrap_or_else(|e| Reply::Failed(e.to_string())))
+        Some(built.unwrap_or_else(|e| WorkerReply::Failed(e.to_string())))
     }
 }
 
@@ -327,7 +327,7 @@ fn run(
     config: BackendConfig,
     timing: sync::SyncTiming,
     (news, jobs): (Sender<Msg>, Receiver<Msg>),
-    replies: Sender<Reply>,
+    replies: Sender<WorkerReply>,
     ctx: Arc<Mutex<Option<egui::Context>>>,
 ) {
     let wake = || {
@@ -342,7 +342,7 @@ fn run(
             Ok(s) => break s,
             Err(LogError::Damaged(report)) => {
                 let view = damage_view(&config.dir, &report, recovery_failed.take());
-                let _ = replies.send(Reply::Damaged(Box::new(Some(view))));
+                let _ = replies.send(WorkerReply::Damaged(Box::new(Some(view))));
                 wake();
                 // Only the way out is taken; every other command is refused.
                 let mut recovered = false;
@@ -355,7 +355,7 @@ fn run(
                     };
                     match job {
                         Job::Show(_) => {
-                            let _ = replies.send(Reply::Done(ticket, None));
+                            let _ = replies.send(WorkerReply::Done(ticket, None));
                         }
                         Job::Do(c) if matches!(*c, Command::RecoverStore) => {
                             let outcome = match recover_in_place(&config.dir) {
@@ -367,13 +367,13 @@ fn run(
                                     Outcome::Refused(Refusal::Storage(e))
                                 }
                             };
-                            let _ = replies.send(Reply::Done(ticket, Some(outcome)));
+                            let _ = replies.send(WorkerReply::Done(ticket, Some(outcome)));
                             recovered = true;
                         }
                         Job::Do(_) => {
                             let refusal = Refusal::Storage(report.to_string());
-                            let _ =
-                                replies.send(Reply::Done(ticket, Some(Outcome::Refused(refusal))));
+                            let _ = replies
+                                .send(WorkerReply::Done(ticket, Some(Outcome::Refused(refusal))));
                         }
                     }
                     wake();
@@ -385,11 +385,11 @@ fn run(
                     return;
                 }
                 recovered_store = recovery_failed.is_none();
-                let _ = replies.send(Reply::Damaged(Box::new(None)));
+                let _ = replies.send(WorkerReply::Damaged(Box::new(None)));
             }
             Err(e) => {
                 let message = format!("{}: {e}", config.dir.display());
-                let _ = replies.send(Reply::Failed(message.clone()));
+                let _ = replies.send(WorkerReply::Failed(message.clone()));
                 wake();
                 drop(news);
                 while let Ok(Msg::Ui(ticket, job)) = jobs.recv() {
@@ -397,7 +397,7 @@ fn run(
                         Job::Show(_) => None,
                         Job::Do(_) => Some(Outcome::Refused(Refusal::Storage(message.clone()))),
                     };
-                    let _ = replies.send(Reply::Done(ticket, outcome));
+                    let _ = replies.send(WorkerReply::Done(ticket, outcome));
                     wake();
                 }
                 return;
@@ -416,9 +416,9 @@ fn run(
     // How far the tablet is from the server: sent at start, after every command and after
     // every sync.
     let mut sync = worker.sync_status();
-    let _ = replies.send(Reply::Sync(sync));
+    let _ = replies.send(WorkerReply::Sync(sync));
     let mut info = worker.sync_info();
-    let _ = replies.send(Reply::SyncInfo(Box::new(info.clone())));
+    let _ = replies.send(WorkerReply::SyncInfo(Box::new(info.clone())));
     // After a recovery the screen asked for its view while the store was shut: send it now.
     if recovered_store && let Some(view) = worker.view() {
         let _ = replies.send(view);
@@ -452,9 +452,9 @@ fn run(
                             (Some((ticket, Some(outcome))), true, true)
                         }
                         Err(fatal) => {
-                            let _ = replies.send(Reply::Failed(fatal.clone()));
+                            let _ = replies.send(WorkerReply::Failed(fatal.clone()));
                             let refused = Outcome::Refused(Refusal::Storage(fatal));
-                            let _ = replies.send(Reply::Done(ticket, Some(refused)));
+                            let _ = replies.send(WorkerReply::Done(ticket, Some(refused)));
                             wake();
                             return;
                         }
@@ -492,19 +492,19 @@ fn run(
             let now = worker.sync_status();
             if now != sync {
                 sync = now;
-                let _ = replies.send(Reply::Sync(sync));
+                let _ = replies.send(WorkerReply::Sync(sync));
             }
             let now = worker.sync_info();
             if now != info {
                 info = now;
-                let _ = replies.send(Reply::SyncInfo(Box::new(info.clone())));
+                let _ = replies.send(WorkerReply::SyncInfo(Box::new(info.clone())));
             }
         }
         if refresh && let Some(view) = worker.view() {
             let _ = replies.send(view);
         }
         if let Some((ticket, outcome)) = done
-            && replies.send(Reply::Done(ticket, outcome)).is_err()
+            && replies.send(WorkerReply::Done(ticket, outcome)).is_err()
         {
             break;
         }

@@ -12,7 +12,7 @@ use crate::app::model::{
     RoundMap, RoundView, SettingsView, TankLine, TankView, TodayView, VisitRow, VisitView,
     straw_fits,
 };
-use crate::declare::Urgency;
+use crate::declare::DueState;
 use crate::domain::{Act, Confirmation, Ede, Family, Payload, TechnicianId, VisitId, VisitStatus};
 use crate::log::{LogError, StockLine, VisitNote};
 
@@ -93,11 +93,11 @@ impl Worker {
         let round = self.round_view(&planned, &rows);
         let follow_ups = self.follow_ups(technician, day, &rows)?;
         let (awaiting, disputes) = self.to_follow(technician, day)?;
-        let urgencies: Vec<Urgency> = self
+        let urgencies: Vec<DueState> = self
             .store
             .open_declarations(Some(technician))?
             .iter()
-            .map(|d| d.urgency(day))
+            .map(|d| d.due_state(day))
             .collect();
         Ok(TodayView {
             day: Some(day),
@@ -106,8 +106,11 @@ impl Worker {
             technician: self.store.technician(technician)?.map(|t| t.name),
             awaiting,
             disputes,
-            declarations_late: urgencies.iter().filter(|u| **u == Urgency::Late).count(),
-            declarations_due_soon: urgencies.iter().filter(|u| **u == Urgency::DueSoon).count(),
+            declarations_late: urgencies.iter().filter(|u| **u == DueState::Late).count(),
+            declarations_due_soon: urgencies
+                .iter()
+                .filter(|u| **u == DueState::DueSoon)
+                .count(),
             round,
             follow_ups,
             rest_day: self.rest_day(day)?,

@@ -8,8 +8,8 @@ use chrono::{Datelike, Duration, NaiveDate};
 
 use super::Worker;
 use crate::app::model::{
-    ActTime, DayTime, DeclarationRow, DeclarationsView, Limits, MyTimeView, ReviewView, TeamMember,
-    TeamRefusal, TeamView, TeamVisit, VisitTime, WeekTime, YearTime,
+    ActTime, ChartLimits, DayTime, DeclarationRow, DeclarationsView, MyTimeView, ReviewView,
+    TeamMember, TeamRefusal, TeamView, TeamVisit, VisitTime, WeekTime, YearTime,
 };
 use crate::domain::{SupervisorId, TechnicianId, VisitStatus, Week};
 use crate::forfait::Grid;
@@ -22,8 +22,8 @@ pub const CHART_WEEKS: i64 = 12;
 /// Days ahead (today included) whose visits a supervisor may reassign.
 pub const REASSIGN_DAYS: i64 = 7;
 
-fn limits(s: &Settings) -> Limits {
-    Limits {
+fn limits(s: &Settings) -> ChartLimits {
+    ChartLimits {
         weekly_max_seconds: s.weekly_max_seconds(),
         average_max_seconds: s.average_max_seconds(),
         daily_max_seconds: s.daily_max_seconds(),
@@ -338,7 +338,7 @@ impl Worker {
                 None => None,
             };
             rows.push(DeclarationRow {
-                urgency: d.urgency(today),
+                due_state: d.due_state(today),
                 farm_name: farm.unwrap_or_else(|| d.visit.to_string()),
                 technician,
                 animals: act.as_ref().map(|a| a.animals.clone()).unwrap_or_default(),

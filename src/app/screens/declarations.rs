@@ -9,29 +9,29 @@ use super::Out;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, RowContent};
 use crate::app::model::{DeclarationRow, DeclarationsView};
-use crate::declare::{DeclarationKind, DeclarationStatus, Urgency};
+use crate::declare::{DeclarationKind, DeclarationStatus, DueState};
 
 pub fn show(ui: &mut Ui, i18n: &I18n, view: Option<&DeclarationsView>, _out: &mut Out) {
     let Some(view) = view else {
         ui.label(RichText::new(i18n.t("declarations.loading")).weak());
         return;
     };
-    let count = |u: Urgency| view.rows.iter().filter(|r| r.urgency == u).count() as u64;
+    let count = |u: DueState| view.rows.iter().filter(|r| r.due_state == u).count() as u64;
     let p = kit::current_palette(ui.ctx());
     ui.horizontal_wrapped(|ui| {
         kit::status_chip(
             ui,
-            &i18n.tn("declarations.late", count(Urgency::Late)),
+            &i18n.tn("declarations.late", count(DueState::Late)),
             p.error,
         );
         kit::status_chip(
             ui,
-            &i18n.tn("declarations.due_soon", count(Urgency::DueSoon)),
+            &i18n.tn("declarations.due_soon", count(DueState::DueSoon)),
             p.warning,
         );
         kit::status_chip(
             ui,
-            &i18n.tn("declarations.pending", count(Urgency::Pending)),
+            &i18n.tn("declarations.pending", count(DueState::Pending)),
             p.todo,
         );
     });
@@ -55,7 +55,7 @@ fn row(ui: &Ui, i18n: &I18n, r: &DeclarationRow) -> RowContent {
         "declarations.deadline",
         &[("date", &i18n.date_short(d.deadline()))],
     );
-    let (status, color) = match (&d.status, r.urgency) {
+    let (status, color) = match (&d.status, r.due_state) {
         (DeclarationStatus::Sent { .. }, _) => {
             (i18n.t("declarations.sent").to_owned(), p.in_progress)
         }
@@ -63,8 +63,8 @@ fn row(ui: &Ui, i18n: &I18n, r: &DeclarationRow) -> RowContent {
             i18n.tf("declarations.refused", &[("reason", reason)]),
             p.error,
         ),
-        (_, Urgency::Late) => (i18n.t("declarations.status_late").to_owned(), p.error),
-        (_, Urgency::DueSoon) => (i18n.t("declarations.status_due_soon").to_owned(), p.warning),
+        (_, DueState::Late) => (i18n.t("declarations.status_late").to_owned(), p.error),
+        (_, DueState::DueSoon) => (i18n.t("declarations.status_due_soon").to_owned(), p.warning),
         _ => (i18n.t("declarations.status_pending").to_owned(), p.todo),
     };
     let animals = if r.animals.is_empty() {
@@ -95,10 +95,10 @@ fn row(ui: &Ui, i18n: &I18n, r: &DeclarationRow) -> RowContent {
         subtitle,
         detail: kind.map(str::to_owned),
         status: Some((status, color)),
-        flag: matches!(r.urgency, Urgency::Late | Urgency::DueSoon).then(|| {
+        flag: matches!(r.due_state, DueState::Late | DueState::DueSoon).then(|| {
             (
                 "!".to_owned(),
-                if r.urgency == Urgency::Late {
+                if r.due_state == DueState::Late {
                     p.error
                 } else {
                     p.warning

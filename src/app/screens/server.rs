@@ -11,7 +11,7 @@ use super::Out;
 use crate::app::backend::sync::{server_address, token_text};
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage};
-use crate::app::model::{Command, Outcome, Refusal, SyncInfo, SyncProblem, SyncStatus, Ticket};
+use crate::app::model::{Command, Outcome, Refusal, SyncBadge, SyncInfo, SyncProblem, Ticket};
 use crate::sync::Role;
 
 /// The enrolment form.
@@ -34,13 +34,13 @@ pub struct ServerForm {
 }
 
 /// Where sync stands in a few words: "everything is on the server", "N acts waiting".
-pub fn status_text(i18n: &I18n, status: SyncStatus) -> String {
+pub fn status_text(i18n: &I18n, status: SyncBadge) -> String {
     match status {
-        SyncStatus::NotEnrolled => i18n.t("sync.not_enrolled").to_owned(),
-        SyncStatus::UpToDate => i18n.t("sync.up_to_date").to_owned(),
-        SyncStatus::Waiting { acts: 0, events } => i18n.tn("sync.waiting_events", events),
-        SyncStatus::Waiting { acts, .. } => i18n.tn("sync.waiting_acts", acts),
-        SyncStatus::Unknown => i18n.t("sync.unknown").to_owned(),
+        SyncBadge::NotEnrolled => i18n.t("sync.not_enrolled").to_owned(),
+        SyncBadge::UpToDate => i18n.t("sync.up_to_date").to_owned(),
+        SyncBadge::Waiting { acts: 0, events } => i18n.tn("sync.waiting_events", events),
+        SyncBadge::Waiting { acts, .. } => i18n.tn("sync.waiting_acts", acts),
+        SyncBadge::Unknown => i18n.t("sync.unknown").to_owned(),
     }
 }
 
@@ -132,7 +132,7 @@ fn account_text(i18n: &I18n, role: &Role) -> String {
 pub fn show(
     ui: &mut Ui,
     i18n: &I18n,
-    status: SyncStatus,
+    status: SyncBadge,
     info: &SyncInfo,
     form: &mut ServerForm,
     out: &mut Out,
@@ -238,7 +238,7 @@ fn enroll(i18n: &I18n, form: &mut ServerForm, out: &mut Out) {
 fn standing(
     ui: &mut Ui,
     i18n: &I18n,
-    status: SyncStatus,
+    status: SyncBadge,
     info: &SyncInfo,
     server: &str,
     form: &mut ServerForm,

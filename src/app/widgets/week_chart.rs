@@ -6,14 +6,14 @@ use egui::Ui;
 use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, PlotPoints};
 
 use crate::app::i18n::I18n;
-use crate::app::model::{Limits, WeekTime};
+use crate::app::model::{ChartLimits, WeekTime};
 
 fn hours(seconds: u64) -> f64 {
     seconds as f64 / 3600.0
 }
 
 /// Draws the chart of `weeks` (oldest first); `id` keeps two charts on one screen apart.
-pub fn week_chart(ui: &mut Ui, i18n: &I18n, id: &str, weeks: &[WeekTime], limits: Limits) {
+pub fn week_chart(ui: &mut Ui, i18n: &I18n, id: &str, weeks: &[WeekTime], limits: ChartLimits) {
     let p = crate::app::kit::current_palette(ui.ctx());
     let bars: Vec<Bar> = weeks
         .iter()
