@@ -1,12 +1,14 @@
 //! Sync benchmarks with the real server process on loopback:
 //! - bytes on the wire per insemination (alone in a sync, and in a batch of 100);
-//! - first full sync of one technician's year (`demo::year`), push and restore: bytes, seconds;
-//! - a day's incremental sync after that year;
+//! - first full sync of one technician's year (`demo::year`), push and restore: bytes, and
+//!   seconds of `tournee sync` as a process, start to exit;
+//! - a typical day's incremental sync after the year before it, through a 2G line (`year`);
+//! - what a day's push is made of, kind by kind, in bodies and in columns (`day`);
 //! - server ingest rate with 200 devices pushing a week each at once, on sled and PostgreSQL.
 //!
 //! - what each zstd level makes of a year's push (`levels`).
 //!
-//! `cargo bench --bench sync --no-default-features --features server [-- wire|levels|year|ingest]`
+//! `cargo bench --bench sync --no-default-features --features server [-- wire|levels|day|year|ingest]`
 
 #[path = "../tests/sync_common/mod.rs"]
 mod common;
@@ -65,7 +67,7 @@ fn wire_per_insemination() {
     );
 }
 
-/// The year up to a typical day (of the last four weeks' done days, the one with the median
+/// The year up to a typical day (of the last 20 days with visits done, the one with the median
 /// number of acts), and that day. The year's last day is a crowded one; a day's sync is
 /// measured on the day a technician usually has.
 fn split_typical_day(year: Records) -> (Records, Records) {
@@ -348,7 +350,7 @@ fn levels() {
         let packed: usize = bodies
             .chunks(5_000)
             .map(|b| {
-                zstd::bulk::compress(&tournee::sync::columns::lay_out(b), level)
+                zstd::bulk::compress(&tournee::sync::columns::lay_out(b).unwrap(), level)
                     .unwrap()
                     .len()
             })
