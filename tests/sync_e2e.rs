@@ -415,3 +415,96 @@ fn a_damaged_tablet_is_recovered_and_a_sync_brings_back_what_the_damage_took() {
     let (code, report, err) = tournee(&fresh, &["sync"]);
     assert_eq!((code, report["waiting"].as_u64()), (0, Some(0)), "{err}");
 }
+
+#[test]
+fn events_after_a_hole_the_server_never_received_are_said_and_go_out_adopted_by_a_new_store() {
+    let server = Server::start(Kind::Sled);
+    let url = server.url();
+    let tablet = tempfile::tempdir().unwrap();
+    let dir = tablet.path().join("store");
+    let (code, _, err) = tournee(&dir, &["demo", "--today", "2026-11-24"]);
+    assert_eq!(code, 0, "{err}");
+    let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
+    let (code, _, err) = tournee(&dir, &["enroll", "--server", &url, "--token", &token]);
+    assert_eq!(code, 0, "{err}");
+    let (code, report, err) = tournee(&dir, &["sync"]);
+    assert_eq!((code, report["waiting"].as_u64()), (0, Some(0)), "{err}");
+    let (_, intact, _) = tournee(&dir, &["check"]);
+    let synced = intact["chains"][0]["events"].as_u64().unwrap();
+    // Then, out of network, three lots of 300 acts, each one block.
+    let act_id = |n: usize| tournee::domain::ActId::parse("act", &format!("offline-{n}")).unwrap();
+    {
+        let store = Store::open(&dir).unwrap();
+        let week = tournee::demo::week(day());
+        let template: Vec<_> = week.visits.iter().flat_map(|v| v.acts.clone()).collect();
+        for lot in 0..3 {
+            let acts = (lot * 300..(lot + 1) * 300).map(|n| {
+                let mut act = template[n % template.len()].clone();
+                act.id = act_id(n);
+                Payload::ActRecorded(act)
+            });
+            store.append(acts.collect()).unwrap();
+        }
+    }
+    // The disk spoils every copy of the block of the second lot, before any sync.
+    let (hole_from, hole_to) = (synced + 301, synced + 600);
+    let path = dir.join("db");
+    let mut db = std::fs::read(&path).unwrap();
+    // A block: magic (4), version (1), length (4), device (16), key (32), first (8, BE),
+    // count (4, BE).
+    let spoilt: Vec<usize> = (0..db.len().saturating_sub(69))
+        .filter(|&i| db[i..i + 4] == *b"TrnB")
+        .filter(|&i| {
+            let first = u64::from_be_bytes(db[i + 57..i + 65].try_into().unwrap());
+            let count = u32::from_be_bytes(db[i + 65..i + 69].try_into().unwrap()) as u64;
+            first <= hole_from && hole_from < first + count
+        })
+        .collect();
+    assert!(!spoilt.is_empty());
+    for at in spoilt {
+        db[at + 80] ^= 0x10;
+    }
+    std::fs::write(&path, db).unwrap();
+
+    let fresh = tablet.path().join("recovered");
+    let (code, recovery, err) = tournee(&dir, &["recover", "--to", fresh.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(recovery["kept"].as_u64(), Some(synced + 600), "{recovery}");
+    assert_eq!(
+        recovery["devices"][0]["lost"],
+        serde_json::json!([[hole_from, hole_to]]),
+        "{recovery}"
+    );
+    assert!(
+        recovery["advice"].as_str().unwrap().contains("adopt"),
+        "{recovery}"
+    );
+
+    // The sync sends the lot before the hole, then says why the rest cannot go, and stops
+    // (it does not go round in circles).
+    let (code, _, err) = tournee(&fresh, &["sync"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("events {hole_from} to {hole_to}")) && err.contains("300 events"),
+        "{err}"
+    );
+    assert!(err.contains("adopt"), "{err}");
+    let (code, status, _) = tournee(&fresh, &["sync-status"]);
+    assert_eq!(code, 0);
+    assert_eq!(status["everything_on_server"], false, "{status}");
+
+    // The way out: a new store of the same technician takes the third lot over and sends it.
+    let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
+    let newer = tablet.path().join("new");
+    let (code, _, err) = tournee(&newer, &["enroll", "--server", &url, "--token", &token]);
+    assert_eq!(code, 0, "{err}");
+    let (code, adopted, err) = tournee(&newer, &["adopt", "--from", fresh.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(adopted["adopted"].as_u64(), Some(300), "{adopted}");
+    assert_eq!(adopted["waiting"].as_u64(), Some(0), "{adopted}");
+    let store = Store::open(&newer).unwrap();
+    for n in 0..900 {
+        let held = store.act(&act_id(n)).unwrap().is_some();
+        assert_eq!(held, !(300..600).contains(&n), "offline-{n}");
+    }
+}

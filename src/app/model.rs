@@ -565,6 +565,10 @@ pub enum SyncProblem {
     /// The server holds other events under this tablet's numbers (409, a forked chain): a
     /// copy of the store on a second tablet. The tablet's events wait, readable and exportable.
     Forked(String),
+    /// Some of this tablet's own events were lost (a damaged store, recovered) before the
+    /// server received them: the events recorded after them wait, and go out only under a new
+    /// identity (adopt), as for a fork.
+    Gap(crate::log::Gap),
     /// The server refuses events this tablet pushed (403: not the author's to write); they wait,
     /// readable and exportable.
     EventsRefused(String),

@@ -38,6 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ed25519_dalek::{Signer, SigningKey};
+use serde::Serialize;
 
 pub use adopt::Adopted;
 pub use chain::{ChainError, Chained, Walked, verify_seal, walk};
@@ -177,6 +178,15 @@ impl Drop for Closer {
         }
         let _ = db.unlock();
     }
+}
+
+/// Sequence numbers `from ..= to` of a device missing from the store, with `held_after` of
+/// its events stored beyond them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    pub from: u64,
+    pub to: u64,
+    pub held_after: u64,
 }
 
 /// What the next local append continues from. Held locked while writing, so sequence
@@ -720,6 +730,32 @@ impl Store {
     /// The last event of a device this store holds: its sequence number and chain hash.
     pub fn head(&self, device: DeviceId) -> Result<Option<(u64, Hash)>, LogError> {
         Ok(self.state().chains.get(&device).and_then(|c| c.head()))
+    }
+
+    /// The first stretch of a device's events this store lacks after `after`, with events
+    /// held beyond it: what a damaged store recovered with a hole keeps out of reach of a
+    /// push (the chain cannot go on past events nobody holds). `None`: no such stretch.
+    pub fn gap_after(&self, device: DeviceId, after: u64) -> Option<Gap> {
+        let st = self.state();
+        let chain = st.chains.get(&device)?;
+        let mut next = after + 1;
+        let mut gap: Option<Gap> = None;
+        for (first, b) in &chain.blocks {
+            let end = first + b.count;
+            match &mut gap {
+                Some(g) => g.held_after += b.count,
+                None if end <= next => {}
+                None if *first > next => {
+                    gap = Some(Gap {
+                        from: next,
+                        to: first - 1,
+                        held_after: b.count,
+                    })
+                }
+                None => next = end,
+            }
+        }
+        gap
     }
 
     /// Events of a device after sequence `after`, at most `limit`, in order (across the gaps

@@ -310,7 +310,18 @@ pub fn recover(dir: &Path, to: &Path) -> Result<Recovery, LogError> {
     device_file.write(to)?;
     // The new store must open as any store does: every chain checked.
     drop(Store::open(to)?);
+    // A hole in this tablet's own chain with events after it: if the server never received
+    // the missing ones, those after can only go out recorded again under a new identity.
+    let own_hole = devices
+        .iter()
+        .any(|d| d.own && d.lost.first().is_some_and(|(f, _)| *f <= own_last));
     let advice = match (same_device, enrolled) {
+        (true, true) if own_hole => "use the new folder; a sync then brings back from the \
+                                     server every event it holds that was lost here; if it \
+                                     never received some of them, the sync says so, and the \
+                                     events after them go out adopted by a new store \
+                                     (`tournee --data NEW adopt --from NEWDIR`)"
+            .to_owned(),
         (true, true) => "use the new folder; a sync then brings back from the server every \
                          event it holds that was lost here"
             .to_owned(),

@@ -424,6 +424,9 @@ impl<T: Transport> SyncClient<T> {
             settle(&mut merging, &mut progress, &mut report)?;
             save(store, PROGRESS, &progress)
         })?;
+        if let Some(gap) = store.gap_after(own_device, progress.acknowledged) {
+            return Err(SyncError::Gap(gap));
+        }
         report.waiting = store
             .head(own_device)?
             .map_or(0, |(s, _)| s)
@@ -483,6 +486,10 @@ fn prepare_push(
     let own_device = store.device();
     let want = usize::try_from(head - after).map_or(batch, |n| n.min(batch));
     let bodies = store.bodies_after(own_device, after, want)?;
+    if bodies.is_empty() {
+        // A hole in the own chain: `sync_once` says so once the pull is done.
+        return Ok(None);
+    }
     let len = bodies.len() as u64;
     let last = after + len;
     let signature = SignatureBytes(store.sign_own(last)?);

@@ -39,4 +39,12 @@ pub enum SyncError {
     Protocol(String),
     #[error("saved sync state does not decode: {0}")]
     Corrupt(String),
+    /// The store lacks some of this device's own events the server never received (lost to
+    /// damage, see `recover`): the chain cannot go on past them, so the events after them can
+    /// only reach the server recorded again by another store (`adopt`).
+    #[error(
+        "events {} to {} of this tablet are missing from its store and the server never received them: the {} events recorded after them cannot be sent on this chain. Enrol a new store and adopt them: `tournee --data NEW adopt --from THIS`",
+        .0.from, .0.to, .0.held_after
+    )]
+    Gap(crate::log::Gap),
 }

@@ -125,6 +125,7 @@ pub fn problem(e: &SyncError, enrolling: bool) -> SyncProblem {
         SyncError::Log(l) => SyncProblem::Storage(l.to_string()),
         SyncError::Corrupt(m) => SyncProblem::Storage(m.clone()),
         SyncError::Protocol(m) => SyncProblem::Protocol(m.clone()),
+        SyncError::Gap(g) => SyncProblem::Gap(*g),
     }
 }
 
@@ -510,6 +511,28 @@ mod tests {
         assert_eq!(waits, [30, 60, 120, 240, 480, 600, 600]);
         assert_eq!(t.wait(0).as_secs(), 120);
         assert_eq!(t.wait(u32::MAX).as_secs(), 600);
+    }
+
+    #[test]
+    fn a_hole_in_the_own_chain_is_said_in_words_with_the_way_out() {
+        let gap = crate::log::Gap {
+            from: 301,
+            to: 600,
+            held_after: 300,
+        };
+        let p = problem(&SyncError::Gap(gap), false);
+        assert_eq!(p, SyncProblem::Gap(gap));
+        let fr = crate::app::i18n::I18n::new(crate::app::i18n::Lang::Fr);
+        let text = crate::app::screens::server::problem_text(&fr, &p);
+        assert!(text.starts_with("Les événements 301 à 600"), "{text}");
+        assert!(
+            text.contains("les 300 événements enregistrés après"),
+            "{text}"
+        );
+        assert!(text.contains("adopt --from"), "{text}");
+        let en = crate::app::i18n::I18n::new(crate::app::i18n::Lang::En);
+        let text = crate::app::screens::server::problem_text(&en, &p);
+        assert!(text.starts_with("Events 301 to 600"), "{text}");
     }
 
     #[test]

@@ -54,6 +54,14 @@ pub fn problem_text(i18n: &I18n, problem: &SyncProblem) -> String {
         SyncProblem::TooOld => i18n.t("sync_problem.too_old").to_owned(),
         SyncProblem::NotTournee(_) => i18n.t("sync_problem.not_tournee").to_owned(),
         SyncProblem::Forked(r) => i18n.tf("sync_problem.forked", &[("reason", r)]),
+        SyncProblem::Gap(g) => i18n.tf(
+            "sync_problem.gap",
+            &[
+                ("from", &g.from.to_string()),
+                ("to", &g.to.to_string()),
+                ("after", &g.held_after.to_string()),
+            ],
+        ),
         SyncProblem::EventsRefused(r) => i18n.tf("sync_problem.events_refused", &[("reason", r)]),
         SyncProblem::Refused { status, reason } => i18n.tf(
             "sync_problem.refused",
@@ -100,7 +108,9 @@ pub fn last_sync(i18n: &I18n, info: &SyncInfo) -> Option<(String, bool)> {
         let text = match p {
             SyncProblem::Unreachable(_) => i18n.t("server.bar_unreachable"),
             // Retrying changes nothing: the technician must read why, in Settings.
-            SyncProblem::Forked(_) | SyncProblem::EventsRefused(_) => i18n.t("server.bar_refused"),
+            SyncProblem::Forked(_) | SyncProblem::Gap(_) | SyncProblem::EventsRefused(_) => {
+                i18n.t("server.bar_refused")
+            }
             _ => i18n.t("server.bar_failed"),
         };
         return Some((text.to_owned(), true));
@@ -287,7 +297,9 @@ fn standing(
             ui.label(RichText::new(d).weak().small());
         }
         ui.label(RichText::new(i18n.t("server.retries")).weak());
-        if matches!(problem, SyncProblem::Forked(_)) || form.adopt_awaiting.is_some() {
+        if matches!(problem, SyncProblem::Forked(_) | SyncProblem::Gap(_))
+            || form.adopt_awaiting.is_some()
+        {
             adopt_offer(ui, i18n, form, out);
         }
     }
