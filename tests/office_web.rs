@@ -6,7 +6,7 @@
 //! the declarations export are those of the command line. Then, over plain HTTP, on sled and
 //! on PostgreSQL: another team's technician, a form without the CSRF token or from another
 //! origin, a spent link, an empty comment are refused and write nothing; a session survives a
-//! restart.
+//! restart. The browser's run is made on both backends too.
 
 #![cfg(feature = "server")]
 
@@ -207,9 +207,8 @@ fn seconds(v: &serde_json::Value, key: &str) -> u64 {
     v[key].as_u64().unwrap_or_else(|| panic!("{key} in {v}"))
 }
 
-#[test]
-fn a_supervisor_reviews_the_team_in_a_browser_and_the_tablets_receive_it() {
-    let server = Server::start(Kind::Sled);
+fn a_supervisor_reviews_the_team_in_a_browser(kind: Kind) {
+    let server = Server::start(kind);
     let url = server.url();
     let Team { t01, t02, t03: _ } = team_with_weeks(&server);
     let link = office_link(&server, "S01", "T01,T02");
@@ -449,6 +448,16 @@ fn a_supervisor_reviews_the_team_in_a_browser_and_the_tablets_receive_it() {
     assert!(export.contains(";A11;"), "{export}");
 }
 
+#[test]
+fn a_supervisor_reviews_the_team_in_a_browser_and_the_tablets_receive_it_on_sled() {
+    a_supervisor_reviews_the_team_in_a_browser(Kind::Sled);
+}
+
+#[test]
+fn a_supervisor_reviews_the_team_in_a_browser_and_the_tablets_receive_it_on_postgres() {
+    a_supervisor_reviews_the_team_in_a_browser(Kind::Postgres);
+}
+
 fn tampering_is_refused_and_writes_nothing(kind: Kind) {
     let mut server = Server::start(kind);
     let url = server.url();
@@ -520,9 +529,17 @@ fn tampering_is_refused_and_writes_nothing(kind: Kind) {
     assert_eq!(send(&review("T03", "valider"), &url, &good), 404);
     // Their visit is not ours to move, nor ours to give them.
     let reassign = "/bureau/reaffecter";
-    assert_eq!(
-        send(reassign, &url, &format!("{good}&visite=V8&vers=T01")),
-        422
+    let (status, page) = post_page(
+        &agent,
+        &format!("{url}{reassign}"),
+        Some(&cookie),
+        Some(&url),
+        &format!("{good}&visite=V8&vers=T01"),
+    );
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("Visite : « V8 » n&#39;est pas une visite de votre équipe."),
+        "{page}"
     );
     assert_eq!(
         send(reassign, &url, &format!("{good}&visite=V3&vers=T03")),
@@ -543,7 +560,15 @@ fn tampering_is_refused_and_writes_nothing(kind: Kind) {
     );
     // A send-back without a comment, a week that does not exist, a day that is not one.
     let blank = format!("{good}&commentaire=+++");
-    assert_eq!(send(&review("T01", "renvoyer"), &url, &blank), 422);
+    let (status, page) = post_page(
+        &agent,
+        &format!("{url}{}", review("T01", "renvoyer")),
+        Some(&cookie),
+        Some(&url),
+        &blank,
+    );
+    assert_eq!(status, 422);
+    assert!(page.contains("écrivez ce qui ne va pas"), "{page}");
     assert_eq!(
         send("/bureau/semaines/T01/2026-W60/valider", &url, &good),
         404

@@ -137,6 +137,17 @@ pub fn post(
     origin: Option<&str>,
     body: &str,
 ) -> u16 {
+    post_page(agent, url, cookie, origin, body).0
+}
+
+/// A form posted: the status and the page answered.
+pub fn post_page(
+    agent: &ureq::Agent,
+    url: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+    body: &str,
+) -> (u16, String) {
     let mut request = agent
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded");
@@ -146,7 +157,11 @@ pub fn post(
     if let Some(o) = origin {
         request = request.header("origin", o);
     }
-    request.send(body.to_owned()).unwrap().status().as_u16()
+    let mut answer = request.send(body.to_owned()).unwrap();
+    (
+        answer.status().as_u16(),
+        answer.body_mut().read_to_string().unwrap_or_default(),
+    )
 }
 
 /// Logs in over HTTP with a page's link (`URL/PAGE/connexion?jeton=CODE`): the session

@@ -105,15 +105,36 @@ fn today() -> NaiveDate {
     crate::domain::paris_day(&crate::domain::time::now())
 }
 
-/// A value refused: said with its field, its value and what was expected; nothing written.
+/// A value refused, said in French with the field, the value and what was expected;
+/// nothing written. The fields are those of the page's forms and of `domain::supervision`.
 fn invalid(e: &DomainError) -> Refused {
+    let v = &e.value;
+    let text = match e.field.as_str() {
+        "technician" | "technicien" | "vers" => {
+            format!("Technicien : « {v} » n'est pas un technicien de votre équipe.")
+        }
+        "to" => format!("Technicien : la visite est déjà à « {v} » ; choisissez-en un autre."),
+        "visit" | "visite" => format!("Visite : « {v} » n'est pas une visite de votre équipe."),
+        "week" | "semaine" => format!(
+            "Semaine : « {v} » n'est pas une semaine ; attendu AAAA-Wss, par exemple 2026-W48."
+        ),
+        "mois" => {
+            format!("Mois : « {v} » n'est pas un mois ; attendu AAAA-MM, par exemple 2026-11.")
+        }
+        "jour" => format!(
+            "Jour : « {v} » n'est pas un jour des 7 prochains avec des visites à faire \
+             (attendu AAAA-MM-JJ)."
+        ),
+        "comment" => "Commentaire : pour renvoyer la semaine, écrivez ce qui ne va pas.".into(),
+        field => format!(
+            "{field} : « {v} » ne convient pas (attendu : {}).",
+            e.expected
+        ),
+    };
     refusal(
         StatusCode::UNPROCESSABLE_ENTITY,
         "Valeur refusée",
-        &format!(
-            "{} : « {} » ne convient pas, il faut {}. Rien n'a été enregistré.",
-            e.field, e.value, e.expected
-        ),
+        &format!("{text} Rien n'a été enregistré."),
     )
     .into()
 }
@@ -306,16 +327,14 @@ async fn review(
         Ok(d) => d,
         Err(e) => {
             web.sessions.sync(&session).await?;
-            let error = if e.field == "comment" {
-                "Pour renvoyer la semaine, écrivez ce qui ne va pas dans le commentaire. \
-                 Rien n'a été enregistré."
-                    .to_owned()
-            } else {
-                format!("{e}. Rien n'a été enregistré.")
-            };
+            if e.field != "comment" {
+                return Err(invalid(&e));
+            }
+            let error = "Pour renvoyer la semaine, écrivez ce qui ne va pas dans le commentaire. \
+                         Rien n'a été enregistré.";
             let shown = Shown {
                 flash: None,
-                error: Some(&error),
+                error: Some(error),
                 comment: &comment,
             };
             return render_week(
