@@ -18,7 +18,7 @@ use crate::worktime::{DaySheet, Flag, Source, TripEnd, YearCounters};
 /// The office's own styles, after the shared sheet: wider, tables, flags in colour.
 const HEAD: &str = "<style>body{max-width:72em}table{border-collapse:collapse;width:100%;\
 margin:.6em 0}th,td{border-bottom:1px solid #bbb;padding:.35em .5em;text-align:left;\
-vertical-align:top}td.n,th.n{text-align:right}.red{color:#a00;font-weight:bold}\
+vertical-align:top}td.n,th.n{text-align:right;white-space:nowrap}.red{color:#a00;font-weight:bold}\
 .orange{color:#8a4b00;font-weight:bold}.ok{color:#16621f;font-weight:bold}\
 nav a{margin-right:1em}select{font:inherit;min-height:48px}form.inline{display:inline}\
 </style>";

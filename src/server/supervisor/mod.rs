@@ -210,7 +210,8 @@ async fn overview(State(web): State<Arc<OfficeWeb>>, uri: Uri, headers: HeaderMa
         ],
     };
     let store = &session.store;
-    let members = team::members(store, &session.account.team, &weeks).map_err(store_error)?;
+    let members =
+        team::members(store, &session.account.team, &weeks, today).map_err(store_error)?;
     let offered: Vec<(Week, NaiveDate)> = team::weeks_of_year(today)
         .into_iter()
         .filter_map(|w| Some((w, w.monday("week").ok()?)))
@@ -246,7 +247,7 @@ fn render_week(
     shown: Shown<'_>,
 ) -> Answer {
     let store = &session.store;
-    let report = team::report(store, technician, &[week]).map_err(|e| {
+    let report = team::report(store, technician, &[week], today()).map_err(|e| {
         refusal(
             StatusCode::CONFLICT,
             "Temps non calculé",

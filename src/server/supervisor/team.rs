@@ -69,9 +69,16 @@ pub struct Member {
     pub error: Option<String>,
 }
 
-/// The technician's report from the first Monday to the last Sunday of `weeks`: the same
-/// period `tournee worktime --from MONDAY --to SUNDAY` is asked for.
-pub fn report(store: &Store, technician: &TechnicianId, weeks: &[Week]) -> Result<Report, String> {
+/// The technician's report from the first Monday of `weeks` to the last Sunday, or to
+/// `today` if it comes first (as the tablets count: days to come are not worked yet, and a
+/// planned visit's trip is no work done): the period `tournee worktime --from MONDAY --to DAY`
+/// is asked for. The year's counters are as of that day.
+pub fn report(
+    store: &Store,
+    technician: &TechnicianId,
+    weeks: &[Week],
+    today: NaiveDate,
+) -> Result<Report, String> {
     let mondays: Vec<NaiveDate> = weeks.iter().filter_map(|w| w.monday("week").ok()).collect();
     let (Some(first), Some(last)) = (mondays.iter().min(), mondays.iter().max()) else {
         return Err("no week chosen".into());
@@ -82,7 +89,7 @@ pub fn report(store: &Store, technician: &TechnicianId, weeks: &[Week]) -> Resul
         store,
         technician,
         *first,
-        *last + Duration::days(6),
+        (*last + Duration::days(6)).min(today).max(*first),
         &settings,
         &grid,
     )
@@ -124,11 +131,12 @@ pub fn members(
     store: &Store,
     team: &[TechnicianId],
     weeks: &[Week],
+    today: NaiveDate,
 ) -> Result<Vec<Member>, LogError> {
     let mut out = Vec::new();
     for technician in team {
         let name = name_of(store, technician)?;
-        let (weeks, year, error) = match report(store, technician, weeks) {
+        let (weeks, year, error) = match report(store, technician, weeks, today) {
             Ok(r) => (rows(store, &r, weeks)?, r.years.last().cloned(), None),
             Err(e) => (Vec::new(), None, Some(e)),
         };

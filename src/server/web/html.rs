@@ -36,13 +36,13 @@ pub fn page(title: &str, body: &str) -> String {
     page_with(title, "", body)
 }
 
-/// A whole page, with more in its head (a refresh, a page's own styles: the page has no
-/// script).
+/// A whole page, with more in its head after the shared style sheet (a refresh, a page's
+/// own styles, which win over the shared ones: the page has no script).
 pub fn page_with(title: &str, head: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">{head}\
-<title>{} — Tournée</title><style>{STYLE}</style></head><body>{body}</body></html>\n",
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<title>{} — Tournée</title><style>{STYLE}</style>{head}</head><body>{body}</body></html>\n",
         esc(title)
     )
 }
