@@ -465,6 +465,16 @@ fn tampering_is_refused_and_writes_nothing(kind: Kind) {
     let agent = agent();
     let week = week_text(Week::of(monday(1)));
 
+    // A technician whose tablet never synced: said, in French, on the row.
+    let (other, _) = login(&agent, &url, &office_link(&server, "S03", "T01,T05"));
+    let (status, page) = get(&agent, &format!("{url}/bureau"), Some(&other));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Temps non calculé : la fiche du technicien n&#39;est pas encore arrivée"),
+        "{page}"
+    );
+    assert!(page.contains("Julie Moreau"), "{page}");
+
     // Without a session, no team data.
     let (status, page) = get(&agent, &format!("{url}/bureau"), None);
     assert_eq!(status, 401);

@@ -148,7 +148,7 @@ pub fn overview(o: &Overview<'_>) -> String {
         if let Some(e) = &m.error {
             let _ = write!(
                 b,
-                "<tr><td>{}</td><td colspan=\"8\" class=\"red\">Temps non calculé : {}</td></tr>",
+                "<tr><td>{}</td><td colspan=\"8\" class=\"red\">Temps non calculé : {}.</td></tr>",
                 esc(&m.name),
                 esc(e)
             );

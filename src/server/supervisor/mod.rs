@@ -251,7 +251,7 @@ fn render_week(
         refusal(
             StatusCode::CONFLICT,
             "Temps non calculé",
-            &format!("Le temps de cette semaine ne peut pas être calculé : {e}"),
+            &format!("Le temps de cette semaine ne peut pas être calculé : {e}."),
         )
     })?;
     let rows = team::rows(store, &report, &[week]).map_err(store_error)?;
@@ -503,20 +503,14 @@ fn month_report(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<crate::worktime::Report, Refused> {
-    let company = store.company().map_err(store_error)?;
-    let unpriced = |e: String| {
+    team::period_report(store, technician, from, to).map_err(|e| {
         refusal(
             StatusCode::CONFLICT,
             "Temps non calculé",
-            &format!("Le temps de ce mois ne peut pas être calculé : {e}"),
+            &format!("Le temps de ce mois ne peut pas être calculé : {e}."),
         )
-    };
-    let (grid, settings) =
-        crate::worktime::company_rules(company.as_ref()).map_err(|e| unpriced(e.to_string()))?;
-    Ok(
-        crate::worktime::report_from_store(store, technician, from, to, &settings, &grid)
-            .map_err(|e| unpriced(e.to_string()))?,
-    )
+        .into()
+    })
 }
 
 /// `GET /bureau/paie/{month}`: the team's payroll rows of the month (one a day), as `tournee

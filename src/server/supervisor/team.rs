@@ -7,7 +7,9 @@ use chrono::{Datelike, Duration, NaiveDate};
 
 use crate::domain::{DomainError, TechnicianId, Visit, VisitStatus, Week};
 use crate::log::{LogError, Review, Store};
-use crate::worktime::{self, DaySheet, Flag, Report, WeekSheet, YearCounters};
+use crate::worktime::{
+    self, DaySheet, Flag, FromStoreError, Report, WeekSheet, WorkTimeError, YearCounters,
+};
 
 use crate::domain::supervision::REASSIGN_DAYS;
 
@@ -81,19 +83,50 @@ pub fn report(
 ) -> Result<Report, String> {
     let mondays: Vec<NaiveDate> = weeks.iter().filter_map(|w| w.monday("week").ok()).collect();
     let (Some(first), Some(last)) = (mondays.iter().min(), mondays.iter().max()) else {
-        return Err("no week chosen".into());
+        return Err("aucune semaine choisie".into());
     };
-    let company = store.company().map_err(|e| e.to_string())?;
-    let (grid, settings) = worktime::company_rules(company.as_ref()).map_err(|e| e.to_string())?;
-    worktime::report_from_store(
+    period_report(
         store,
         technician,
         *first,
         (*last + Duration::days(6)).min(today).max(*first),
-        &settings,
-        &grid,
     )
-    .map_err(|e| e.to_string())
+}
+
+/// The technician's report from `from` to `to` with the company's rules, or why not, in
+/// French.
+pub fn period_report(
+    store: &Store,
+    technician: &TechnicianId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Report, String> {
+    let company = store.company().map_err(|e| said(&e.into()))?;
+    let (grid, settings) = worktime::company_rules(company.as_ref()).map_err(|e| said(&e))?;
+    worktime::report_from_store(store, technician, from, to, &settings, &grid).map_err(|e| said(&e))
+}
+
+/// Why a technician's time could not be computed, for the supervisor.
+pub fn said(e: &FromStoreError) -> String {
+    match e {
+        FromStoreError::UnknownTechnician(_) => {
+            "la fiche du technicien n'est pas encore arrivée de sa tablette".into()
+        }
+        FromStoreError::WorkTime(w) => match w.as_ref() {
+            WorkTimeError::Unpriced {
+                act, visit, day, ..
+            } => format!(
+                "l'acte {act} de la visite {visit} du {} n'a pas de forfait : ni l'annexe I \
+                 ni l'accord d'entreprise ne le chiffrent",
+                day.format("%d/%m/%Y")
+            ),
+            other => format!("réglages du temps de travail non valables ({other})"),
+        },
+        FromStoreError::Agreement(a) => {
+            format!("l'accord d'entreprise enregistré ne se lit pas ({a})")
+        }
+        FromStoreError::Store(l) => format!("lecture impossible ({l})"),
+    }
 }
 
 /// The rows of `report` for `weeks`, newest first.
