@@ -13,6 +13,7 @@
 mod browser_common;
 mod sync_common;
 
+use std::path::Path;
 use std::process::Command;
 
 use browser_common::*;
@@ -203,6 +204,18 @@ fn data_values(html: &str) -> Vec<u64> {
         .collect()
 }
 
+/// With `TOURNEE_SCREENSHOTS=write` (`.ci/screenshots`), the page in view is saved as
+/// `assets/screenshots/NAME.png` for the README, once (on sled).
+async fn picture(c: &fantoccini::Client, kind: Kind, name: &str) {
+    if kind != Kind::Sled || std::env::var("TOURNEE_SCREENSHOTS").as_deref() != Ok("write") {
+        return;
+    }
+    c.set_window_size(1280, 900).await.unwrap();
+    let png = c.screenshot().await.unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("assets/screenshots/{name}.png"));
+    std::fs::write(path, png).unwrap();
+}
+
 fn seconds(v: &serde_json::Value, key: &str) -> u64 {
     v[key].as_u64().unwrap_or_else(|| panic!("{key} in {v}"))
 }
@@ -266,6 +279,7 @@ fn a_supervisor_reviews_the_team_in_a_browser(kind: Kind) {
             text.contains("Renvoyée par S01 : « Lundi : il manque <le trajet> & la pause »"),
             "{text}"
         );
+        picture(&c, kind, "office-week").await;
 
         // This week approved.
         let path = format!("/bureau/semaines/T01/{}", week_text(this_week));
@@ -283,6 +297,7 @@ fn a_supervisor_reviews_the_team_in_a_browser(kind: Kind) {
         let text = body_text(&c).await;
         assert!(text.contains("Validée par S01"), "{text}");
         assert!(text.contains("Renvoyée par S01"), "{text}");
+        picture(&c, kind, "office-weeks").await;
 
         // Tomorrow's visit V3 given to Paul Hamon.
         c.goto(&format!("{url}/bureau/techniciens/T01"))
