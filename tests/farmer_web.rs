@@ -7,13 +7,13 @@
 
 #![cfg(feature = "server")]
 
+mod browser_common;
 mod sync_common;
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-
+use browser_common::*;
 use chrono::Datelike;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
+use std::net::TcpListener;
 use sync_common::*;
 use tournee::domain::{
     Act, ActId, ActKind, AnimalId, Company, Confirmation, Payload, PregnancyResult, Technician,
@@ -69,106 +69,6 @@ fn technician_with_two_farms(server: &Server) -> Device {
     ]);
     tablet.sync(&url);
     tablet
-}
-
-/// chromedriver on a free loopback port, killed when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start() -> Driver {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = Command::new("/usr/bin/chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver runs (apt-get install chromium-driver; .ci/run does)");
-        // chromedriver answers once it listens: wait for the port, a bounded number of times.
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Driver { child, port };
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("chromedriver never listened on {port}");
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn browser(driver: &Driver) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a Chromium session")
-}
-
-async fn body_text(c: &Client) -> String {
-    c.find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-/// Waits until the browser shows `path` (with its query), after a click that navigates: the
-/// click returns when the request is sent, not when the next page is there.
-async fn arrive(c: &Client, path: &str) {
-    let mut at = String::new();
-    for _ in 0..400 {
-        let url = c.current_url().await.unwrap();
-        at = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let ready = c
-            .execute("return document.readyState", vec![])
-            .await
-            .unwrap();
-        if at == path && ready == "complete" {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!(
-        "the browser stayed at {at}, not {path}: {}",
-        body_text(c).await
-    );
-}
-
-/// Clicks what `css` finds and waits for the page it leads to.
-async fn click_to(c: &Client, css: &str, path: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    arrive(c, path).await;
 }
 
 /// Fills the comment of a visit page's form (`confirmer` or `contester`), sends it and waits
@@ -314,79 +214,6 @@ fn pdf_text(agent: &ureq::Agent, url: &str, cookie: &str) -> String {
     );
     let pdf = answer.body_mut().read_to_vec().unwrap();
     pdf_extract::extract_text_from_mem(&pdf).unwrap()
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .build(),
-    )
-}
-
-/// Logs in over HTTP with a farm's link: the session cookie and the page's CSRF token.
-fn login(agent: &ureq::Agent, url: &str, link: &str) -> (String, String) {
-    let code = link.rsplit_once("jeton=").unwrap().1;
-    let answer = agent
-        .post(format!("{url}/eleveur/connexion"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send(format!("jeton={code}"))
-        .unwrap();
-    assert_eq!(answer.status(), 303);
-    let set = answer
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/eleveur"] {
-        assert!(set.contains(attribute), "{set}");
-    }
-    let cookie = set.split(';').next().unwrap().to_owned();
-    let (status, page) = get(agent, &format!("{url}/eleveur"), Some(&cookie));
-    assert_eq!(status, 200);
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    (cookie, csrf)
-}
-
-fn get(agent: &ureq::Agent, url: &str, cookie: Option<&str>) -> (u16, String) {
-    let mut request = agent.get(url);
-    if let Some(c) = cookie {
-        request = request.header("cookie", c);
-    }
-    let mut answer = request.call().unwrap();
-    (
-        answer.status().as_u16(),
-        answer.body_mut().read_to_string().unwrap_or_default(),
-    )
-}
-
-fn post(
-    agent: &ureq::Agent,
-    url: &str,
-    cookie: Option<&str>,
-    origin: Option<&str>,
-    body: &str,
-) -> u16 {
-    let mut request = agent
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded");
-    if let Some(c) = cookie {
-        request = request.header("cookie", c);
-    }
-    if let Some(o) = origin {
-        request = request.header("origin", o);
-    }
-    request.send(body.to_owned()).unwrap().status().as_u16()
 }
 
 #[test]
@@ -635,19 +462,7 @@ fn a_session_survives_a_restart(kind: Kind) {
     ));
 
     // A logout is kept too: the cookie opens nothing after the next restart.
-    assert_eq!(
-        post(
-            &agent,
-            &format!("{url}/eleveur/deconnexion"),
-            Some(&cookie),
-            None,
-            &format!("csrf={csrf}")
-        ),
-        200
-    );
-    server.restart();
-    let (status, _) = get(&agent, &format!("{}/eleveur", server.url()), Some(&cookie));
-    assert_eq!(status, 401);
+    logout_holds_across_a_restart(&mut server, &agent, "/eleveur", &cookie, &csrf);
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! postgres://...` it stores in PostgreSQL instead (DIR then only holds the witness key).
 //! `add-technician`, `add-supervisor` and `add-farmer` create an account (or find it) and print
 //! a one-time enrolment token; `add-farmer --link URL` prints the farmer's one-time login link
-//! to the web page (`/eleveur`, src/server/farmer/).
+//! to the web page (`/eleveur`, src/server/farmer/), `add-supervisor --link URL` the
+//! supervisor's to the office (`/bureau`, src/server/supervisor/).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -55,12 +56,16 @@ enum ServerCommand {
         #[arg(long)]
         name: String,
     },
-    /// Creates a supervisor's account for a team and prints a one-time enrolment token.
+    /// Creates a supervisor's account for a team and prints a one-time enrolment token, or
+    /// with --link the one-time link to the office's web page.
     AddSupervisor {
         id: String,
         /// The team's technician ids, comma-separated.
         #[arg(long, value_delimiter = ',', required = true)]
         team: Vec<String>,
+        /// The server's public address (https://sync.coop.example): print the login link.
+        #[arg(long, value_name = "URL")]
+        link: Option<String>,
     },
     /// Creates a farmer's account for a farm and prints a one-time enrolment token, or with
     /// --link the one-time link to the farmer's web page.
@@ -119,17 +124,22 @@ fn failure(e: impl std::fmt::Display) -> (i32, String) {
     (1, e.to_string())
 }
 
-/// What an admin command prints: the token, or the farmer's login link.
+/// What an admin command prints: the token, or the login link of the farmer's page or the
+/// supervisor's office.
 fn shown(command: &ServerCommand, token: String) -> String {
-    match command {
+    let (base, page) = match command {
         ServerCommand::AddFarmer {
             link: Some(base), ..
-        } => format!(
-            "{}/eleveur/connexion?jeton={token}",
-            base.trim_end_matches('/')
-        ),
-        _ => token,
-    }
+        } => (base, "eleveur"),
+        ServerCommand::AddSupervisor {
+            link: Some(base), ..
+        } => (base, "bureau"),
+        _ => return token,
+    };
+    format!(
+        "{}/{page}/connexion?jeton={token}",
+        base.trim_end_matches('/')
+    )
 }
 
 fn role(command: &ServerCommand) -> Result<Role, (i32, String)> {
@@ -141,7 +151,7 @@ fn role(command: &ServerCommand) -> Result<Role, (i32, String)> {
                 name: name.trim().to_owned(),
             }
         }
-        ServerCommand::AddSupervisor { id, team } => Role::Supervisor {
+        ServerCommand::AddSupervisor { id, team, .. } => Role::Supervisor {
             id: SupervisorId::parse("id", id).map_err(input)?,
             team: team
                 .iter()
@@ -423,13 +433,17 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
                 service.clone(),
                 data.join("farmers"),
             ));
+            let office = Arc::new(server::supervisor::OfficeWeb::new(
+                service.clone(),
+                data.join("bureau"),
+            ));
             let limits = server::listen::Limits {
                 per_address: args.max_connections_per_address,
                 ..Default::default()
             };
             server::listen::serve(
                 listener,
-                server::http::router(service, Some(farmers)),
+                server::http::router(service, Some(farmers), Some(office)),
                 limits,
                 async {
                     let _ = tokio::signal::ctrl_c().await;

@@ -10,6 +10,7 @@ pub mod farm;
 pub mod ids;
 pub mod staff;
 pub mod strokes;
+pub mod supervision;
 pub mod tank;
 pub mod time;
 pub mod visit;

@@ -4,8 +4,8 @@
 //!
 //! Routes: `POST /v1/enroll`, `POST /v1/sync` (frames of `sync::wire`), `GET /v1/health`.
 //! Errors are plain text, one line, with a 4xx status saying whose fault it is. The farmer's
-//! web pages (`farmer/`: HTML, login, CSRF tokens) are another router merged in `router`, with
-//! their own session; the sync routes never take cookies, so CSRF cannot reach them.
+//! web pages (`farmer/`) and the supervisor's office (`supervisor/`: HTML, login, CSRF tokens)
+//! are other routers merged in `router`, with their own sessions; the sync routes never take cookies, so CSRF cannot reach them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,8 +139,13 @@ async fn health() -> &'static str {
     "ok\n"
 }
 
-/// Every route of the server, with its limits; the farmer's pages when `farmers` is given.
-pub fn router(service: Arc<Service>, farmers: Option<Arc<super::farmer::FarmerWeb>>) -> Router {
+/// Every route of the server, with its limits; the farmer's pages when `farmers` is given,
+/// the supervisor's office when `office` is.
+pub fn router(
+    service: Arc<Service>,
+    farmers: Option<Arc<super::farmer::FarmerWeb>>,
+    office: Option<Arc<super::supervisor::OfficeWeb>>,
+) -> Router {
     let mut router = Router::new()
         .route(Endpoint::Enroll.path(), post(enroll))
         .route(Endpoint::Sync.path(), post(sync))
@@ -149,6 +154,9 @@ pub fn router(service: Arc<Service>, farmers: Option<Arc<super::farmer::FarmerWe
         .with_state(service);
     if let Some(web) = farmers {
         router = router.merge(super::farmer::router(web));
+    }
+    if let Some(web) = office {
+        router = router.merge(super::supervisor::router(web));
     }
     // Outermost last: the size limit, then the body read whole at its minimum rate, and only
     // then a place among those worked on at once, for a bounded time.

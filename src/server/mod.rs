@@ -3,7 +3,8 @@
 //!
 //! Layout: `service.rs` decides (authentication, chains, rights via `rights.rs`, runs and
 //! witnesses); `backend.rs` is the storage trait, with `sled_store.rs` and `postgres.rs`;
-//! `http.rs` is axum; `farmer/` the farmer's web pages; `notices.rs` what farmers are told of arrivals, and the outbox. The binary `tournee-server` wires them (src/bin/tournee-server.rs).
+//! `http.rs` is axum; `farmer/` the farmer's web pages; `supervisor/` the supervisor's office
+//! (`/bureau`); `web/` what both pages share (sessions, forms, answers); `notices.rs` what farmers are told of arrivals, and the outbox. The binary `tournee-server` wires them (src/bin/tournee-server.rs).
 
 pub mod backend;
 pub mod farmer;
@@ -16,6 +17,8 @@ pub mod postgres;
 pub mod rights;
 pub mod service;
 pub mod sled_store;
+pub mod supervisor;
+pub mod web;
 
 pub use backend::{Backend, BackendError};
 pub use service::{ApiError, Service};

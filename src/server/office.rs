@@ -230,7 +230,7 @@ impl Admin {
 /// The declarations ready to send (never sent, or corrections and cancellations of sent
 /// ones), due since `day` or all; those whose record lacks a field are left out of the CSV and
 /// named on stderr (and listed under `incomplete` in JSON).
-fn export(
+pub(crate) fn export(
     store: &Store,
     day: Option<NaiveDate>,
     format: ExportFormat,

@@ -14,7 +14,7 @@ use crate::declare::CheckError;
 use crate::domain::{
     Act, ActId, AnomalyKind, BullId, Confirmation, DomainError, Ede, Payload, Request,
     ReviewDecision, Straw, SupervisorId, Technician, TechnicianId, Urgency, VisitId, Week,
-    check_text,
+    check_text, supervision,
 };
 use crate::log::LogError;
 
@@ -419,22 +419,6 @@ impl Worker {
         })
     }
 
-    fn of_team(
-        team: &[TechnicianId],
-        technician: &TechnicianId,
-        field: &str,
-    ) -> Result<(), Refusal> {
-        if team.contains(technician) {
-            Ok(())
-        } else {
-            Err(invalid(
-                field,
-                technician.as_str(),
-                "a technician of your team",
-            ))
-        }
-    }
-
     fn review_week(
         &mut self,
         technician: TechnicianId,
@@ -442,15 +426,7 @@ impl Worker {
         decision: ReviewDecision,
     ) -> Result<Outcome, Refusal> {
         let (supervisor, team) = self.as_supervisor()?;
-        Self::of_team(&team, &technician, "technician")?;
-        week.monday("week")?;
-        let decision = match decision {
-            ReviewDecision::SentBack { comment } => ReviewDecision::SentBack {
-                comment: reason_text("comment", &comment)?,
-            },
-            approved => approved,
-        };
-        decision.validate("decision")?;
+        let decision = supervision::review(&team, &technician, week, decision)?;
         self.store.append(vec![Payload::WeekReviewed {
             technician,
             week,
@@ -462,20 +438,14 @@ impl Worker {
 
     fn reassign(&mut self, visits: Vec<VisitId>, to: TechnicianId) -> Result<Outcome, Refusal> {
         let (supervisor, team) = self.as_supervisor()?;
-        Self::of_team(&team, &to, "to")?;
+        supervision::of_team(&team, &to, "to")?;
         if visits.is_empty() {
             return Err(invalid("visits", "", "at least one visit to move"));
         }
         let mut payloads = Vec::with_capacity(visits.len());
         for id in visits {
             let visit = self.visit(&id, "visit")?;
-            if visit.technician == to {
-                return Err(invalid(
-                    "to",
-                    to.as_str(),
-                    "another technician than the visit's",
-                ));
-            }
+            supervision::reassign(&team, &visit, &to)?;
             payloads.push(Payload::VisitReassigned {
                 visit: id,
                 to: to.clone(),

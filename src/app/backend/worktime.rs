@@ -19,8 +19,7 @@ use crate::worktime::{Report, Settings};
 
 /// Weeks a team member's chart shows, this one included.
 pub const CHART_WEEKS: i64 = 12;
-/// Days ahead (today included) whose visits a supervisor may reassign.
-pub const REASSIGN_DAYS: i64 = 7;
+pub use crate::domain::supervision::REASSIGN_DAYS;
 
 fn limits(s: &Settings) -> ChartLimits {
     ChartLimits {

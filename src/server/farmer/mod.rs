@@ -10,90 +10,80 @@
 //! confirmations and disputes of their own farm's visits). So a farm never reads another's
 //! data, and the technician's tablet receives the farmer's answer by its ordinary sync.
 //!
-//! The session is an HttpOnly, SameSite=Strict cookie; every POST carries the session's CSRF
-//! token and is refused from another origin. Sessions are kept in the backend (the hash of the
-//! cookie, the farm and the folder of the page's store, never the cookie itself): a farmer stays
-//! logged in across a restart of the server. Not for technicians or supervisors (their tablets).
+//! The session, CSRF token and origin checks are the web pages' (`web/`): an HttpOnly,
+//! SameSite=Strict cookie kept in the backend, so a farmer stays logged in across a restart of
+//! the server. Not for technicians (their tablets) or supervisors (`supervisor/`, `/bureau`).
 
 mod html;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::{get, post};
 use chrono::Datelike;
 
 use super::backend::Scope;
-use super::local::Local;
-use super::service::{ApiError, Service, new_token};
+use super::service::{ApiError, Service};
+use super::web::forms::form;
+use super::web::login;
+use super::web::respond::{
+    Answer, Refused, failure, flatten, harden, page, pdf_download, refusal, see_other, store_error,
+};
+use super::web::session::{self, Account, Kind, Sessions};
 use crate::domain::{
     Company, Confirmation, Ede, Family, Payload, Technician, TechnicianId, VisitId,
 };
 use crate::log::{Event, EventId, Store};
-use crate::sync::{Cursor, Role, SyncClient, SyncError, TransportError};
+use crate::sync::{Cursor, Role};
 
-/// How long a session lasts without a new link.
-const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
-const COOKIE: &str = "tournee_eleveur";
-const USED_LINK: &str =
-    "Ce lien a déjà servi ou n'existe pas. Demandez un nouveau lien à votre coopérative.";
-const NOT_A_FARMER: &str =
-    "Ce code n'est pas celui d'un éleveur : il ne donne pas accès à cet espace.";
 /// The longest comment accepted, far above what a farmer types on a phone.
 const MAX_COMMENT: usize = 2_000;
 
-/// The farmer pages' state: the service, the folder of the farmers' stores, the sessions.
-pub struct FarmerWeb {
-    service: Arc<Service>,
-    dir: PathBuf,
-    /// The sessions in use since start; the backend holds them all (see [`SavedSession`]).
-    sessions: Mutex<HashMap<String, Arc<Session>>>,
-    /// One session brought back from the backend at a time: its store opens once.
-    restoring: tokio::sync::Mutex<()>,
-}
-
-/// What the backend keeps of a session, under the hash of its cookie.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct SavedSession {
-    farm: String,
-    /// The folder of the page's store, in the farmers' folder.
-    store: String,
-    expires_ms: u64,
-}
-
-/// The backend's key of a session: the hash of its cookie, so the backend holds no session a
-/// reader of the database could use.
-fn session_key(id: &str) -> Vec<u8> {
-    let mut key = b"farmer-session/".to_vec();
-    key.extend_from_slice(&super::service::token_hash(id));
-    key
-}
-
-/// A session's CSRF token, derived from its cookie: nothing more to keep, and a form made for
-/// one session fails in another.
-fn csrf_of(id: &str) -> String {
-    super::service::token_hash(&format!("csrf:{id}"))[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-struct Session {
+/// What a farmer's session holds besides its store: the farm, and the staff it names.
+pub struct Farmer {
     farm: Ede,
-    store: Store,
-    csrf: String,
-    expires: Instant,
-    /// One sync at a time per store.
-    syncing: Mutex<()>,
     /// Technicians' records and the company's, read from the server once per session.
     staff: tokio::sync::Mutex<HashMap<TechnicianId, Staff>>,
+}
+
+impl Account for Farmer {
+    const KIND: Kind = Kind {
+        cookie: "tournee_eleveur",
+        path: "/eleveur",
+        key: "farmer-session/",
+        device: "page web de l'éleveur",
+        lifetime: Duration::from_secs(12 * 3600),
+        title: "Espace éleveur",
+        not_this_page: "Ce code n'est pas celui d'un éleveur : il ne donne pas accès à cet espace.",
+    };
+
+    fn of_role(role: &Role) -> Option<String> {
+        match role {
+            Role::Farmer { farm } => Some(farm.as_str().to_owned()),
+            _ => None,
+        }
+    }
+
+    fn restore(account: &str, _store: &Store) -> Option<Farmer> {
+        Some(Farmer {
+            farm: Ede::parse("farm", account).ok()?,
+            staff: tokio::sync::Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+type Session = session::Session<Farmer>;
+
+/// The farmer pages' state: the service and the farmers' sessions.
+pub struct FarmerWeb {
+    service: Arc<Service>,
+    sessions: Sessions<Farmer>,
 }
 
 #[derive(Clone, Default)]
@@ -102,265 +92,35 @@ struct Staff {
     company: Option<Company>,
 }
 
-/// A page or a refusal (boxed: a response is large, and most calls succeed).
-type Answer = Result<Response, Refused>;
-
-struct Refused(Box<Response>);
-
-impl From<Response> for Refused {
-    fn from(r: Response) -> Refused {
-        Refused(Box::new(r))
-    }
-}
-
-fn html(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-fn refusal(status: StatusCode, title: &str, text: &str) -> Response {
-    html(status, html::message(title, text))
-}
-
-fn see_other(location: &str) -> Response {
-    (
-        StatusCode::SEE_OTHER,
-        [
-            (header::LOCATION, location.to_owned()),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-    )
-        .into_response()
-}
-
-fn failure(e: impl std::fmt::Display) -> Response {
-    eprintln!("tournee-server: farmer page: {e}");
-    refusal(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Erreur du serveur",
-        "Le serveur n'a pas pu répondre. Réessayez dans un moment.",
-    )
-}
-
-/// Decodes an `application/x-www-form-urlencoded` body or query: `None` if it is not valid.
-fn form(text: &str) -> Option<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for pair in text.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        out.insert(decode(k)?, decode(v)?);
-    }
-    Some(out)
-}
-
-fn decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-}
-
-/// Compares secrets in a time that does not depend on where they differ.
-fn same_secret(a: &str, b: &str) -> bool {
-    blake3::hash(a.as_bytes()) == blake3::hash(b.as_bytes())
-}
-
-/// A POST from another site is refused: its Origin must be this host, and a browser saying
-/// the request is cross-site is believed.
-fn same_origin(headers: &HeaderMap) -> bool {
-    if headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site" || v == "same-site")
-    {
-        return false;
-    }
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin_host = origin.to_str().ok().and_then(|o| {
-        o.strip_prefix("http://")
-            .or_else(|| o.strip_prefix("https://"))
-    });
-    matches!((origin_host, host), (Some(o), Some(h)) if o == h)
-}
-
 impl FarmerWeb {
     /// The pages over `service`, keeping the farmers' stores in `dir`.
     pub fn new(service: Arc<Service>, dir: PathBuf) -> FarmerWeb {
         FarmerWeb {
+            sessions: Sessions::new(service.clone(), dir),
             service,
-            dir,
-            sessions: Mutex::new(HashMap::new()),
-            restoring: tokio::sync::Mutex::new(()),
         }
     }
 
-    fn client(&self) -> SyncClient<Local> {
-        super::local::client(&self.service)
-    }
-
-    fn live_session(&self, id: &str) -> Option<Arc<Session>> {
-        let mut sessions = self
-            .sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        sessions.retain(|_, s| s.expires > now);
-        sessions.get(id).cloned()
-    }
-
-    async fn session(&self, headers: &HeaderMap) -> Result<Option<Arc<Session>>, Refused> {
-        let Some(id) = cookie(headers) else {
-            return Ok(None);
-        };
-        if let Some(s) = self.live_session(&id) {
-            return Ok(Some(s));
-        }
-        // Not seen since the server started: the backend may hold it from before a restart.
-        let _one = self.restoring.lock().await;
-        if let Some(s) = self.live_session(&id) {
-            return Ok(Some(s));
-        }
-        let now = super::service::now_ms();
-        let saved = self
-            .service
-            .backend()
-            .claimed(&session_key(&id), now)
-            .await
-            .map_err(failure)?;
-        let Some(saved) = saved else {
-            return Ok(None);
-        };
-        let Ok(saved) = postcard::from_bytes::<SavedSession>(&saved) else {
-            return Ok(None);
-        };
-        // A folder name is one token: never a path leading elsewhere.
-        if saved.store.is_empty() || !saved.store.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Ok(None);
-        }
-        let Ok(farm) = Ede::parse("farm", &saved.farm) else {
-            return Ok(None);
-        };
-        let dir = self.dir.join(&saved.store);
-        let store = tokio::task::spawn_blocking(move || Store::open(&dir))
-            .await
-            .map_err(failure)?
-            .map_err(store_error)?;
-        let session = Arc::new(Session {
-            farm,
-            store,
-            csrf: csrf_of(&id),
-            expires: Instant::now() + Duration::from_millis(saved.expires_ms.saturating_sub(now)),
-            syncing: Mutex::new(()),
-            staff: tokio::sync::Mutex::new(HashMap::new()),
-        });
-        self.sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id, session.clone());
-        Ok(Some(session))
-    }
-
-    /// The session of a page, or the page that says to log in again.
     async fn reader(&self, headers: &HeaderMap) -> Result<Arc<Session>, Refused> {
-        Ok(self.session(headers).await?.ok_or_else(|| {
-            refusal(
-                StatusCode::UNAUTHORIZED,
-                "Session terminée",
-                "Votre session a expiré ou n'existe pas. Ouvrez le lien que votre coopérative \
-                 vous a envoyé, ou demandez-en un nouveau.",
-            )
-        })?)
+        self.sessions.reader(headers).await
     }
 
-    /// The session of a form, after the origin and CSRF checks, with the form's fields.
     async fn writer(
         &self,
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<(Arc<Session>, HashMap<String, String>), Refused> {
-        let forbidden = |text: &str| refusal(StatusCode::FORBIDDEN, "Action refusée", text);
-        if !same_origin(headers) {
-            return Err(forbidden(
-                "Ce formulaire ne vient pas de cette page : rien n'a été enregistré.",
-            )
-            .into());
-        }
-        let session = self.reader(headers).await?;
-        let fields = std::str::from_utf8(body)
-            .ok()
-            .and_then(form)
-            .ok_or_else(|| {
-                refusal(
-                    StatusCode::BAD_REQUEST,
-                    "Formulaire illisible",
-                    "Le formulaire envoyé n'est pas lisible : rechargez la page et réessayez.",
-                )
-            })?;
-        match fields.get("csrf") {
-            Some(t) if same_secret(t, &session.csrf) => Ok((session, fields)),
-            _ => Err(forbidden(
-                "Ce formulaire a expiré ou ne vient pas de cette page : rechargez la page et \
-                 réessayez. Rien n'a été enregistré.",
-            )
-            .into()),
-        }
+        self.sessions.writer(headers, body).await
     }
 
-    /// Pulls what changed for the farm (and pushes what the page wrote).
     async fn sync(&self, session: &Arc<Session>) -> Result<(), Refused> {
-        let client = self.client();
-        let session = session.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
-            let _one = session
-                .syncing
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            client.sync_once(&session.store)
-        })
-        .await;
-        match outcome {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(failure(e).into()),
-            Err(e) => Err(failure(e).into()),
-        }
+        self.sessions.sync(session).await
     }
 
     /// The technician's record and the company's, as the server holds them: a farmer's
     /// device does not read them, but the certificate and the page name them.
     async fn staff(&self, session: &Session, t: &TechnicianId) -> Result<Staff, ApiError> {
-        let mut cache = session.staff.lock().await;
+        let mut cache = session.account.staff.lock().await;
         if let Some(s) = cache.get(t) {
             return Ok(s.clone());
         }
@@ -426,166 +186,21 @@ impl FarmerWeb {
     }
 }
 
-fn store_error(e: crate::log::LogError) -> Response {
-    failure(e)
-}
-
-async fn login_form(uri: Uri) -> Response {
-    let code = uri
-        .query()
-        .and_then(form)
-        .and_then(|mut f| f.remove("jeton"))
-        .unwrap_or_default();
-    html(StatusCode::OK, html::login(&code, None))
-}
-
 async fn login(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap, body: Bytes) -> Answer {
-    if !same_origin(&headers) {
-        return Err(refusal(
-            StatusCode::FORBIDDEN,
-            "Connexion refusée",
-            "Cette demande de connexion ne vient pas de cette page.",
-        )
-        .into());
-    }
-    let code = std::str::from_utf8(&body)
-        .ok()
-        .and_then(form)
-        .and_then(|mut f| f.remove("jeton"))
-        .map(|c| c.trim().to_owned())
-        .unwrap_or_default();
-    let bad = |text: &str| html(StatusCode::FORBIDDEN, html::login(&code, Some(text)));
-    if code.len() != 32 || !code.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad(
-            "Ce code n'est pas valable : il compte 32 caractères (chiffres et lettres a à f).",
-        )
-        .into());
-    }
-    // Checked before enrolling: another account's token (a technician's) stays unused.
-    match web
-        .service
-        .backend()
-        .token_role(super::service::token_hash(&code))
-        .await
-    {
-        Ok(Some(Role::Farmer { .. })) => {}
-        Ok(Some(_)) => {
-            return Err(bad(NOT_A_FARMER).into());
-        }
-        Ok(None) => {
-            return Err(bad(USED_LINK).into());
-        }
-        Err(e) => return Err(failure(e).into()),
-    }
-    let dir_name = new_token();
-    let dir = web.dir.join(&dir_name);
-    let client = web.client();
-    let token = code.clone();
-    let enrolled = tokio::task::spawn_blocking(move || {
-        let store = Store::open(&dir)?;
-        match client.enroll(&store, "local", &token, "page web de l'éleveur") {
-            Ok(role) => Ok((store, role)),
-            Err(e) => {
-                drop(store);
-                let _ = std::fs::remove_dir_all(&dir);
-                Err(e)
-            }
-        }
-    })
-    .await
-    .map_err(failure)?;
-    let (store, role) = match enrolled {
-        Ok(x) => x,
-        Err(SyncError::Transport(TransportError::Refused { status: 403, .. })) => {
-            return Err(bad(USED_LINK).into());
-        }
-        Err(e) => return Err(failure(e).into()),
-    };
-    let Role::Farmer { farm } = role else {
-        return Err(bad(NOT_A_FARMER).into());
-    };
-    let id = new_token() + &new_token();
-    let store_name = dir_name.clone();
-    let now = super::service::now_ms();
-    let expires_ms = now + SESSION_LIFETIME.as_millis() as u64;
-    let saved = SavedSession {
-        farm: farm.as_str().to_owned(),
-        store: store_name,
-        expires_ms,
-    };
-    let saved = postcard::to_allocvec(&saved).map_err(failure)?;
-    let key = session_key(&id);
-    let claim = super::backend::Claim {
-        key: &key,
-        value: &saved,
-        expires_ms,
-    };
-    let claimed = web
-        .service
-        .backend()
-        .claim(claim, now)
-        .await
-        .map_err(failure)?;
-    if !claimed {
-        // Two random 128-bit tokens met: not worth more than a retry by the farmer.
-        return Err(failure("a session id already in use").into());
-    }
-    let session = Arc::new(Session {
-        farm,
-        store,
-        csrf: csrf_of(&id),
-        expires: Instant::now() + SESSION_LIFETIME,
-        syncing: Mutex::new(()),
-        staff: tokio::sync::Mutex::new(HashMap::new()),
-    });
-    web.sessions
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .insert(id.clone(), session);
-    let mut answer = see_other("/eleveur");
-    let cookie = format!(
-        "{COOKIE}={id}; Path=/eleveur; HttpOnly; SameSite=Strict; Max-Age={}",
-        SESSION_LIFETIME.as_secs()
-    );
-    answer.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(failure)?,
-    );
-    Ok(answer)
+    login::login(&web.sessions, headers, body).await
 }
 
 async fn logout(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap, body: Bytes) -> Answer {
-    web.writer(&headers, &body).await?;
-    if let Some(id) = cookie(&headers) {
-        web.sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&id);
-        web.service
-            .backend()
-            .release(&session_key(&id))
-            .await
-            .map_err(failure)?;
-    }
-    let mut answer = refusal(
-        StatusCode::OK,
-        "Déconnecté",
-        "Vous êtes déconnecté. Pour revenir, demandez un nouveau lien à votre coopérative.",
-    );
-    answer.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "tournee_eleveur=; Path=/eleveur; HttpOnly; SameSite=Strict; Max-Age=0",
-        ),
-    );
-    Ok(answer)
+    login::logout(&web.sessions, headers, body).await
 }
 
 async fn visits(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap) -> Answer {
     let session = web.reader(&headers).await?;
     web.sync(&session).await?;
     let store = &session.store;
-    let mut visits = store.visits_of_farm(&session.farm).map_err(store_error)?;
+    let mut visits = store
+        .visits_of_farm(&session.account.farm)
+        .map_err(store_error)?;
     visits.sort_by(|a, b| b.day.cmp(&a.day).then_with(|| a.id.cmp(&b.id)));
     let mut confirmations = Vec::with_capacity(visits.len());
     let mut lines = Vec::with_capacity(visits.len());
@@ -604,11 +219,11 @@ async fn visits(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap) -> Answer
             confirmation: c.as_ref(),
         });
     }
-    let farm = store.farm(&session.farm).map_err(store_error)?;
+    let farm = store.farm(&session.account.farm).map_err(store_error)?;
     let name = farm
         .as_ref()
         .map(|f| f.name.as_str())
-        .unwrap_or(session.farm.as_str());
+        .unwrap_or(session.account.farm.as_str());
     // The yearly reports of the farm's last three years with visits, newest first.
     let mut years: Vec<i32> = visits.iter().map(|v| v.day.year()).collect();
     years.dedup();
@@ -636,7 +251,7 @@ async fn visits(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap) -> Answer
     let refresh = arrivals
         .iter()
         .any(|(_, a)| !matches!(a, html::Arrival::Done));
-    let opt_in = super::notices::opt_in(web.service.backend().as_ref(), &session.farm)
+    let opt_in = super::notices::opt_in(web.service.backend().as_ref(), &session.account.farm)
         .await
         .map_err(failure)?;
     let messages = html::Messages {
@@ -648,7 +263,7 @@ async fn visits(State(web): State<Arc<FarmerWeb>>, headers: HeaderMap) -> Answer
         sending: web.service.sends_messages(),
     };
     let top = html::today(&arrivals, &messages, &session.csrf);
-    Ok(html(
+    Ok(page(
         StatusCode::OK,
         html::visits(name, &top, refresh, &lines, &years, &session.csrf),
     ))
@@ -678,10 +293,10 @@ async fn choose_messages(
             })?;
             let farm_name = session
                 .store
-                .farm(&session.farm)
+                .farm(&session.account.farm)
                 .map_err(store_error)?
                 .map(|f| f.name)
-                .unwrap_or_else(|| session.farm.as_str().to_owned());
+                .unwrap_or_else(|| session.account.farm.as_str().to_owned());
             Some(super::notices::OptIn { to, farm_name })
         }
         other => {
@@ -696,7 +311,7 @@ async fn choose_messages(
             .into());
         }
     };
-    super::notices::set_opt_in(backend, &session.farm, choice)
+    super::notices::set_opt_in(backend, &session.account.farm, choice)
         .await
         .map_err(failure)?;
     Ok(see_other("/eleveur"))
@@ -714,7 +329,7 @@ fn own_visit(session: &Session, id: &str) -> Result<crate::domain::Visit, Refuse
     };
     let id = VisitId::parse("visit", id).map_err(|_| not_found())?;
     match session.store.visit(&id).map_err(store_error)? {
-        Some(v) if v.farm == session.farm => Ok(v),
+        Some(v) if v.farm == session.account.farm => Ok(v),
         _ => Err(not_found().into()),
     }
 }
@@ -739,7 +354,7 @@ async fn render_visit(
     let notes = store.visit_notes(&visit.id).map_err(store_error)?;
     let farm = store.farm(&visit.farm).map_err(store_error)?;
     let technician = web.technician_name(session, &visit.technician).await;
-    let page = html::VisitPage {
+    let shown_page = html::VisitPage {
         farm: farm.as_ref(),
         visit: &visit,
         technician,
@@ -752,7 +367,7 @@ async fn render_visit(
         error: shown.error,
         comment: shown.comment,
     };
-    Ok(html(status, html::visit(&page)))
+    Ok(page(status, html::visit(&shown_page)))
 }
 
 async fn visit(
@@ -935,23 +550,6 @@ async fn certificate(
     Ok(pdf_download(&name, pdf))
 }
 
-/// A PDF the browser saves as `name` (ASCII letters, digits and `-._` only) and never caches.
-fn pdf_download(name: &str, pdf: Vec<u8>) -> Response {
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        pdf,
-    )
-        .into_response()
-}
-
 /// The farm's yearly reproduction report as PDF: the same document the technician hands on
 /// the tablet, with the advice written for the year to come.
 async fn year_report(
@@ -974,7 +572,7 @@ async fn year_report(
     web.sync(&session).await?;
     let store = &session.store;
     let farm = store
-        .farm(&session.farm)
+        .farm(&session.account.farm)
         .map_err(store_error)?
         .ok_or_else(|| {
             refusal(
@@ -1010,41 +608,13 @@ async fn year_report(
     Ok(pdf_download(&format!("bilan-{year}.pdf"), pdf))
 }
 
-fn flatten(answer: Answer) -> Response {
-    answer.unwrap_or_else(|r| *r.0)
-}
-
-/// Headers every farmer page carries: no framing, no scripts, no referrer to other sites (the
-/// login link holds a code; `no-referrer` would make browsers send `Origin: null`, which the
-/// origin check refuses), no caching of a farm's data.
-async fn harden(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let mut response = next.run(request).await;
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    response
-}
-
 /// The farmer's routes, under `/eleveur`.
 pub fn router(web: Arc<FarmerWeb>) -> Router {
     Router::new()
         .route(
             "/eleveur/connexion",
-            get(login_form).post(|s, h, b| async move { flatten(login(s, h, b).await) }),
+            get(login::form_page::<Farmer>)
+                .post(|s, h, b| async move { flatten(login(s, h, b).await) }),
         )
         .route(
             "/eleveur/deconnexion",
@@ -1076,42 +646,4 @@ pub fn router(web: Arc<FarmerWeb>) -> Router {
         )
         .with_state(web)
         .layer(axum::middleware::from_fn(harden))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_forms_and_refuses_broken_escapes() {
-        let f = form("csrf=ab12&commentaire=Pas+de+retour+%C3%A0+l%27IA&x").unwrap();
-        assert_eq!(f["commentaire"], "Pas de retour à l'IA");
-        assert_eq!(f["csrf"], "ab12");
-        assert_eq!(f["x"], "");
-        assert!(form("a=%E").is_none());
-        assert!(form("a=%ZZ").is_none());
-        assert!(form("a=%FF").is_none(), "not UTF-8");
-    }
-
-    #[test]
-    fn refuses_posts_from_another_origin() {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("coop.example"));
-        assert!(same_origin(&h), "no Origin: CSRF token and SameSite decide");
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("https://coop.example"),
-        );
-        assert!(same_origin(&h));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("https://evil.example"),
-        );
-        assert!(!same_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
-        assert!(!same_origin(&h));
-        h.remove(header::ORIGIN);
-        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(!same_origin(&h));
-    }
 }
