@@ -392,8 +392,10 @@ fn main() {
         year_and_day();
         typical_day();
     }
-    if want("ingest") {
+    if want("ingest") || want("ingest-sled") {
         ingest(Kind::Sled, 200);
+    }
+    if want("ingest") || want("ingest-postgres") {
         ingest(Kind::Postgres, 200);
     }
 }
