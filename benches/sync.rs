@@ -71,14 +71,59 @@ fn wire_per_insemination() {
 /// number of acts), and that day. The year's last day is a crowded one; a day's sync is
 /// measured on the day a technician usually has.
 fn split_typical_day(year: Records) -> (Records, Records) {
-    let mut days: std::collections::BTreeMap<chrono::NaiveDate, usize> = Default::default();
-    for v in year.visits.iter().filter(|v| v.visit.arrived.is_some()) {
-        *days.entry(v.visit.day).or_default() += v.acts.len();
-    }
-    let mut recent: Vec<(usize, chrono::NaiveDate)> =
-        days.iter().rev().take(20).map(|(d, n)| (*n, *d)).collect();
+    let days = worked_days(&year);
+    let mut recent: Vec<(usize, chrono::NaiveDate)> = days
+        .iter()
+        .rev()
+        .take(20)
+        .map(|(d, (_, acts))| (*acts, *d))
+        .collect();
     recent.sort();
     let typical = recent[recent.len() / 2].1;
+    split_at(year, typical)
+}
+
+/// Each day a visit was made: its visits and acts.
+fn worked_days(year: &Records) -> std::collections::BTreeMap<chrono::NaiveDate, (usize, usize)> {
+    let mut days: std::collections::BTreeMap<chrono::NaiveDate, (usize, usize)> =
+        Default::default();
+    for v in year.visits.iter().filter(|v| v.visit.arrived.is_some()) {
+        let d = days.entry(v.visit.day).or_default();
+        d.0 += 1;
+        d.1 += v.acts.len();
+    }
+    days
+}
+
+/// The issue's day (25 visits, 89 acts, 14 signatures), from the demo year: the day of the last
+/// 60 worked nearest that size, its signatures after the 14th left as farmers absent
+/// (instructions left), with the year before it.
+fn split_issue_day(year: Records) -> (Records, Records) {
+    let days = worked_days(&year);
+    let nearest = days
+        .iter()
+        .rev()
+        .take(60)
+        .min_by_key(|(_, (visits, acts))| visits.abs_diff(25) * 4 + acts.abs_diff(89))
+        .map(|(d, _)| *d)
+        .unwrap();
+    let (before, mut day) = split_at(year, nearest);
+    let mut signed = 0;
+    for v in &mut day.visits {
+        let at = match &v.confirmation {
+            Some(tournee::domain::Confirmation::Signed { at, .. }) => at.clone(),
+            _ => continue,
+        };
+        signed += 1;
+        if signed > 14 {
+            v.confirmation = Some(tournee::domain::Confirmation::InstructionsLeft { at });
+        }
+    }
+    (before, day)
+}
+
+/// The visits of `day` apart, and those before it with everything else.
+fn split_at(year: Records, typical: chrono::NaiveDate) -> (Records, Records) {
     let (day, rest): (Vec<_>, Vec<_>) = year
         .visits
         .into_iter()
@@ -144,9 +189,14 @@ fn year_and_day() {
 
 /// A typical day's sync after the year before it, through a 2G line.
 fn typical_day() {
+    one_day("day", split_typical_day(tournee::demo::year(day())));
+    one_day("issue's day", split_issue_day(tournee::demo::year(day())));
+}
+
+/// Syncs a year, then the day after it through a 2G line: what the day costs.
+fn one_day(name: &str, (year, last_day): (Records, Records)) {
     let server = Server::start(Kind::Sled);
     let url = server.url();
-    let (year, last_day) = split_typical_day(tournee::demo::year(day()));
     let tablet = tempfile::tempdir().unwrap();
     let store = tournee::log::Store::open(tablet.path()).unwrap();
     let token = server.token(&["add-technician", "T01", "--name", "Julie Moreau"]);
@@ -176,7 +226,7 @@ fn typical_day() {
         .sync_once(&store)
         .unwrap();
     println!(
-        "day: {} visits, {acts} acts, {signatures} signatures, {} events; incremental sync: {} bytes sent, {} received, {} round trip(s), {:.2} s at 2G (40 kbit/s, 600 ms round trip)",
+        "{name}: {} visits, {acts} acts, {signatures} signatures, {} events; incremental sync: {} bytes sent, {} received, {} round trip(s), {:.2} s at 2G (40 kbit/s, 600 ms round trip)",
         last_day.visits.len(),
         s.events(),
         day_sync.bytes_sent,
