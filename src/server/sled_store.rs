@@ -108,8 +108,11 @@ const MAX_UNPACKED: usize = 256 << 20;
 
 impl Chunk {
     fn unpack(&self) -> Result<Unpacked, BackendError> {
-        let raw = zstd::bulk::decompress(&self.packed, MAX_UNPACKED)
-            .map_err(|e| BackendError::Corrupt(format!("a chunk does not decompress: {e}")))?;
+        let raw = zstd::bulk::decompress(
+            &self.packed,
+            crate::sync::wire::room(&self.packed, MAX_UNPACKED),
+        )
+        .map_err(|e| BackendError::Corrupt(format!("a chunk does not decompress: {e}")))?;
         let (tags, bodies): Unpacked = decode(&raw)?;
         if tags.len() != bodies.len() {
             return Err(BackendError::Corrupt(

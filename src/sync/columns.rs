@@ -1039,7 +1039,7 @@ pub fn pack(history: &[Vec<u8>], bodies: &[Vec<u8>], level: i32) -> Result<Vec<u
 pub fn unpack(history: &[Vec<u8>], bytes: &[u8]) -> Result<Vec<Vec<u8>>, ColumnError> {
     let (memory, dictionary) = learn(history)?;
     let layout = zstd::bulk::Decompressor::with_dictionary(&dictionary)
-        .and_then(|mut d| d.decompress(bytes, super::wire::MAX_MESSAGE))
+        .and_then(|mut d| d.decompress(bytes, super::wire::room(bytes, super::wire::MAX_MESSAGE)))
         .map_err(|e| ColumnError::Corrupt(e.to_string()))?;
     read_after(memory, &layout)
 }

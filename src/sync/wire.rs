@@ -92,6 +92,17 @@ pub fn version(frame: &[u8]) -> Result<u8, WireError> {
     }
 }
 
+/// The room to decompress `packed` into: the size its zstd frame announces (every frame this
+/// program writes announces it), or `max` when it does not or announces more. Asking for `max`
+/// itself reserved tens of megabytes for every message and chunk; a frame that lies about its
+/// size still fails to decompress, it does not overflow.
+pub(crate) fn room(packed: &[u8], max: usize) -> usize {
+    match zstd::zstd_safe::get_frame_content_size(packed) {
+        Ok(Some(n)) => usize::try_from(n).map_or(max, |n| n.min(max)),
+        _ => max,
+    }
+}
+
 /// Decodes a frame into a message.
 pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, WireError> {
     let v = version(frame)?;
@@ -103,7 +114,7 @@ pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T, WireError> {
     let bytes = match frame[3] {
         RAW => body,
         ZSTD => {
-            raw = zstd::bulk::decompress(body, MAX_MESSAGE)
+            raw = zstd::bulk::decompress(body, room(body, MAX_MESSAGE))
                 .map_err(|e| WireError::Decompress(e.to_string()))?;
             &raw[..]
         }
@@ -149,6 +160,21 @@ mod tests {
             decode::<u32>(b"TR\x03\x07"),
             Err(WireError::Codec(7))
         ));
+    }
+
+    #[test]
+    fn the_room_to_decompress_is_what_the_frame_announces_within_the_limit() {
+        let raw = vec![7u8; 12_345];
+        let packed = zstd::bulk::compress(&raw, 3).unwrap();
+        assert_eq!(room(&packed, MAX_MESSAGE), 12_345);
+        assert_eq!(room(&packed, 1_000), 1_000);
+        assert_eq!(room(b"not zstd", MAX_MESSAGE), MAX_MESSAGE);
+        // A frame announcing less than it holds fails to decompress, it does not overflow.
+        let mut lying = packed.clone();
+        let small = room(&lying, 100);
+        assert!(zstd::bulk::decompress(&lying, small).is_err());
+        lying.truncate(lying.len() / 2);
+        assert!(zstd::bulk::decompress(&lying, room(&lying, MAX_MESSAGE)).is_err());
     }
 
     #[test]
