@@ -111,7 +111,7 @@ fn split_issue_day(year: Records) -> (Records, Records) {
     let mut signed = 0;
     for v in &mut day.visits {
         let at = match &v.confirmation {
-            Some(tournee::domain::Confirmation::Signed { at, .. }) => at.clone(),
+            Some(tournee::domain::Confirmation::Signed { at, .. }) => *at,
             _ => continue,
         };
         signed += 1;
