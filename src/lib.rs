@@ -7,7 +7,7 @@
 //! sled's errors), signs and hashes them (ed25519-dalek, blake3) and compresses them (zstd,
 //! postcard); `sync` reaches the server over HTTP through a blocking `ureq` client, in
 //! `sync/http.rs` only, behind the `Transport` trait; `eid` opens serial ports
-//! (`serialport`); `tour` measures distances with `geo`; `pdf` writes PDFs by hand.
+//! (`serialport`); `tour` measures distances with `geo`; `pdf` writes PDF/A with krilla.
 //! The screens (`app`, feature `gui`: egui/eframe) and the server (`server`, feature
 //! `server`: axum on tokio, sled or PostgreSQL) are thin shells over it, as is `cli`, the
 //! headless subcommands of the `tournee` binary (`main.rs`).

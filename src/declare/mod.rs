@@ -295,14 +295,16 @@ pub fn csv_line(kind: &DeclarationKind, record: &InseminationRecord) -> String {
 }
 
 /// The farmer's certificate of a visit's inseminations, in French: every field of each
-/// record, and the farmer's signature when there is one. The same records and signature
+/// record (the breed named as the farmer reads it), and the farmer's signature when there is
+/// one; dated the day of the visit. The same records and signature
 /// give the same bytes, so the tablet and the server hand out the same document.
 pub fn certificate(
     records: &[InseminationRecord],
     confirmation: Option<&crate::domain::Confirmation>,
 ) -> crate::pdf::Document {
     use crate::pdf::Writer;
-    let mut w = Writer::new("Certificat d'insémination");
+    let day = records.first().map(|r| r.date).unwrap_or_default();
+    let mut w = Writer::new("Certificat d'insémination", day);
     w.line("Certificat d'insémination artificielle", 16.0, true);
     w.line(
         "Arrêté du 28 décembre 2006, article 10 — document remis à l'éleveur",
@@ -361,7 +363,7 @@ pub fn certificate(
         let rows = [
             ("Femelle(s)", females),
             ("Taureau", format!("{} — {}", r.sire, r.sire_name)),
-            ("Race", r.breed.clone()),
+            ("Race", crate::domain::breed::breed_label(&r.breed)),
             (
                 "Dose (paillette)",
                 format!("centre {} — lot {}", r.centre, r.batch),
