@@ -68,6 +68,18 @@ fn straw() -> Straw {
     }
 }
 
+/// The record of `act` at visit V1 on `day`, with the test's farm, technician and company.
+fn record(act: &Act, day: NaiveDate) -> InseminationRecord {
+    InseminationRecord::build(
+        act,
+        &visit("V1", day),
+        &farm(),
+        &technician(),
+        Some(&company()),
+    )
+    .unwrap()
+}
+
 fn insemination(id: &str, visit: &str, cow: &str) -> Act {
     Act {
         id: ActId::parse("a", id).unwrap(),
@@ -87,14 +99,7 @@ fn insemination(id: &str, visit: &str, cow: &str) -> Act {
 #[test]
 fn a_complete_record_carries_every_field_of_article_10() {
     let act = insemination("A1", "V1", "FR5312345678");
-    let r = InseminationRecord::build(
-        &act,
-        &visit("V1", date(2026, 11, 24)),
-        &farm(),
-        &technician(),
-        Some(&company()),
-    )
-    .unwrap();
+    let r = record(&act, date(2026, 11, 24));
     assert_eq!(r.company_approval, "IA-53-001");
     assert_eq!(r.technician_licence, "53-0142");
     assert_eq!(r.sire.as_str(), "FR2934119912");
@@ -187,14 +192,7 @@ fn deadlines_are_fourteen_calendar_days_across_month_ends_and_clock_changes() {
         at: Some(at),
         ..insemination("A1", "V1", "FR5312345678")
     };
-    let r = InseminationRecord::build(
-        &act,
-        &visit("V1", date(2026, 10, 25)),
-        &farm(),
-        &technician(),
-        Some(&company()),
-    )
-    .unwrap();
+    let r = record(&act, date(2026, 10, 25));
     assert_eq!(r.date, date(2026, 10, 25));
     assert_eq!(deadline(r.date), date(2026, 11, 8));
     let d = Declaration {
@@ -346,14 +344,7 @@ fn the_queue_follows_sending_acknowledgement_corrections_and_refusals() {
 #[test]
 fn the_certificate_pdf_shows_every_field_and_the_signature() {
     let act = insemination("A1", "V1", "FR5312345678");
-    let r = InseminationRecord::build(
-        &act,
-        &visit("V1", date(2026, 11, 24)),
-        &farm(),
-        &technician(),
-        Some(&company()),
-    )
-    .unwrap();
+    let r = record(&act, date(2026, 11, 24));
     let signed = Confirmation::Signed {
         at: DateTime::parse_from_rfc3339("2026-11-24T08:31:00+01:00").unwrap(),
         signer: "M. Leroy".into(),
@@ -385,6 +376,34 @@ fn the_certificate_pdf_shows_every_field_and_the_signature() {
     }
     // the same records and signature give the same document
     assert_eq!(pdf, certificate(&[r], Some(&signed)).to_bytes());
+}
+
+#[test]
+fn the_declaration_csv_quotes_a_name_with_a_semicolon_or_quotes_and_reads_back() {
+    let act = Act {
+        straw: Some(Straw {
+            bull_name: "Ulysse; dit \"le Grand\"".into(),
+            ..straw()
+        }),
+        ..insemination("A1", "V1", "FR5312345678")
+    };
+    let r = record(&act, date(2026, 11, 24));
+    let text = to_csv([(&DeclarationKind::Initial, &r)]).unwrap();
+    assert_eq!(
+        text.lines().nth(1),
+        Some(
+            "initiale;A1;;2026-11-24;IA-53-001;T01;53-0142;53161001;bovine;FR5312345678;1;FR2934119912;\"Ulysse; dit \"\"le Grand\"\"\";66;FR 35 001;L9912;IA1"
+        )
+    );
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(header.iter().collect::<Vec<_>>(), CSV_HEADER);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][12], "Ulysse; dit \"le Grand\"");
+    assert_eq!(&rows[0][13], "66");
 }
 
 /// The text of a PDF as poppler reads it (pdf-extract puts a space wherever the font changes,
