@@ -395,6 +395,22 @@ mod tests {
     }
 
     #[test]
+    fn a_document_krilla_refuses_as_pdf_a_is_still_written_without_the_claim() {
+        // PDF/A caps a string at 32,767 bytes: a title longer than that is refused.
+        let mut w = Writer::new(&"t".repeat(40_000), day());
+        w.line("Relevé", 10.0, false);
+        let bytes = w.finish().to_bytes();
+        assert!(bytes.starts_with(b"%PDF-"));
+        assert!(!bytes.windows(6).any(|b| b == b"pdfaid"));
+        let text = pdf_extract::extract_text_from_mem(&bytes).unwrap();
+        assert!(text.contains("Relevé"), "{text}");
+        // the same line under a short title is PDF/A
+        let mut w = Writer::new("Relevé", day());
+        w.line("Relevé", 10.0, false);
+        assert!(w.finish().to_bytes().windows(6).any(|b| b == b"pdfaid"));
+    }
+
+    #[test]
     fn a_cell_wider_than_its_column_is_cut_short_and_the_next_one_kept() {
         let mut w = Writer::new("t", day());
         w.columns(
