@@ -560,15 +560,10 @@ fn declarations(
             print_json(&serde_json::json!({ "today": today, "declarations": items }))
         }
         Format::Csv => {
-            let mut text = String::from(crate::declare::CSV_HEADER);
-            text.push('\n');
-            for (d, _, record) in &rows {
-                if let Ok(r) = record {
-                    text.push_str(&crate::declare::csv_line(&d.kind, r));
-                    text.push('\n');
-                }
-            }
-            print_text(&text)
+            let ready = rows
+                .iter()
+                .filter_map(|(d, _, record)| Some((&d.kind, record.as_ref().ok()?)));
+            print_text(&crate::declare::to_csv(ready).map_err(CliError::failure)?)
         }
     }
 }
@@ -716,7 +711,7 @@ fn worktime(data: Option<&Path>, args: &WorktimeArgs<'_>) -> Result<(), CliError
         },
     )?;
     match args.format {
-        "csv" => print_text(&worktime::to_csv(&report)),
+        "csv" => print_text(&worktime::to_csv(&report).map_err(CliError::failure)?),
         "pdf" => {
             let technician = store.technician(&id).map_err(log_error)?.ok_or_else(|| {
                 CliError::input(format!("--technician: {id:?} is not in the store"))
@@ -798,7 +793,7 @@ fn fertility(data: Option<&Path>, args: &FertilityArgs<'_>) -> Result<(), CliErr
     let herd = advice::store::herd(&store, selection.farm.as_ref()).map_err(log_error)?;
     let report = advice::report(&herd, &selection, from, to, today);
     match (args.format, farm) {
-        ("csv", _) => print_text(&advice::to_csv(&report)),
+        ("csv", _) => print_text(&advice::to_csv(&report).map_err(CliError::failure)?),
         ("pdf", Some(farm)) => {
             let pdf = advice::store::report_pdf(&store, &farm, &report).map_err(log_error)?;
             print_bytes(&pdf.to_bytes())

@@ -1,13 +1,14 @@
 //! Tournée: the field app of insemination technicians.
 //!
 //! The core (`domain`, `forfait`, `worktime`, `declare`, `advice`, `tour`, `eid`, `log`,
-//! `sync`, with `exchange` and `pdf`) builds without the `gui` and `server` features and has
+//! `sync`, with `exchange`, `pdf` and `csv_export`) builds without the `gui` and `server` features and has
 //! no UI, web-server or SQL types in its signatures. It does rest on a few libraries: `log`
 //! keeps events in an embedded sled database (files on the device; `LogError` converts
 //! sled's errors), signs and hashes them (ed25519-dalek, blake3) and compresses them (zstd,
 //! postcard); `sync` reaches the server over HTTP through a blocking `ureq` client, in
 //! `sync/http.rs` only, behind the `Transport` trait; `eid` opens serial ports
-//! (`serialport`); `tour` measures distances with `geo`; `pdf` writes PDFs by hand.
+//! (`serialport`); `tour` measures distances with `geo`; `pdf` writes PDF/A with krilla;
+//! `csv_export` writes CSV with `csv`.
 //! The screens (`app`, feature `gui`: egui/eframe) and the server (`server`, feature
 //! `server`: axum on tokio, sled or PostgreSQL) are thin shells over it, as is `cli`, the
 //! headless subcommands of the `tournee` binary (`main.rs`).
@@ -16,6 +17,7 @@ pub mod advice;
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod cli;
+pub mod csv_export;
 pub mod declare;
 pub mod demo;
 pub mod domain;

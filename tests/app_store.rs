@@ -114,9 +114,17 @@ fn an_insemination_from_the_keypad_to_the_signed_certificate_survives_reopening(
     h.get_by_label("Inséminateur : Julie Moreau — licence 53-0142");
     h.get_by_label(&format!("Élevage : {} — EDE {}", farm.name, farm.ede));
     h.get_by_label("Femelle : FR 53 1234 5678");
+    // The breed as the farmer reads it: the demo's cattle sires are of these four breeds.
+    let breed = match bull.straw.breed.as_str() {
+        "66" => "Prim'Holstein (66)",
+        "56" => "Normande (56)",
+        "46" => "Montbéliarde (46)",
+        "38" => "Charolaise (38)",
+        other => panic!("a demo sire of breed {other}"),
+    };
     h.get_by_label(&format!(
-        "Taureau : {} ({}), race {}",
-        bull.straw.bull_name, bull.straw.bull, bull.straw.breed
+        "Taureau : {} ({}), race {breed}",
+        bull.straw.bull_name, bull.straw.bull
     ));
     h.get_by_label(&format!(
         "Paillette : centre {}, lot {}",

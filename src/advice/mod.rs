@@ -84,17 +84,28 @@ pub fn report(
 }
 
 /// The CSV header of [`to_csv`].
-pub const CSV_HEADER: &str = "group;key;services;first_services;nr56_eligible;nr56_non_returns;nr56_rate;nr90_eligible;nr90_non_returns;nr90_rate;conception_checked;conception_pregnant;conception_rate;females;with_three_or_more;three_or_more_rate";
+pub const CSV_HEADER: [&str; 16] = [
+    "group",
+    "key",
+    "services",
+    "first_services",
+    "nr56_eligible",
+    "nr56_non_returns",
+    "nr56_rate",
+    "nr90_eligible",
+    "nr90_non_returns",
+    "nr90_rate",
+    "conception_checked",
+    "conception_pregnant",
+    "conception_rate",
+    "females",
+    "with_three_or_more",
+    "three_or_more_rate",
+];
 
-fn csv_row(group: &str, key: &str, f: &Figures) -> String {
-    let mut cells = vec![
-        group.to_owned(),
-        key.to_owned(),
-        f.services.to_string(),
-        f.first_services.to_string(),
-    ];
+fn csv_row(group: &str, key: &str, f: &Figures) -> [String; 16] {
     // Each rate as its whole, its part and the rate, in the header's order.
-    for (whole, part, rate) in [
+    let rates = [
         (f.nr56.eligible, f.nr56.non_returns, f.nr56.rate),
         (f.nr90.eligible, f.nr90.non_returns, f.nr90.rate),
         (
@@ -107,28 +118,55 @@ fn csv_row(group: &str, key: &str, f: &Figures) -> String {
             f.three_or_more.with_three_or_more,
             f.three_or_more.rate,
         ),
-    ] {
-        cells.push(whole.to_string());
-        cells.push(part.to_string());
-        cells.push(rate.map(|v| format!("{v:.4}")).unwrap_or_default());
-    }
-    cells.join(";")
+    ]
+    .map(|(whole, part, rate)| {
+        [
+            whole.to_string(),
+            part.to_string(),
+            rate.map(|v| format!("{v:.4}")).unwrap_or_default(),
+        ]
+    });
+    let [
+        [nr56_eligible, nr56_non_returns, nr56_rate],
+        [nr90_eligible, nr90_non_returns, nr90_rate],
+        [conception_checked, conception_pregnant, conception_rate],
+        [females, with_three_or_more, three_or_more_rate],
+    ] = rates;
+    [
+        group.to_owned(),
+        key.to_owned(),
+        f.services.to_string(),
+        f.first_services.to_string(),
+        nr56_eligible,
+        nr56_non_returns,
+        nr56_rate,
+        nr90_eligible,
+        nr90_non_returns,
+        nr90_rate,
+        conception_checked,
+        conception_pregnant,
+        conception_rate,
+        females,
+        with_three_or_more,
+        three_or_more_rate,
+    ]
 }
 
 /// One row per group: the selection (`all`), each bull, each month; rates with a dot and
 /// four decimals, empty when absent.
-pub fn to_csv(report: &FertilityReport) -> String {
-    let mut out = String::from(CSV_HEADER);
-    out.push('\n');
-    out.push_str(&csv_row("all", "", &report.figures));
-    out.push('\n');
-    for b in &report.by_bull {
-        out.push_str(&csv_row("bull", b.bull.as_str(), &b.figures));
-        out.push('\n');
-    }
-    for m in &report.by_month {
-        out.push_str(&csv_row("month", &m.month, &m.figures));
-        out.push('\n');
-    }
-    out
+pub fn to_csv(report: &FertilityReport) -> Result<String, csv::Error> {
+    let all = std::iter::once(csv_row("all", "", &report.figures));
+    let bulls = report
+        .by_bull
+        .iter()
+        .map(|b| csv_row("bull", b.bull.as_str(), &b.figures));
+    let months = report
+        .by_month
+        .iter()
+        .map(|m| csv_row("month", &m.month, &m.figures));
+    crate::csv_export::csv_text(
+        crate::csv_export::Dialect::Semicolon,
+        CSV_HEADER,
+        all.chain(bulls).chain(months),
+    )
 }

@@ -92,7 +92,10 @@ fn month_name(month: &str) -> String {
     }
 }
 
-const COLS: [f32; 6] = [0.0, 120.0, 175.0, 245.0, 315.0, 395.0];
+/// The tables' columns, for B612 at [`TABLE_SIZE`]: a bull's name and number, `120 / 80`,
+/// then four `100 % (10 sur 10)`, within the page's 483 points.
+const COLS: [f32; 6] = [0.0, 122.0, 160.0, 241.0, 322.0, 403.0];
+const TABLE_SIZE: f32 = 8.5;
 
 fn table_header(w: &mut Writer, first: &str) {
     let head = [
@@ -104,7 +107,7 @@ fn table_header(w: &mut Writer, first: &str) {
         "3 IA et plus",
     ];
     let cells: Vec<(f32, &str)> = COLS.iter().copied().zip(head).collect();
-    w.columns(&cells, 9.0, true);
+    w.columns(&cells, TABLE_SIZE, true);
 }
 
 fn table_row(w: &mut Writer, first: &str, f: &Figures) {
@@ -129,26 +132,7 @@ fn table_row(w: &mut Writer, first: &str, f: &Figures) {
         .copied()
         .zip(values.iter().map(String::as_str))
         .collect();
-    w.columns(&cells, 9.0, false);
-}
-
-/// Lines of at most `width` characters, cut at spaces (the PDF writer does not wrap).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    for paragraph in text.lines() {
-        let mut line = String::new();
-        for word in paragraph.split_whitespace() {
-            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-                out.push(std::mem::take(&mut line));
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        out.push(line);
-    }
-    out
+    w.columns(&cells, TABLE_SIZE, false);
 }
 
 /// What the farmer reads for a reason to watch a female.
@@ -172,7 +156,7 @@ pub fn yearly_report(
     watch: &[ToWatch],
     comment: Option<&str>,
 ) -> Document {
-    let mut w = Writer::new("Bilan de reproduction");
+    let mut w = Writer::new("Bilan de reproduction", report.today);
     w.line("Bilan de reproduction du troupeau", 16.0, true);
     w.line(
         &format!(
@@ -203,17 +187,14 @@ pub fn yearly_report(
     w.rule();
     w.line("L'année en quelques mots", 11.0, true);
     for sentence in plain_words(&report.figures) {
-        for line in wrap(&sentence, 105) {
-            w.line(&line, 9.5, false);
-        }
+        w.line(&sentence, 9.5, false);
     }
     w.gap(4.0);
-    for line in wrap(
+    w.line(
         "Une insémination compte une fois par chaleur (les doses à moins de 4 jours d'écart sont la même chaleur). Entre parenthèses : le nombre de vaches qui réussissent sur le nombre de vaches comptées.",
-        115,
-    ) {
-        w.line(&line, 8.0, false);
-    }
+        8.0,
+        false,
+    );
     w.rule();
     w.line("Mois par mois", 11.0, true);
     table_header(&mut w, "Mois");
@@ -253,11 +234,7 @@ pub fn yearly_report(
     w.rule();
     w.line("Nos axes pour l'année à venir", 11.0, true);
     match comment {
-        Some(c) if !c.trim().is_empty() => {
-            for line in wrap(c, 100) {
-                w.line(&line, 10.0, false);
-            }
-        }
+        Some(c) if !c.trim().is_empty() => w.line(c, 10.0, false),
         _ => w.line("(pas de commentaire du technicien)", 9.0, false),
     }
     w.finish()

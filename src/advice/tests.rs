@@ -323,7 +323,7 @@ fn a_report_gives_the_figures_by_bull_and_month_and_one_csv_row_per_group() {
     assert_eq!(r.figures.first_services, 2);
     assert_eq!(r.by_bull.len(), 2);
     assert_eq!(r.by_month.len(), 2);
-    let csv = super::to_csv(&r);
+    let csv = super::to_csv(&r).unwrap();
     // header, the selection, 2 bulls, 2 months
     assert_eq!(csv.lines().count(), 6);
     assert!(

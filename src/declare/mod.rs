@@ -245,19 +245,29 @@ pub fn deadline(since: NaiveDate) -> NaiveDate {
 
 /// The header of the declaration CSV (one line per record, `;`-separated as French
 /// spreadsheets expect).
-pub const CSV_HEADER: &str = "type;acte;corrige;date;entreprise_agrement;technicien;technicien_licence;ede;espece;femelles;nombre;taureau;nom_taureau;race;centre;lot;rang";
+pub const CSV_HEADER: [&str; 17] = [
+    "type",
+    "acte",
+    "corrige",
+    "date",
+    "entreprise_agrement",
+    "technicien",
+    "technicien_licence",
+    "ede",
+    "espece",
+    "femelles",
+    "nombre",
+    "taureau",
+    "nom_taureau",
+    "race",
+    "centre",
+    "lot",
+    "rang",
+];
 
-fn csv_field(s: &str) -> String {
-    if s.contains([';', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-/// One CSV line of a declaration, from its record (`kind` says initial, correction or
-/// cancellation).
-pub fn csv_line(kind: &DeclarationKind, record: &InseminationRecord) -> String {
+/// The CSV row of a declaration, from its record (`kind` says initial, correction or
+/// cancellation), in the order of [`CSV_HEADER`].
+pub fn csv_row(kind: &DeclarationKind, record: &InseminationRecord) -> [String; 17] {
     let (type_, of) = match kind {
         DeclarationKind::Initial => ("initiale", String::new()),
         DeclarationKind::Correction { of } => ("correction", of.to_string()),
@@ -270,39 +280,50 @@ pub fn csv_line(kind: &DeclarationKind, record: &InseminationRecord) -> String {
         None => "",
     };
     [
-        type_,
-        record.act.as_str(),
-        &of,
-        &record.date.format("%Y-%m-%d").to_string(),
-        &record.company_approval,
-        record.technician.as_str(),
-        &record.technician_licence,
-        record.ede.as_str(),
-        record.species.id(),
-        &females.join(" "),
-        &record.count.to_string(),
-        record.sire.as_str(),
-        &record.sire_name,
-        &record.breed,
-        &record.centre,
-        &record.batch,
-        rank,
+        type_.to_owned(),
+        record.act.to_string(),
+        of,
+        record.date.format("%Y-%m-%d").to_string(),
+        record.company_approval.clone(),
+        record.technician.to_string(),
+        record.technician_licence.clone(),
+        record.ede.to_string(),
+        record.species.id().to_owned(),
+        females.join(" "),
+        record.count.to_string(),
+        record.sire.to_string(),
+        record.sire_name.clone(),
+        record.breed.clone(),
+        record.centre.clone(),
+        record.batch.clone(),
+        rank.to_owned(),
     ]
-    .iter()
-    .map(|f| csv_field(f))
-    .collect::<Vec<_>>()
-    .join(";")
+}
+
+/// The declaration CSV of these declarations: the header, then one row each.
+pub fn to_csv<'a>(
+    declarations: impl IntoIterator<Item = (&'a DeclarationKind, &'a InseminationRecord)>,
+) -> Result<String, csv::Error> {
+    crate::csv_export::csv_text(
+        crate::csv_export::Dialect::Semicolon,
+        CSV_HEADER,
+        declarations
+            .into_iter()
+            .map(|(kind, record)| csv_row(kind, record)),
+    )
 }
 
 /// The farmer's certificate of a visit's inseminations, in French: every field of each
-/// record, and the farmer's signature when there is one. The same records and signature
+/// record (the breed named as the farmer reads it), and the farmer's signature when there is
+/// one; dated the day of the visit. The same records and signature
 /// give the same bytes, so the tablet and the server hand out the same document.
 pub fn certificate(
     records: &[InseminationRecord],
     confirmation: Option<&crate::domain::Confirmation>,
 ) -> crate::pdf::Document {
     use crate::pdf::Writer;
-    let mut w = Writer::new("Certificat d'insémination");
+    let day = records.first().map(|r| r.date).unwrap_or_default();
+    let mut w = Writer::new("Certificat d'insémination", day);
     w.line("Certificat d'insémination artificielle", 16.0, true);
     w.line(
         "Arrêté du 28 décembre 2006, article 10 — document remis à l'éleveur",
@@ -361,7 +382,7 @@ pub fn certificate(
         let rows = [
             ("Femelle(s)", females),
             ("Taureau", format!("{} — {}", r.sire, r.sire_name)),
-            ("Race", r.breed.clone()),
+            ("Race", crate::domain::breed::breed_label(&r.breed)),
             (
                 "Dose (paillette)",
                 format!("centre {} — lot {}", r.centre, r.batch),

@@ -68,6 +68,18 @@ fn straw() -> Straw {
     }
 }
 
+/// The record of `act` at visit V1 on `day`, with the test's farm, technician and company.
+fn record(act: &Act, day: NaiveDate) -> InseminationRecord {
+    InseminationRecord::build(
+        act,
+        &visit("V1", day),
+        &farm(),
+        &technician(),
+        Some(&company()),
+    )
+    .unwrap()
+}
+
 fn insemination(id: &str, visit: &str, cow: &str) -> Act {
     Act {
         id: ActId::parse("a", id).unwrap(),
@@ -87,14 +99,7 @@ fn insemination(id: &str, visit: &str, cow: &str) -> Act {
 #[test]
 fn a_complete_record_carries_every_field_of_article_10() {
     let act = insemination("A1", "V1", "FR5312345678");
-    let r = InseminationRecord::build(
-        &act,
-        &visit("V1", date(2026, 11, 24)),
-        &farm(),
-        &technician(),
-        Some(&company()),
-    )
-    .unwrap();
+    let r = record(&act, date(2026, 11, 24));
     assert_eq!(r.company_approval, "IA-53-001");
     assert_eq!(r.technician_licence, "53-0142");
     assert_eq!(r.sire.as_str(), "FR2934119912");
@@ -187,14 +192,7 @@ fn deadlines_are_fourteen_calendar_days_across_month_ends_and_clock_changes() {
         at: Some(at),
         ..insemination("A1", "V1", "FR5312345678")
     };
-    let r = InseminationRecord::build(
-        &act,
-        &visit("V1", date(2026, 10, 25)),
-        &farm(),
-        &technician(),
-        Some(&company()),
-    )
-    .unwrap();
+    let r = record(&act, date(2026, 10, 25));
     assert_eq!(r.date, date(2026, 10, 25));
     assert_eq!(deadline(r.date), date(2026, 11, 8));
     let d = Declaration {
@@ -346,14 +344,7 @@ fn the_queue_follows_sending_acknowledgement_corrections_and_refusals() {
 #[test]
 fn the_certificate_pdf_shows_every_field_and_the_signature() {
     let act = insemination("A1", "V1", "FR5312345678");
-    let r = InseminationRecord::build(
-        &act,
-        &visit("V1", date(2026, 11, 24)),
-        &farm(),
-        &technician(),
-        Some(&company()),
-    )
-    .unwrap();
+    let r = record(&act, date(2026, 11, 24));
     let signed = Confirmation::Signed {
         at: DateTime::parse_from_rfc3339("2026-11-24T08:31:00+01:00").unwrap(),
         signer: "M. Leroy".into(),
@@ -372,7 +363,7 @@ fn the_certificate_pdf_shows_every_field_and_the_signature() {
         "FR5312345678",
         "FR2934119912",
         "Ulysse",
-        "66",
+        "Prim'Holstein (66)",
         "FR 35 001",
         "L9912",
         "première insémination",
@@ -385,6 +376,172 @@ fn the_certificate_pdf_shows_every_field_and_the_signature() {
     }
     // the same records and signature give the same document
     assert_eq!(pdf, certificate(&[r], Some(&signed)).to_bytes());
+}
+
+#[test]
+fn the_declaration_csv_quotes_a_name_with_a_semicolon_or_quotes_and_reads_back() {
+    let act = Act {
+        straw: Some(Straw {
+            bull_name: "Ulysse; dit \"le Grand\"".into(),
+            ..straw()
+        }),
+        ..insemination("A1", "V1", "FR5312345678")
+    };
+    let r = record(&act, date(2026, 11, 24));
+    let text = to_csv([(&DeclarationKind::Initial, &r)]).unwrap();
+    assert_eq!(
+        text.lines().nth(1),
+        Some(
+            "initiale;A1;;2026-11-24;IA-53-001;T01;53-0142;53161001;bovine;FR5312345678;1;FR2934119912;\"Ulysse; dit \"\"le Grand\"\"\";66;FR 35 001;L9912;IA1"
+        )
+    );
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(header.iter().collect::<Vec<_>>(), CSV_HEADER);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][12], "Ulysse; dit \"le Grand\"");
+    assert_eq!(&rows[0][13], "66");
+}
+
+/// The text of a PDF as poppler reads it (pdf-extract puts a space wherever the font changes,
+/// and the certificate changes font for the characters B612 lacks).
+fn pdftotext(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("certificat.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils, which .ci/install-gui-deps installs)");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The XMP metadata stream of a PDF, as text.
+fn xmp(pdf: &lopdf::Document) -> String {
+    let catalog = pdf.catalog().unwrap();
+    let id = catalog.get(b"Metadata").unwrap().as_reference().unwrap();
+    let stream = pdf.get_object(id).unwrap().as_stream().unwrap();
+    let bytes = stream
+        .decompressed_content()
+        .unwrap_or_else(|_| stream.content.clone());
+    String::from_utf8(bytes).unwrap()
+}
+
+/// The value of an XMP property, written as an element or as an attribute.
+fn xmp_property(xmp: &str, name: &str) -> Option<String> {
+    let element = format!("<{name}>");
+    if let Some(at) = xmp.find(&element) {
+        let rest = &xmp[at + element.len()..];
+        return Some(rest[..rest.find('<')?].to_owned());
+    }
+    let attribute = format!("{name}=\"");
+    let at = xmp.find(&attribute)?;
+    let rest = &xmp[at + attribute.len()..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+#[test]
+fn the_certificate_is_pdf_a_2u_with_its_fonts_embedded_and_every_name_reads_back() {
+    // A farm, a technician and a signer whose names WinAnsi cannot write (ŝ, ő, Cyrillic) next
+    // to those it can (œ, €), on a Montbéliarde.
+    let act = Act {
+        straw: Some(Straw {
+            breed: "46".into(),
+            bull_name: "Nectar".into(),
+            ..straw()
+        }),
+        ..insemination("A1", "V1", "FR5312345678")
+    };
+    let farm = Farm {
+        name: "GAEC Cœur de Bœuf — Ŝarĝo".into(),
+        ..farm()
+    };
+    let technician = Technician {
+        name: "Zoltán Erdős".into(),
+        ..technician()
+    };
+    let r = InseminationRecord::build(
+        &act,
+        &visit("V1", date(2026, 11, 24)),
+        &farm,
+        &technician,
+        Some(&company()),
+    )
+    .unwrap();
+    let signed = Confirmation::Signed {
+        at: DateTime::parse_from_rfc3339("2026-11-24T08:31:00+01:00").unwrap(),
+        signer: "Олена Коваль (5 €)".into(),
+        strokes: vec![vec![[0.1, 0.5], [0.5, 0.2], [0.9, 0.5]]],
+    };
+    let bytes = certificate(std::slice::from_ref(&r), Some(&signed)).to_bytes();
+    assert!(bytes.starts_with(b"%PDF-1.7"), "{:?}", &bytes[..8]);
+
+    let text = pdftotext(&bytes);
+    for expected in [
+        "GAEC Cœur de Bœuf — Ŝarĝo",
+        "Zoltán Erdős",
+        "Signé par Олена Коваль (5 €) le 24/11/2026 à 08:31",
+        "Montbéliarde (46)",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+
+    let pdf = lopdf::Document::load_mem(&bytes).unwrap();
+    let xmp = xmp(&pdf);
+    assert_eq!(
+        xmp_property(&xmp, "pdfaid:part").as_deref(),
+        Some("2"),
+        "{xmp}"
+    );
+    assert_eq!(
+        xmp_property(&xmp, "pdfaid:conformance").as_deref(),
+        Some("U"),
+        "{xmp}"
+    );
+    assert!(
+        xmp.contains("Certificat d&apos;insémination</rdf:li>"),
+        "{xmp}"
+    );
+    // dated the day of the visit, not the moment of writing: the same visit, the same file
+    assert_eq!(
+        xmp_property(&xmp, "xmp:CreateDate").as_deref(),
+        Some("2026-11-24T00:00:00Z")
+    );
+    // PDF/A asks for an output intent (the colours' meaning) in the catalog.
+    assert!(pdf.catalog().unwrap().get(b"OutputIntents").is_ok());
+
+    // Every font is embedded (FontFile2 for TrueType, FontFile3 for CFF): B612, and DejaVu
+    // Sans for what B612 lacks.
+    let mut embedded = Vec::new();
+    for object in pdf.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        if dict.get(b"Type").and_then(|t| t.as_name()).ok() != Some(b"FontDescriptor") {
+            continue;
+        }
+        let name = dict.get(b"FontName").unwrap().as_name().unwrap();
+        let name = String::from_utf8_lossy(name).into_owned();
+        assert!(
+            [&b"FontFile"[..], b"FontFile2", b"FontFile3"]
+                .iter()
+                .any(|k| dict.has(k)),
+            "{name} is not embedded"
+        );
+        embedded.push(name);
+    }
+    assert!(embedded.iter().any(|n| n.contains("B612")), "{embedded:?}");
+    assert!(
+        embedded.iter().any(|n| n.contains("DejaVu")),
+        "{embedded:?}"
+    );
 }
 
 #[test]

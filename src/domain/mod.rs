@@ -5,6 +5,7 @@
 //! `worktime` and `tour`, and take domain values already checked here.
 
 pub mod act;
+pub mod breed;
 pub mod event;
 pub mod farm;
 pub mod ids;

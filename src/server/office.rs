@@ -264,13 +264,7 @@ pub(crate) fn export(
     }
     let stdout = match format {
         ExportFormat::Csv => {
-            let mut text = String::from(declare::CSV_HEADER);
-            text.push('\n');
-            for (d, r) in &ready {
-                text.push_str(&declare::csv_line(&d.kind, r));
-                text.push('\n');
-            }
-            text
+            declare::to_csv(ready.iter().map(|(d, r)| (&d.kind, r))).map_err(internal)?
         }
         ExportFormat::Json => {
             let company = store.company().map_err(internal)?;

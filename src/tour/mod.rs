@@ -21,7 +21,7 @@
 //! local search (a local double bridge or remove-and-reinsert, seeded). A move is costed
 //! from the time profile of the rest of the round (`profile.rs`) rather than by driving it
 //! again, only around what the last change touched (don't-look bits) and only when it puts
-//! a visit next to one of its near ones (granular neighbourhoods). See `solve.rs`.
+//! a visit next to one of its near ones (granular neighbourhoods). See `solve/`.
 //!
 //! Re-planning keeps the visits done where they are, starts from where and when the last one
 //! ended, may pin the next visit, and starts from the previous order.

@@ -36,7 +36,7 @@ pub fn statement(
     report: &Report,
     review: &dyn Fn(&WeekSheet) -> Option<Review>,
 ) -> Document {
-    let mut w = Writer::new("Relevé du temps de travail");
+    let mut w = Writer::new("Relevé du temps de travail", report.to);
     w.line("Relevé mensuel du temps de travail", 16.0, true);
     w.line(
         &format!(

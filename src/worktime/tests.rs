@@ -721,7 +721,7 @@ fn refuses_a_backwards_period() {
 fn the_payroll_csv_has_one_row_a_day() {
     let (b, day) = tuesday();
     let r = b.report(day, d(2026, 3, 4));
-    let csv = to_csv(&r);
+    let csv = to_csv(&r).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3);
     assert!(lines[0].starts_with("technician,date,weekday,method,forfait_seconds"));

@@ -139,7 +139,7 @@ fn record_lines(ui: &mut Ui, i18n: &I18n, r: &InseminationRecord) {
         &[
             ("name", &r.sire_name),
             ("number", r.sire.as_str()),
-            ("breed", &r.breed),
+            ("breed", &crate::domain::breed::breed_label(&r.breed)),
         ],
     ));
     ui.label(i18n.tf(
