@@ -91,6 +91,7 @@ fn split_typical_day(year: Records) -> (Records, Records) {
             company: year.company.clone(),
             visits: rest,
             advice: year.advice.clone(),
+            closed_hours: year.closed_hours.clone(),
         },
         Records {
             technicians: year.technicians,
@@ -98,6 +99,7 @@ fn split_typical_day(year: Records) -> (Records, Records) {
             company: year.company,
             visits: day,
             advice: vec![],
+            closed_hours: vec![],
         },
     )
 }
