@@ -153,6 +153,8 @@ pub const LAST_MINUTE: u16 = 24 * 60 - 1;
 pub const CLOSED_EXPECTED_ORDER: &str = "a span from HH:MM to a later HH:MM, within the day";
 pub const CLOSED_EXPECTED_APART: &str = "spans that do not overlap";
 pub const CLOSED_EXPECTED_FEW: &str = "at most 4 closed spans";
+/// What a time of day that does not read was expected to be.
+pub const EXPECTED_HHMM: &str = "a time of day as HH:MM, from 00:00 to 23:59";
 
 impl ClosedSpan {
     /// The span as people write it: `17:00–18:30`.
@@ -164,7 +166,7 @@ impl ClosedSpan {
 /// Reads a time of day typed as `HH:MM` (or `H:MM`, or the French `17h30`) in minutes after
 /// midnight, up to 23:59.
 pub fn parse_hhmm(field: &str, text: &str) -> Result<u16, DomainError> {
-    let bad = || DomainError::invalid(field, text, "a time of day as HH:MM, from 00:00 to 23:59");
+    let bad = || DomainError::invalid(field, text, EXPECTED_HHMM);
     let t = text.trim();
     let (h, m) = t.split_once([':', 'h', 'H']).ok_or_else(bad)?;
     let digits = |p: &str, max: u16| -> Option<u16> {
@@ -192,7 +194,7 @@ pub fn check_closed(field: &str, spans: &[ClosedSpan]) -> Result<(), DomainError
     if spans.len() > MAX_CLOSED_SPANS {
         return Err(DomainError::invalid(
             field,
-            &format!("{} spans", spans.len()),
+            &spans.len().to_string(),
             CLOSED_EXPECTED_FEW,
         ));
     }
@@ -209,8 +211,8 @@ pub fn check_closed(field: &str, spans: &[ClosedSpan]) -> Result<(), DomainError
         if let Some(other) = spans[..i].iter().find(|o| o.from < s.to && s.from < o.to) {
             return Err(DomainError::invalid(
                 &format!("{field}[{i}]"),
-                &format!("{} ({} already)", s.text(), other.text()),
-                CLOSED_EXPECTED_APART,
+                &s.text(),
+                &format!("{CLOSED_EXPECTED_APART} (it overlaps {})", other.text()),
             ));
         }
     }
@@ -275,8 +277,8 @@ mod tests {
             (e.field.as_str(), e.value.as_str(), e.expected.as_str()),
             (
                 "closed[1]",
-                "18:00–19:00 (17:00–18:30 already)",
-                CLOSED_EXPECTED_APART
+                "18:00–19:00",
+                "spans that do not overlap (it overlaps 17:00–18:30)"
             )
         );
         let five: Vec<_> = (0..5u16)
@@ -288,7 +290,7 @@ mod tests {
         let e = check_closed("closed", &five).unwrap_err();
         assert_eq!(
             (e.value.as_str(), e.expected.as_str()),
-            ("5 spans", CLOSED_EXPECTED_FEW)
+            ("5", CLOSED_EXPECTED_FEW)
         );
     }
 }
