@@ -136,6 +136,7 @@ fn split_at(year: Records, typical: chrono::NaiveDate) -> (Records, Records) {
             company: year.company.clone(),
             visits: rest,
             advice: year.advice.clone(),
+            closed_hours: year.closed_hours.clone(),
         },
         Records {
             technicians: year.technicians,
@@ -143,6 +144,7 @@ fn split_at(year: Records, typical: chrono::NaiveDate) -> (Records, Records) {
             company: year.company,
             visits: day,
             advice: vec![],
+            closed_hours: vec![],
         },
     )
 }

@@ -726,6 +726,7 @@ fn generate(from: NaiveDate, today: NaiveDate, pace: Pace) -> Records {
         farms: farms.iter().map(|f| f.farm.clone()).collect(),
         visits: vec![],
         advice: vec![],
+        closed_hours: vec![],
     };
     let mut day = from;
     while day <= today {

@@ -23,10 +23,11 @@ use std::collections::BTreeSet;
 use chrono::{Days, Months, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::farm::{check_closed, hhmm, parse_hhmm};
 use crate::domain::{
-    Act, ActId, ActKind, AnimalId, BullId, Company, Confirmation, DomainError, Ede, Farm,
-    InseminationRank, Instant, Location, Payload, PregnancyResult, Request, Species, Straw, Stroke,
-    Technician, TechnicianId, Urgency, Visit, VisitId, paris_day,
+    Act, ActId, ActKind, AnimalId, BullId, ClosedSpan, Company, Confirmation, DomainError, Ede,
+    Farm, InseminationRank, Instant, Location, Payload, PregnancyResult, Request, Species, Straw,
+    Stroke, Technician, TechnicianId, Urgency, Visit, VisitId, paris_day,
 };
 
 pub const FORMAT: &str = "tournee/v1";
@@ -118,6 +119,18 @@ pub struct FarmRecord {
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Hours the farm cannot receive the technician (milking), `HH:MM` (`ClosedHoursRecorded`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closed: Vec<ClosedRecord>,
+}
+
+/// A span of closed hours as people write it: `{"from": "17:00", "to": "18:30"}`, as in a
+/// plan's input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosedRecord {
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -271,6 +284,9 @@ pub struct Records {
     pub farms: Vec<Farm>,
     pub visits: Vec<VisitRecords>,
     pub advice: Vec<AdviceRecord>,
+    /// Each listed farm's closed hours, when the file gives them (a farm without: not said,
+    /// so an import leaves the store's as they are).
+    pub closed_hours: Vec<(Ede, Vec<ClosedSpan>)>,
 }
 
 /// One visit with its acts and confirmation.
@@ -293,6 +309,14 @@ impl Records {
                 .map(Payload::TechnicianRecorded),
         );
         out.extend(self.farms.iter().cloned().map(Payload::FarmRecorded));
+        out.extend(
+            self.closed_hours
+                .iter()
+                .map(|(farm, closed)| Payload::ClosedHoursRecorded {
+                    farm: farm.clone(),
+                    closed: closed.clone(),
+                }),
+        );
         for v in &self.visits {
             out.push(Payload::VisitRecorded(v.visit.clone()));
             out.extend(v.acts.iter().cloned().map(Payload::ActRecorded));
@@ -402,6 +426,22 @@ fn check(
             note: f.note,
         };
         farm.validate(&field)?;
+        if !f.closed.is_empty() {
+            let closed = f
+                .closed
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    let at = format!("{field}.closed[{k}]");
+                    Ok(ClosedSpan {
+                        from: parse_hhmm(&format!("{at}.from"), &c.from)?,
+                        to: parse_hhmm(&format!("{at}.to"), &c.to)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, DomainError>>()?;
+            check_closed(&format!("{field}.closed"), &closed)?;
+            records.closed_hours.push((farm.ede.clone(), closed));
+        }
         records.farms.push(farm);
     }
     // A visit and an advice name a technician and a farm the file lists or the store knows.
@@ -649,6 +689,20 @@ pub fn document(records: &Records) -> ExchangeFile {
                 species: f.species.clone(),
                 phone: f.phone.clone(),
                 note: f.note.clone(),
+                closed: records
+                    .closed_hours
+                    .iter()
+                    .find(|(e, _)| e == &f.ede)
+                    .map(|(_, spans)| {
+                        spans
+                            .iter()
+                            .map(|s| ClosedRecord {
+                                from: hhmm(s.from),
+                                to: hhmm(s.to),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
             .collect(),
         visits: records
@@ -935,6 +989,74 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("format")
+        );
+    }
+
+    fn with_closed(closed: &str) -> String {
+        SAMPLE.replace(
+            r#""lat":48.07,"lon":-0.77}"#,
+            &format!(r#""lat":48.07,"lon":-0.77,"closed":{closed}}}"#),
+        )
+    }
+
+    #[test]
+    fn closed_hours_are_read_checked_and_written_back() {
+        let r = parse(
+            &with_closed(r#"[{"from":"06:30","to":"08:00"},{"from":"17:00","to":"18:30"}]"#),
+            &none,
+            &none,
+            today(),
+        )
+        .unwrap();
+        let ede = Ede::parse("farm", "53130001").unwrap();
+        let spans = vec![
+            ClosedSpan { from: 390, to: 480 },
+            ClosedSpan {
+                from: 1020,
+                to: 1110,
+            },
+        ];
+        assert_eq!(r.closed_hours, [(ede.clone(), spans.clone())]);
+        // after the farm it names, before the visits
+        let payloads = r.payloads();
+        assert!(
+            matches!(payloads[1], Payload::FarmRecorded(_)),
+            "{payloads:?}"
+        );
+        assert_eq!(
+            payloads[2],
+            Payload::ClosedHoursRecorded {
+                farm: ede,
+                closed: spans
+            }
+        );
+        let text = serde_json::to_string(&document(&r)).unwrap();
+        assert!(
+            text.contains(
+                r#""closed":[{"from":"06:30","to":"08:00"},{"from":"17:00","to":"18:30"}]"#
+            ),
+            "{text}"
+        );
+        assert_eq!(parse(&text, &none, &none, today()).unwrap(), r);
+        let plain = parse(SAMPLE, &none, &none, today()).unwrap();
+        assert!(plain.closed_hours.is_empty());
+    }
+
+    #[test]
+    fn bad_closed_hours_are_refused_with_their_path() {
+        let err = refusal(&with_closed(r#"[{"from":"18:30","to":"17:00"}]"#));
+        assert_eq!(
+            (err.field.as_str(), err.value.as_str()),
+            ("farms[0].closed[0]", "18:30–17:00")
+        );
+        let err = refusal(&with_closed(
+            r#"[{"from":"17:00","to":"18:30"},{"from":"18:00","to":"19:00"}]"#,
+        ));
+        assert_eq!(err.field, "farms[0].closed[1]");
+        let err = refusal(&with_closed(r#"[{"from":"25:00","to":"26:00"}]"#));
+        assert_eq!(
+            (err.field.as_str(), err.value.as_str()),
+            ("farms[0].closed[0].from", "25:00")
         );
     }
 }

@@ -17,13 +17,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use egui::accesskit::Role as AccessRole;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 use common::{
-    cattle_visit_today, demo_enrolled, inseminate, settle, shows, shows_containing, syncing_app,
-    tap, type_into, until,
+    cattle_visit_today, demo_enrolled, inseminate, replace, settle, shows, shows_containing,
+    syncing_app, tap, type_into, until,
 };
 use sync_common::{Device, Fault, Kind, Proxy, Server, enrolled};
 use tournee::app::TourneeApp;
@@ -64,20 +63,6 @@ impl Gate {
             Fault::Pass
         })
     }
-}
-
-/// Replaces the text of a field: select all, then what a finger types or a paste brings.
-fn replace(h: &mut Harness<'static, TourneeApp>, label: &str, event: egui::Event) {
-    h.get_by_role_and_label(AccessRole::TextInput, label)
-        .scroll_to_me();
-    h.run();
-    h.get_by_role_and_label(AccessRole::TextInput, label)
-        .click();
-    h.run();
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-    h.run();
-    h.event(event);
-    settle(h);
 }
 
 fn typed(text: &str) -> egui::Event {

@@ -98,6 +98,50 @@ fn a_bad_file_is_refused_whole_with_its_path_and_the_store_is_unchanged() {
 }
 
 #[test]
+fn closed_hours_are_imported_exported_and_changed_by_a_newer_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |closed: &str| {
+        FILE.replace(
+            r#""lat":48.13,"lon":-0.57}"#,
+            &format!(r#""lat":48.13,"lon":-0.57,"closed":{closed}}}"#),
+        )
+    };
+    let evening = r#"[{"from":"17:00","to":"18:30"}]"#;
+    let first = json(&tournee(dir.path(), &["import", "-"], Some(&with(evening))));
+    assert_eq!(first["closed_hours"], 1);
+    let exported = json(&tournee(dir.path(), &["export"], None));
+    assert_eq!(
+        exported["farms"][0]["closed"],
+        serde_json::json!([{"from": "17:00", "to": "18:30"}])
+    );
+    // the same hours again add nothing; a file without them leaves them as they are
+    let again = json(&tournee(dir.path(), &["import", "-"], Some(&with(evening))));
+    assert_eq!(again["closed_hours"], 0);
+    let without = json(&tournee(dir.path(), &["import", "-"], Some(FILE)));
+    assert_eq!(without["closed_hours"], 0);
+    // newer hours replace them
+    let both = r#"[{"from":"06:30","to":"08:00"},{"from":"17h00","to":"18h30"}]"#;
+    let newer = json(&tournee(dir.path(), &["import", "-"], Some(&with(both))));
+    assert_eq!(newer["closed_hours"], 1);
+    let exported = json(&tournee(dir.path(), &["export"], None));
+    assert_eq!(
+        exported["farms"][0]["closed"],
+        serde_json::json!([{"from": "06:30", "to": "08:00"}, {"from": "17:00", "to": "18:30"}])
+    );
+    // overlapping hours are refused with their path and value, nothing changes
+    let before = tournee(dir.path(), &["export"], None).stdout;
+    let overlap = r#"[{"from":"17:00","to":"18:30"},{"from":"18:00","to":"19:00"}]"#;
+    let out = tournee(dir.path(), &["import", "-"], Some(&with(overlap)));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("farms[0].closed[1]") && err.contains("18:00–19:00"),
+        "{err}"
+    );
+    assert_eq!(tournee(dir.path(), &["export"], None).stdout, before);
+}
+
+#[test]
 fn a_visit_imported_again_with_another_farm_is_refused_and_nothing_changes() {
     let dir = tempfile::tempdir().unwrap();
     let two_farms = FILE.replace(

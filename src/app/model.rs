@@ -290,6 +290,8 @@ pub struct PregnancyLine {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FarmView {
     pub farm: Farm,
+    /// The hours the farm cannot receive the technician (milking), by start.
+    pub closed: Vec<crate::domain::ClosedSpan>,
     pub visits: Vec<FarmVisit>,
     pub inseminations: Vec<InseminationLine>,
     pub pregnancy_checks: Vec<PregnancyLine>,
@@ -697,6 +699,12 @@ pub enum Command {
     WriteAdvice { farm: Ede, year: i32, text: String },
     /// Saves the farm's yearly report of `year` as PDF on the tablet, to hand to the farmer.
     SaveYearReport { farm: Ede, year: i32 },
+    /// The farm's closed hours (milking), all of them (none: open all day); the planner keeps
+    /// its visits out of them.
+    SetClosedHours {
+        farm: Ede,
+        closed: Vec<crate::domain::ClosedSpan>,
+    },
 }
 
 /// Why the backend did not carry a command out. Nothing was recorded.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DomainError;
 use super::act::Act;
-use super::farm::{Company, Farm, Technician};
+use super::farm::{ClosedSpan, Company, Farm, Technician};
 use super::ids::{ActId, BullId, Ede, SupervisorId, TechnicianId, VisitId};
 use super::staff::{MAX_DECLARED_SECONDS, OtherTimeKind, ReviewDecision, Week};
 use super::tank::{MAX_DOSES, Straw};
@@ -110,6 +110,10 @@ pub enum Payload {
         visit: VisitId,
         window: ArrivalWindow,
     },
+    /// The hours a farm cannot receive the technician (milking), all of them, replacing the
+    /// ones recorded before (latest clock wins; none: open all day). Kept apart from
+    /// `FarmRecorded`, whose layout is in every store already.
+    ClosedHoursRecorded { farm: Ede, closed: Vec<ClosedSpan> },
 }
 
 /// The years a yearly report's advice may be written for: a typo, not a date, outside them.
@@ -242,6 +246,9 @@ impl Payload {
                 super::check_text("text", text, 1)
             }
             Payload::ArrivalExpected { window, .. } => window.validate("window"),
+            Payload::ClosedHoursRecorded { closed, .. } => {
+                super::farm::check_closed("closed", closed)
+            }
         }
     }
 
@@ -268,6 +275,7 @@ impl Payload {
             Payload::DeclarationsAcknowledged { .. } => "declarations_acknowledged",
             Payload::AdviceWritten { .. } => "advice_written",
             Payload::ArrivalExpected { .. } => "arrival_expected",
+            Payload::ClosedHoursRecorded { .. } => "closed_hours_recorded",
         }
     }
 }

@@ -135,3 +135,162 @@ impl Company {
         Ok(())
     }
 }
+
+/// A span of hours a farm cannot receive the technician (milking), in minutes after midnight
+/// (local time, Europe/Paris), so the event stays a few bytes. `from < to`, within the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ClosedSpan {
+    pub from: u16,
+    pub to: u16,
+}
+
+/// The most closed spans a farm has: morning and evening milking, and room for two more.
+pub const MAX_CLOSED_SPANS: usize = 4;
+/// The latest minute a closed span may end at (23:59): a span stays within its day.
+pub const LAST_MINUTE: u16 = 24 * 60 - 1;
+
+/// What a closed span that is refused was expected to be (the app says each in words).
+pub const CLOSED_EXPECTED_ORDER: &str = "a span from HH:MM to a later HH:MM, within the day";
+pub const CLOSED_EXPECTED_APART: &str = "spans that do not overlap";
+pub const CLOSED_EXPECTED_FEW: &str = "at most 4 closed spans";
+/// What a time of day that does not read was expected to be.
+pub const EXPECTED_HHMM: &str = "a time of day as HH:MM, from 00:00 to 23:59";
+
+impl ClosedSpan {
+    /// The span as people write it: `17:00–18:30`.
+    pub fn text(&self) -> String {
+        format!("{}–{}", hhmm(self.from), hhmm(self.to))
+    }
+}
+
+/// Reads a time of day typed as `HH:MM` (or `H:MM`, or the French `17h30`) in minutes after
+/// midnight, up to 23:59.
+pub fn parse_hhmm(field: &str, text: &str) -> Result<u16, DomainError> {
+    let bad = || DomainError::invalid(field, text, EXPECTED_HHMM);
+    let t = text.trim();
+    let (h, m) = t.split_once([':', 'h', 'H']).ok_or_else(bad)?;
+    let digits = |p: &str, max: u16| -> Option<u16> {
+        if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        p.parse().ok().filter(|v| *v <= max)
+    };
+    let h = digits(h, 23).ok_or_else(bad)?;
+    let m = if m.is_empty() { Some(0) } else { digits(m, 59) }.ok_or_else(bad)?;
+    if m >= 60 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+/// A time of day in minutes after midnight, as `HH:MM`.
+pub fn hhmm(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Checks a farm's closed hours: each span `from < to` within the day, none overlapping
+/// another (touching is fine: milking, then cleaning), at most [`MAX_CLOSED_SPANS`].
+pub fn check_closed(field: &str, spans: &[ClosedSpan]) -> Result<(), DomainError> {
+    if spans.len() > MAX_CLOSED_SPANS {
+        return Err(DomainError::invalid(
+            field,
+            &spans.len().to_string(),
+            CLOSED_EXPECTED_FEW,
+        ));
+    }
+    for (i, s) in spans.iter().enumerate() {
+        if s.from >= s.to || s.to > LAST_MINUTE {
+            return Err(DomainError::invalid(
+                &format!("{field}[{i}]"),
+                &s.text(),
+                CLOSED_EXPECTED_ORDER,
+            ));
+        }
+    }
+    for (i, s) in spans.iter().enumerate() {
+        if let Some(other) = spans[..i].iter().find(|o| o.from < s.to && s.from < o.to) {
+            return Err(DomainError::invalid(
+                &format!("{field}[{i}]"),
+                &s.text(),
+                &format!("{CLOSED_EXPECTED_APART} (it overlaps {})", other.text()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(from: &str, to: &str) -> ClosedSpan {
+        ClosedSpan {
+            from: parse_hhmm("from", from).unwrap(),
+            to: parse_hhmm("to", to).unwrap(),
+        }
+    }
+
+    #[test]
+    fn times_of_day_are_read_as_people_type_them() {
+        assert_eq!(parse_hhmm("from", "17:00"), Ok(17 * 60));
+        assert_eq!(parse_hhmm("from", " 6:30 "), Ok(6 * 60 + 30));
+        assert_eq!(parse_hhmm("from", "17h30"), Ok(17 * 60 + 30));
+        assert_eq!(parse_hhmm("from", "7h"), Ok(7 * 60));
+        for bad in ["", "17", "24:00", "17:60", "-1:00", "17:5x", "1700"] {
+            let e = parse_hhmm("closed[0].from", bad).unwrap_err();
+            assert_eq!(
+                (e.field.as_str(), e.value.as_str()),
+                ("closed[0].from", bad)
+            );
+        }
+        assert_eq!(hhmm(17 * 60 + 5), "17:05");
+    }
+
+    #[test]
+    fn closed_hours_are_ordered_spans_within_the_day_apart_and_few() {
+        let ok = [
+            span("06:30", "08:00"),
+            span("17:00", "18:30"),
+            span("18:30", "19:00"),
+        ];
+        assert_eq!(check_closed("closed", &ok), Ok(()));
+        assert_eq!(check_closed("closed", &[]), Ok(()));
+        let e =
+            check_closed("closed", &[span("06:30", "08:00"), span("18:30", "17:00")]).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.value.as_str(), e.expected.as_str()),
+            ("closed[1]", "18:30–17:00", CLOSED_EXPECTED_ORDER)
+        );
+        let e = check_closed("closed", &[span("17:00", "17:00")]).unwrap_err();
+        assert_eq!(e.expected, CLOSED_EXPECTED_ORDER);
+        let late = ClosedSpan {
+            from: 23 * 60,
+            to: 24 * 60,
+        };
+        assert_eq!(
+            check_closed("closed", &[late]).unwrap_err().expected,
+            CLOSED_EXPECTED_ORDER
+        );
+        let e =
+            check_closed("closed", &[span("17:00", "18:30"), span("18:00", "19:00")]).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.value.as_str(), e.expected.as_str()),
+            (
+                "closed[1]",
+                "18:00–19:00",
+                "spans that do not overlap (it overlaps 17:00–18:30)"
+            )
+        );
+        let five: Vec<_> = (0..5u16)
+            .map(|i| ClosedSpan {
+                from: i * 120,
+                to: i * 120 + 60,
+            })
+            .collect();
+        let e = check_closed("closed", &five).unwrap_err();
+        assert_eq!(
+            (e.value.as_str(), e.expected.as_str()),
+            ("5", CLOSED_EXPECTED_FEW)
+        );
+    }
+}

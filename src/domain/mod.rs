@@ -18,7 +18,7 @@ pub mod visit;
 
 pub use act::{Act, ActKind, Family, InseminationRank, PregnancyResult, Species};
 pub use event::{DeclarationRefusal, Payload};
-pub use farm::{Company, Farm, Location, Technician};
+pub use farm::{ClosedSpan, Company, Farm, Location, Technician};
 pub use ids::{ActId, AnimalId, BullId, Ede, SupervisorId, TechnicianId, VisitId};
 pub use staff::{OtherTimeKind, ReviewDecision, Week};
 pub use tank::{PrintedCode, Straw};

@@ -18,6 +18,7 @@ pub struct ImportSummary {
     pub acts: usize,
     pub confirmations: usize,
     pub advice: usize,
+    pub closed_hours: usize,
 }
 
 impl ImportSummary {
@@ -29,6 +30,7 @@ impl ImportSummary {
             + self.acts
             + self.confirmations
             + self.advice
+            + self.closed_hours
     }
 }
 
@@ -53,6 +55,16 @@ impl Store {
             if self.farm(&f.ede)?.as_ref() != Some(f) {
                 summary.farms += 1;
                 payloads.push(Payload::FarmRecorded(f.clone()));
+            }
+        }
+        for (farm, closed) in &records.closed_hours {
+            // Like a farm's details: different hours in a file are newer ones.
+            if &self.closed_hours(farm)? != closed {
+                summary.closed_hours += 1;
+                payloads.push(Payload::ClosedHoursRecorded {
+                    farm: farm.clone(),
+                    closed: closed.clone(),
+                });
             }
         }
         for (i, v) in records.visits.iter().enumerate() {

@@ -72,6 +72,8 @@ projections! {
     advice: Keyed<Lww<Advice>>,
     // each visit's arrival windows in clock order (`tour::arrival`)
     arrivals: Keyed<Vec<(Stamp, (EventId, crate::domain::ArrivalWindow))>>,
+    // each farm's closed hours (milking), by EDE
+    closed_hours: Keyed<Lww<Vec<crate::domain::ClosedSpan>>>,
 }
 
 impl Projections {
@@ -735,6 +737,12 @@ pub(super) fn apply(p: &mut Projections, event: Event, strict: bool) -> Result<(
                 stamp,
             };
             lww_put(&mut p.advice, &advice_key(farm, *year), stamp, &advice);
+        }
+        Payload::ClosedHoursRecorded { farm, closed } => {
+            if strict && !p.farms.contains(farm.as_str().as_bytes()) {
+                return Err(refuse("farm", farm.as_str(), "a farm already recorded"));
+            }
+            lww_put(&mut p.closed_hours, farm.as_str().as_bytes(), stamp, closed);
         }
     }
     Ok(())

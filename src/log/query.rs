@@ -57,6 +57,17 @@ impl Store {
         }))
     }
 
+    /// The hours a farm cannot receive the technician (milking), as last recorded; none when
+    /// never recorded.
+    pub fn closed_hours(&self, ede: &Ede) -> Result<Vec<crate::domain::ClosedSpan>, LogError> {
+        Ok(self.read(|p| {
+            p.closed_hours
+                .get(ede.as_str().as_bytes())
+                .map(|l| l.value.clone())
+                .unwrap_or_default()
+        }))
+    }
+
     /// A visit, with the technician it is assigned to now.
     pub fn visit(&self, id: &VisitId) -> Result<Option<Visit>, LogError> {
         Ok(self.read(|p| p.visits.get(id.as_str().as_bytes()).map(StoredVisit::visit)))
@@ -303,7 +314,7 @@ impl Store {
 
     /// Everything the store holds as exchange records (for `tournee export`): technicians,
     /// farms, every visit with its current acts and latest confirmation, by day then id, and
-    /// every farm's advice as last written.
+    /// every farm's advice as last written and its closed hours.
     pub fn records(&self) -> Result<Records, LogError> {
         let mut visits = self.all_visits()?;
         visits.sort_by(|a, b| (a.day, &a.id).cmp(&(b.day, &b.id)));
@@ -322,7 +333,14 @@ impl Store {
                     text: a.text,
                 })
                 .collect(),
+            closed_hours: Vec::new(),
         };
+        for farm in &out.farms {
+            let closed = self.closed_hours(&farm.ede)?;
+            if !closed.is_empty() {
+                out.closed_hours.push((farm.ede.clone(), closed));
+            }
+        }
         for visit in visits {
             out.visits.push(VisitRecords {
                 acts: self.acts_of(&visit.id)?,

@@ -907,3 +907,47 @@ fn advice_goes_out_in_an_export_and_comes_back_in_by_import_once() {
         "Génisses à 14 mois"
     );
 }
+
+#[test]
+fn closed_hours_are_the_latest_recorded_survive_a_reopen_and_travel_by_export() {
+    use crate::domain::ClosedSpan;
+    let a_dir = tempfile::tempdir().unwrap();
+    let b_dir = tempfile::tempdir().unwrap();
+    let closed = |spans: &[(u16, u16)]| Payload::ClosedHoursRecorded {
+        farm: farm().ede,
+        closed: spans
+            .iter()
+            .map(|&(from, to)| ClosedSpan { from, to })
+            .collect(),
+    };
+    let evening = [(17 * 60, 18 * 60 + 30)];
+    {
+        let a = Store::open(a_dir.path()).unwrap();
+        // a farm not recorded yet has no hours to set
+        let refused = a.append(vec![closed(&evening)]);
+        assert!(matches!(refused, Err(LogError::Refused(e)) if e.field == "farm"));
+        setup(&a);
+        assert_eq!(a.closed_hours(&farm().ede).unwrap(), vec![]);
+        a.append(vec![closed(&[(6 * 60, 7 * 60)])]).unwrap();
+        a.append(vec![closed(&evening)]).unwrap();
+        // bad hours are refused and change nothing
+        let refused = a.append(vec![closed(&[(18 * 60, 17 * 60)])]);
+        assert!(matches!(refused, Err(LogError::Refused(e)) if e.field == "closed[0]"));
+    }
+    let a = Store::open(a_dir.path()).unwrap();
+    let spans = vec![ClosedSpan {
+        from: 17 * 60,
+        to: 18 * 60 + 30,
+    }];
+    assert_eq!(a.closed_hours(&farm().ede).unwrap(), spans);
+    let text = serde_json::to_string(&crate::exchange::document(&a.records().unwrap())).unwrap();
+    let parsed = crate::exchange::parse(&text, &|_| false, &|_| false, day()).unwrap();
+    let b = Store::open(b_dir.path()).unwrap();
+    assert_eq!(b.import(&parsed).unwrap().closed_hours, 1);
+    assert_eq!(b.closed_hours(&farm().ede).unwrap(), spans);
+    assert_eq!(b.import(&parsed).unwrap(), ImportSummary::default());
+    // open all day again: an empty list, exported as no hours
+    a.append(vec![closed(&[])]).unwrap();
+    assert_eq!(a.closed_hours(&farm().ede).unwrap(), vec![]);
+    assert!(a.records().unwrap().closed_hours.is_empty());
+}

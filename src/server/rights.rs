@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::domain::{ActId, Confirmation, Ede, Payload, TechnicianId, VisitId};
+use crate::domain::{ActId, Confirmation, Ede, Farm, Payload, TechnicianId, VisitId};
 use crate::sync::Role;
 
 /// What the server knows of a visit: its farm, and every technician it was assigned to.
@@ -101,7 +101,9 @@ pub fn references(payload: &Payload, visits: &mut BTreeSet<VisitId>, acts: &mut 
 pub fn farm_named(payload: &Payload) -> Option<&Ede> {
     match payload {
         Payload::FarmRecorded(f) => Some(&f.ede),
-        Payload::AdviceWritten { farm, .. } => Some(farm),
+        Payload::AdviceWritten { farm, .. } | Payload::ClosedHoursRecorded { farm, .. } => {
+            Some(farm)
+        }
         _ => None,
     }
 }
@@ -268,7 +270,9 @@ fn check_technician(me: &TechnicianId, facts: &Facts, payload: &Payload) -> Verd
             own("technician.id", &t.id, me)?;
             Ok((personal(&t.id), Effects::default()))
         }
-        Payload::FarmRecorded(f) => farm_recorded(&f.ede, facts),
+        // The farm's milking hours are part of its record: the same rule.
+        Payload::FarmRecorded(Farm { ede, .. })
+        | Payload::ClosedHoursRecorded { farm: ede, .. } => farm_recorded(ede, facts),
         Payload::VisitRecorded(v) => visit_recorded(v, me, facts),
         Payload::ActRecorded(a) => {
             let (tags, mut effects) = on_visit(&a.visit, true)?;
@@ -380,7 +384,8 @@ fn check_supervisor(
             own("technician.id", &t.id, team)?;
             Ok((personal(&t.id), Effects::default()))
         }
-        Payload::FarmRecorded(f) => farm_recorded(&f.ede, facts),
+        Payload::FarmRecorded(Farm { ede, .. })
+        | Payload::ClosedHoursRecorded { farm: ede, .. } => farm_recorded(ede, facts),
         Payload::CompanyRecorded(_) => Ok((
             Tags {
                 staff: true,
@@ -484,5 +489,47 @@ mod tests {
             farm_named(&advice("53161001", "T01")),
             Some(&ede("53161001"))
         );
+    }
+
+    fn closed_hours(farm: &str) -> Payload {
+        Payload::ClosedHoursRecorded {
+            farm: ede(farm),
+            closed: vec![crate::domain::ClosedSpan {
+                from: 17 * 60,
+                to: 18 * 60 + 30,
+            }],
+        }
+    }
+
+    #[test]
+    fn closed_hours_are_set_as_the_farm_is_edited_and_read_by_its_farmer() {
+        let technician = Role::Technician {
+            id: t("T01"),
+            name: "Julie Moreau".into(),
+        };
+        let supervisor = Role::Supervisor {
+            id: SupervisorId::parse("s", "S01").unwrap(),
+            team: vec![t("T01")],
+        };
+        // Another's farm: it has visits on the server, none of this account's.
+        let facts = Facts {
+            farms_with_visits: [ede("53161001"), ede("53161002")].into_iter().collect(),
+            ..facts()
+        };
+        assert_eq!(
+            farm_named(&closed_hours("53161002")),
+            Some(&ede("53161002"))
+        );
+        for role in [&technician, &supervisor] {
+            let (tags, effects) = check(role, &facts, &closed_hours("53161001")).unwrap();
+            assert_eq!(tags, farm_tags(&ede("53161001"), true));
+            assert_eq!(effects, Effects::default());
+            let err = check(role, &facts, &closed_hours("53161002")).unwrap_err();
+            assert!(err.contains("not in this account's scope"), "{err}");
+        }
+        let farmer = Role::Farmer {
+            farm: ede("53161001"),
+        };
+        assert!(check(&farmer, &facts, &closed_hours("53161001")).is_err());
     }
 }

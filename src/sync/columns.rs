@@ -1246,6 +1246,19 @@ mod tests {
                     on_the_way: true,
                 },
             },
+            Payload::ClosedHoursRecorded {
+                farm: Ede::parse("farm", "53161001").unwrap(),
+                closed: vec![
+                    ClosedSpan {
+                        from: 6 * 60 + 30,
+                        to: 8 * 60,
+                    },
+                    ClosedSpan {
+                        from: 17 * 60,
+                        to: 18 * 60 + 30,
+                    },
+                ],
+            },
         ];
         let mut bodies = demo;
         for (i, p) in others.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! A technician's day, read from the store as a planning [`Problem`]: the app's Today screen
 //! and the demo plan with it. Done visits keep their real times; the visit under way is the
-//! next one whatever the planner prefers.
+//! next one whatever the planner prefers; each farm's closed hours (milking) are the farm's
+//! record's (`ClosedHoursRecorded`).
 //!
 //! Not for solving (`solve`), nor for drawing (the app).
 
@@ -71,7 +72,14 @@ pub fn day_round(
                 from: seconds_of_day(from),
                 to: seconds_of_day(to),
             }),
-            closed: Vec::new(),
+            closed: store
+                .closed_hours(&v.farm)?
+                .iter()
+                .map(|c| Window {
+                    from: u32::from(c.from) * 60,
+                    to: u32::from(c.to) * 60,
+                })
+                .collect(),
             urgency: v.urgency,
         });
         match (&v.arrived, &v.left) {

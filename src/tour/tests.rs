@@ -840,3 +840,90 @@ fn follow_ups_are_read_from_the_store() {
     assert_eq!(ids(40), vec!["A1", "A2"]);
     assert_eq!(ids(61), vec!["A2"]);
 }
+
+#[test]
+fn a_farms_closed_hours_reach_the_days_problem_and_its_visit_is_not_served_inside_them() {
+    use crate::domain::{ClosedSpan, Farm, Payload, Request, Species, Technician};
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::log::Store::open(dir.path()).unwrap();
+    let technician = TechnicianId::parse("technician", "T01").unwrap();
+    let farm = |ede: &str, dlat: f64| Farm {
+        ede: Ede::parse("farm", ede).unwrap(),
+        name: format!("Élevage {ede}"),
+        village: None,
+        location: Location {
+            lat: MONTSURS.lat + dlat,
+            lon: MONTSURS.lon,
+        },
+        species: vec![Species::Bovine],
+        phone: None,
+        note: None,
+    };
+    // The evening visit's window opens at 16:55: without the milking it would start then
+    // and run into 17:00.
+    let mut evening = farm_visit("V1", "53161001", 0);
+    evening.window = Some((
+        chrono::NaiveTime::from_hms_opt(16, 55, 0).unwrap(),
+        chrono::NaiveTime::from_hms_opt(19, 0, 0).unwrap(),
+    ));
+    evening.requested = vec![Request {
+        kind: ActKind::IaBovine,
+        count: 1,
+    }];
+    let morning = farm_visit("V2", "53161002", 0);
+    store
+        .append(vec![
+            Payload::TechnicianRecorded(Technician {
+                id: technician.clone(),
+                name: "Julie Moreau".into(),
+                home: Some(MONTSURS),
+                licence: None,
+            }),
+            Payload::FarmRecorded(farm("53161001", 0.02)),
+            Payload::FarmRecorded(farm("53161002", -0.03)),
+            Payload::ClosedHoursRecorded {
+                farm: Ede::parse("farm", "53161001").unwrap(),
+                closed: vec![ClosedSpan {
+                    from: 17 * 60,
+                    to: 18 * 60 + 30,
+                }],
+            },
+            Payload::VisitRecorded(evening),
+            Payload::VisitRecorded(morning),
+        ])
+        .unwrap();
+    let (grid, settings) = crate::worktime::company_rules(None).unwrap();
+    let round = day::day_round(&store, &technician, day(0), &grid, &settings)
+        .unwrap()
+        .unwrap();
+    let closed = Window {
+        from: hm(17, 0),
+        to: hm(18, 30),
+    };
+    let at = |p: &Problem, id: &str| p.visits.iter().position(|v| v.id == id).unwrap();
+    let v1 = at(&round.problem, "V1");
+    assert_eq!(round.problem.visits[v1].closed, vec![closed]);
+    assert_eq!(
+        round.problem.visits[at(&round.problem, "V2")].closed,
+        vec![]
+    );
+    let served = |p: &Problem| {
+        let plan = plan(p).unwrap();
+        let stop = plan.stops.iter().find(|s| s.id == "V1").unwrap().clone();
+        (stop.arrival, stop.departure)
+    };
+    let (arrival, departure) = served(&round.problem);
+    assert!(
+        departure <= closed.from || arrival >= closed.to,
+        "served {arrival}..{departure}, inside the milking"
+    );
+    assert_eq!(arrival, hm(18, 30));
+    // The same day without the farm's closed hours serves it inside them.
+    let mut open = round.problem.clone();
+    open.visits[v1].closed.clear();
+    let (arrival, departure) = served(&open);
+    assert!(
+        arrival < closed.to && departure > closed.from,
+        "{arrival}..{departure}"
+    );
+}

@@ -189,6 +189,19 @@ fn type_into_role(h: &mut Harness<'static, TourneeApp>, role: Role, label: &str,
     settle(h);
 }
 
+/// Replaces the text of a field: select all, then what a finger types or a paste brings.
+pub fn replace(h: &mut Harness<'static, TourneeApp>, label: &str, event: egui::Event) {
+    h.get_by_role_and_label(Role::TextInput, label)
+        .scroll_to_me();
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, label).click();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run();
+    h.event(event);
+    settle(h);
+}
+
 /// Whether a node with exactly this label is on screen.
 pub fn shows(h: &Harness<'static, TourneeApp>, label: &str) -> bool {
     h.query_all_by_label(label).next().is_some()

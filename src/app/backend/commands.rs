@@ -112,6 +112,7 @@ impl Worker {
             Command::CancelVisit { visit, reason } => self.cancel_visit(visit, &reason),
             Command::WriteAdvice { farm, year, text } => self.write_advice(farm, year, &text),
             Command::SaveYearReport { farm, year } => self.save_year_report(farm, year),
+            Command::SetClosedHours { farm, closed } => self.set_closed_hours(farm, closed),
             // The worker's loop hands these to the sync thread before they could reach here.
             Command::Enroll { .. } | Command::SyncNow | Command::Adopt { .. } => Err(
                 Refusal::Storage("enrolment, sync and adoption are the worker loop's".to_owned()),
@@ -469,6 +470,21 @@ impl Worker {
         let reason = reason_text("reason", reason)?;
         self.store
             .append(vec![Payload::VisitCancelled { visit: id, reason }])?;
+        Self::saved()
+    }
+
+    /// Records a farm's closed hours, by start (the domain checks each span and their overlap).
+    fn set_closed_hours(
+        &mut self,
+        farm: Ede,
+        mut closed: Vec<crate::domain::ClosedSpan>,
+    ) -> Result<Outcome, Refusal> {
+        if self.store.farm(&farm)?.is_none() {
+            return Err(invalid("farm", farm.as_str(), "a farm of this tablet"));
+        }
+        closed.sort();
+        self.store
+            .append(vec![Payload::ClosedHoursRecorded { farm, closed }])?;
         Self::saved()
     }
 

@@ -430,6 +430,7 @@ impl Worker {
         };
         let stock = self.stock()?;
         let mut view = FarmView {
+            closed: self.store.closed_hours(ede)?,
             farm,
             visits: Vec::new(),
             inseminations: Vec::new(),

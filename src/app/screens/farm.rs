@@ -1,5 +1,6 @@
-//! A farm's history, read before entering the barn: the herd's reproduction figures and the
-//! females to watch (`fertility.rs`), animals inseminated with dates and bulls, pregnancy
+//! A farm's history, read before entering the barn: its closed hours for milking, editable
+//! (`closed_hours.rs`), the herd's reproduction figures and the females to watch
+//! (`fertility.rs`), animals inseminated with dates and bulls, pregnancy
 //! results, anomalies, and the past visits with their acts, newest first.
 //!
 //! A farm seen every week for a year has hundreds of lines: each list shows its latest
@@ -24,6 +25,7 @@ pub struct FarmForm {
     pub checks: usize,
     pub visits: usize,
     pub advice: super::fertility::AdviceForm,
+    pub closed: super::closed_hours::ClosedHoursForm,
 }
 
 impl FarmForm {
@@ -35,6 +37,7 @@ impl FarmForm {
                 checks: PAGE,
                 visits: PAGE,
                 advice: Default::default(),
+                closed: Default::default(),
             };
         }
     }
@@ -69,6 +72,7 @@ pub fn show(
         ui.label(RichText::new(note).italics());
     }
     let species = farm.species.first().copied().unwrap_or(Species::Bovine);
+    super::closed_hours::show(ui, i18n, ede, &view.closed, &mut form.closed, out);
     if let Some(fertility) = &view.fertility {
         super::fertility::farm(ui, i18n, ede, fertility, &mut form.advice, out);
     }

@@ -5,6 +5,7 @@
 //! otherwise.
 
 pub mod call;
+pub mod closed_hours;
 pub mod confirm;
 pub mod damaged;
 pub mod declarations;
@@ -145,6 +146,7 @@ pub fn refusal_text(i18n: &I18n, refusal: &Refusal) -> String {
         Refusal::NoTechnician => i18n.t("refusal.no_technician").to_owned(),
         Refusal::Storage(m) => i18n.tf("refusal.storage", &[("error", m)]),
         Refusal::Sync(p) => server::problem_text(i18n, p),
+        Refusal::Invalid(e) if e.field.starts_with("closed") => closed_hours::refusal_text(i18n, e),
         Refusal::Invalid(e) => {
             let text = match e.field.as_str() {
                 "act.bull" => i18n.t("visit.bull_not_in_tank"),
