@@ -529,7 +529,8 @@ async fn payroll(
         if store.technician(technician).map_err(store_error)?.is_none() {
             continue;
         }
-        let text = crate::worktime::to_csv(&month_report(store, technician, from, to)?);
+        let text = crate::worktime::to_csv(&month_report(store, technician, from, to)?)
+            .map_err(failure)?;
         match csv.is_empty() {
             true => csv.push_str(&text),
             false => csv.push_str(text.split_once("\r\n").map_or("", |(_, rows)| rows)),
