@@ -688,34 +688,9 @@ struct Held {
     events: u64,
 }
 
-fn backend_of(server: &Server) -> std::sync::Arc<dyn tournee::server::Backend> {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        match server.kind {
-            Kind::Sled => std::sync::Arc::new(
-                tournee::server::SledBackend::open(&server.dir.path().join("store")).unwrap(),
-            ) as std::sync::Arc<dyn tournee::server::Backend>,
-            Kind::Postgres => std::sync::Arc::new(
-                tournee::server::postgres::PgBackend::connect(DATABASE_URL, &server.schema)
-                    .await
-                    .unwrap(),
-            ),
-        }
-    })
-}
-
 fn held_then_restart(server: &mut Server, supervisor: &str) -> Held {
+    let devices = server.account_devices(&format!("supervisor:{supervisor}"));
     server.kill();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let backend = backend_of(server);
-    let mut devices: Vec<_> = runtime
-        .block_on(backend.devices_of(&format!("supervisor:{supervisor}")))
-        .unwrap()
-        .into_iter()
-        .map(|d| d.device)
-        .collect();
-    devices.sort_by_key(|d| d.0);
-    drop(backend);
     let folder = server
         .dir
         .path()
@@ -915,7 +890,7 @@ fn a_session_of_the_first_layout_keeps_working(kind: Kind) {
         expires_ms: now + 3_600_000,
     })
     .unwrap();
-    let backend = backend_of(&server);
+    let backend = server.backend();
     let claim = tournee::server::backend::Claim {
         key: &key,
         value: &saved,
