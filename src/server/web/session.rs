@@ -484,10 +484,11 @@ impl<A: Account> Sessions<A> {
     /// removed once what they wrote is on the server. Returns what it did, a line each.
     pub async fn tidy(&self) -> Vec<String> {
         let dir = self.dir.clone();
+        let shown = self.dir.display().to_string();
         let client = self.client();
         tokio::task::spawn_blocking(move || tidy::<A>(&dir, &client))
             .await
-            .unwrap_or_else(|e| vec![format!("{}: not tidied: {e}", "pages' stores")])
+            .unwrap_or_else(|e| vec![format!("{shown}: not tidied: {e}")])
     }
 }
 
