@@ -461,6 +461,27 @@ fn a_session_survives_a_restart(kind: Kind) {
         Some(Confirmation::ConfirmedLater { comment: Some(c), .. }) if c == "après redémarrage"
     ));
 
+    // A second login spends its link on the farm's one device: none enrolled, one store,
+    // both sessions open.
+    let account = format!("farmer:{}", ede(1).as_str());
+    let devices = server.account_devices(&account);
+    assert_eq!(devices.len(), 1);
+    let url = server.url();
+    let second = server.token(&["add-farmer", "--farm", ede(1).as_str(), "--link", &url]);
+    let (other, _) = login(&agent, &url, &second);
+    assert_eq!(server.account_devices(&account), devices);
+    let stores: Vec<String> = std::fs::read_dir(server.dir.path().join("farmers"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(stores, [format!("account-{}", ede(1).as_str())]);
+    let url = server.url();
+    for c in [&cookie, &other] {
+        let (status, list) = get(&agent, &format!("{url}/eleveur"), Some(c));
+        assert_eq!(status, 200, "{list}");
+        assert!(list.contains("/eleveur/visites/V1"), "{list}");
+    }
+
     // A logout is kept too: the cookie opens nothing after the next restart.
     logout_holds_across_a_restart(&mut server, &agent, "/eleveur", &cookie, &csrf);
 }

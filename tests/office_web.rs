@@ -6,7 +6,9 @@
 //! the declarations export are those of the command line. Then, over plain HTTP, on sled and
 //! on PostgreSQL: another team's technician, a form without the CSRF token or from another
 //! origin, a spent link, an empty comment are refused and write nothing; a session survives a
-//! restart. The browser's run is made on both backends too.
+//! restart; a second login reuses the supervisor's one device and store (no device enrolled,
+//! only what changed pulled), two sessions at once share it, and a session saved when each
+//! login had its own store still opens. The browser's run is made on both backends too.
 
 #![cfg(feature = "server")]
 
@@ -674,4 +676,265 @@ fn tampering_with_the_office_is_refused_and_writes_nothing_on_sled() {
 #[test]
 fn tampering_with_the_office_is_refused_and_writes_nothing_on_postgres() {
     tampering_is_refused_and_writes_nothing(Kind::Postgres);
+}
+
+/// What the server holds of a supervisor's page, read with the server stopped (sled lets one
+/// process open a store), then the server started again: the account's devices on the server,
+/// and the page store's device, pull cursor and events.
+struct Held {
+    devices: Vec<tournee::log::DeviceId>,
+    page_device: tournee::log::DeviceId,
+    cursor: tournee::sync::Cursor,
+    events: u64,
+}
+
+fn held_then_restart(server: &mut Server, supervisor: &str) -> Held {
+    let devices = server.account_devices(&format!("supervisor:{supervisor}"));
+    server.kill();
+    let folder = server
+        .dir
+        .path()
+        .join("bureau")
+        .join(format!("account-{supervisor}"));
+    let store = tournee::log::Store::open(&folder).unwrap();
+    let events = store
+        .devices()
+        .unwrap()
+        .iter()
+        .map(|(d, _)| store.head(*d).unwrap().map_or(0, |(seq, _)| seq))
+        .sum();
+    let held = Held {
+        devices,
+        page_device: store.device(),
+        cursor: tournee::sync::progress(&store).unwrap().cursor,
+        events,
+    };
+    drop(store);
+    server.restart();
+    held
+}
+
+fn one_store_per_supervisor_across_logins_and_restarts(kind: Kind) {
+    let mut server = Server::start(kind);
+    let Team { t01, .. } = team_with_weeks(&server);
+    let agent = agent();
+    let first_link = office_link(&server, "S01", "T01,T02");
+    let (first, _) = login(&agent, &server.url(), &first_link);
+    let before = held_then_restart(&mut server, "S01");
+    assert_eq!(
+        before.devices,
+        [before.page_device],
+        "one device, the page's"
+    );
+    assert!(
+        before.events > 0,
+        "the first page pulled the team's history"
+    );
+
+    // The first session survives the restart; then the team works on.
+    let url = server.url();
+    let (status, page) = get(&agent, &format!("{url}/bureau"), Some(&first));
+    assert_eq!(status, 200, "{page}");
+    t01.append(vec![visit_on("V5", "T01", 1, today(), 0, 0)]);
+    t01.sync(&url);
+
+    // A second login: no new device, the same store, only the new event pulled (the pull
+    // starts from the cursor the first session saved).
+    let second_link = office_link(&server, "S01", "T01,T02");
+    let (second, csrf) = login(&agent, &url, &second_link);
+    let after = held_then_restart(&mut server, "S01");
+    assert_eq!(after.devices, before.devices);
+    assert_eq!(after.page_device, before.page_device);
+    assert_eq!(
+        after.events,
+        before.events + 1,
+        "T01's new visit, nothing twice"
+    );
+    assert!(after.cursor > before.cursor);
+
+    // Both links are spent: neither logs in again, nor enrols a tablet.
+    let url = server.url();
+    for link in [&first_link, &second_link] {
+        let code = link.rsplit_once("jeton=").unwrap().1;
+        assert_eq!(
+            post(
+                &agent,
+                &format!("{url}/bureau/connexion"),
+                None,
+                None,
+                &format!("jeton={code}")
+            ),
+            403
+        );
+        let tablet = Device::new();
+        assert!(
+            tablet
+                .client(&url)
+                .enroll(&tablet.store, &url, code, "test")
+                .is_err(),
+            "a spent link enrols nothing"
+        );
+    }
+
+    // One link posted twice at once: one login, one refusal.
+    let third = office_link(&server, "S01", "T01,T02");
+    let code = third.rsplit_once("jeton=").unwrap().1.to_owned();
+    let mut statuses: Vec<u16> = std::thread::scope(|s| {
+        let posts: Vec<_> = (0..2)
+            .map(|_| {
+                let (agent, url, code) = (agent.clone(), url.clone(), code.clone());
+                s.spawn(move || {
+                    post(
+                        &agent,
+                        &format!("{url}/bureau/connexion"),
+                        None,
+                        None,
+                        &format!("jeton={code}"),
+                    )
+                })
+            })
+            .collect();
+        posts.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    statuses.sort();
+    assert_eq!(statuses, [303, 403]);
+
+    // Both sessions at once, after the restart: four readers each, one writer; all share the
+    // store and one sees what the other wrote.
+    std::thread::scope(|s| {
+        for cookie in [&first, &second].repeat(4) {
+            let (agent, url) = (agent.clone(), url.clone());
+            s.spawn(move || {
+                let (status, page) = get(&agent, &format!("{url}/bureau"), Some(cookie));
+                assert_eq!(status, 200, "{page}");
+            });
+        }
+        let week = week_text(Week::of(monday(1)));
+        assert_eq!(
+            post(
+                &agent,
+                &format!("{url}/bureau/semaines/T01/{week}/valider"),
+                Some(&second),
+                Some(&url),
+                &format!("csrf={csrf}")
+            ),
+            303
+        );
+    });
+    let (status, page) = get(
+        &agent,
+        &format!(
+            "{url}/bureau/semaines/T01/{}",
+            week_text(Week::of(monday(1)))
+        ),
+        Some(&first),
+    );
+    assert_eq!(status, 200);
+    assert!(page.contains("Validée par S01"), "{page}");
+    let end = held_then_restart(&mut server, "S01");
+    assert_eq!(end.devices, before.devices, "still the one device");
+}
+
+#[test]
+fn a_second_login_reuses_the_supervisors_store_on_sled() {
+    one_store_per_supervisor_across_logins_and_restarts(Kind::Sled);
+}
+
+#[test]
+fn a_second_login_reuses_the_supervisors_store_on_postgres() {
+    one_store_per_supervisor_across_logins_and_restarts(Kind::Postgres);
+}
+
+/// A session saved by the first layout (its own store, named by a random token) as the
+/// backend holds it: postcard of (account, store folder, expiry).
+#[derive(serde::Serialize)]
+struct FirstLayoutSession {
+    account: String,
+    store: String,
+    expires_ms: u64,
+}
+
+fn a_session_of_the_first_layout_keeps_working(kind: Kind) {
+    let mut server = Server::start(kind);
+    let url = server.url();
+    let _team = team_with_weeks(&server);
+    // Two logins of the first layout: each a device with its own store in `bureau/`, the
+    // first one's session saved; and a login whose enrolment never finished.
+    let bureau = server.dir.path().join("bureau");
+    let old = |name: &str| {
+        let dir = bureau.join(name);
+        let store = tournee::log::Store::open(&dir).unwrap();
+        let token = server.token(&["add-supervisor", "S01", "--team", "T01,T02"]);
+        tournee::sync::SyncClient::new(tournee::sync::HttpTransport::new(&url))
+            .enroll(&store, "local", &token, "bureau du superviseur (page web)")
+            .unwrap();
+        tournee::sync::SyncClient::new(tournee::sync::HttpTransport::new(&url))
+            .sync_once(&store)
+            .unwrap();
+        store.device()
+    };
+    let kept = old("0a1b2c3d4e5f60718293a4b5c6d7e8f9");
+    let _other = old("f0e1d2c3b4a5968778695a4b3c2d1e0f");
+    drop(tournee::log::Store::open(&bureau.join("00000000000000000000000000000000")).unwrap());
+    server.kill();
+    let cookie_id = "5ab3c0ffee5ab3c0ffee5ab3c0ffee5ab3c0ffee5ab3c0ffee5ab3c0ffee5ab3";
+    let mut key = b"office-session/".to_vec();
+    key.extend_from_slice(&tournee::server::service::token_hash(cookie_id));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let saved = postcard::to_allocvec(&FirstLayoutSession {
+        account: "S01".into(),
+        store: "0a1b2c3d4e5f60718293a4b5c6d7e8f9".into(),
+        expires_ms: now + 3_600_000,
+    })
+    .unwrap();
+    let backend = server.backend();
+    let claim = tournee::server::backend::Claim {
+        key: &key,
+        value: &saved,
+        expires_ms: now + 3_600_000,
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    assert!(runtime.block_on(backend.claim(claim, now)).unwrap());
+    drop(backend);
+
+    // At start the first store becomes the account's, the others go; the session opens it.
+    server.restart();
+    let mut left: Vec<String> = std::fs::read_dir(&bureau)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["account-S01"]);
+    let agent = agent();
+    let cookie = format!("tournee_bureau={cookie_id}");
+    let (status, page) = get(&agent, &format!("{}/bureau", server.url()), Some(&cookie));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Julie Moreau"), "{page}");
+    let held = held_then_restart(&mut server, "S01");
+    assert_eq!(held.page_device, kept);
+    // A new login spends its link on that same device.
+    let (_, _) = login(
+        &agent,
+        &server.url(),
+        &office_link(&server, "S01", "T01,T02"),
+    );
+    let after = held_then_restart(&mut server, "S01");
+    assert_eq!(after.page_device, kept);
+    assert_eq!(
+        after.devices, held.devices,
+        "no device enrolled by the login"
+    );
+}
+
+#[test]
+fn a_session_of_the_first_layout_keeps_working_on_sled() {
+    a_session_of_the_first_layout_keeps_working(Kind::Sled);
+}
+
+#[test]
+fn a_session_of_the_first_layout_keeps_working_on_postgres() {
+    a_session_of_the_first_layout_keeps_working(Kind::Postgres);
 }

@@ -418,6 +418,18 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
             {
                 tokio::spawn(admin_socket(socket, admin.clone()));
             }
+            let farmers = Arc::new(server::farmer::FarmerWeb::new(
+                service.clone(),
+                data.join("farmers"),
+            ));
+            let office = Arc::new(server::supervisor::OfficeWeb::new(
+                service.clone(),
+                data.join("bureau"),
+            ));
+            // Before serving: a session of the first layout finds its account's store.
+            for line in farmers.tidy().await.into_iter().chain(office.tidy().await) {
+                eprintln!("tournee-server: {line}");
+            }
             println!("tournee-server listening on {addr}");
             use std::io::Write;
             let _ = std::io::stdout().flush();
@@ -429,14 +441,6 @@ async fn run(args: Args) -> Result<(), (i32, String)> {
                     std::time::Duration::from_millis(500),
                 ));
             }
-            let farmers = Arc::new(server::farmer::FarmerWeb::new(
-                service.clone(),
-                data.join("farmers"),
-            ));
-            let office = Arc::new(server::supervisor::OfficeWeb::new(
-                service.clone(),
-                data.join("bureau"),
-            ));
             let limits = server::listen::Limits {
                 per_address: args.max_connections_per_address,
                 ..Default::default()

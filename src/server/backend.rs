@@ -102,6 +102,12 @@ pub trait Backend: Send + Sync + 'static {
     /// Consumes the token and registers the device, in one transaction; `None` if the token
     /// is unknown or was used already. A device already enrolled is a conflict.
     fn redeem<'a>(&'a self, token_hash: Hash, device: DeviceRecord) -> Fut<'a, Option<Role>>;
+    /// Consumes the token without enrolling a device, in one transaction: the role of its
+    /// account, or `None` if it is unknown or was used already. A web page's login link spent
+    /// by a later login of an account whose page device the server holds already.
+    fn spend<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>>;
+    /// The devices enrolled for an account (`supervisor:S01`), in no set order.
+    fn devices_of<'a>(&'a self, account: &'a str) -> Fut<'a, Vec<DeviceRecord>>;
     /// The role of the account an unused token would enrol a device for, without using it.
     fn token_role<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>>;
     /// The role of an account, by its id (`supervisor:S01`).

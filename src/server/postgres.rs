@@ -31,6 +31,8 @@ use crate::sync::{Cursor, Role};
 /// The schema's version this build writes; older schemas are migrated on start.
 const SCHEMA_VERSION: i32 = 3;
 
+const SPEND_TOKEN: &str = "DELETE FROM tokens WHERE hash = $1 RETURNING account";
+
 const SCHEMA_V1: &str = "
 CREATE TABLE accounts (id text PRIMARY KEY, role bytea NOT NULL);
 CREATE TABLE tokens (hash bytea PRIMARY KEY, account text NOT NULL REFERENCES accounts(id),
@@ -256,6 +258,21 @@ impl PgBackend {
     }
 }
 
+impl PgBackend {
+    /// The account of a token, by `query`: a SELECT that reads it, or a DELETE that spends it
+    /// (`RETURNING account`).
+    async fn token_account(
+        client: &impl deadpool_postgres::GenericClient,
+        query: &str,
+        token_hash: &Hash,
+    ) -> Result<Option<String>, BackendError> {
+        match client.query_opt(query, &[&&token_hash[..]]).await? {
+            Some(row) => Ok(Some(row.try_get(0)?)),
+            None => Ok(None),
+        }
+    }
+}
+
 impl Backend for PgBackend {
     fn add_account<'a>(&'a self, role: &'a Role, token_hash: Hash) -> Fut<'a, ()> {
         Box::pin(async move {
@@ -287,17 +304,11 @@ impl Backend for PgBackend {
     fn token_role<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>> {
         Box::pin(async move {
             let client = self.pool.get().await?;
-            let Some(row) = client
-                .query_opt(
-                    "SELECT account FROM tokens WHERE hash = $1",
-                    &[&&token_hash[..]],
-                )
-                .await?
-            else {
-                return Ok(None);
-            };
-            let account: String = row.try_get(0)?;
-            Self::role(&client, &account).await
+            let select = "SELECT account FROM tokens WHERE hash = $1";
+            match Self::token_account(&client, select, &token_hash).await? {
+                Some(account) => Self::role(&client, &account).await,
+                None => Ok(None),
+            }
         })
     }
 
@@ -312,16 +323,9 @@ impl Backend for PgBackend {
         Box::pin(async move {
             let mut client = self.pool.get().await?;
             let tx = client.transaction().await?;
-            let Some(row) = tx
-                .query_opt(
-                    "DELETE FROM tokens WHERE hash = $1 RETURNING account",
-                    &[&&token_hash[..]],
-                )
-                .await?
-            else {
+            let Some(account) = Self::token_account(&tx, SPEND_TOKEN, &token_hash).await? else {
                 return Ok(None);
             };
-            let account: String = row.try_get(0)?;
             let inserted = tx
                 .execute(
                     "INSERT INTO devices (device, public_key, account, label) VALUES ($1, $2, $3, $4)
@@ -341,6 +345,53 @@ impl Backend for PgBackend {
                 .ok_or_else(|| corrupt("a token of a missing account"))?;
             tx.commit().await?;
             Ok(Some(role))
+        })
+    }
+
+    fn spend<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            // One statement: of two logins with the same code, one deletes the row.
+            let Some(account) = Self::token_account(&client, SPEND_TOKEN, &token_hash).await?
+            else {
+                return Ok(None);
+            };
+            Self::role(&client, &account)
+                .await?
+                .ok_or_else(|| corrupt("a token of a missing account"))
+                .map(Some)
+        })
+    }
+
+    fn devices_of<'a>(&'a self, account: &'a str) -> Fut<'a, Vec<DeviceRecord>> {
+        Box::pin(async move {
+            let client = self.pool.get().await?;
+            let rows = client
+                .query(
+                    "SELECT device, public_key, label FROM devices WHERE account = $1",
+                    &[&account],
+                )
+                .await?;
+            rows.iter()
+                .map(|row| {
+                    let device: Vec<u8> = row.try_get(0)?;
+                    let key: Vec<u8> = row.try_get(1)?;
+                    Ok(DeviceRecord {
+                        device: DeviceId(
+                            device
+                                .as_slice()
+                                .try_into()
+                                .map_err(|_| corrupt("a device id"))?,
+                        ),
+                        public_key: key
+                            .as_slice()
+                            .try_into()
+                            .map_err(|_| corrupt("a public key"))?,
+                        account: account.to_owned(),
+                        label: row.try_get(2)?,
+                    })
+                })
+                .collect()
         })
     }
 

@@ -442,6 +442,42 @@ impl SledBackend {
         Ok(Some(role))
     }
 
+    fn spend_sync(&self, token_hash: Hash) -> Result<Option<Role>, BackendError> {
+        // The writers' lock, as for `redeem`: a token is spent once, by one of them.
+        let _w = self.writer();
+        let Some(account) = self.inner.tokens.remove(token_hash)? else {
+            return Ok(None);
+        };
+        self.durable()?;
+        let account = String::from_utf8(account.to_vec())
+            .map_err(|_| BackendError::Corrupt("token account".into()))?;
+        self.role(&account)?
+            .ok_or_else(|| BackendError::Corrupt(format!("token of missing account {account}")))
+            .map(Some)
+    }
+
+    fn devices_of_sync(&self, account: &str) -> Result<Vec<DeviceRecord>, BackendError> {
+        let mut out = Vec::new();
+        for entry in self.inner.devices.iter() {
+            let (k, v) = entry?;
+            let row: DeviceRow = decode(&v)?;
+            if row.account != account {
+                continue;
+            }
+            let id: [u8; 16] = k
+                .as_ref()
+                .try_into()
+                .map_err(|_| BackendError::Corrupt("a device id".into()))?;
+            out.push(DeviceRecord {
+                device: DeviceId(id),
+                public_key: row.public_key,
+                account: row.account,
+                label: row.label,
+            });
+        }
+        Ok(out)
+    }
+
     fn device_sync(&self, device: DeviceId) -> Result<Option<(DeviceRecord, Role)>, BackendError> {
         let Some(b) = self.inner.devices.get(device.0)? else {
             return Ok(None);
@@ -1174,6 +1210,16 @@ impl Backend for SledBackend {
     fn device<'a>(&'a self, device: DeviceId) -> Fut<'a, Option<(DeviceRecord, Role)>> {
         let s = self.clone();
         blocking(move || s.device_sync(device))
+    }
+
+    fn spend<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>> {
+        let s = self.clone();
+        blocking(move || s.spend_sync(token_hash))
+    }
+
+    fn devices_of<'a>(&'a self, account: &'a str) -> Fut<'a, Vec<DeviceRecord>> {
+        let (s, account) = (self.clone(), account.to_owned());
+        blocking(move || s.devices_of_sync(&account))
     }
 
     fn head<'a>(&'a self, device: DeviceId) -> Fut<'a, Option<(u64, Hash)>> {

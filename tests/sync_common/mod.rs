@@ -173,6 +173,42 @@ impl Server {
         }
     }
 
+    /// The server's storage opened here, for what no request shows (an account's devices):
+    /// call it with the server killed, as sled lets one process open a store.
+    pub fn backend(&self) -> Arc<dyn tournee::server::Backend> {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            match self.kind {
+                Kind::Sled => Arc::new(
+                    tournee::server::SledBackend::open(&self.dir.path().join("store")).unwrap(),
+                ) as Arc<dyn tournee::server::Backend>,
+                Kind::Postgres => Arc::new(
+                    tournee::server::postgres::PgBackend::connect(DATABASE_URL, &self.schema)
+                        .await
+                        .unwrap(),
+                ),
+            }
+        })
+    }
+
+    /// The devices of an account (`farmer:53130001`), read with the server killed; then the
+    /// server is started again (a new port).
+    pub fn account_devices(&mut self, account: &str) -> Vec<tournee::log::DeviceId> {
+        self.kill();
+        let backend = self.backend();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let mut devices: Vec<_> = runtime
+            .block_on(backend.devices_of(account))
+            .unwrap()
+            .into_iter()
+            .map(|d| d.device)
+            .collect();
+        devices.sort();
+        drop(backend);
+        self.restart();
+        devices
+    }
+
     /// Starts the server again on the same folder (a new port).
     pub fn restart(&mut self) {
         self.kill();

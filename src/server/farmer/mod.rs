@@ -3,8 +3,9 @@
 //! comment, and the visit's insemination certificate as PDF.
 //!
 //! A farmer logs in with the one-time code of a link (`tournee-server add-farmer --farm EDE
-//! --link URL`). Logging in enrols a device for the farmer's account whose store and key the
-//! server holds (in `DATA/farmers/`): the page is that device. It pulls the farm's events
+//! --link URL`). The page is a device of the farmer's account whose store and key the server
+//! holds (`DATA/farmers/account-EDE/`), enrolled at the first login and kept for every later
+//! one. It pulls the farm's events
 //! through the sync service like a tablet would, and writes a confirmation or a dispute as an
 //! event of its own chain, pushed through the same checks (`rights.rs`: a farmer writes only
 //! confirmations and disputes of their own farm's visits). So a farm never reads another's
@@ -99,6 +100,11 @@ impl FarmerWeb {
             sessions: Sessions::new(service.clone(), dir),
             service,
         }
+    }
+
+    /// Moves the stores of the first layout (one per login) to one per account: at start.
+    pub async fn tidy(&self) -> Vec<String> {
+        self.sessions.tidy().await
     }
 
     async fn reader(&self, headers: &HeaderMap) -> Result<Arc<Session>, Refused> {

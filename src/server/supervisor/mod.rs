@@ -7,9 +7,10 @@
 //!
 //! A supervisor logs in with the one-time link of `tournee-server add-supervisor S01 --team
 //! T01,T02 --link URL`. As for the farmer's page (`web/`: sessions kept in the backend, CSRF,
-//! origin checks), logging in enrols a device of the supervisor's account whose store the
-//! server holds (`DATA/bureau/`): the page pulls the team's events through the sync service and
-//! writes reviews and reassignments as events of its own chain, checked first by the same
+//! origin checks), the page is a device of the supervisor's account whose store the server
+//! holds (`DATA/bureau/account-S01/`), enrolled at the first login and kept for every later
+//! one: the page pulls the team's events through the sync service (at a login, only what
+//! changed since the last) and writes reviews and reassignments as events of its own chain, checked first by the same
 //! rules as the supervisor's tablet (`domain::supervision`), then by the server's rights on
 //! push. So a week approved here is the same `WeekReviewed` the technician's tablet receives,
 //! and the figures are `worktime`'s, as `tournee worktime` prints them.
@@ -91,6 +92,11 @@ impl OfficeWeb {
         OfficeWeb {
             sessions: Sessions::new(service, dir),
         }
+    }
+
+    /// Moves the stores of the first layout (one per login) to one per account: at start.
+    pub async fn tidy(&self) -> Vec<String> {
+        self.sessions.tidy().await
     }
 
     /// The session of a page, synced: what the team pushed is in.

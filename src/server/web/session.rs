@@ -1,13 +1,18 @@
 //! Sessions of a web page: login by the one-time code of a link, then an `HttpOnly;
-//! SameSite=Strict` cookie. Logging in enrols a device for the account, whose store the server
-//! keeps in the page's folder: the session is that device, syncing through the service like a
-//! tablet. The backend keeps each session (under the hash of its cookie, never the cookie
-//! itself: the account and the folder of its store), so a session survives a restart.
+//! SameSite=Strict` cookie. Each account has one device of its own whose key and store the
+//! server keeps in the page's folder (`account-ID/`): enrolled with the code of its first login,
+//! it serves every later session of the account (a later code is spent, not enrolled), so a
+//! login pulls only what changed since the last one. The store is opened once per server
+//! process and shared by the account's sessions (two tabs, two PCs), one sync at a time. The
+//! backend keeps each session (under the hash of its cookie, never the cookie itself: the
+//! account), so a session survives a restart.
 //!
-//! Which accounts a page opens, and what it keeps of one, is the page's [`Account`].
+//! Which accounts a page opens, and what it keeps of one, is the page's [`Account`]. Not for
+//! the declarations office's device (`office.rs`, `DATA/office/`): admin commands open that
+//! one, from another process on PostgreSQL, and sled lets one process open a store.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,7 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use super::forms::{cookie, csrf_of, form, same_origin, same_secret};
 use super::respond::{Refused, failure, refusal, store_error};
 use crate::log::Store;
-use crate::server::service::{Service, new_token};
+use crate::server::service::{Service, new_token, token_hash};
 use crate::sync::{Role, SyncClient, SyncError, TransportError};
 
 /// A page's cookie, where it is sent, how it is kept.
@@ -48,23 +53,29 @@ pub trait Account: Sized + Send + Sync + 'static {
     fn restore(account: &str, store: &Store) -> Option<Self>;
 }
 
-/// One logged-in page: its store, its CSRF token, the account's data.
+/// An account's page device: its store, opened once, and the lock that makes its syncs one
+/// at a time whichever session asks.
+pub struct Device {
+    store: Store,
+    syncing: Mutex<()>,
+}
+
+/// One logged-in page: its account's store, its CSRF token, the account's data.
 pub struct Session<A> {
     pub store: Store,
     pub csrf: String,
     pub account: A,
     expires: Instant,
-    /// One sync at a time per store.
-    syncing: Mutex<()>,
+    device: Arc<Device>,
 }
 
 /// What the backend keeps of a session, under the hash of its cookie. The first field was
-/// named `farm` when only farmers had a page: postcard does not keep names, the bytes are the
-/// same.
+/// named `farm` when only farmers had a page, `store` named each login's own store when every
+/// login enrolled a device: postcard keeps no names, so sessions saved then still read; the
+/// store is now the account's, whatever `store` says.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SavedSession {
     account: String,
-    /// The folder of the page's store, in the pages' folder.
     store: String,
     expires_ms: u64,
 }
@@ -83,14 +94,46 @@ pub enum LoginRefused {
     Failure(Refused),
 }
 
-/// A page's sessions: the ones in use since start, and the way back for the others.
+/// A failure while opening or enrolling an account's device, already said as a page.
+struct DeviceRefused(Refused);
+
+impl DeviceRefused {
+    fn failure(e: impl std::fmt::Display) -> DeviceRefused {
+        DeviceRefused(failure(e).into())
+    }
+}
+
+async fn open_store(dir: PathBuf) -> Result<Store, DeviceRefused> {
+    tokio::task::spawn_blocking(move || Store::open(&dir))
+        .await
+        .map_err(DeviceRefused::failure)?
+        .map_err(|e| DeviceRefused(store_error(e).into()))
+}
+
+/// The folder of an account's store in the pages' folder. The prefix keeps any identifier
+/// (`.`, `..`, 32 hexadecimal digits like a store of the first layout) a plain name.
+pub fn account_folder(account: &str) -> String {
+    format!("account-{account}")
+}
+
+/// A folder of the first layout: one store per login, named by a random token.
+fn per_login_folder(name: &str) -> bool {
+    name.len() == 32
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A page's sessions: the ones in use since start, the way back for the others, and the
+/// accounts' devices.
 pub struct Sessions<A> {
     service: Arc<Service>,
-    /// The folder of the pages' stores, one folder a session.
+    /// The folder of the accounts' stores, one folder an account.
     dir: PathBuf,
     live: Mutex<HashMap<String, Arc<Session<A>>>>,
-    /// One session brought back from the backend at a time: its store opens once.
-    restoring: tokio::sync::Mutex<()>,
+    /// The accounts' devices open, by account: held while one opens or enrols, so each opens
+    /// once and enrols once.
+    devices: tokio::sync::Mutex<HashMap<String, Arc<Device>>>,
 }
 
 impl<A: Account> Sessions<A> {
@@ -99,7 +142,7 @@ impl<A: Account> Sessions<A> {
             service,
             dir,
             live: Mutex::new(HashMap::new()),
-            restoring: tokio::sync::Mutex::new(()),
+            devices: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -116,7 +159,7 @@ impl<A: Account> Sessions<A> {
     /// session a reader of the database could use.
     fn key(id: &str) -> Vec<u8> {
         let mut key = A::KIND.key.as_bytes().to_vec();
-        key.extend_from_slice(&crate::server::service::token_hash(id));
+        key.extend_from_slice(&token_hash(id));
         key
     }
 
@@ -130,6 +173,92 @@ impl<A: Account> Sessions<A> {
         live.get(id).cloned()
     }
 
+    /// The account's device, opened if it is not; enrolled with `code` if it never was (a
+    /// first login). `Ok(None)`: not enrolled and no code to do it (a session from before a
+    /// restart whose store is gone), or the code refused. The flag says the code was used.
+    async fn device(
+        &self,
+        account: &str,
+        code: Option<&str>,
+    ) -> Result<Option<(Arc<Device>, bool)>, DeviceRefused> {
+        let mut devices = self.devices.lock().await;
+        // A device no session holds any more is closed: a page seen once a year keeps no
+        // store open, and no flusher thread.
+        devices.retain(|_, d| Arc::strong_count(d) > 1);
+        if let Some(d) = devices.get(account) {
+            return Ok(Some((d.clone(), false)));
+        }
+        let dir = self.dir.join(account_folder(account));
+        let store = open_store(dir.clone()).await?;
+        let enrolled_as = crate::sync::credentials(&store)
+            .map_err(DeviceRefused::failure)?
+            .map(|c| c.role);
+        let store = match enrolled_as {
+            None => store,
+            Some(role) => {
+                if A::of_role(&role).as_deref() != Some(account) {
+                    return Err(DeviceRefused::failure(format!(
+                        "{}: the store of another account ({})",
+                        dir.display(),
+                        role.account_id()
+                    )));
+                }
+                let id = store.device();
+                let known = self
+                    .service
+                    .backend()
+                    .device(id)
+                    .await
+                    .map_err(DeviceRefused::failure)?;
+                if known.is_some() || code.is_none() {
+                    let d = Arc::new(Device {
+                        store,
+                        syncing: Mutex::new(()),
+                    });
+                    devices.insert(account.to_owned(), d.clone());
+                    return Ok(Some((d, false)));
+                }
+                // The server forgot the device (its database replaced): no sync reaches that
+                // store any more; the code enrols a new one.
+                eprintln!(
+                    "tournee-server: {}: device {id} unknown to the server, enrolled anew",
+                    dir.display()
+                );
+                drop(store);
+                let gone = dir.clone();
+                tokio::task::spawn_blocking(move || std::fs::remove_dir_all(gone))
+                    .await
+                    .map_err(DeviceRefused::failure)?
+                    .map_err(DeviceRefused::failure)?;
+                open_store(dir).await?
+            }
+        };
+        let Some(code) = code else {
+            return Ok(None);
+        };
+        let client = self.client();
+        let token = code.to_owned();
+        let enrolled = tokio::task::spawn_blocking(move || {
+            client
+                .enroll(&store, "local", &token, A::KIND.device)
+                .map(|_| store)
+        })
+        .await
+        .map_err(DeviceRefused::failure)?;
+        match enrolled {
+            Ok(store) => {
+                let d = Arc::new(Device {
+                    store,
+                    syncing: Mutex::new(()),
+                });
+                devices.insert(account.to_owned(), d.clone());
+                Ok(Some((d, true)))
+            }
+            Err(SyncError::Transport(TransportError::Refused { status: 403, .. })) => Ok(None),
+            Err(e) => Err(DeviceRefused::failure(e)),
+        }
+    }
+
     /// The request's session, if it has one.
     pub async fn session(&self, headers: &HeaderMap) -> Result<Option<Arc<Session<A>>>, Refused> {
         let Some(id) = cookie(headers, A::KIND.cookie) else {
@@ -139,10 +268,6 @@ impl<A: Account> Sessions<A> {
             return Ok(Some(s));
         }
         // Not seen since the server started: the backend may hold it from before a restart.
-        let _one = self.restoring.lock().await;
-        if let Some(s) = self.live_session(&id) {
-            return Ok(Some(s));
-        }
         let now = crate::server::service::now_ms();
         let saved = self
             .service
@@ -156,32 +281,29 @@ impl<A: Account> Sessions<A> {
         let Ok(saved) = postcard::from_bytes::<SavedSession>(&saved) else {
             return Ok(None);
         };
-        // A folder name is one token: never a path leading elsewhere.
-        if saved.store.is_empty() || !saved.store.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let Some((device, _)) = self.device(&saved.account, None).await.map_err(|e| e.0)? else {
             return Ok(None);
-        }
-        let dir = self.dir.join(&saved.store);
-        let store = tokio::task::spawn_blocking(move || Store::open(&dir))
-            .await
-            .map_err(failure)?
-            .map_err(store_error)?;
-        let Some(account) = A::restore(&saved.account, &store) else {
+        };
+        let Some(account) = A::restore(&saved.account, &device.store) else {
             return Ok(None);
         };
         let session = Arc::new(Session {
-            store,
+            store: device.store.clone(),
             csrf: csrf_of(&id),
             account,
             expires: Instant::now() + Duration::from_millis(saved.expires_ms.saturating_sub(now)),
-            syncing: Mutex::new(()),
+            device,
         });
-        self.live
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id, session.clone());
-        Ok(Some(session))
+        // Two requests of one session restored at once: the first one kept, the same store.
+        Ok(Some(
+            self.live
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(id)
+                .or_insert(session)
+                .clone(),
+        ))
     }
-
     /// The session of a page, or the page that says to log in again.
     pub async fn reader(&self, headers: &HeaderMap) -> Result<Arc<Session<A>>, Refused> {
         self.session(headers).await?.ok_or_else(|| {
@@ -235,6 +357,7 @@ impl<A: Account> Sessions<A> {
         let session = session.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             let _one = session
+                .device
                 .syncing
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -262,46 +385,28 @@ impl<A: Account> Sessions<A> {
             return Err(LoginRefused::Malformed);
         }
         let fail = |e: &dyn std::fmt::Display| LoginRefused::Failure(failure(e).into());
-        // Checked before enrolling: another kind of account's token stays unused.
-        match self
-            .service
-            .backend()
-            .token_role(crate::server::service::token_hash(code))
-            .await
-        {
-            Ok(Some(role)) if A::of_role(&role).is_some() => {}
-            Ok(Some(_)) => return Err(LoginRefused::NotThisPage),
+        let hash = token_hash(code);
+        // Checked before spending: another kind of account's token stays unused.
+        let name = match self.service.backend().token_role(hash).await {
+            Ok(Some(role)) => A::of_role(&role).ok_or(LoginRefused::NotThisPage)?,
             Ok(None) => return Err(LoginRefused::Used),
             Err(e) => return Err(fail(&e)),
+        };
+        let (device, enrolled) = match self.device(&name, Some(code)).await {
+            Ok(Some(d)) => d,
+            Ok(None) => return Err(LoginRefused::Used),
+            Err(DeviceRefused(r)) => return Err(LoginRefused::Failure(r)),
+        };
+        if !enrolled {
+            // The account's device exists: the code is spent, once, by one login only.
+            match self.service.backend().spend(hash).await {
+                Ok(Some(role)) if A::of_role(&role).as_deref() == Some(name.as_str()) => {}
+                Ok(Some(_)) => return Err(LoginRefused::NotThisPage),
+                Ok(None) => return Err(LoginRefused::Used),
+                Err(e) => return Err(fail(&e)),
+            }
         }
-        let dir_name = new_token();
-        let dir = self.dir.join(&dir_name);
-        let client = self.client();
-        let token = code.to_owned();
-        let enrolled = tokio::task::spawn_blocking(move || {
-            let store = Store::open(&dir)?;
-            match client.enroll(&store, "local", &token, A::KIND.device) {
-                Ok(role) => Ok((store, role)),
-                Err(e) => {
-                    drop(store);
-                    let _ = std::fs::remove_dir_all(&dir);
-                    Err(e)
-                }
-            }
-        })
-        .await
-        .map_err(|e| fail(&e))?;
-        let (store, role) = match enrolled {
-            Ok(x) => x,
-            Err(SyncError::Transport(TransportError::Refused { status: 403, .. })) => {
-                return Err(LoginRefused::Used);
-            }
-            Err(e) => return Err(fail(&e)),
-        };
-        let Some(name) = A::of_role(&role) else {
-            return Err(LoginRefused::NotThisPage);
-        };
-        let Some(account) = A::restore(&name, &store) else {
+        let Some(account) = A::restore(&name, &device.store) else {
             return Err(LoginRefused::NotThisPage);
         };
         let id = new_token() + &new_token();
@@ -309,8 +414,8 @@ impl<A: Account> Sessions<A> {
         let now = crate::server::service::now_ms();
         let expires_ms = now + lifetime.as_millis() as u64;
         let saved = SavedSession {
+            store: account_folder(&name),
             account: name,
-            store: dir_name,
             expires_ms,
         };
         let saved = postcard::to_allocvec(&saved).map_err(|e| fail(&e))?;
@@ -331,11 +436,11 @@ impl<A: Account> Sessions<A> {
             return Err(fail(&"a session id already in use"));
         }
         let session = Arc::new(Session {
-            store,
+            store: device.store.clone(),
             csrf: csrf_of(&id),
             account,
             expires: Instant::now() + lifetime,
-            syncing: Mutex::new(()),
+            device,
         });
         self.live
             .lock()
@@ -371,5 +476,99 @@ impl<A: Account> Sessions<A> {
             A::KIND.path
         );
         HeaderValue::from_str(&cookie).map_err(|e| failure(e).into())
+    }
+
+    /// Brings the stores of the first layout into this one, at start (before serving): the
+    /// first store of an account becomes the account's (its key, chain and pulled history
+    /// kept, so its sessions and its next login pull only what is new), the others are
+    /// removed once what they wrote is on the server. Returns what it did, a line each.
+    pub async fn tidy(&self) -> Vec<String> {
+        let dir = self.dir.clone();
+        let shown = self.dir.display().to_string();
+        let client = self.client();
+        tokio::task::spawn_blocking(move || tidy::<A>(&dir, &client))
+            .await
+            .unwrap_or_else(|e| vec![format!("{shown}: not tidied: {e}")])
+    }
+}
+
+/// The work of [`Sessions::tidy`], blocking. A store that does not open, or whose events
+/// cannot reach the server now, is kept and said: never a record lost to tidy a folder.
+fn tidy<A: Account>(dir: &Path, client: &SyncClient<crate::server::local::Local>) -> Vec<String> {
+    let mut said = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return said;
+    };
+    let mut old: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| per_login_folder(n))
+        .collect();
+    old.sort();
+    for name in old {
+        let path = dir.join(&name);
+        let store = match Store::open(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                said.push(format!("{}: kept, it does not open: {e}", path.display()));
+                continue;
+            }
+        };
+        let role = match crate::sync::credentials(&store) {
+            Ok(c) => c.map(|c| c.role),
+            Err(e) => {
+                said.push(format!("{}: kept, unreadable: {e}", path.display()));
+                continue;
+            }
+        };
+        let Some(role) = role else {
+            // A login whose enrolment failed: it holds nothing.
+            drop(store);
+            said.push(removed(&path, "never enrolled"));
+            continue;
+        };
+        let Some(account) = A::of_role(&role) else {
+            said.push(format!(
+                "{}: kept, a device of {}, not of this page",
+                path.display(),
+                role.account_id()
+            ));
+            continue;
+        };
+        let waiting = crate::sync::status(&store).map_or(1, |s| s.waiting_events);
+        if waiting > 0
+            && let Err(e) = client.sync_once(&store)
+        {
+            said.push(format!(
+                "{}: kept, {waiting} events of it not yet on the server: {e}",
+                path.display()
+            ));
+            continue;
+        }
+        drop(store);
+        let target = dir.join(account_folder(&account));
+        if target.exists() {
+            said.push(removed(
+                &path,
+                &format!("{} has its store", role.account_id()),
+            ));
+        } else {
+            said.push(match std::fs::rename(&path, &target) {
+                Ok(()) => format!(
+                    "{}: now the store of {} ({})",
+                    path.display(),
+                    role.account_id(),
+                    target.display()
+                ),
+                Err(e) => format!("{}: kept, not moved: {e}", path.display()),
+            });
+        }
+    }
+    said
+}
+
+fn removed(path: &Path, why: &str) -> String {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => format!("{}: removed ({why})", path.display()),
+        Err(e) => format!("{}: not removed ({why}): {e}", path.display()),
     }
 }
