@@ -478,7 +478,7 @@ pub fn run(cli: &Cli, command: &CliCommand) -> Result<(), CliError> {
                 )));
             }
             let mut records = Vec::new();
-            for r in crate::declare::visit_records(&store, &visit).map_err(log_error)? {
+            for r in crate::record::visit_records(&store, &visit).map_err(log_error)? {
                 records.push(
                     r.map_err(|e| CliError::input(format!("the record is incomplete: {e}")))?,
                 );
@@ -526,7 +526,7 @@ fn declarations(
             continue;
         }
         let record = match store.act(&d.act).map_err(log_error)? {
-            Some(view) => crate::declare::record_of(store, &view.act).map_err(log_error)?,
+            Some(view) => crate::record::record_of(store, &view.act).map_err(log_error)?,
             None => Err(crate::domain::DomainError::invalid(
                 "act",
                 d.act.as_str(),

@@ -1,8 +1,9 @@
 //! Tournée: the field app of insemination technicians.
 //!
-//! The core (`domain`, `forfait`, `worktime`, `declare`, `advice`, `tour`, `eid`, `log`,
-//! `sync`, with `exchange`, `pdf` and `csv_export`) builds without the `gui` and `server` features and has
-//! no UI, web-server or SQL types in its signatures. It does rest on a few libraries: `log`
+//! The core (`domain`, `record`, `forfait`, `worktime`, `declare`, `advice`, `tour`, `eid`,
+//! `log`, `sync`, with `exchange`, `pdf` and `csv_export`) builds without the `gui` and
+//! `server` features and has no UI, web-server or SQL types in its signatures; `record` holds
+//! the rules checked before anything is appended, for the app and the server alike. It does rest on a few libraries: `log`
 //! keeps events in an embedded sled database (files on the device; `LogError` converts
 //! sled's errors), signs and hashes them (ed25519-dalek, blake3) and compresses them (zstd,
 //! postcard); `sync` reaches the server over HTTP through a blocking `ureq` client, in
@@ -26,6 +27,7 @@ pub mod exchange;
 pub mod forfait;
 pub mod log;
 pub mod pdf;
+pub mod record;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod sync;

@@ -206,7 +206,7 @@ fn an_insemination_from_the_keypad_to_the_signed_certificate_survives_reopening(
     let line = stock.iter().find(|l| l.bull == bull.straw.bull).unwrap();
     assert_eq!(line.left(), left - 1);
     // The insemination record is complete and queued for declaration.
-    let records = tournee::declare::visit_records(&store, &visit).unwrap();
+    let records = tournee::record::visit_records(&store, &visit).unwrap();
     assert!(records[0].is_ok(), "{records:?}");
     assert!(store.declaration(&act.id).unwrap().is_some());
 }

@@ -8,8 +8,10 @@
 //! farmer and must reach the national system within two weeks.
 //!
 //! This module builds complete records (naming the missing field otherwise), computes
-//! deadlines, and writes the declaration files. Which records are waiting is the log's
-//! `declarations` projection; the screens and the CLI read both.
+//! deadlines, and writes the declaration files. Which records are waiting is the
+//! declaration queue (`queue.rs`), a projection the log feeds. Not for reading the store:
+//! the record of an act in the store, and the checks made before an insemination is
+//! recorded, are `record`'s.
 
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -431,157 +433,7 @@ pub fn certificate(
     w.finish()
 }
 
-/// The record of an insemination act in the store, or the first field it lacks.
-pub fn record_of(
-    store: &crate::log::Store,
-    act: &Act,
-) -> Result<Result<InseminationRecord, DomainError>, crate::log::LogError> {
-    let Some(visit) = store.visit(&act.visit)? else {
-        return Ok(Err(missing("act.visit", "the visit of the act")));
-    };
-    let Some(farm) = store.farm(&visit.farm)? else {
-        return Ok(Err(missing(
-            "visit.farm",
-            "a farm recorded with its EDE number",
-        )));
-    };
-    let Some(technician) = store.technician(&visit.technician)? else {
-        return Ok(Err(missing(
-            "visit.technician",
-            "the technician of the visit",
-        )));
-    };
-    let company = store.company()?;
-    Ok(InseminationRecord::build(
-        act,
-        &visit,
-        &farm,
-        &technician,
-        company.as_ref(),
-    ))
-}
-
-/// The records of a visit's current inseminations, in the order recorded.
-pub fn visit_records(
-    store: &crate::log::Store,
-    visit: &VisitId,
-) -> Result<Vec<Result<InseminationRecord, DomainError>>, crate::log::LogError> {
-    let mut out = Vec::new();
-    for act in store.acts_of(visit)? {
-        if act.kind.family() == Family::Insemination {
-            out.push(record_of(store, &act)?);
-        }
-    }
-    Ok(out)
-}
-
-/// Days within which a second insemination of the same female is likely a wrong number.
-pub const RECENT_INSEMINATION_DAYS: i64 = 3;
-
-/// The checks made before an insemination is recorded, against the known causes of wrong
-/// declarations: a sire not in the technician's tank or of another breed than its straws, a
-/// female inseminated less than three days ago (allowed with `reason`), a farm the store does
-/// not know. `act` is the act about to be recorded; its own fields are checked by
-/// `Act::validate`.
-pub fn check_insemination(
-    store: &crate::log::Store,
-    technician: &TechnicianId,
-    act: &Act,
-    day: NaiveDate,
-    reason: Option<&str>,
-) -> Result<(), CheckError> {
-    if act.kind.family() != Family::Insemination {
-        return Ok(());
-    }
-    let visit = store
-        .visit(&act.visit)?
-        .ok_or_else(|| DomainError::invalid("act.visit", act.visit.as_str(), "a recorded visit"))?;
-    if store.farm(&visit.farm)?.is_none() {
-        return Err(DomainError::invalid(
-            "visit.farm",
-            visit.farm.as_str(),
-            "a farm recorded with its EDE number",
-        )
-        .into());
-    }
-    let bull = act
-        .bull
-        .as_ref()
-        .ok_or_else(|| missing("act.bull", "the sire, chosen from the tank"))?;
-    let stock = store.stock(technician)?;
-    let line = stock
-        .iter()
-        .find(|l| &l.bull == bull && l.left() > 0)
-        .ok_or_else(|| {
-            DomainError::invalid(
-                "act.bull",
-                bull.as_str(),
-                "a sire with doses left in your tank",
-            )
-        })?;
-    if let (Some(tank), Some(used)) = (&line.straw, &act.straw)
-        && tank.breed != used.breed
-    {
-        return Err(DomainError::invalid(
-            "act.straw.breed",
-            &used.breed,
-            &format!(
-                "the breed of this sire's straws in the tank ({})",
-                tank.breed
-            ),
-        )
-        .into());
-    }
-    if reason.is_some_and(|r| !r.trim().is_empty()) {
-        return Ok(());
-    }
-    for (i, animal) in act.animals.iter().enumerate() {
-        for earlier in store.acts_of_animal(animal)? {
-            if earlier.superseded.is_some()
-                || earlier.act.kind.family() != Family::Insemination
-                || earlier.act.id == act.id
-            {
-                continue;
-            }
-            let when = match &earlier.act.at {
-                Some(at) => paris_day(at),
-                None => match store.visit(&earlier.act.visit)? {
-                    Some(v) => v.day,
-                    None => continue,
-                },
-            };
-            let days = (day - when).num_days();
-            if (0..RECENT_INSEMINATION_DAYS).contains(&days) {
-                return Err(CheckError::RecentlyInseminated {
-                    field: format!("act.animals[{i}]"),
-                    animal: animal.clone(),
-                    on: when,
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Why an insemination may not be recorded as it is.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckError {
-    #[error(transparent)]
-    Refused(#[from] DomainError),
-    /// The female was inseminated less than three days ago: likely a wrong number. Allowed
-    /// with a reason.
-    #[error(
-        "{field}: {animal} was already inseminated on {on}: check the number, or give a reason"
-    )]
-    RecentlyInseminated {
-        field: String,
-        animal: AnimalId,
-        on: NaiveDate,
-    },
-    #[error(transparent)]
-    Store(#[from] crate::log::LogError),
-}
-
 pub(crate) mod queue;
+// The test fixtures (a company, technician, farm, visit, straw) serve `record`'s tests too.
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -242,7 +242,7 @@ pub(crate) fn export(
             continue;
         }
         let record = match store.act(&d.act).map_err(internal)? {
-            Some(view) => declare::record_of(store, &view.act).map_err(internal)?,
+            Some(view) => crate::record::record_of(store, &view.act).map_err(internal)?,
             None => Err(crate::domain::DomainError::invalid(
                 "act",
                 d.act.as_str(),

@@ -1,29 +1,23 @@
-//! Carrying out the screens' commands: check, then append, on the worker thread.
+//! Carrying out the screens' commands on the worker thread: each becomes a call on the
+//! core's `record` (check, then append: nothing is written when a rule refuses, and the
+//! events are durable when it returns), and only then is the command answered "saved".
 //!
-//! A command is checked whole before anything is written: the domain's own validation, the
-//! visit and the technician it concerns, and for an insemination the known causes of wrong
-//! declarations (`declare::check_insemination`), the doses in the tank, and the insemination
-//! record it must make (`InseminationRecord`: a missing field is named and nothing is
-//! recorded). Then the events go in one append, durable when it returns: only then is the
-//! command answered "saved".
+//! What stays here is the tablet's own: which technician or supervisor this tablet is, its
+//! settings file, the demo, the planner's order and the arrival windows sent to farmers.
 
 use super::Worker;
 use crate::app::model::{Command, Outcome, Refusal};
 use crate::app::prefs;
-use crate::declare::CheckError;
 use crate::domain::{
-    Act, ActId, AnomalyKind, BullId, Confirmation, DomainError, Ede, Payload, Request,
-    ReviewDecision, Straw, SupervisorId, Technician, TechnicianId, Urgency, VisitId, Week,
-    check_text, supervision,
+    Act, ActId, DomainError, Ede, Request, ReviewDecision, SupervisorId, Technician, TechnicianId,
+    Urgency, VisitId, Week,
 };
 use crate::log::LogError;
+use crate::record::{self, RecordError};
 
 impl From<LogError> for Refusal {
     fn from(e: LogError) -> Refusal {
-        match e {
-            LogError::Refused(d) => Refusal::Invalid(d),
-            other => Refusal::Storage(other.to_string()),
-        }
+        RecordError::from(e).into()
     }
 }
 
@@ -33,38 +27,32 @@ impl From<DomainError> for Refusal {
     }
 }
 
+impl From<RecordError> for Refusal {
+    fn from(e: RecordError) -> Refusal {
+        match e {
+            RecordError::Invalid(d) => Refusal::Invalid(d),
+            RecordError::RecentlyInseminated { animal, on, .. } => {
+                Refusal::RecentlyInseminated { animal, on }
+            }
+            RecordError::Store(e) => Refusal::Storage(e.to_string()),
+        }
+    }
+}
+
 fn invalid(field: &str, value: &str, expected: &str) -> Refusal {
     Refusal::Invalid(DomainError::invalid(field, value, expected))
 }
 
-/// A reason as typed: trimmed, and checked like any text.
-fn reason_text(field: &str, reason: &str) -> Result<String, Refusal> {
-    let r = reason.trim();
-    check_text(field, r, 1)?;
-    Ok(r.to_owned())
-}
-
-/// The same confirmation, dated `at` (the backend's clock, not the screen's).
-fn dated(c: Confirmation, at: crate::domain::Instant) -> Confirmation {
-    match c {
-        Confirmation::Signed {
-            signer, strokes, ..
-        } => Confirmation::Signed {
-            at,
-            signer,
-            strokes,
-        },
-        Confirmation::InstructionsLeft { .. } => Confirmation::InstructionsLeft { at },
-        Confirmation::ConfirmedLater { comment, .. } => {
-            Confirmation::ConfirmedLater { at, comment }
-        }
-        Confirmation::Disputed { comment, .. } => Confirmation::Disputed { at, comment },
-    }
+/// "Saved", once `recorded` went through.
+fn saved(recorded: Result<(), RecordError>) -> Result<Outcome, Refusal> {
+    recorded?;
+    Worker::saved()
 }
 
 impl Worker {
     /// Carries a command out and says how it went.
     pub(super) fn carry_out(&mut self, command: Command) -> Outcome {
+        let store = &self.store;
         let result = match command {
             Command::LoadDemo => self.load_demo(),
             // Only a damaged store is recovered, before the worker exists.
@@ -76,25 +64,36 @@ impl Worker {
                 requested,
                 urgency,
             } => self.add_call(farm, requested, urgency),
-            Command::StartVisit(id) => self.start_visit(&id),
-            Command::FinishVisit(id) => self.finish_visit(&id),
+            Command::StartVisit(id) => saved(record::start_visit(store, &id, self.now())),
+            Command::FinishVisit(id) => saved(record::finish_visit(store, &id, self.now())),
             Command::RecordAct { act, reason } => self.record_act(act, reason),
             Command::CorrectAct {
                 act,
                 replacement,
                 reason,
             } => self.correct_act(&act, replacement, &reason),
-            Command::NoteAnomaly { visit, kind, note } => self.note_anomaly(visit, kind, note),
+            Command::NoteAnomaly { visit, kind, note } => {
+                saved(record::note_anomaly(store, visit, kind, &note))
+            }
             Command::Confirm {
                 visit,
                 confirmation,
-            } => self.confirm(&visit, confirmation),
-            Command::ReceiveDoses { straw, count } => self.receive_doses(straw, count),
+            } => saved(record::confirm_visit(
+                store,
+                &visit,
+                confirmation,
+                self.now(),
+            )),
+            Command::ReceiveDoses { straw, count } => self
+                .me()
+                .and_then(|t| saved(record::receive_doses(store, &t, straw, count))),
             Command::CountStock {
                 bull,
                 counted,
                 reason,
-            } => self.count_stock(&bull, counted, &reason),
+            } => self
+                .me()
+                .and_then(|t| saved(record::count_stock(store, &t, &bull, counted, &reason))),
             Command::SaveTechnician(t) => self.save_technician(t),
             Command::SavePrefs(ui) => {
                 self.prefs.ui = ui;
@@ -106,13 +105,19 @@ impl Worker {
                 decision,
             } => self.review_week(technician, week, decision),
             Command::Reassign { visits, to } => self.reassign(visits, to),
-            Command::AnswerDispute { visit, note } => self.answer_dispute(visit, &note),
+            Command::AnswerDispute { visit, note } => {
+                saved(record::answer_dispute(store, visit, &note))
+            }
             Command::OrderRound(order) => self.order_round(order),
             Command::PlanRound => self.plan_round(),
-            Command::CancelVisit { visit, reason } => self.cancel_visit(visit, &reason),
+            Command::CancelVisit { visit, reason } => {
+                saved(record::cancel_visit(store, &visit, &reason))
+            }
             Command::WriteAdvice { farm, year, text } => self.write_advice(farm, year, &text),
             Command::SaveYearReport { farm, year } => self.save_year_report(farm, year),
-            Command::SetClosedHours { farm, closed } => self.set_closed_hours(farm, closed),
+            Command::SetClosedHours { farm, closed } => {
+                saved(record::set_closed_hours(store, farm, closed))
+            }
             // The worker's loop hands these to the sync thread before they could reach here.
             Command::Enroll { .. } | Command::SyncNow | Command::Adopt { .. } => Err(
                 Refusal::Storage("enrolment, sync and adoption are the worker loop's".to_owned()),
@@ -157,25 +162,6 @@ impl Worker {
         Self::saved()
     }
 
-    /// A new visit id for today: numbered after the day's visits, with this device's id so
-    /// two tablets never make the same one.
-    fn new_visit_id(&self, technician: &TechnicianId) -> Result<VisitId, Refusal> {
-        let day = self.today();
-        let device = self.store.device().to_string();
-        let device = device.get(..6).unwrap_or(&device);
-        let mut n = self.store.visits_on(technician, day)?.len() + 1;
-        loop {
-            let id = VisitId::parse(
-                "visit",
-                &format!("V{}-{n:02}-{device}", day.format("%Y%m%d")),
-            )?;
-            if self.store.visit(&id)?.is_none() {
-                return Ok(id);
-            }
-            n += 1;
-        }
-    }
-
     fn add_call(
         &mut self,
         farm: Ede,
@@ -183,169 +169,23 @@ impl Worker {
         urgency: Urgency,
     ) -> Result<Outcome, Refusal> {
         let technician = self.me()?;
-        if self.store.farm(&farm)?.is_none() {
-            return Err(invalid("farm", farm.as_str(), "a farm of the list"));
-        }
-        if requested.is_empty() {
-            return Err(invalid(
-                "requested",
-                "nothing",
-                "at least one act asked for",
-            ));
-        }
-        let visit = crate::domain::Visit {
-            id: self.new_visit_id(&technician)?,
-            technician,
+        record::new_visit(
+            &self.store,
+            &technician,
             farm,
-            day: self.today(),
             requested,
             urgency,
-            window: None,
-            arrived: None,
-            left: None,
-            travel_km: None,
-            note: None,
-        };
-        visit.validate("visit")?;
-        self.store.append(vec![Payload::VisitRecorded(visit)])?;
+            self.now(),
+        )?;
         Self::saved()
     }
 
-    fn visit(&self, id: &VisitId, field: &str) -> Result<crate::domain::Visit, Refusal> {
-        self.store
-            .visit(id)?
-            .ok_or_else(|| invalid(field, id.as_str(), "a visit of your round"))
-    }
-
-    fn start_visit(&mut self, id: &VisitId) -> Result<Outcome, Refusal> {
-        let mut visit = self.visit(id, "visit")?;
-        if visit.arrived.is_none() {
-            visit.arrived = Some(self.now());
-            visit.validate("visit")?;
-            self.store.append(vec![Payload::VisitRecorded(visit)])?;
-        }
-        Self::saved()
-    }
-
-    fn finish_visit(&mut self, id: &VisitId) -> Result<Outcome, Refusal> {
-        let mut visit = self.visit(id, "visit")?;
-        let now = self.now();
-        visit.arrived.get_or_insert(now);
-        visit.left = Some(now);
-        visit.validate("visit")?;
-        self.store.append(vec![Payload::VisitRecorded(visit)])?;
-        Self::saved()
-    }
-
-    /// The first act id of the visit not taken (corrections take numbers too).
-    fn new_act_id(&self, visit: &VisitId) -> Result<ActId, Refusal> {
-        let mut n = self.store.act_history(visit)?.len();
-        loop {
-            let id = ActId::nth_of(visit, n);
-            if self.store.act(&id)?.is_none() {
-                return Ok(id);
-            }
-            n += 1;
-        }
-    }
-
-    /// Enough doses of the act's bull in the tank; `credit`: an act being replaced, whose
-    /// doses go back into the tank in the same event.
-    fn check_doses(
-        &self,
-        technician: &TechnicianId,
-        act: &Act,
-        credit: Option<&Act>,
-    ) -> Result<(), Refusal> {
-        let Some(bull) = &act.bull else {
-            return Err(invalid(
-                "act.bull",
-                "absent",
-                "the sire, chosen from the tank",
-            ));
-        };
-        let stock = self.store.stock(technician)?;
-        let mut left = stock
-            .iter()
-            .find(|l| &l.bull == bull)
-            .map_or(0, |l| l.left());
-        if let Some(old) = credit
-            && old.bull.as_ref() == Some(bull)
-        {
-            left += i64::from(old.count);
-        }
-        if left <= 0 {
-            return Err(invalid(
-                "act.bull",
-                bull.as_str(),
-                "a sire with doses left in your tank",
-            ));
-        }
-        if left < i64::from(act.count) {
-            return Err(invalid(
-                "act.count",
-                &act.count.to_string(),
-                &format!("at most {left} doses, what your tank holds of this sire"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// The insemination record the act makes, or the field it lacks.
-    fn check_record(&self, act: &Act) -> Result<(), Refusal> {
-        crate::declare::record_of(&self.store, act)??;
-        Ok(())
-    }
-
-    fn record_act(&mut self, mut act: Act, reason: Option<String>) -> Result<Outcome, Refusal> {
+    fn record_act(&mut self, act: Act, reason: Option<String>) -> Result<Outcome, Refusal> {
         let technician = self.me()?;
-        let visit = self.visit(&act.visit, "act.visit")?;
-        let now = self.now();
-        act.id = self.new_act_id(&visit.id)?;
-        act.at = Some(now);
-        let reason = match reason {
-            Some(r) => Some(reason_text("reason", &r)?),
-            None => None,
-        };
-        if let Some(r) = &reason {
-            act.note = Some(match act.note.take() {
-                Some(n) if !n.trim().is_empty() => format!("{n} — {r}"),
-                _ => r.clone(),
-            });
-        }
-        act.validate("act")?;
-        if act.kind.uses_dose() {
-            match crate::declare::check_insemination(
-                &self.store,
-                &technician,
-                &act,
-                self.today(),
-                reason.as_deref(),
-            ) {
-                Ok(()) => {}
-                Err(CheckError::Refused(e)) => return Err(Refusal::Invalid(e)),
-                Err(CheckError::RecentlyInseminated { animal, on, .. }) => {
-                    return Err(Refusal::RecentlyInseminated { animal, on });
-                }
-                Err(CheckError::Store(e)) => return Err(e.into()),
-            }
-            self.check_doses(&technician, &act, None)?;
-            self.check_record(&act)?;
-        }
-        let mut payloads = Vec::with_capacity(2);
-        if visit.arrived.is_none() {
-            // Recording the first act is arriving: one tap less at the door.
-            let mut v = visit;
-            v.arrived = Some(now);
-            v.validate("visit")?;
-            payloads.push(Payload::VisitRecorded(v));
-        }
-        let forfait_seconds = self
-            .grid()
-            .and_then(|g| g.seconds(act.kind, act.count).ok());
-        payloads.push(Payload::ActRecorded(act));
-        self.store.append(payloads)?;
-        Ok(Outcome::Saved { forfait_seconds })
+        let act = record::record_act(&self.store, &technician, act, reason.as_deref(), self.now())?;
+        Ok(Outcome::Saved {
+            forfait_seconds: self.forfait_seconds(&act),
+        })
     }
 
     fn correct_act(
@@ -355,68 +195,34 @@ impl Worker {
         reason: &str,
     ) -> Result<Outcome, Refusal> {
         let technician = self.me()?;
-        let reason = reason_text("reason", reason)?;
-        let old = self
-            .store
-            .act(id)?
-            .ok_or_else(|| invalid("act", id.as_str(), "an act recorded at this visit"))?;
-        if old.superseded.is_some() {
-            return Err(invalid(
-                "act",
-                id.as_str(),
-                "an act that is still current (this one was already corrected)",
-            ));
-        }
-        let mut forfait_seconds = None;
-        let replacement = match replacement {
-            None => None,
-            Some(mut r) => {
-                r.id = self.new_act_id(&old.act.visit)?;
-                r.visit = old.act.visit.clone();
-                // The act happened when it happened: the correction changes what, not when.
-                r.at = old.act.at.or_else(|| Some(self.now()));
-                r.validate("act")?;
-                if r.kind.uses_dose() {
-                    self.check_doses(&technician, &r, Some(&old.act))?;
-                    self.check_record(&r)?;
-                }
-                forfait_seconds = self.grid().and_then(|g| g.seconds(r.kind, r.count).ok());
-                Some(r)
-            }
-        };
-        self.store.append(vec![Payload::ActCorrected {
-            act: id.clone(),
+        let replacement = record::correct_act(
+            &self.store,
+            &technician,
+            id,
             replacement,
             reason,
-        }])?;
-        Ok(Outcome::Saved { forfait_seconds })
+            self.now(),
+        )?;
+        Ok(Outcome::Saved {
+            forfait_seconds: replacement.and_then(|r| self.forfait_seconds(&r)),
+        })
     }
 
-    fn note_anomaly(
-        &mut self,
-        visit: VisitId,
-        kind: AnomalyKind,
-        note: String,
-    ) -> Result<Outcome, Refusal> {
-        self.visit(&visit, "visit")?;
-        let note = note.trim().to_owned();
-        if kind == AnomalyKind::Other {
-            check_text("note", &note, 1)?;
-        }
-        self.store
-            .append(vec![Payload::AnomalyNoted { visit, kind, note }])?;
-        Self::saved()
+    /// The act's flat-rate time, when the company's grid prices it.
+    fn forfait_seconds(&self, act: &Act) -> Option<u32> {
+        self.grid()
+            .and_then(|g| g.seconds(act.kind, act.count).ok())
     }
 
     /// The supervisor this tablet is enrolled as, and the team: only a supervisor reviews
     /// weeks and moves visits (the server checks it again).
     fn as_supervisor(&self) -> Result<(SupervisorId, Vec<TechnicianId>), Refusal> {
         self.supervisor().ok_or_else(|| {
-            invalid(
+            Refusal::Invalid(DomainError::invalid(
                 "supervisor",
                 "",
                 "a tablet enrolled as a supervisor: only supervisors approve and reassign",
-            )
+            ))
         })
     }
 
@@ -427,90 +233,20 @@ impl Worker {
         decision: ReviewDecision,
     ) -> Result<Outcome, Refusal> {
         let (supervisor, team) = self.as_supervisor()?;
-        let decision = supervision::review(&team, &technician, week, decision)?;
-        self.store.append(vec![Payload::WeekReviewed {
-            technician,
-            week,
-            supervisor,
-            decision,
-        }])?;
+        record::review_week(&self.store, &supervisor, &team, &technician, week, decision)?;
         Self::saved()
     }
 
     fn reassign(&mut self, visits: Vec<VisitId>, to: TechnicianId) -> Result<Outcome, Refusal> {
         let (supervisor, team) = self.as_supervisor()?;
-        supervision::of_team(&team, &to, "to")?;
-        if visits.is_empty() {
-            return Err(invalid("visits", "", "at least one visit to move"));
-        }
-        let mut payloads = Vec::with_capacity(visits.len());
-        for id in visits {
-            let visit = self.visit(&id, "visit")?;
-            supervision::reassign(&team, &visit, &to)?;
-            payloads.push(Payload::VisitReassigned {
-                visit: id,
-                to: to.clone(),
-                supervisor: supervisor.clone(),
-                reason: None,
-            });
-        }
-        self.store.append(payloads)?;
-        Self::saved()
-    }
-
-    /// Calls off a visit nothing was done at yet.
-    fn cancel_visit(&mut self, id: VisitId, reason: &str) -> Result<Outcome, Refusal> {
-        let visit = self.visit(&id, "visit")?;
-        if visit.arrived.is_some() || !self.store.acts_of(&id)?.is_empty() {
-            return Err(invalid("visit", id.as_str(), "a visit not started yet"));
-        }
-        if self.store.cancellation(&id)?.is_some() {
-            return Err(invalid("visit", id.as_str(), "a visit not called off yet"));
-        }
-        let reason = reason_text("reason", reason)?;
-        self.store
-            .append(vec![Payload::VisitCancelled { visit: id, reason }])?;
-        Self::saved()
-    }
-
-    /// Records a farm's closed hours, by start (the domain checks each span and their overlap).
-    fn set_closed_hours(
-        &mut self,
-        farm: Ede,
-        mut closed: Vec<crate::domain::ClosedSpan>,
-    ) -> Result<Outcome, Refusal> {
-        if self.store.farm(&farm)?.is_none() {
-            return Err(invalid("farm", farm.as_str(), "a farm of this tablet"));
-        }
-        closed.sort();
-        self.store
-            .append(vec![Payload::ClosedHoursRecorded { farm, closed }])?;
+        record::reassign(&self.store, &supervisor, &team, &visits, &to)?;
         Self::saved()
     }
 
     /// Records today's round in `order`: every id a visit of today's round, each once.
     fn order_round(&mut self, order: Vec<VisitId>) -> Result<Outcome, Refusal> {
         let technician = self.me()?;
-        let day = self.today();
-        let today: Vec<VisitId> = self
-            .store
-            .visits_on(&technician, day)?
-            .into_iter()
-            .map(|v| v.id)
-            .collect();
-        for (i, id) in order.iter().enumerate() {
-            if !today.contains(id) {
-                return Err(invalid("order", id.as_str(), "a visit of today's round"));
-            }
-            if order[..i].contains(id) {
-                return Err(invalid("order", id.as_str(), "each visit once"));
-            }
-        }
-        self.store.append(vec![Payload::RoundOrdered {
-            technician,
-            day,
-            order,
-        }])?;
+        record::order_round(&self.store, &technician, order, self.now())?;
         Self::saved()
     }
 
@@ -581,90 +317,9 @@ impl Worker {
         self.order_round(order)
     }
 
-    fn answer_dispute(&mut self, visit: VisitId, note: &str) -> Result<Outcome, Refusal> {
-        self.visit(&visit, "visit")?;
-        if !matches!(
-            self.store.confirmation(&visit)?,
-            Some(Confirmation::Disputed { .. })
-        ) {
-            return Err(invalid(
-                "visit",
-                visit.as_str(),
-                "a visit the farmer disputes",
-            ));
-        }
-        let note = reason_text("note", note)?;
-        self.store
-            .append(vec![Payload::DisputeAnswered { visit, note }])?;
-        Self::saved()
-    }
-
-    fn confirm(&mut self, id: &VisitId, confirmation: Confirmation) -> Result<Outcome, Refusal> {
-        let mut visit = self.visit(id, "visit")?;
-        let now = self.now();
-        let mut payloads = Vec::with_capacity(2);
-        if visit.left.is_none() {
-            visit.arrived.get_or_insert(now);
-            visit.left = Some(now);
-            visit.validate("visit")?;
-            payloads.push(Payload::VisitRecorded(visit));
-        }
-        payloads.push(Payload::VisitConfirmed {
-            visit: id.clone(),
-            confirmation: dated(confirmation, now),
-        });
-        self.store.append(payloads)?;
-        Self::saved()
-    }
-
-    fn receive_doses(&mut self, straw: Straw, count: u32) -> Result<Outcome, Refusal> {
-        let technician = self.me()?;
-        self.store.append(vec![Payload::DosesReceived {
-            technician,
-            straw,
-            count,
-        }])?;
-        Self::saved()
-    }
-
-    fn count_stock(
-        &mut self,
-        bull: &BullId,
-        counted: u32,
-        reason: &str,
-    ) -> Result<Outcome, Refusal> {
-        let technician = self.me()?;
-        let reason = reason_text("reason", reason)?;
-        let left = self
-            .store
-            .stock(&technician)?
-            .iter()
-            .find(|l| &l.bull == bull)
-            .map(|l| l.left())
-            .ok_or_else(|| invalid("bull", bull.as_str(), "a sire of your tank"))?;
-        let delta = i64::from(counted) - left;
-        if delta == 0 {
-            return Err(invalid(
-                "counted",
-                &counted.to_string(),
-                "a count different from the tank's",
-            ));
-        }
-        let delta = i32::try_from(delta)
-            .map_err(|_| invalid("counted", &counted.to_string(), "a count the tank can hold"))?;
-        self.store.append(vec![Payload::StockCorrected {
-            technician,
-            bull: bull.clone(),
-            delta,
-            reason,
-        }])?;
-        Self::saved()
-    }
-
     fn save_technician(&mut self, t: Technician) -> Result<Outcome, Refusal> {
-        t.validate("technician")?;
         let id = t.id.clone();
-        self.store.append(vec![Payload::TechnicianRecorded(t)])?;
+        record::record_technician(&self.store, t)?;
         self.technician = Some(id.clone());
         self.prefs.technician = Some(id.to_string());
         self.save_prefs()

@@ -2,10 +2,10 @@
 //! sends back fresh views.
 //!
 //! The UI thread never waits on disk: it sends [`Job`]s down a channel and, at the start of
-//! each frame, applies whatever [`WorkerReply`]s came back. The worker validates each command (the
-//! domain's checks, and `declare::check_insemination` and the insemination record for
-//! inseminations), appends the events (durable when `Store::append` returns), answers
-//! "saved" only then, rebuilds the view of the screen on display, and asks egui for a repaint.
+//! each frame, applies whatever [`WorkerReply`]s came back. The worker carries each command
+//! out through the core's `record` (check, then append: the rules are there, shared with
+//! the server's office), answers "saved" only once the events are durable, rebuilds the view
+//! of the screen on display, and asks egui for a repaint.
 //!
 //! Every job ends with exactly one [`WorkerReply::Done`], so [`WorkerHandle::pending`] counts the jobs
 //! whose results the UI has not applied yet: zero means the screen shows the store as it is

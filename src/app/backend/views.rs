@@ -410,7 +410,7 @@ impl Worker {
             bulls,
             confirmation,
             anomalies: self.store.anomalies(id)?,
-            records: crate::declare::visit_records(&self.store, id)?,
+            records: crate::record::visit_records(&self.store, id)?,
             answers: self
                 .store
                 .visit_notes(id)?

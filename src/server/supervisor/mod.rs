@@ -10,9 +10,9 @@
 //! origin checks), the page is a device of the supervisor's account whose store the server
 //! holds (`DATA/bureau/account-S01/`), enrolled at the first login and kept for every later
 //! one: the page pulls the team's events through the sync service (at a login, only what
-//! changed since the last) and writes reviews and reassignments as events of its own chain, checked first by the same
-//! rules as the supervisor's tablet (`domain::supervision`), then by the server's rights on
-//! push. So a week approved here is the same `WeekReviewed` the technician's tablet receives,
+//! changed since the last) and writes reviews and reassignments as events of its own chain
+//! through `record` (the same calls, so the same rules, as the supervisor's tablet), then
+//! checked again by the server's rights on push. So a week approved here is the same `WeekReviewed` the technician's tablet receives,
 //! and the figures are `worktime`'s, as `tournee worktime` prints them.
 
 mod html;
@@ -39,9 +39,10 @@ use super::web::respond::{
 };
 use super::web::session::{self, Account, Kind, Sessions};
 use crate::domain::{
-    DomainError, Payload, ReviewDecision, SupervisorId, TechnicianId, VisitId, Week, supervision,
+    DomainError, ReviewDecision, SupervisorId, TechnicianId, VisitId, Week, supervision,
 };
 use crate::log::Store;
+use crate::record::RecordError;
 use crate::sync::Role;
 
 /// What a supervisor's session holds besides its store: who, and the team.
@@ -143,6 +144,17 @@ fn invalid(e: &DomainError) -> Refused {
         &format!("{text} Rien n'a été enregistré."),
     )
     .into()
+}
+
+/// A refusal of `record`: a value said as [`invalid`] does; the store's failure as the
+/// server's own.
+fn record_error(e: RecordError) -> Refused {
+    match e {
+        RecordError::Invalid(d) => invalid(&d),
+        RecordError::Store(e) => store_error(e).into(),
+        // Not a rule of the office's records (weeks and visits moved), but said if it were.
+        e @ RecordError::RecentlyInseminated { .. } => failure(e).into(),
+    }
 }
 
 /// A technician of the session's team named in the URL; any other is "not found", so the
@@ -330,9 +342,17 @@ async fn review(
         ),
         _ => return Err(not_found("Page introuvable", "Cette adresse n'existe pas.")),
     };
-    let decision = match supervision::review(&session.account.team, &technician, week, decision) {
-        Ok(d) => d,
-        Err(e) => {
+    let recorded = crate::record::review_week(
+        &session.store,
+        &session.account.id,
+        &session.account.team,
+        &technician,
+        week,
+        decision,
+    );
+    match recorded {
+        Ok(_) => {}
+        Err(RecordError::Invalid(e)) => {
             web.sessions.sync(&session).await?;
             if e.field != "comment" {
                 return Err(invalid(&e));
@@ -352,16 +372,8 @@ async fn review(
                 shown,
             );
         }
-    };
-    session
-        .store
-        .append(vec![Payload::WeekReviewed {
-            technician: technician.clone(),
-            week,
-            supervisor: session.account.id.clone(),
-            decision,
-        }])
-        .map_err(store_error)?;
+        Err(e) => return Err(record_error(e)),
+    }
     web.sessions.sync(&session).await?;
     Ok(see_other(&format!(
         "{}?fait={done}",
@@ -446,17 +458,8 @@ async fn reassign(State(web): State<Arc<OfficeWeb>>, headers: HeaderMap, body: B
             })?;
         (visits, from)
     };
-    let mut payloads = Vec::with_capacity(visits.len());
-    for v in &visits {
-        supervision::reassign(team, v, &to).map_err(|e| invalid(&e))?;
-        payloads.push(Payload::VisitReassigned {
-            visit: v.id.clone(),
-            to: to.clone(),
-            supervisor: session.account.id.clone(),
-            reason: None,
-        });
-    }
-    store.append(payloads).map_err(store_error)?;
+    let ids: Vec<VisitId> = visits.iter().map(|v| v.id.clone()).collect();
+    crate::record::reassign(store, &session.account.id, team, &ids, &to).map_err(record_error)?;
     web.sessions.sync(&session).await?;
     Ok(see_other(&format!(
         "/bureau/techniciens/{}?fait=reaffecte",
@@ -569,7 +572,7 @@ async fn declarations(State(web): State<Arc<OfficeWeb>>, headers: HeaderMap) -> 
             None => String::new(),
         };
         let incomplete = match store.act(&d.act).map_err(store_error)? {
-            Some(view) => crate::declare::record_of(store, &view.act)
+            Some(view) => crate::record::record_of(store, &view.act)
                 .map_err(store_error)?
                 .err()
                 .map(|e| e.field),
