@@ -82,6 +82,9 @@ pub struct TodayView {
     pub declarations_due_soon: usize,
     /// The round's costs, map and proposals, when it could be planned.
     pub round: Option<RoundView>,
+    /// Why the round is not shown though it was planned: an id of the planner that is not a
+    /// visit id (named, not dropped).
+    pub round_failed: Option<crate::domain::DomainError>,
     /// Follow-ups due today at farms not in the round: proposed visits.
     pub follow_ups: Vec<ProposedVisit>,
     /// Today is a Sunday or a public holiday.

@@ -13,7 +13,9 @@ use crate::app::model::{
     straw_fits,
 };
 use crate::declare::DueState;
-use crate::domain::{Act, Confirmation, Ede, Family, Payload, TechnicianId, VisitId, VisitStatus};
+use crate::domain::{
+    Act, Confirmation, DomainError, Ede, Family, Payload, TechnicianId, VisitId, VisitStatus,
+};
 use crate::log::{LogError, StockLine, VisitNote};
 
 /// How far back Today looks for visits still awaiting the farmer or disputed.
@@ -90,7 +92,15 @@ impl Worker {
             }
             rows.push(row);
         }
-        let round = self.round_view(&planned, &rows);
+        // A planner's id that does not read back as a visit id would drop that visit from
+        // the proposals without a word: the round is not shown, and the screen says why.
+        let (round, round_failed) = match self.round_view(&planned, &rows) {
+            Ok(r) => (r, None),
+            Err(e) => {
+                eprintln!("tournee: today's round not shown: {e}");
+                (None, Some(e))
+            }
+        };
         let follow_ups = self.follow_ups(technician, day, &rows)?;
         let (awaiting, disputes) = self.to_follow(technician, day)?;
         let urgencies: Vec<DueState> = self
@@ -112,6 +122,7 @@ impl Worker {
                 .filter(|u| **u == DueState::DueSoon)
                 .count(),
             round,
+            round_failed,
             follow_ups,
             rest_day: self.rest_day(day)?,
         })
@@ -131,10 +142,15 @@ impl Worker {
         }))
     }
 
-    /// The round's costs, map, new calls with their best places, and the follow-ups due.
-    fn round_view(&self, planned: &round::Planned, rows: &[VisitRow]) -> Option<RoundView> {
+    /// The round's costs, map, new calls with their best places, and the follow-ups due; a
+    /// planner's id that is not a visit id is refused by name.
+    fn round_view(
+        &self,
+        planned: &round::Planned,
+        rows: &[VisitRow],
+    ) -> Result<Option<RoundView>, DomainError> {
         let (Some(plan), Some(day_round)) = (&planned.plan, &planned.round) else {
-            return None;
+            return Ok(None);
         };
         let name_of = |id: &str| {
             rows.iter()
@@ -142,32 +158,27 @@ impl Worker {
                 .map_or_else(|| id.to_owned(), |r| r.farm_name.clone())
         };
         let order = plan.order();
-        let new_calls = planned
-            .new_calls
-            .iter()
-            .map(|(visit, options)| NewCall {
+        let mut new_calls = Vec::with_capacity(planned.new_calls.len());
+        for (visit, options) in &planned.new_calls {
+            let mut placements = Vec::with_capacity(options.len());
+            for o in options {
+                let mut ids = order.clone();
+                ids.insert(o.position.min(ids.len()), visit.as_str().to_owned());
+                placements.push(Placement {
+                    after: o.after.as_deref().map(name_of),
+                    added_meters: o.added_meters,
+                    added_drive_seconds: o.added_drive_seconds,
+                    added_late_seconds: o.added_late_seconds,
+                    fits_day: o.fits_day,
+                    order: visit_ids(&ids)?,
+                });
+            }
+            new_calls.push(NewCall {
                 farm_name: name_of(visit.as_str()),
                 visit: visit.clone(),
-                options: options
-                    .iter()
-                    .map(|o| {
-                        let mut ids = order.clone();
-                        ids.insert(o.position.min(ids.len()), visit.as_str().to_owned());
-                        Placement {
-                            after: o.after.as_deref().map(name_of),
-                            added_meters: o.added_meters,
-                            added_drive_seconds: o.added_drive_seconds,
-                            added_late_seconds: o.added_late_seconds,
-                            fits_day: o.fits_day,
-                            order: ids
-                                .iter()
-                                .filter_map(|i| VisitId::parse("visit", i).ok())
-                                .collect(),
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
+                options: placements,
+            });
+        }
         let location = |id: &str| {
             day_round
                 .problem
@@ -184,7 +195,7 @@ impl Worker {
                 .filter_map(|s| location(&s.id).map(|l| (l.lat, l.lon, s.done)))
                 .collect(),
         };
-        Some(RoundView {
+        Ok(Some(RoundView {
             km: plan.km(),
             drive_seconds: plan.drive_seconds,
             back_at: chrono::NaiveTime::from_num_seconds_from_midnight_opt(
@@ -192,11 +203,7 @@ impl Worker {
                 0,
             )
             .unwrap_or_default(),
-            unplanned: plan
-                .unplanned
-                .iter()
-                .filter_map(|i| VisitId::parse("visit", i).ok())
-                .collect(),
+            unplanned: visit_ids(&plan.unplanned)?,
             best: planned
                 .best
                 .as_ref()
@@ -204,7 +211,7 @@ impl Worker {
             late_seconds: plan.late_seconds(),
             new_calls,
             map,
-        })
+        }))
     }
 
     /// Follow-ups due today (pregnancy checks, synchronisation steps) at farms not in the
@@ -533,5 +540,29 @@ impl Worker {
             company: self.store.company()?.map(|c| c.name),
             data_dir: self.dir.display().to_string(),
         })
+    }
+}
+
+/// The planner's ids as visit ids (they are the round's visit ids), or the first that is not.
+fn visit_ids(ids: &[String]) -> Result<Vec<VisitId>, DomainError> {
+    ids.iter().map(|i| VisitId::parse("visit", i)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visit_ids;
+
+    #[test]
+    fn a_planner_id_that_is_not_a_visit_id_is_named_not_dropped() {
+        let ids = ["V1".to_owned(), "V 2/..".to_owned(), "V3".to_owned()];
+        let e = visit_ids(&ids).unwrap_err();
+        assert_eq!((e.field.as_str(), e.value.as_str()), ("visit", "V 2/.."));
+        let good = ["V1".to_owned(), "V3".to_owned()];
+        let read: Vec<String> = visit_ids(&good)
+            .unwrap()
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        assert_eq!(read, good);
     }
 }

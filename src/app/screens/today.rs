@@ -157,6 +157,12 @@ fn round(ui: &mut Ui, i18n: &I18n, view: &TodayView, form: &mut TodayForm, out: 
     if let Some(r) = &view.round {
         plan_summary(ui, i18n, view, r, form, out);
     }
+    if let Some(e) = &view.round_failed {
+        kit::field_message(
+            ui,
+            &FieldMessage::Error(i18n.tf("today.round_failed", &[("id", &e.value)])),
+        );
+    }
     let new_calls: Vec<&VisitId> = view
         .round
         .iter()
