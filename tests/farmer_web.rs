@@ -130,7 +130,7 @@ fn a_farmer_confirms_and_disputes_in_a_browser_and_the_tablet_receives_both() {
         // V1: the insemination, its bull, the tablet's status; confirmed with a comment.
         click_to(&c, "a[href='/eleveur/visites/V1']", "/eleveur/visites/V1").await;
         let page = body_text(&c).await;
-        assert!(page.contains("Insémination (vache) — 1 animal (FR5300000011) ; taureau FR2934119912 (Jocko, 66) ; IA1"), "{page}");
+        assert!(page.contains("Insémination (vache) — 1 animal (FR5300000011) ; taureau FR2934119912 (Jocko, Prim'Holstein (66)) ; IA1"), "{page}");
         assert!(page.contains("Consignes laissées"), "{page}");
         assert!(page.contains("Télécharger le certificat d'insémination (PDF)"));
         answer(

@@ -215,7 +215,8 @@ fn act_line(a: &Act) -> String {
     if let Some(b) = &a.bull {
         let _ = write!(s, " ; taureau {}", b.as_str());
         if let Some(straw) = &a.straw {
-            let _ = write!(s, " ({}, {})", straw.bull_name, straw.breed);
+            let breed = crate::domain::breed::breed_label(&straw.breed);
+            let _ = write!(s, " ({}, {breed})", straw.bull_name);
         }
     }
     match a.rank {
