@@ -1,15 +1,20 @@
 //! The tag reader as the app sees it: the thread of `crate::eid::reader` started with the app,
-//! what it last said (searching, connected, lost), the last line read, the lines of the test
-//! mode, and the reads the screen on display has not taken yet.
+//! what it last said (searching, listening, connected, lost), the last line read, the lines of
+//! the test mode, the reads the screen on display has not taken yet, and the technician's
+//! choice of port and speed with the ports there are to choose from.
 //!
 //! Reads go to the screen on display only (the visit's act form takes them); a read while
 //! another screen is shown is kept as the last tag for Settings, and nothing else.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::eid::reader::{self, ReadLine, ReaderConfig, ReaderEvent, ReaderHandle};
+use crate::eid::reader::{
+    self, ReadLine, ReaderChoice, ReaderConfig, ReaderEvent, ReaderHandle, Search,
+};
 
 /// Where the reader stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,6 +23,10 @@ pub enum ReaderStatus {
     #[default]
     Off,
     Searching,
+    /// Several ports answer: the first whose line reads as a tag is kept.
+    Listening {
+        ports: Vec<String>,
+    },
     Connected {
         port: String,
         name: String,
@@ -40,9 +49,31 @@ pub struct ReaderState {
     pub test_lines: VecDeque<ReadLine>,
     /// Reads the screen on display has not taken yet.
     pub reads: Vec<ReadLine>,
+    /// Where the automatic search looks; `None` when no reader is looked for.
+    pub auto: Option<Search>,
+    /// The port and speed the technician chose (the app applies a change at the next frame).
+    pub choice: ReaderChoice,
+    /// The ports there are to choose from, as last listed, and when.
+    pub ports: Vec<PathBuf>,
+    listed: Option<Instant>,
 }
 
+/// How often Settings lists the ports again, so one plugged in shows by itself.
+const LIST_EVERY: Duration = Duration::from_secs(1);
+
 impl ReaderState {
+    /// Lists the ports to choose from, unless that was done a moment ago.
+    pub fn list_ports(&mut self) {
+        let Some(auto) = &self.auto else {
+            return;
+        };
+        if self.listed.is_some_and(|t| t.elapsed() < LIST_EVERY) {
+            return;
+        }
+        self.listed = Some(Instant::now());
+        self.ports = reader::ports(auto);
+    }
+
     pub fn apply(&mut self, event: ReaderEvent) {
         match event {
             ReaderEvent::Searching => {
@@ -51,6 +82,7 @@ impl ReaderState {
                     self.status = ReaderStatus::Searching;
                 }
             }
+            ReaderEvent::Listening { ports } => self.status = ReaderStatus::Listening { ports },
             ReaderEvent::Connected { port, name } => {
                 self.status = ReaderStatus::Connected { port, name }
             }
@@ -73,7 +105,7 @@ impl ReaderState {
 
 /// The running reader thread, its channel, and the frame it wakes.
 pub struct ReaderLink {
-    _handle: ReaderHandle,
+    handle: ReaderHandle,
     events: Receiver<ReaderEvent>,
     ctx: Arc<Mutex<Option<egui::Context>>>,
 }
@@ -91,10 +123,15 @@ impl ReaderLink {
         });
         let (handle, events) = reader::start(config, wake).ok()?;
         Some(ReaderLink {
-            _handle: handle,
+            handle,
             events,
             ctx,
         })
+    }
+
+    /// Has the thread close its port and look where `config` says, at its speed.
+    pub fn reconfigure(&self, config: ReaderConfig) {
+        self.handle.reconfigure(config);
     }
 
     pub fn set_context(&self, ctx: &egui::Context) {

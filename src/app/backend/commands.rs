@@ -100,6 +100,10 @@ impl Worker {
                 self.prefs.ui = ui;
                 self.save_prefs()
             }
+            Command::SaveReaderChoice(choice) => {
+                self.prefs.set_reader_choice(&choice);
+                self.save_prefs()
+            }
             Command::ReviewWeek {
                 technician,
                 week,
