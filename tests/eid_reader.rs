@@ -181,3 +181,34 @@ fn beside_another_device_keeps_the_port_that_reads_tags_and_reopens_as_told() {
     assert_eq!(read(&rx).tag.unwrap().national, goat(6));
     assert_eq!(stick.speed(), 9600);
 }
+
+#[test]
+fn a_reader_plugged_beside_a_lone_other_device_is_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    // Only the GPS at first: it is opened and read, its lines said as no tags.
+    let mut gps = FakeReader::plug_as(dir.path(), GPS_NAME, 9600);
+    let (_handle, rx) = reader::start(search_in(dir.path()), Box::new(|| {})).unwrap();
+    match next(&rx, "the GPS opened") {
+        ReaderEvent::Connected { name, .. } => assert_eq!(name, GPS_NAME),
+        other => panic!("expected the only port opened, got {other:?}"),
+    }
+    gps.send(NMEA);
+    assert!(matches!(read(&rx).tag, Err(EidError::UnknownFormat(_))));
+
+    // The reader plugged in: both are listened to, and the reader kept on its first tag.
+    let mut stick = FakeReader::plug(dir.path());
+    assert!(matches!(
+        next(&rx, "both ports listened to"),
+        ReaderEvent::Listening { ports } if ports.len() == 2
+    ));
+    gps.send(NMEA);
+    stick.send_allflex(250, goat(1));
+    match next(&rx, "the reader kept") {
+        ReaderEvent::Connected { name, .. } => assert_eq!(name, READER_NAME),
+        other => panic!("expected the reader kept, got {other:?}"),
+    }
+    assert_eq!(read(&rx).tag.unwrap().national, goat(1));
+    gps.send(NMEA);
+    stick.send_allflex(250, goat(2));
+    assert_eq!(read(&rx).tag.unwrap().national, goat(2));
+}

@@ -5,7 +5,8 @@
 //! range, battery flat), says so, and looks again: a reader that comes back is used again
 //! without anyone asking. When the automatic search opens several ports (a reader and a
 //! tablet's other serial devices), it listens to them all and keeps the first whose line reads
-//! as a tag. The technician may choose the port and the speed instead: the running thread is
+//! as a tag; a lone port whose lines never read as tags is read, but the search goes on beside
+//! it. The technician may choose the port and the speed instead: the running thread is
 //! told ([`ReaderHandle::reconfigure`]), closes what it holds and opens what was chosen, with no
 //! restart. It knows nothing of screens: what it finds goes down a channel, and a `wake`
 //! callback lets the app draw a frame. Stick readers speak 9600 baud, 8 data bits, no parity,
@@ -231,12 +232,17 @@ fn run(
         ok
     };
     let mut searching_said = false;
-    while !control.stopped() {
+    // Ports kept open from the last turn: the one read so far and others just plugged in.
+    let mut carried: Vec<Open> = Vec::new();
+    'search: while !control.stopped() {
         if let Some(c) = control.pending.take() {
             config = c;
             searching_said = false;
+            carried.clear();
         }
-        let mut open = open_all(&config, &[]);
+        let mut open = std::mem::take(&mut carried);
+        let held: Vec<String> = open.iter().map(|o| o.port.clone()).collect();
+        open.extend(open_all(&config, &held));
         if open.is_empty() {
             if !searching_said {
                 searching_said = true;
@@ -266,11 +272,16 @@ fn run(
         }) {
             return;
         }
+        // Whether a line of this port read as a tag: until then, the automatic search goes
+        // on, so a reader plugged beside the only other device there was is still found.
+        let mut proven = first.is_some();
         if let Some(line) = first
             && !send(ReaderEvent::Read(line))
         {
             return;
         }
+        let searching = !matches!(config.search, Search::Port(_));
+        let mut looked = Instant::now();
         let reason = loop {
             if control.interrupted() {
                 break None;
@@ -279,12 +290,22 @@ fn run(
                 Ok(lines) => {
                     for raw in lines {
                         let tag = parse_line(&raw);
+                        proven |= tag.is_ok();
                         if !send(ReaderEvent::Read(ReadLine { raw, tag })) {
                             return;
                         }
                     }
                 }
                 Err(reason) => break Some(reason),
+            }
+            if searching && !proven && looked.elapsed() >= config.retry {
+                looked = Instant::now();
+                let more = open_all(&config, std::slice::from_ref(&reader.port));
+                if !more.is_empty() {
+                    carried.push(reader);
+                    carried.extend(more);
+                    continue 'search;
+                }
             }
         };
         let port = reader.port.clone();
