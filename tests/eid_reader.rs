@@ -107,7 +107,7 @@ fn beside_another_device_keeps_the_port_that_reads_tags_and_reopens_as_told() {
     // A GPS on a USB adapter (listed first) and the reader, both there from the start.
     let mut gps = FakeReader::plug_as(dir.path(), GPS_NAME, 9600);
     let mut stick = FakeReader::plug(dir.path());
-    let (handle, rx) = reader::start(auto.clone(), Box::new(|| {})).unwrap();
+    let (mut handle, rx) = reader::start(auto.clone(), Box::new(|| {})).unwrap();
     match next(&rx, "both ports listened to") {
         ReaderEvent::Listening { ports } => {
             let names: Vec<String> = ports
@@ -151,7 +151,11 @@ fn beside_another_device_keeps_the_port_that_reads_tags_and_reopens_as_told() {
         baud: 57_600,
     };
     let mut stick = stick.at(57_600);
-    handle.reconfigure(auto.chosen(&chosen));
+    let generation = handle.reconfigure(auto.chosen(&chosen));
+    assert_eq!(
+        next(&rx, "the new configuration taken"),
+        ReaderEvent::Reconfigured { generation }
+    );
     match next(&rx, "the chosen port open") {
         ReaderEvent::Connected { port, .. } => {
             assert_eq!(port, stick.path().to_string_lossy())
@@ -168,7 +172,12 @@ fn beside_another_device_keeps_the_port_that_reads_tags_and_reopens_as_told() {
 
     // Back to automatic at 9600: both ports are listened to again.
     let mut stick = stick.at(9600);
-    handle.reconfigure(auto.chosen(&ReaderChoice::default()));
+    let generation = handle.reconfigure(auto.chosen(&ReaderChoice::default()));
+    assert_eq!(generation, 2);
+    assert_eq!(
+        next(&rx, "automatic again"),
+        ReaderEvent::Reconfigured { generation }
+    );
     assert!(matches!(
         next(&rx, "both ports again"),
         ReaderEvent::Listening { .. }

@@ -56,6 +56,9 @@ pub struct ReaderState {
     /// The ports there are to choose from, as last listed, and when.
     pub ports: Vec<PathBuf>,
     listed: Option<Instant>,
+    /// The number of the configuration the thread was last told, until it says it applied it:
+    /// what it says of ports meanwhile is about the configuration before.
+    pub awaiting: Option<u64>,
 }
 
 /// How often Settings lists the ports again, so one plugged in shows by itself.
@@ -75,7 +78,20 @@ impl ReaderState {
     }
 
     pub fn apply(&mut self, event: ReaderEvent) {
+        let stale = self.awaiting.is_some()
+            && !matches!(
+                event,
+                ReaderEvent::Read(_) | ReaderEvent::Reconfigured { .. }
+            );
+        if stale {
+            return;
+        }
         match event {
+            ReaderEvent::Reconfigured { generation } => {
+                if self.awaiting == Some(generation) {
+                    self.awaiting = None;
+                }
+            }
             ReaderEvent::Searching => {
                 // A reader lost stays said as lost until one answers again.
                 if !matches!(self.status, ReaderStatus::Lost { .. }) {
@@ -129,9 +145,11 @@ impl ReaderLink {
         })
     }
 
-    /// Has the thread close its port and look where `config` says, at its speed.
-    pub fn reconfigure(&self, config: ReaderConfig) {
-        self.handle.reconfigure(config);
+    /// Has the thread close its port and look where `config` says, at its speed; what the
+    /// thread says of its ports until then is set aside.
+    pub fn reconfigure(&mut self, config: ReaderConfig, state: &mut ReaderState) {
+        state.awaiting = Some(self.handle.reconfigure(config));
+        state.status = ReaderStatus::Searching;
     }
 
     pub fn set_context(&self, ctx: &egui::Context) {
@@ -191,5 +209,43 @@ mod tests {
         assert_eq!(s.test_lines[9].raw, "250 053012300003");
         assert_eq!(s.last.as_ref().unwrap().raw, "250 053012300012");
         assert_eq!(s.reads.len(), 12);
+    }
+
+    #[test]
+    fn what_the_thread_said_before_a_new_configuration_is_set_aside() {
+        let mut s = ReaderState {
+            awaiting: Some(2),
+            status: ReaderStatus::Searching,
+            ..ReaderState::default()
+        };
+        // Said of the old port before the thread took the new configuration.
+        s.apply(ReaderEvent::Connected {
+            port: "/dev/ttyUSB0".to_owned(),
+            name: "old".to_owned(),
+        });
+        assert_eq!(s.status, ReaderStatus::Searching);
+        let raw = "250 053012300001".to_owned();
+        let tag = crate::eid::parse_line(&raw);
+        s.apply(ReaderEvent::Read(ReadLine { raw, tag }));
+        assert_eq!(
+            s.reads.len(),
+            1,
+            "a tag read is a tag, whichever port it came by"
+        );
+        // An older configuration's acknowledgement changes nothing; the awaited one does.
+        s.apply(ReaderEvent::Reconfigured { generation: 1 });
+        s.apply(ReaderEvent::Lost {
+            port: "/dev/ttyUSB0".to_owned(),
+            reason: "closed".to_owned(),
+        });
+        assert_eq!(s.status, ReaderStatus::Searching);
+        s.apply(ReaderEvent::Reconfigured { generation: 2 });
+        s.apply(ReaderEvent::Connected {
+            port: "/dev/rfcomm0".to_owned(),
+            name: "rfcomm0".to_owned(),
+        });
+        assert!(
+            matches!(s.status, ReaderStatus::Connected { ref port, .. } if port == "/dev/rfcomm0")
+        );
     }
 }

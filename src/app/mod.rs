@@ -236,15 +236,14 @@ impl TourneeApp {
     /// Has the reader's thread look where the technician chose, at the chosen speed, as soon
     /// as the choice changes: no restart.
     fn apply_reader_choice(&mut self) {
-        let choice = &self.state.reader.choice;
-        if *choice == self.reader_applied {
+        let choice = self.state.reader.choice.clone();
+        if choice == self.reader_applied {
             return;
         }
-        self.reader_applied = choice.clone();
-        if let (Some(link), Some(auto)) = (&self.reader, &self.config.reader) {
-            link.reconfigure(auto.chosen(choice));
-            self.state.reader.status = eid::ReaderStatus::Searching;
+        if let (Some(link), Some(auto)) = (&mut self.reader, &self.config.reader) {
+            link.reconfigure(auto.chosen(&choice), &mut self.state.reader);
         }
+        self.reader_applied = choice;
     }
 
     /// Whether every command and screen change has been carried out and its result is on

@@ -98,6 +98,9 @@ pub enum ReaderEvent {
     Connected { port: String, name: String },
     /// A line read.
     Read(ReadLine),
+    /// The configuration numbered `generation` ([`ReaderHandle::reconfigure`]) is applied:
+    /// what the thread says next about its ports comes from it, not from an older one.
+    Reconfigured { generation: u64 },
     /// The port failed: the reader was unplugged, went out of range or off.
     Lost { port: String, reason: String },
 }
@@ -112,16 +115,21 @@ pub struct ReadLine {
 /// The running thread; dropping it stops the thread.
 pub struct ReaderHandle {
     stop: Arc<AtomicBool>,
-    configs: Sender<ReaderConfig>,
+    configs: Sender<(u64, ReaderConfig)>,
+    /// The number of the last configuration sent.
+    generation: u64,
     thread: Option<JoinHandle<()>>,
 }
 
 impl ReaderHandle {
     /// Tells the thread to close what it holds and look where `config` says, at its speed.
-    /// Returns at once: the thread takes it within a read's wait.
-    pub fn reconfigure(&self, config: ReaderConfig) {
+    /// Returns at once (the thread takes it within a read's wait) with the configuration's
+    /// number, which [`ReaderEvent::Reconfigured`] gives back once it is applied.
+    pub fn reconfigure(&mut self, config: ReaderConfig) -> u64 {
+        self.generation += 1;
         // The thread only stops when the handle is dropped: it is there to receive.
-        let _ = self.configs.send(config);
+        let _ = self.configs.send((self.generation, config));
+        self.generation
     }
 }
 
@@ -157,6 +165,7 @@ pub fn start(
         ReaderHandle {
             stop,
             configs,
+            generation: 0,
             thread: Some(thread),
         },
         rx,
@@ -172,9 +181,9 @@ const LISTEN_WAIT: Duration = Duration::from_millis(20);
 /// What can interrupt the thread: the app stopping, or a new configuration.
 struct Control<'a> {
     stop: &'a AtomicBool,
-    configs: Receiver<ReaderConfig>,
-    /// A configuration received and not yet applied.
-    pending: Option<ReaderConfig>,
+    configs: Receiver<(u64, ReaderConfig)>,
+    /// A configuration received and not yet applied, with its number.
+    pending: Option<(u64, ReaderConfig)>,
 }
 
 impl Control<'_> {
@@ -235,10 +244,13 @@ fn run(
     // Ports kept open from the last turn: the one read so far and others just plugged in.
     let mut carried: Vec<Open> = Vec::new();
     'search: while !control.stopped() {
-        if let Some(c) = control.pending.take() {
+        if let Some((generation, c)) = control.pending.take() {
             config = c;
             searching_said = false;
             carried.clear();
+            if !send(ReaderEvent::Reconfigured { generation }) {
+                return;
+            }
         }
         let mut open = std::mem::take(&mut carried);
         let held: Vec<String> = open.iter().map(|o| o.port.clone()).collect();
