@@ -449,11 +449,28 @@ pub fn candidates(search: &Search) -> Vec<PathBuf> {
 pub fn ports(search: &Search) -> Vec<PathBuf> {
     let mut out = candidates(search);
     if *search == Search::System {
-        out.extend(entries(Path::new("/dev"), |name| {
+        let bare = entries(Path::new("/dev"), |name| {
             name.starts_with("ttyUSB") || name.starts_with("ttyACM")
-        }));
+        });
+        let unlinked = not_linked(bare, &out);
+        out.extend(unlinked);
     }
     out
+}
+
+/// The `bare` device files no link of `links` leads to: a USB reader shows once, by the name
+/// udev's link gives it.
+fn not_linked(bare: Vec<PathBuf>, links: &[PathBuf]) -> Vec<PathBuf> {
+    let targets: Vec<PathBuf> = links
+        .iter()
+        .filter_map(|l| std::fs::canonicalize(l).ok())
+        .collect();
+    bare.into_iter()
+        .filter(|b| {
+            let b = std::fs::canonicalize(b).unwrap_or_else(|_| b.clone());
+            !targets.contains(&b)
+        })
+        .collect()
 }
 
 fn entries(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
@@ -467,4 +484,25 @@ fn entries(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_with_a_link_is_listed_once_by_its_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let dev = dir.path().join("dev");
+        let by_id = dir.path().join("by-id");
+        std::fs::create_dir_all(&dev).unwrap();
+        std::fs::create_dir_all(&by_id).unwrap();
+        for name in ["ttyUSB0", "ttyUSB1"] {
+            std::fs::write(dev.join(name), b"").unwrap();
+        }
+        let link = by_id.join("usb-Allflex_RS420_Stick_Reader-if00-port0");
+        std::os::unix::fs::symlink(dev.join("ttyUSB1"), &link).unwrap();
+        let bare = vec![dev.join("ttyUSB0"), dev.join("ttyUSB1")];
+        assert_eq!(not_linked(bare, &[link]), vec![dev.join("ttyUSB0")]);
+    }
 }
