@@ -310,8 +310,10 @@ fn a_port_and_speed_chosen_in_settings_reopen_the_reader_and_a_read_fills_the_lo
     gps.send(NMEA);
 
     tap(&mut h, READER_NAME);
-    tap(&mut h, "19200 bauds");
     until(&mut h, "the chosen port open", connected);
+    assert_eq!(stick.speed(), 9600);
+    tap(&mut h, "19200 bauds");
+    until(&mut h, "the chosen port open at 19200 baud", connected);
     assert!(shows(&h, &format!("Lecteur trouvé : {READER_NAME}")));
     assert!(shows(&h, &format!("Port : {}", stick.path().display())));
     assert!(shows(

@@ -211,14 +211,30 @@ pub fn reader_section(ui: &mut Ui, i18n: &I18n, reader: &mut crate::app::eid::Re
         ReaderStatus::Off => {
             ui.label(RichText::new(i18n.t("eid.off")).weak());
         }
+        // Every state says where it looks on a second line, so the buttons below do not move
+        // under a finger as the reader comes and goes.
         ReaderStatus::Searching => {
             kit::field_message(ui, &FieldMessage::Hint(i18n.t("eid.searching").to_owned()));
+            let port = match &reader.choice.port {
+                Some(p) => p.display().to_string(),
+                None => i18n.t("eid.port_auto").to_owned(),
+            };
+            ui.label(i18n.tf("eid.port", &[("port", &port)]));
         }
         ReaderStatus::Listening { ports } => {
             kit::field_message(
                 ui,
                 &FieldMessage::Hint(i18n.tf("eid.listening", &[("n", &ports.len().to_string())])),
             );
+            let names: Vec<String> = ports
+                .iter()
+                .map(|p| {
+                    let path = std::path::Path::new(p);
+                    path.file_name()
+                        .map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned())
+                })
+                .collect();
+            ui.label(i18n.tf("eid.ports", &[("ports", &names.join(", "))]));
         }
         ReaderStatus::Connected { port, name } => {
             kit::field_message(
