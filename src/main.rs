@@ -20,8 +20,9 @@ fn main() {
 fn open_app(cli: &Cli) -> Result<(), cli::CliError> {
     let dir = cli::data_dir(cli.data.as_deref())?;
     let mut config = tournee::app::AppConfig::for_dir(&dir);
-    // The technician's stick reader, on a USB or Bluetooth serial port.
-    config.reader = Some(config.file.reader());
+    // The technician's stick reader, on a USB or Bluetooth serial port (or the port and speed
+    // chosen in Settings, which the app applies over this search).
+    config.reader = Some(tournee::eid::reader::ReaderConfig::default());
     tournee::app::run(config)
         .map_err(|e| cli::CliError::failure(format!("the app's window could not open: {e}")))
 }

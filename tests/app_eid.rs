@@ -3,7 +3,8 @@
 //! filled by reads, a double read refused, the reader unplugged mid-lot (the lot stays, the
 //! screen says so) and back by itself; a cow's number filled by a read and the bull chosen by a
 //! straw's code from a barcode scanner (keyboard wedge); the tank's receipt opened by a scan;
-//! Settings showing the reader, its port, the last tag and the test mode.
+//! Settings showing the reader, its port, the last tag and the test mode; a port and a speed
+//! chosen in Settings, the reader reopened with them and a read filling a lot.
 
 #![cfg(feature = "gui")]
 
@@ -19,11 +20,11 @@ use common::{
     cattle_visit_today, harness, settle, shows, shows_containing, tap, tap_containing, today,
     type_into, until,
 };
-use eid_common::{FakeReader, READER_NAME, goat};
+use eid_common::{FakeReader, GPS_NAME, NMEA, READER_NAME, goat};
 use tournee::app::eid::ReaderStatus;
 use tournee::app::{AppConfig, Screen, TourneeApp};
 use tournee::domain::{ActKind, AnimalId, Species};
-use tournee::eid::reader::{ReaderConfig, Search};
+use tournee::eid::reader::{ReaderChoice, ReaderConfig, Search};
 use tournee::log::Store;
 
 /// The app on the store in `dir` with the demo loaded, looking for readers in `readers`.
@@ -31,6 +32,13 @@ fn app_with_reader(
     dir: &std::path::Path,
     readers: &std::path::Path,
 ) -> Harness<'static, TourneeApp> {
+    let mut h = reader_app(dir, readers);
+    tap(&mut h, "Charger les données de démonstration");
+    h
+}
+
+/// The app on the store in `dir` as it is, its automatic search looking in `readers`.
+fn reader_app(dir: &std::path::Path, readers: &std::path::Path) -> Harness<'static, TourneeApp> {
     let mut config = AppConfig::for_dir(dir);
     config.today = Some(today());
     config.reader = Some(ReaderConfig {
@@ -40,7 +48,6 @@ fn app_with_reader(
     });
     let mut h = harness(TourneeApp::new(config));
     settle(&mut h);
-    tap(&mut h, "Charger les données de démonstration");
     h
 }
 
@@ -274,4 +281,85 @@ fn the_tank_takes_a_scanned_code_and_settings_show_the_reader() {
     until(&mut h, "the loss said", |h| {
         shows_containing(h, "Lecteur perdu (")
     });
+}
+
+#[test]
+fn a_port_and_speed_chosen_in_settings_reopen_the_reader_and_a_read_fills_the_lot() {
+    let dir = tempfile::tempdir().unwrap();
+    let readers = tempfile::tempdir().unwrap();
+    // A GPS on a USB adapter and a reader set to 19200 baud, both plugged in.
+    let mut gps = FakeReader::plug_as(readers.path(), GPS_NAME, 9600);
+    let mut stick = FakeReader::plug_as(readers.path(), READER_NAME, 19_200);
+    let mut h = app_with_reader(dir.path(), readers.path());
+
+    tap(&mut h, "Réglages");
+    until(&mut h, "both ports listened to", |h| {
+        shows(
+            h,
+            "Plusieurs ports répondent (2) : le premier qui lit une boucle est gardé",
+        )
+    });
+    until(&mut h, "both ports listed", |h| {
+        shows(h, READER_NAME) && shows(h, GPS_NAME)
+    });
+    assert!(shows(
+        &h,
+        "Automatique : les ports USB et Bluetooth sont essayés ; s'il y en a plusieurs, celui qui lit une boucle est gardé"
+    ));
+    // The GPS chatters; no port is kept for that.
+    gps.send(NMEA);
+
+    tap(&mut h, READER_NAME);
+    until(&mut h, "the chosen port open", connected);
+    assert_eq!(stick.speed(), 9600);
+    tap(&mut h, "19200 bauds");
+    until(&mut h, "the chosen port open at 19200 baud", connected);
+    assert!(shows(&h, &format!("Lecteur trouvé : {READER_NAME}")));
+    assert!(shows(&h, &format!("Port : {}", stick.path().display())));
+    assert!(shows(
+        &h,
+        &format!("Seul le port {} est écouté", stick.path().display())
+    ));
+    assert_eq!(
+        stick.speed(),
+        19_200,
+        "the reader reopened at the chosen speed"
+    );
+    let kept = tournee::app::prefs::load(dir.path()).reader_choice();
+    assert_eq!(
+        kept,
+        ReaderChoice {
+            port: Some(stick.path().to_path_buf()),
+            baud: 19_200
+        }
+    );
+
+    // A lot of goats: a read at 19200 baud fills it; the GPS is not listened to any more.
+    tap(&mut h, "Aujourd'hui");
+    let visit = goat_visit(&mut h);
+    tap(&mut h, "Semence fraîche");
+    tap_containing(&mut h, "Galopin (Alpine)");
+    gps.send(NMEA);
+    stick.send_allflex(250, goat(7));
+    stick.send_allflex(250, goat(8));
+    until(&mut h, "two tags read", |h| shows(h, "2 boucles lues"));
+    assert!(shows(&h, "Boucle lue : FR 530123 00008"));
+    assert!(!shows_containing(&h, "Lecture non reconnue"));
+    tap(&mut h, "Enregistrer l'IA");
+    drop(h);
+
+    let store = Store::open(dir.path()).unwrap();
+    let acts = store.acts_of(&visit).unwrap();
+    assert_eq!(acts.len(), 1, "{acts:#?}");
+    let expected: Vec<AnimalId> = [7, 8]
+        .iter()
+        .map(|n| AnimalId::parse("a", &format!("FR{:011}", goat(*n))).unwrap())
+        .collect();
+    assert_eq!(acts[0].animals, expected);
+    drop(store);
+
+    // Started again, the app opens the chosen port at the chosen speed by itself.
+    let mut h = reader_app(dir.path(), readers.path());
+    until(&mut h, "the chosen port open again", connected);
+    assert_eq!(stick.speed(), 19_200);
 }

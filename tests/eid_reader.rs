@@ -1,14 +1,16 @@
 //! The reader thread against a pseudo-terminal standing for a stick reader: it finds the
 //! reader, reads real frames written at 9600 baud (cut across reads as a UART delivers them),
-//! says a reader lost in the middle of a lot, looks again, and reads on once it is back.
+//! says a reader lost in the middle of a lot, looks again, and reads on once it is back; beside
+//! another serial device it keeps the port whose lines read as tags; told another port and
+//! speed, it reopens with them.
 
 mod eid_common;
 
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use eid_common::{FakeReader, READER_NAME, goat};
-use tournee::eid::reader::{self, ReaderConfig, ReaderEvent, Search};
+use eid_common::{FakeReader, GPS_NAME, NMEA, READER_NAME, goat};
+use tournee::eid::reader::{self, ReaderChoice, ReaderConfig, ReaderEvent, Search};
 use tournee::eid::{EidError, LineFormat};
 
 /// The next event; a minute without one is a failure (no time is measured).
@@ -24,14 +26,19 @@ fn read(rx: &Receiver<ReaderEvent>) -> tournee::eid::reader::ReadLine {
     }
 }
 
+/// The automatic search in `dir`, looking again every 50 ms.
+fn search_in(dir: &std::path::Path) -> ReaderConfig {
+    ReaderConfig {
+        search: Search::Folder(dir.to_path_buf()),
+        retry: Duration::from_millis(50),
+        ..ReaderConfig::default()
+    }
+}
+
 #[test]
 fn reads_frames_says_a_reader_lost_mid_lot_and_reconnects_by_itself() {
     let dir = tempfile::tempdir().unwrap();
-    let config = ReaderConfig {
-        search: Search::Folder(dir.path().to_path_buf()),
-        retry: Duration::from_millis(50),
-        ..ReaderConfig::default()
-    };
+    let config = search_in(dir.path());
     let (_handle, rx) = reader::start(config, Box::new(|| {})).unwrap();
     assert_eq!(next(&rx, "the search"), ReaderEvent::Searching);
 
@@ -91,4 +98,126 @@ fn reads_frames_says_a_reader_lost_mid_lot_and_reconnects_by_itself() {
     for n in 11..=15 {
         assert_eq!(read(&rx).tag.unwrap().national, goat(n));
     }
+}
+
+#[test]
+fn beside_another_device_keeps_the_port_that_reads_tags_and_reopens_as_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let auto = search_in(dir.path());
+    // A GPS on a USB adapter (listed first) and the reader, both there from the start.
+    let mut gps = FakeReader::plug_as(dir.path(), GPS_NAME, 9600);
+    let mut stick = FakeReader::plug(dir.path());
+    let (mut handle, rx) = reader::start(auto.clone(), Box::new(|| {})).unwrap();
+    match next(&rx, "both ports listened to") {
+        ReaderEvent::Listening { ports } => {
+            let names: Vec<String> = ports
+                .iter()
+                .map(|p| {
+                    let name = std::path::Path::new(p).file_name().unwrap();
+                    name.to_string_lossy().into_owned()
+                })
+                .collect();
+            assert_eq!(names, [GPS_NAME, READER_NAME]);
+        }
+        other => panic!("expected the two ports listened to, got {other:?}"),
+    }
+
+    // The GPS talks first: its sentences are no tags and choose nothing.
+    gps.send(NMEA);
+    gps.send(NMEA);
+    stick.send_allflex(250, goat(1));
+    match next(&rx, "the reader kept") {
+        ReaderEvent::Connected { port, name } => {
+            assert_eq!(name, READER_NAME);
+            assert_eq!(port, stick.path().to_string_lossy());
+        }
+        other => panic!("expected the reader kept, got {other:?}"),
+    }
+    // The line that chose the port is the first read, not lost.
+    assert_eq!(read(&rx).tag.unwrap().national, goat(1));
+    assert_eq!(stick.speed(), 9600);
+    gps.send(NMEA);
+    stick.send_allflex(250, goat(2));
+    let l = read(&rx);
+    assert_eq!(
+        l.raw,
+        format!("LA 250 {:012}", goat(2)),
+        "the GPS is no longer read"
+    );
+
+    // Told the reader's port alone at 57600 baud: it reopens it at that speed, no loss said.
+    let chosen = ReaderChoice {
+        port: Some(stick.path().to_path_buf()),
+        baud: 57_600,
+    };
+    let mut stick = stick.at(57_600);
+    let generation = handle.reconfigure(auto.chosen(&chosen));
+    assert_eq!(
+        next(&rx, "the new configuration taken"),
+        ReaderEvent::Reconfigured { generation }
+    );
+    match next(&rx, "the chosen port open") {
+        ReaderEvent::Connected { port, .. } => {
+            assert_eq!(port, stick.path().to_string_lossy())
+        }
+        other => panic!("expected the chosen port, got {other:?}"),
+    }
+    assert_eq!(stick.speed(), 57_600);
+    for n in 3..=5 {
+        stick.send_allflex(250, goat(n));
+    }
+    for n in 3..=5 {
+        assert_eq!(read(&rx).tag.unwrap().national, goat(n));
+    }
+
+    // Back to automatic at 9600: both ports are listened to again.
+    let mut stick = stick.at(9600);
+    let generation = handle.reconfigure(auto.chosen(&ReaderChoice::default()));
+    assert_eq!(generation, 2);
+    assert_eq!(
+        next(&rx, "automatic again"),
+        ReaderEvent::Reconfigured { generation }
+    );
+    assert!(matches!(
+        next(&rx, "both ports again"),
+        ReaderEvent::Listening { .. }
+    ));
+    stick.send_allflex(250, goat(6));
+    assert!(matches!(
+        next(&rx, "the reader kept again"),
+        ReaderEvent::Connected { .. }
+    ));
+    assert_eq!(read(&rx).tag.unwrap().national, goat(6));
+    assert_eq!(stick.speed(), 9600);
+}
+
+#[test]
+fn a_reader_plugged_beside_a_lone_other_device_is_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    // Only the GPS at first: it is opened and read, its lines said as no tags.
+    let mut gps = FakeReader::plug_as(dir.path(), GPS_NAME, 9600);
+    let (_handle, rx) = reader::start(search_in(dir.path()), Box::new(|| {})).unwrap();
+    match next(&rx, "the GPS opened") {
+        ReaderEvent::Connected { name, .. } => assert_eq!(name, GPS_NAME),
+        other => panic!("expected the only port opened, got {other:?}"),
+    }
+    gps.send(NMEA);
+    assert!(matches!(read(&rx).tag, Err(EidError::UnknownFormat(_))));
+
+    // The reader plugged in: both are listened to, and the reader kept on its first tag.
+    let mut stick = FakeReader::plug(dir.path());
+    assert!(matches!(
+        next(&rx, "both ports listened to"),
+        ReaderEvent::Listening { ports } if ports.len() == 2
+    ));
+    gps.send(NMEA);
+    stick.send_allflex(250, goat(1));
+    match next(&rx, "the reader kept") {
+        ReaderEvent::Connected { name, .. } => assert_eq!(name, READER_NAME),
+        other => panic!("expected the reader kept, got {other:?}"),
+    }
+    assert_eq!(read(&rx).tag.unwrap().national, goat(1));
+    gps.send(NMEA);
+    stick.send_allflex(250, goat(2));
+    assert_eq!(read(&rx).tag.unwrap().national, goat(2));
 }

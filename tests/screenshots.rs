@@ -12,6 +12,7 @@
 #![cfg(feature = "gui")]
 
 mod common;
+mod eid_common;
 
 use std::path::{Path, PathBuf};
 
@@ -20,10 +21,13 @@ use egui_kittest::kittest::Queryable;
 
 use common::{
     cattle_visit_today, inseminate, settle, store_app, store_harness, tap, tap_containing,
-    type_digits, type_into,
+    type_digits, type_into, until,
 };
+use eid_common::{FakeReader, goat};
+use tournee::app::eid::ReaderStatus;
 use tournee::app::kit::Contrast;
-use tournee::app::{Screen, TourneeApp};
+use tournee::app::{AppConfig, Screen, TourneeApp};
+use tournee::eid::reader::{ReaderConfig, Search};
 
 /// A 10-inch rugged tablet held upright: 800 × 1280 logical pixels.
 const SIZE: [f32; 2] = [800.0, 1280.0];
@@ -42,7 +46,15 @@ fn prepare(dir: &Path) {
 }
 
 fn shoot(dir: &Path, name: &str, contrast: Contrast, setup: Setup) -> image::RgbaImage {
-    let mut app = store_app(dir);
+    shoot_app(store_app(dir), name, contrast, &mut |h| setup(h))
+}
+
+fn shoot_app(
+    mut app: TourneeApp,
+    name: &str,
+    contrast: Contrast,
+    setup: &mut dyn FnMut(&mut Shot),
+) -> image::RgbaImage {
     app.state.prefs.contrast = contrast;
     let mut h = Harness::builder()
         .with_size(SIZE)
@@ -136,6 +148,48 @@ fn settings(h: &mut Shot) {
     tap(h, "Réglages");
 }
 
+/// Settings scrolled to the tag reader: a stick reader found on its port (a pseudo-terminal
+/// linked as udev links a USB reader), the port and speed choice, the test mode listing a goat's
+/// tag and a line of no known format.
+fn settings_reader(dir: &Path, contrast: Contrast) -> image::RgbaImage {
+    let readers = tempfile::tempdir().unwrap();
+    let mut stick = FakeReader::plug(readers.path());
+    let mut config = AppConfig::for_dir(dir);
+    config.today = Some(common::today());
+    config.reader = Some(ReaderConfig {
+        search: Search::Folder(readers.path().to_path_buf()),
+        ..ReaderConfig::default()
+    });
+    shoot_app(
+        TourneeApp::new(config),
+        "settings-reader",
+        contrast,
+        &mut |h| {
+            tap(h, "Réglages");
+            until(h, "the reader found", |h| {
+                matches!(
+                    h.state().state.reader.status,
+                    ReaderStatus::Connected { .. }
+                )
+            });
+            tap(h, "Mode test du lecteur");
+            stick.send(b"LA 250\r\n");
+            stick.send_allflex(250, goat(12));
+            until(h, "the test lines", |h| {
+                h.state().state.reader.test_lines.len() == 2
+            });
+            // The section's heading centred, then brought near the top.
+            let heading = "Lecteur de boucles électroniques";
+            h.get_by_label(heading).scroll_to_me();
+            h.run();
+            for _ in 0..5 {
+                h.get_by_label(heading).scroll_down();
+                h.run();
+            }
+        },
+    )
+}
+
 /// Share of pixels that are not the most common colour: a blank picture has none.
 fn ink(image: &image::RgbaImage) -> f64 {
     let mut counts = std::collections::HashMap::new();
@@ -178,4 +232,12 @@ fn main_screens_render_in_both_themes() {
             "{name}: the themes look the same"
         );
     }
+    let light = settings_reader(dir.path(), Contrast::Normal);
+    let high = settings_reader(dir.path(), Contrast::High);
+    assert!(ink(&light) > 0.02, "settings-reader light looks blank");
+    assert!(
+        ink(&high) > 0.02,
+        "settings-reader high contrast looks blank"
+    );
+    assert_ne!(light.as_raw(), high.as_raw());
 }

@@ -1,15 +1,20 @@
 //! The tag reader as the app sees it: the thread of `crate::eid::reader` started with the app,
-//! what it last said (searching, connected, lost), the last line read, the lines of the test
-//! mode, and the reads the screen on display has not taken yet.
+//! what it last said (searching, listening, connected, lost), the last line read, the lines of
+//! the test mode, the reads the screen on display has not taken yet, and the technician's
+//! choice of port and speed with the ports there are to choose from.
 //!
 //! Reads go to the screen on display only (the visit's act form takes them); a read while
 //! another screen is shown is kept as the last tag for Settings, and nothing else.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::eid::reader::{self, ReadLine, ReaderConfig, ReaderEvent, ReaderHandle};
+use crate::eid::reader::{
+    self, ReadLine, ReaderChoice, ReaderConfig, ReaderEvent, ReaderHandle, Search,
+};
 
 /// Where the reader stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,6 +23,10 @@ pub enum ReaderStatus {
     #[default]
     Off,
     Searching,
+    /// Several ports answer: the first whose line reads as a tag is kept.
+    Listening {
+        ports: Vec<String>,
+    },
     Connected {
         port: String,
         name: String,
@@ -40,17 +49,56 @@ pub struct ReaderState {
     pub test_lines: VecDeque<ReadLine>,
     /// Reads the screen on display has not taken yet.
     pub reads: Vec<ReadLine>,
+    /// Where the automatic search looks; `None` when no reader is looked for.
+    pub auto: Option<Search>,
+    /// The port and speed the technician chose (the app applies a change at the next frame).
+    pub choice: ReaderChoice,
+    /// The ports there are to choose from, as last listed, and when.
+    pub ports: Vec<PathBuf>,
+    listed: Option<Instant>,
+    /// The number of the configuration the thread was last told, until it says it applied it:
+    /// what it says of ports meanwhile is about the configuration before.
+    pub awaiting: Option<u64>,
 }
 
+/// How often Settings lists the ports again, so one plugged in shows by itself.
+const LIST_EVERY: Duration = Duration::from_secs(1);
+
 impl ReaderState {
+    /// Lists the ports to choose from, unless that was done a moment ago.
+    pub fn list_ports(&mut self) {
+        let Some(auto) = &self.auto else {
+            return;
+        };
+        if self.listed.is_some_and(|t| t.elapsed() < LIST_EVERY) {
+            return;
+        }
+        self.listed = Some(Instant::now());
+        self.ports = reader::ports(auto);
+    }
+
     pub fn apply(&mut self, event: ReaderEvent) {
+        let stale = self.awaiting.is_some()
+            && !matches!(
+                event,
+                ReaderEvent::Read(_) | ReaderEvent::Reconfigured { .. }
+            );
+        if stale {
+            return;
+        }
         match event {
+            ReaderEvent::Reconfigured { generation } => {
+                if self.awaiting == Some(generation) {
+                    self.awaiting = None;
+                }
+            }
             ReaderEvent::Searching => {
                 // A reader lost stays said as lost until one answers again.
                 if !matches!(self.status, ReaderStatus::Lost { .. }) {
                     self.status = ReaderStatus::Searching;
                 }
             }
+            ReaderEvent::Listening { ports } => self.status = ReaderStatus::Listening { ports },
             ReaderEvent::Connected { port, name } => {
                 self.status = ReaderStatus::Connected { port, name }
             }
@@ -73,7 +121,7 @@ impl ReaderState {
 
 /// The running reader thread, its channel, and the frame it wakes.
 pub struct ReaderLink {
-    _handle: ReaderHandle,
+    handle: ReaderHandle,
     events: Receiver<ReaderEvent>,
     ctx: Arc<Mutex<Option<egui::Context>>>,
 }
@@ -91,10 +139,17 @@ impl ReaderLink {
         });
         let (handle, events) = reader::start(config, wake).ok()?;
         Some(ReaderLink {
-            _handle: handle,
+            handle,
             events,
             ctx,
         })
+    }
+
+    /// Has the thread close its port and look where `config` says, at its speed; what the
+    /// thread says of its ports until then is set aside.
+    pub fn reconfigure(&mut self, config: ReaderConfig, state: &mut ReaderState) {
+        state.awaiting = Some(self.handle.reconfigure(config));
+        state.status = ReaderStatus::Searching;
     }
 
     pub fn set_context(&self, ctx: &egui::Context) {
@@ -154,5 +209,43 @@ mod tests {
         assert_eq!(s.test_lines[9].raw, "250 053012300003");
         assert_eq!(s.last.as_ref().unwrap().raw, "250 053012300012");
         assert_eq!(s.reads.len(), 12);
+    }
+
+    #[test]
+    fn what_the_thread_said_before_a_new_configuration_is_set_aside() {
+        let mut s = ReaderState {
+            awaiting: Some(2),
+            status: ReaderStatus::Searching,
+            ..ReaderState::default()
+        };
+        // Said of the old port before the thread took the new configuration.
+        s.apply(ReaderEvent::Connected {
+            port: "/dev/ttyUSB0".to_owned(),
+            name: "old".to_owned(),
+        });
+        assert_eq!(s.status, ReaderStatus::Searching);
+        let raw = "250 053012300001".to_owned();
+        let tag = crate::eid::parse_line(&raw);
+        s.apply(ReaderEvent::Read(ReadLine { raw, tag }));
+        assert_eq!(
+            s.reads.len(),
+            1,
+            "a tag read is a tag, whichever port it came by"
+        );
+        // An older configuration's acknowledgement changes nothing; the awaited one does.
+        s.apply(ReaderEvent::Reconfigured { generation: 1 });
+        s.apply(ReaderEvent::Lost {
+            port: "/dev/ttyUSB0".to_owned(),
+            reason: "closed".to_owned(),
+        });
+        assert_eq!(s.status, ReaderStatus::Searching);
+        s.apply(ReaderEvent::Reconfigured { generation: 2 });
+        s.apply(ReaderEvent::Connected {
+            port: "/dev/rfcomm0".to_owned(),
+            name: "rfcomm0".to_owned(),
+        });
+        assert!(
+            matches!(s.status, ReaderStatus::Connected { ref port, .. } if port == "/dev/rfcomm0")
+        );
     }
 }

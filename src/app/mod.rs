@@ -151,7 +151,8 @@ pub struct AppConfig {
     pub today: Option<NaiveDate>,
     /// When the background sync runs, once the tablet is enrolled.
     pub sync: backend::sync::SyncTiming,
-    /// Where to look for a tag reader; `None`: none is looked for (tests, screenshots).
+    /// Where the automatic search looks for a tag reader (the port and speed chosen in the
+    /// settings file apply over it); `None`: none is looked for (tests, screenshots).
     pub reader: Option<crate::eid::reader::ReaderConfig>,
 }
 
@@ -184,6 +185,9 @@ pub struct TourneeApp {
     shown: Option<Screen>,
     /// The tag reader's thread, when one is looked for.
     reader: Option<eid::ReaderLink>,
+    /// The reader's port and speed as the thread was last told, and as last saved.
+    reader_applied: crate::eid::reader::ReaderChoice,
+    reader_saved: crate::eid::reader::ReaderChoice,
 }
 
 impl TourneeApp {
@@ -193,9 +197,15 @@ impl TourneeApp {
             i18n: I18n::new(config.prefs.lang),
             ..AppState::default()
         };
-        let reader = config.reader.clone().and_then(eid::ReaderLink::start);
+        let choice = config.file.reader_choice();
+        state.reader.choice = choice.clone();
+        let reader = config
+            .reader
+            .as_ref()
+            .and_then(|auto| eid::ReaderLink::start(auto.chosen(&choice)));
         if reader.is_some() {
             state.reader.status = eid::ReaderStatus::Searching;
+            state.reader.auto = config.reader.as_ref().map(|c| c.search.clone());
         }
         let backend = config.data_dir.as_ref().map(|dir| {
             WorkerHandle::start_with(
@@ -218,7 +228,22 @@ impl TourneeApp {
             backend,
             shown: None,
             reader,
+            reader_applied: choice.clone(),
+            reader_saved: choice,
         }
+    }
+
+    /// Has the reader's thread look where the technician chose, at the chosen speed, as soon
+    /// as the choice changes: no restart.
+    fn apply_reader_choice(&mut self) {
+        let choice = self.state.reader.choice.clone();
+        if choice == self.reader_applied {
+            return;
+        }
+        if let (Some(link), Some(auto)) = (&mut self.reader, &self.config.reader) {
+            link.reconfigure(auto.chosen(&choice), &mut self.state.reader);
+        }
+        self.reader_applied = choice;
     }
 
     /// Whether every command and screen change has been carried out and its result is on
@@ -303,6 +328,14 @@ impl TourneeApp {
             state.silent.push(ticket);
             state.outbox.push((ticket, Command::SavePrefs(state.prefs)));
         }
+        if state.reader.choice != self.reader_saved {
+            self.reader_saved = state.reader.choice.clone();
+            state.next_ticket += 1;
+            let ticket = Ticket(state.next_ticket);
+            state.silent.push(ticket);
+            let command = Command::SaveReaderChoice(self.reader_saved.clone());
+            state.outbox.push((ticket, command));
+        }
         if self.shown.as_ref() != Some(&state.screen) {
             state.next_ticket += 1;
             if backend.send(Ticket(state.next_ticket), Job::Show(state.screen.clone())) {
@@ -369,6 +402,7 @@ impl TourneeApp {
         if let Some(nav) = nav {
             state.navigate(nav);
         }
+        self.apply_reader_choice();
         self.dispatch();
     }
 }

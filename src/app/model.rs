@@ -671,6 +671,8 @@ pub enum Command {
     SaveTechnician(Technician),
     /// Language, text size, contrast: kept in the settings file.
     SavePrefs(UiPrefs),
+    /// The tag reader's port and speed: kept in the settings file.
+    SaveReaderChoice(crate::eid::reader::ReaderChoice),
     /// Enrols this tablet with the cooperative's server (address, one-time token).
     Enroll { server: String, token: String },
     /// Sync now rather than at the next turn.

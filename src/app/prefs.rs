@@ -1,6 +1,6 @@
 //! The app's settings file (`app-settings.toml` in the data folder): language, text size,
-//! contrast, which technician uses this tablet, and the tag reader's port when it is not
-//! found by itself.
+//! contrast, which technician uses this tablet, and the tag reader's port and speed when the
+//! technician chose them.
 //!
 //! A file rather than events in the log: these are the tablet's preferences, not facts anyone
 //! else needs (the technician's identity itself is an event, `TechnicianRecorded`). Read once
@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::kit::UiPrefs;
+use crate::eid::reader::{ReaderChoice, SPEEDS};
 
 /// The file's name inside the data folder.
 pub const FILE: &str = "app-settings.toml";
@@ -24,23 +25,41 @@ pub struct PrefsFile {
     pub ui: UiPrefs,
     /// The id of the technician using this tablet.
     pub technician: Option<String>,
-    /// The tag reader's serial port (`/dev/rfcomm0`, `/dev/ttyUSB1`), when the USB and
-    /// Bluetooth ports are not to be searched (a system without udev's links).
+    /// The tag reader's serial port (`/dev/rfcomm0`, `/dev/ttyUSB1`) when the technician chose
+    /// one; absent: the USB and Bluetooth ports are searched.
     pub reader_port: Option<String>,
+    /// The tag reader's speed in baud, one of [`SPEEDS`]; absent: 9600.
+    pub reader_baud: Option<u32>,
 }
 
 impl PrefsFile {
-    /// Where the app looks for a tag reader.
-    pub fn reader(&self) -> crate::eid::reader::ReaderConfig {
-        use crate::eid::reader::{ReaderConfig, Search};
-        let search = match self.reader_port.as_deref().map(str::trim) {
-            Some(port) if !port.is_empty() => Search::Port(PathBuf::from(port)),
-            _ => Search::System,
+    /// The technician's choice of port and speed. A speed no reader is set to (the file
+    /// edited by hand) is said on standard error and 9600 used: preferences never stop the app.
+    pub fn reader_choice(&self) -> ReaderChoice {
+        let port = match self.reader_port.as_deref().map(str::trim) {
+            Some(port) if !port.is_empty() => Some(PathBuf::from(port)),
+            _ => None,
         };
-        ReaderConfig {
-            search,
-            ..ReaderConfig::default()
-        }
+        let baud = match self.reader_baud {
+            Some(b) if SPEEDS.contains(&b) => b,
+            Some(b) => {
+                eprintln!(
+                    "tournee: {FILE}: reader_baud = {b} is not a reader's speed (expected one of {SPEEDS:?}); 9600 used"
+                );
+                SPEEDS[0]
+            }
+            None => SPEEDS[0],
+        };
+        ReaderChoice { port, baud }
+    }
+
+    /// Keeps the technician's choice of port and speed.
+    pub fn set_reader_choice(&mut self, choice: &ReaderChoice) {
+        self.reader_port = choice
+            .port
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned());
+        self.reader_baud = Some(choice.baud);
     }
 }
 
@@ -85,19 +104,43 @@ mod tests {
             },
             technician: Some("T01".to_owned()),
             reader_port: Some("/dev/rfcomm0".to_owned()),
+            reader_baud: Some(38400),
         };
         save(dir.path(), &prefs).unwrap();
         assert_eq!(load(dir.path()), prefs);
         let text = std::fs::read_to_string(path(dir.path())).unwrap();
         assert!(text.contains("lang = \"en\""), "{text}");
+        assert!(text.contains("reader_baud = 38400"), "{text}");
         assert_eq!(
-            load(dir.path()).reader().search,
-            crate::eid::reader::Search::Port(PathBuf::from("/dev/rfcomm0"))
+            load(dir.path()).reader_choice(),
+            ReaderChoice {
+                port: Some(PathBuf::from("/dev/rfcomm0")),
+                baud: 38400
+            }
         );
         assert_eq!(
-            PrefsFile::default().reader().search,
-            crate::eid::reader::Search::System
+            PrefsFile::default().reader_choice(),
+            ReaderChoice::default()
         );
+    }
+
+    #[test]
+    fn the_reader_choice_is_kept_and_a_speed_no_reader_has_gives_9600() {
+        let mut prefs = PrefsFile::default();
+        let choice = ReaderChoice {
+            port: Some(PathBuf::from("/dev/serial/by-id/usb-Allflex")),
+            baud: 115_200,
+        };
+        prefs.set_reader_choice(&choice);
+        assert_eq!(prefs.reader_choice(), choice);
+        prefs.set_reader_choice(&ReaderChoice::default());
+        assert_eq!(
+            (prefs.reader_port.as_deref(), prefs.reader_baud),
+            (None, Some(9600))
+        );
+        prefs.reader_baud = Some(12_345);
+        prefs.reader_port = Some("  ".to_owned());
+        assert_eq!(prefs.reader_choice(), ReaderChoice::default());
     }
 
     #[test]

@@ -99,6 +99,10 @@ impl Worker {
                 self.prefs.ui = ui;
                 self.save_prefs()
             }
+            Command::SaveReaderChoice(choice) => {
+                self.prefs.set_reader_choice(&choice);
+                self.save_prefs()
+            }
             Command::ReviewWeek {
                 technician,
                 week,

@@ -461,7 +461,10 @@ fn run(
                     }
                 }
                 command => {
-                    let prefs_only = matches!(command, Command::SavePrefs(_));
+                    let prefs_only = matches!(
+                        command,
+                        Command::SavePrefs(_) | Command::SaveReaderChoice(_)
+                    );
                     let outcome = worker.carry_out(command);
                     if !prefs_only && matches!(outcome, Outcome::Saved { .. }) {
                         // The act is saved whatever happens to the windows: a failure to

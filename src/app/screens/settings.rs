@@ -202,7 +202,8 @@ fn save(i18n: &I18n, form: &mut SettingsForm, out: &mut Out) {
 }
 
 /// The tag reader: the one found and its port, or that none answers, or that it was lost;
-/// the last tag read and what it gives; and a test mode listing every line read.
+/// the last tag read and what it gives; the port and speed to use; and a test mode listing
+/// every line read.
 pub fn reader_section(ui: &mut Ui, i18n: &I18n, reader: &mut crate::app::eid::ReaderState) {
     use crate::app::eid::ReaderStatus;
     kit::section_heading(ui, i18n.t("eid.settings_heading"));
@@ -210,8 +211,30 @@ pub fn reader_section(ui: &mut Ui, i18n: &I18n, reader: &mut crate::app::eid::Re
         ReaderStatus::Off => {
             ui.label(RichText::new(i18n.t("eid.off")).weak());
         }
+        // Every state says where it looks on a second line, so the buttons below do not move
+        // under a finger as the reader comes and goes.
         ReaderStatus::Searching => {
             kit::field_message(ui, &FieldMessage::Hint(i18n.t("eid.searching").to_owned()));
+            let port = match &reader.choice.port {
+                Some(p) => p.display().to_string(),
+                None => i18n.t("eid.port_auto").to_owned(),
+            };
+            ui.label(i18n.tf("eid.port", &[("port", &port)]));
+        }
+        ReaderStatus::Listening { ports } => {
+            kit::field_message(
+                ui,
+                &FieldMessage::Hint(i18n.tf("eid.listening", &[("n", &ports.len().to_string())])),
+            );
+            let names: Vec<String> = ports
+                .iter()
+                .map(|p| {
+                    let path = std::path::Path::new(p);
+                    path.file_name()
+                        .map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned())
+                })
+                .collect();
+            ui.label(i18n.tf("eid.ports", &[("ports", &names.join(", "))]));
         }
         ReaderStatus::Connected { port, name } => {
             kit::field_message(
@@ -236,6 +259,9 @@ pub fn reader_section(ui: &mut Ui, i18n: &I18n, reader: &mut crate::app::eid::Re
             ui.label(i18n.tf("eid.last", &[("read", &read_text(i18n, line))]));
         }
     }
+    if reader.auto.is_some() {
+        port_choice(ui, i18n, reader);
+    }
     if kit::choice_button(ui, reader.test_mode, i18n.t("eid.test_mode")).clicked() {
         reader.test_mode = !reader.test_mode;
         reader.test_lines.clear();
@@ -246,6 +272,60 @@ pub fn reader_section(ui: &mut Ui, i18n: &I18n, reader: &mut crate::app::eid::Re
             ui.label(read_text(i18n, line));
         }
     }
+}
+
+/// The port to listen to ("automatic", or one of those found) and the reader's speed, in large
+/// buttons; a choice takes effect at once (the app reopens the reader) and is kept.
+fn port_choice(ui: &mut Ui, i18n: &I18n, reader: &mut crate::app::eid::ReaderState) {
+    use crate::eid::reader::SPEEDS;
+    reader.list_ports();
+    ui.label(RichText::new(i18n.t("eid.port_heading")).strong());
+    let name = |p: &std::path::Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string())
+    };
+    let mut chosen = None;
+    if kit::choice_button(ui, reader.choice.port.is_none(), i18n.t("eid.port_auto")).clicked() {
+        chosen = Some(None);
+    }
+    let mut ports: Vec<(std::path::PathBuf, String)> =
+        reader.ports.iter().map(|p| (p.clone(), name(p))).collect();
+    if let Some(p) = &reader.choice.port
+        && !reader.ports.contains(p)
+    {
+        let absent = i18n.tf("eid.port_absent", &[("name", &name(p))]);
+        ports.push((p.clone(), absent));
+    }
+    for (path, label) in ports {
+        let selected = reader.choice.port.as_ref() == Some(&path);
+        if kit::choice_button(ui, selected, &label).clicked() {
+            chosen = Some(Some(path));
+        }
+    }
+    let hint = match &reader.choice.port {
+        None if reader.ports.is_empty() => i18n.t("eid.no_ports").to_owned(),
+        None => i18n.t("eid.port_auto_hint").to_owned(),
+        Some(p) => i18n.tf(
+            "eid.port_chosen_hint",
+            &[("port", &p.display().to_string())],
+        ),
+    };
+    ui.label(RichText::new(hint).weak());
+    if let Some(port) = chosen {
+        reader.choice.port = port;
+    }
+
+    ui.label(RichText::new(i18n.t("eid.speed_heading")).strong());
+    ui.horizontal_wrapped(|ui| {
+        for baud in SPEEDS {
+            let label = i18n.tf("eid.speed", &[("baud", &baud.to_string())]);
+            if kit::choice_button(ui, reader.choice.baud == baud, &label).clicked() {
+                reader.choice.baud = baud;
+            }
+        }
+    });
+    ui.label(RichText::new(i18n.t("eid.speed_hint")).weak());
 }
 
 /// A line read and what it gives: `250 053012312345 → FR 530123 12345`, or why it gives

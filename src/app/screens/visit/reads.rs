@@ -65,7 +65,7 @@ pub(super) fn take_reads(
 /// The reader's state where it matters: ready, or lost with what the lot keeps.
 pub(super) fn reader_line(ui: &mut Ui, i18n: &I18n, reader: &ReaderStatus, form: &VisitForm) {
     match reader {
-        ReaderStatus::Off | ReaderStatus::Searching => {}
+        ReaderStatus::Off | ReaderStatus::Searching | ReaderStatus::Listening { .. } => {}
         ReaderStatus::Connected { name, .. } => {
             ui.label(RichText::new(i18n.tf("eid.ready", &[("name", name)])).weak());
         }
