@@ -16,7 +16,8 @@
 //! `-- --quick`: no long runs, quality against the recorded best and the other solvers only;
 //! `-- --days`: each day's result and best known; `-- --export DIR`: write the days as JSON
 //! for `benches/tour_compare.py`; `-- --record`: keep the best rounds found in
-//! `benches/tour_best/` (see `Recorded`).
+//! `benches/tour_best/` (see `Recorded`); `-- --population`: plan with the population search
+//! (`Options::population`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -260,13 +261,22 @@ fn recorded_plan(
     }
 }
 
+/// The planner's options: the default, or with `--population` the population search.
+fn options() -> Options {
+    Options {
+        population: flag("--population"),
+        ..Options::default()
+    }
+}
+
 fn days(n: usize) {
-    let options = Options::default();
+    let options = options();
     let long = |seed: u64| Options {
         iterations: options.iterations * 10,
         replan_iterations: options.replan_iterations * 10,
         max_work: options.max_work * 10,
         seed,
+        ..options
     };
     let export = option("--export");
     let (mut times, mut replans) = (Vec::new(), Vec::new());
@@ -413,7 +423,7 @@ fn tsplib(name: &str, text: &str, optimum: u64) {
     };
     let p = tour::tsplib::problem(&nodes);
     let start = Instant::now();
-    let plan = solve(&p, &DayProgress::default(), &[], &Options::default());
+    let plan = solve(&p, &DayProgress::default(), &[], &options());
     let took = start.elapsed();
     let gap = (plan.meters as f64 / optimum as f64 - 1.0) * 100.0;
     println!(
@@ -445,7 +455,7 @@ fn main() {
         Err(e) => panic!("n20w20.001: {e}"),
     };
     let start = Instant::now();
-    let plan = solve(&p, &DayProgress::default(), &[], &Options::default());
+    let plan = solve(&p, &DayProgress::default(), &[], &options());
     let took = start.elapsed();
     println!(
         "  n20w20.001: {} (optimum 378), gap {:.2} %, {} windows missed, {:.1} ms",
