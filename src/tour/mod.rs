@@ -136,9 +136,9 @@ pub struct Options {
     pub max_work: u64,
     pub seed: u64,
     /// Plan from scratch with a population of rounds crossed and improved (hybrid genetic
-    /// search) after the iterated search's first 70 % of the budget, instead of the iterated
-    /// search alone. Off by default: on the bench's crowded 40-farm days it reaches the best
-    /// known round less often (README, "Round planning").
+    /// search) on the half of the work the iterated search leaves, instead of the iterated
+    /// search alone; re-plans are not concerned. Off by default: on the bench's crowded
+    /// 40-farm days it reaches the best known round less often (README, "Round planning").
     pub population: bool,
 }
 
