@@ -5,16 +5,19 @@
 //!   from the best round known for the day: the best of long runs (10 times the budget, three
 //!   other seeds) and of the rounds other solvers found (`benches/tour_compare/`, written by
 //!   `benches/tour_compare.py`, each costed here by `tour::evaluate`, so every round is judged
-//!   by the same rules).
-//! - Re-plan after one new urgent call in the middle of the day, three visits done: its time,
-//!   and how far it lands from the best round known for that re-planned day (long runs from
-//!   the previous order and from scratch).
+//!   by the same rules), and of the best rounds recorded by earlier runs (`benches/tour_best/`).
+//! - Re-plan after one new urgent call in the middle of the day, the first three visits of the
+//!   recorded round done: its time, and how far it lands from the best round known for that
+//!   re-planned day (long runs from the previous order and from scratch, the recorded best).
 //! - The gap to the published optimum of the TSPLIB instances in `tests/data/tsplib` and of
 //!   the TSPTW instance in `tests/data/tsptw`.
 //!
 //! One thread; figures are per core. Run: `cargo bench --bench tour --no-default-features`;
-//! `-- --quick`: times only, no long runs; `-- --days`: each day's result and best known;
-//! `-- --export DIR`: write the days as JSON for `benches/tour_compare.py`.
+//! `-- --quick`: no long runs, quality against the recorded best and the other solvers only;
+//! `-- --days`: each day's result and best known; `-- --export DIR`: write the days as JSON
+//! for `benches/tour_compare.py`; `-- --record`: keep the best rounds found in
+//! `benches/tour_best/` (see `Recorded`); `-- --population`: plan with the population search
+//! (`Options::population`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -182,13 +185,98 @@ fn other_solvers(name: &str) -> Vec<(String, Vec<String>)> {
     out
 }
 
+fn best_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/tour_best")
+}
+
+/// The best rounds known for a day, kept between runs (`benches/tour_best/<farms>-<seed>.json`)
+/// so that a change of the planner is measured against the same best known as the code before
+/// it, whichever found it. `replan_from` is the round the re-plan scenario follows (its first
+/// three visits done, then the call): written once, it keeps the re-planned day the same
+/// whatever round the planner under test finds.
+#[derive(Default)]
+struct Recorded {
+    planned: Vec<String>,
+    replan_from: Vec<String>,
+    replanned: Vec<String>,
+}
+
+impl Recorded {
+    fn read(name: &str) -> Recorded {
+        let path = best_dir().join(format!("{name}.json"));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Recorded::default();
+        };
+        let v: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => panic!("{}: {e}", path.display()),
+        };
+        let ids = |field: &str| -> Vec<String> {
+            v[field]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Recorded {
+            planned: ids("planned"),
+            replan_from: ids("replan_from"),
+            replanned: ids("replanned"),
+        }
+    }
+
+    fn write(&self, name: &str) {
+        let dir = best_dir();
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            panic!("{}: {e}", dir.display());
+        }
+        let path = dir.join(format!("{name}.json"));
+        let text = json!({
+            "planned": self.planned,
+            "replan_from": self.replan_from,
+            "replanned": self.replanned,
+        });
+        if let Err(e) = std::fs::write(&path, format!("{text:#}\n")) {
+            panic!("{}: {e}", path.display());
+        }
+    }
+}
+
+/// A recorded round costed on its day, if one was recorded.
+fn recorded_plan(
+    name: &str,
+    p: &Problem,
+    progress: &DayProgress,
+    order: &[String],
+) -> Option<Plan> {
+    if order.is_empty() {
+        return None;
+    }
+    match tour::evaluate(p, progress, order) {
+        Ok(plan) => Some(plan),
+        Err(e) => panic!("{name}: the recorded best round is refused: {e}"),
+    }
+}
+
+/// The planner's options: the default, or with `--population` the population search.
+fn options() -> Options {
+    Options {
+        population: flag("--population"),
+        ..Options::default()
+    }
+}
+
 fn days(n: usize) {
-    let options = Options::default();
+    let options = options();
     let long = |seed: u64| Options {
         iterations: options.iterations * 10,
         replan_iterations: options.replan_iterations * 10,
         max_work: options.max_work * 10,
         seed,
+        ..options
     };
     let export = option("--export");
     let (mut times, mut replans) = (Vec::new(), Vec::new());
@@ -218,38 +306,53 @@ fn days(n: usize) {
                 },
             )
             .collect();
-        if flag("--quick") && flag("--days") {
-            println!("    day {seed}: {:?}", key(&plan));
-        }
-        if !flag("--quick") {
-            let best = best_of(
-                (1..=3)
-                    .map(|s| solve(&p, &DayProgress::default(), &[], &long(s)))
-                    .chain(found.iter().map(|(_, plan)| plan.clone()))
-                    .chain(std::iter::once(plan.clone())),
-            )
-            .unwrap_or_else(|| plan.clone());
-            quality.add(&plan, &best);
-            for (solver, other) in &found {
-                match others.iter_mut().find(|(s, _)| s == solver) {
-                    Some((_, q)) => q.add(other, &best),
-                    None => {
-                        let mut q = Quality::default();
-                        q.add(other, &best);
-                        others.push((solver.clone(), q));
-                    }
+        let mut recorded = Recorded::read(&name);
+        // Long runs (10 times the budget, other seeds) unless `--quick`: then only the
+        // recorded best and the other solvers' rounds.
+        let quick = flag("--quick");
+        let best = best_of(
+            (1..=3)
+                .filter(|_| !quick)
+                .map(|s| solve(&p, &DayProgress::default(), &[], &long(s)))
+                .chain(found.iter().map(|(_, plan)| plan.clone()))
+                .chain(recorded_plan(
+                    &name,
+                    &p,
+                    &DayProgress::default(),
+                    &recorded.planned,
+                ))
+                .chain(std::iter::once(plan.clone())),
+        )
+        .unwrap_or_else(|| plan.clone());
+        quality.add(&plan, &best);
+        recorded.planned = best.order();
+        for (solver, other) in &found {
+            match others.iter_mut().find(|(s, _)| s == solver) {
+                Some((_, q)) => q.add(other, &best),
+                None => {
+                    let mut q = Quality::default();
+                    q.add(other, &best);
+                    others.push((solver.clone(), q));
                 }
             }
-            if flag("--days") {
-                println!(
-                    "    day {seed}: {:?} best known {:?}",
-                    key(&plan),
-                    key(&best)
-                );
-            }
         }
-        // One new urgent call at 10:30, three visits done as planned.
-        let done: Vec<Done> = plan.stops[..3.min(plan.stops.len())]
+        if flag("--days") {
+            println!(
+                "    day {seed}: {:?} best known {:?}",
+                key(&plan),
+                key(&best)
+            );
+        }
+        // One new urgent call, three visits of the recorded round done as planned (the first
+        // run records the best round known then; the planner's own round without a record).
+        if recorded.replan_from.is_empty() {
+            recorded.replan_from = recorded.planned.clone();
+        }
+        let followed = match tour::evaluate(&p, &DayProgress::default(), &recorded.replan_from) {
+            Ok(plan) => plan,
+            Err(e) => panic!("{name}: the recorded round to re-plan from is refused: {e}"),
+        };
+        let done: Vec<Done> = followed.stops[..3.min(followed.stops.len())]
             .iter()
             .map(|s| Done {
                 id: s.id.clone(),
@@ -271,26 +374,34 @@ fn days(n: usize) {
             now: Some(now),
         };
         let start = Instant::now();
-        let again = solve(&p, &progress, &plan.order(), &options);
+        let again = solve(&p, &progress, &followed.order(), &options);
         replans.push(start.elapsed());
-        if !flag("--quick") {
-            // The best known re-planned day: long runs from the previous order and from
-            // scratch (the done visits first either way).
-            let best = best_of(
-                (1..=2)
-                    .map(|s| solve(&p, &progress, &plan.order(), &long(s)))
-                    .chain((1..=2).map(|s| solve(&p, &progress, &[], &long(s))))
-                    .chain(std::iter::once(again.clone())),
-            )
-            .unwrap_or_else(|| again.clone());
-            replan_quality.add(&again, &best);
-            if flag("--days") {
-                println!(
-                    "    day {seed} re-planned: {:?} best known {:?}",
-                    key(&again),
-                    key(&best)
-                );
-            }
+        // The best known re-planned day: long runs from the previous order and from scratch
+        // (the done visits first either way), the recorded best.
+        let best = best_of(
+            (1..=2)
+                .filter(|_| !quick)
+                .map(|s| solve(&p, &progress, &followed.order(), &long(s)))
+                .chain(
+                    (1..=2)
+                        .filter(|_| !quick)
+                        .map(|s| solve(&p, &progress, &[], &long(s))),
+                )
+                .chain(recorded_plan(&name, &p, &progress, &recorded.replanned))
+                .chain(std::iter::once(again.clone())),
+        )
+        .unwrap_or_else(|| again.clone());
+        replan_quality.add(&again, &best);
+        recorded.replanned = best.order();
+        if flag("--record") {
+            recorded.write(&name);
+        }
+        if flag("--days") {
+            println!(
+                "    day {seed} re-planned: {:?} best known {:?}",
+                key(&again),
+                key(&best)
+            );
         }
     }
     let (median, max) = spread(times);
@@ -298,12 +409,10 @@ fn days(n: usize) {
     println!(
         "  {n:>2} farms: solve {median:.1} ms median, {max:.1} ms max; re-plan after a call {rmedian:.1} ms median, {rmax:.1} ms max; {late} windows missed, {unplanned} visits left out"
     );
-    if !flag("--quick") {
-        println!("    planned: {}", quality.line());
-        println!("    re-planned after the call: {}", replan_quality.line());
-        for (solver, q) in &others {
-            println!("    {solver}: {}", q.line());
-        }
+    println!("    planned: {}", quality.line());
+    println!("    re-planned after the call: {}", replan_quality.line());
+    for (solver, q) in &others {
+        println!("    {solver}: {}", q.line());
     }
 }
 
@@ -314,7 +423,7 @@ fn tsplib(name: &str, text: &str, optimum: u64) {
     };
     let p = tour::tsplib::problem(&nodes);
     let start = Instant::now();
-    let plan = solve(&p, &DayProgress::default(), &[], &Options::default());
+    let plan = solve(&p, &DayProgress::default(), &[], &options());
     let took = start.elapsed();
     let gap = (plan.meters as f64 / optimum as f64 - 1.0) * 100.0;
     println!(
@@ -346,7 +455,7 @@ fn main() {
         Err(e) => panic!("n20w20.001: {e}"),
     };
     let start = Instant::now();
-    let plan = solve(&p, &DayProgress::default(), &[], &Options::default());
+    let plan = solve(&p, &DayProgress::default(), &[], &options());
     let took = start.elapsed();
     println!(
         "  n20w20.001: {} (optimum 378), gap {:.2} %, {} windows missed, {:.1} ms",

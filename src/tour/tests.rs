@@ -208,6 +208,10 @@ fn what_does_not_fit_is_listed_and_urgent_visits_go_first() {
     assert!(!plan.unplanned.is_empty());
     assert!(plan.order().contains(&"F19".to_string()), "{plan:?}");
     assert!(plan.back_at <= hm(11, 0));
+    assert_every_visit_planned_or_listed(&p, &plan);
+}
+
+fn assert_every_visit_planned_or_listed(p: &Problem, plan: &Plan) {
     let mut all: Vec<String> = plan.order();
     all.extend(plan.unplanned.iter().cloned());
     all.sort();
@@ -224,6 +228,22 @@ fn the_same_input_gives_the_same_plan() {
     assert_eq!(a, b);
     let c = plan(&p.clone()).unwrap();
     assert_eq!(a, c);
+}
+
+#[test]
+fn the_population_search_gives_the_same_plan_and_plans_every_visit() {
+    let p = random_day(7, 35);
+    let options = Options {
+        population: true,
+        ..Options::default()
+    };
+    let a = solve(&p, &DayProgress::default(), &[], &options).unwrap();
+    let b = solve(&p, &DayProgress::default(), &[], &options).unwrap();
+    assert_eq!(a, b);
+    assert_every_visit_planned_or_listed(&p, &a);
+    // Its cost is the cost of its order, as a hand-made order would be costed.
+    let again = evaluate(&p, &DayProgress::default(), &a.order()).unwrap();
+    assert_eq!(a, again);
 }
 
 #[test]
@@ -459,10 +479,15 @@ fn times_of_day_read_and_write() {
 
 /// A TSPLIB instance, its published optimum, and the gap the solver must stay within.
 fn tsplib_gap(text: &str, optimum: u64, iterations: u32) -> f64 {
+    tsplib_gap_with(text, optimum, iterations, false)
+}
+
+fn tsplib_gap_with(text: &str, optimum: u64, iterations: u32, population: bool) -> f64 {
     let nodes = tsplib::parse(text).unwrap();
     let p = tsplib::problem(&nodes);
     let options = Options {
         iterations,
+        population,
         ..Options::default()
     };
     let plan = solve(&p, &DayProgress::default(), &[], &options).unwrap();
@@ -507,6 +532,17 @@ fn berlin52_within_two_percent_of_the_published_optimum() {
 fn st70_within_two_percent_of_the_published_optimum() {
     let gap = tsplib_gap(include_str!("../../tests/data/tsplib/st70.tsp"), 675, 300);
     assert!(gap <= 2.0, "gap {gap:.2} %");
+}
+
+#[test]
+fn the_population_search_stays_within_two_percent_on_eil51_and_st70() {
+    for (text, optimum) in [
+        (include_str!("../../tests/data/tsplib/eil51.tsp"), 426),
+        (include_str!("../../tests/data/tsplib/st70.tsp"), 675),
+    ] {
+        let gap = tsplib_gap_with(text, optimum, 300, true);
+        assert!(gap <= 2.0, "gap {gap:.2} %");
+    }
 }
 
 // Optimum: 378, Dumas, Desrosiers, Gelinas and Solomon, "An optimal algorithm for the

@@ -6,7 +6,8 @@
 //!
 //! One job a file: `tables.rs` checks the problem and builds the tables, `simulate.rs` runs a
 //! round through them (arrivals, lateness, costs, the plan, insertions), `exact.rs` the
-//! dynamic programme, `search.rs` the iterated local search.
+//! dynamic programme, `search.rs` the iterated local search (and `search/population.rs` the
+//! population search on top of it, when `Options::population` asks for it).
 
 mod exact;
 mod search;
@@ -130,6 +131,10 @@ pub fn optimise(inst: &Instance, base: &Base, hint: &[usize], options: &Options)
     };
     let mut search = Search::new(inst, base, free, options.seed);
     search.max_work = max_work;
+    // A re-plan's quarter of the budget leaves a population too few children to pay.
+    if options.population && hint.is_empty() {
+        return search.evolve(&hint, iterations);
+    }
     search.run(&hint, iterations)
 }
 

@@ -1,6 +1,8 @@
 //! The iterated local search of rounds beyond [`EXACT_MAX`] visits: perturbations, then
 //! 2-opt, or-opt, swaps and insertions over granular neighbourhoods until no move improves.
 
+mod population;
+
 use super::{Base, Cost, Instance, Partial, Rng};
 use crate::tour::profile::{self, Profile};
 
@@ -140,21 +142,7 @@ impl<'a> Search<'a> {
             if self.work > self.max_work {
                 break;
             }
-            let mut cand = cur.clone();
-            if it % 2 == 0 && cand.len() >= 8 {
-                self.double_bridge(&mut cand);
-            } else {
-                self.ruin(&mut cand);
-            }
-            // Now and then a visit left out goes in even past the day's end: the local
-            // search, which puts being back in time first, may then make room for it by
-            // reordering the rest; if it cannot, the candidate loses to the current round.
-            let squeeze = it % 4 == 3 && cur_cost.unplanned > 0;
-            self.fill(&mut cand, true, squeeze);
-            self.mark_changes(&cur, &cand);
-            // Every other round weighs lateness against driving: weighing every round lets
-            // lateness creep into days that need none (measured on the bench's days).
-            let c = self.improve(&mut cand, it % 2 == 0);
+            let (cand, c) = self.kick(&cur, &cur_cost, it);
             // Threshold acceptance: a slightly longer round with nothing else worse may lead
             // out of a local optimum that windows make deep; the threshold shrinks to nothing.
             let slack =
@@ -182,6 +170,28 @@ impl<'a> Search<'a> {
             }
         }
         best
+    }
+
+    /// One round of the iterated search from `cur`: a perturbation (a double bridge on even
+    /// rounds `it`, else a few visits removed), the visits left out put back, then the local
+    /// search around what changed.
+    fn kick(&mut self, cur: &[usize], cur_cost: &Cost, it: u32) -> (Vec<usize>, Cost) {
+        let mut cand = cur.to_vec();
+        if it.is_multiple_of(2) && cand.len() >= 8 {
+            self.double_bridge(&mut cand);
+        } else {
+            self.ruin(&mut cand);
+        }
+        // Now and then a visit left out goes in even past the day's end: the local
+        // search, which puts being back in time first, may then make room for it by
+        // reordering the rest; if it cannot, the candidate loses to the current round.
+        let squeeze = it % 4 == 3 && cur_cost.unplanned > 0;
+        self.fill(&mut cand, true, squeeze);
+        self.mark_changes(cur, &cand);
+        // Every other round weighs lateness against driving: weighing every round lets
+        // lateness creep into days that need none (measured on the bench's days).
+        let c = self.improve(&mut cand, it.is_multiple_of(2));
+        (cand, c)
     }
 
     /// Inserts every visit not in `route` at its best place, urgent and tight windows first,
@@ -454,15 +464,20 @@ impl<'a> Search<'a> {
         self.active.iter_mut().for_each(|a| *a = true);
     }
 
-    /// Marks the visits whose neighbours in `after` are not those they had in `before`.
-    fn mark_changes(&mut self, before: &[usize], after: &[usize]) {
-        let size = self.inst.n + 2;
-        let mut next = vec![usize::MAX; size];
+    /// `next[v]`: the node after v in the round (`usize::MAX` for a node not in it).
+    fn successors(&self, route: &[usize]) -> Vec<usize> {
+        let mut next = vec![usize::MAX; self.inst.n + 2];
         let mut prev = self.base.node;
-        for &v in before.iter().chain(std::iter::once(&self.inst.end())) {
+        for &v in route.iter().chain(std::iter::once(&self.inst.end())) {
             next[prev] = v;
             prev = v;
         }
+        next
+    }
+
+    /// Marks the visits whose neighbours in `after` are not those they had in `before`.
+    fn mark_changes(&mut self, before: &[usize], after: &[usize]) {
+        let next = self.successors(before);
         let mut prev = self.base.node;
         for &v in after.iter().chain(std::iter::once(&self.inst.end())) {
             if next[prev] != v {
