@@ -342,6 +342,8 @@ fn ingest(kind: Kind, devices: usize) {
             })
         })
         .collect();
+    // for a profiler: the pushes start now (the set-up before is not what is measured)
+    eprintln!("ingest: {devices} devices ready");
     barrier.wait();
     let t = Instant::now();
     let stored: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();

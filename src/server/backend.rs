@@ -57,10 +57,12 @@ pub struct Ingest {
     pub effects: Effects,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngestOutcome {
     Stored,
-    HeadMoved,
+    /// Nothing stored: the batch's bodies come back, in order, to be checked again against
+    /// the new head (rare: the same push sent twice at once) without a copy kept meanwhile.
+    HeadMoved(Vec<Vec<u8>>),
 }
 
 /// An event as stored, with its place in the server's stream.
@@ -110,6 +112,25 @@ pub trait Backend: Send + Sync + 'static {
     fn devices_of<'a>(&'a self, account: &'a str) -> Fut<'a, Vec<DeviceRecord>>;
     /// The role of the account an unused token would enrol a device for, without using it.
     fn token_role<'a>(&'a self, token_hash: Hash) -> Fut<'a, Option<Role>>;
+    /// A turn to do a request's work on a core, held while it decodes, checks and writes, and
+    /// given back before it waits on the disk ([`Backend::settle`]). `None`: no limit (the
+    /// work happens in another process).
+    fn turn(&self) -> Fut<'_, Option<tokio::sync::OwnedSemaphorePermit>> {
+        Box::pin(async { Ok(None) })
+    }
+    /// Like [`Backend::claim`], but durable only once [`Backend::settle`] has returned: a
+    /// request writes its nonce and its events, then waits on the disk once for both.
+    fn claim_unsettled<'a>(&'a self, claim: Claim<'a>, now_ms: u64) -> Fut<'a, bool> {
+        self.claim(claim, now_ms)
+    }
+    /// Like [`Backend::ingest`], but durable only once [`Backend::settle`] has returned.
+    fn ingest_unsettled(&self, batch: Ingest) -> Fut<'_, IngestOutcome> {
+        self.ingest(batch)
+    }
+    /// Returns once every write made before the call is durable.
+    fn settle(&self) -> Fut<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
     /// The role of an account, by its id (`supervisor:S01`).
     fn account<'a>(&'a self, id: &'a str) -> Fut<'a, Option<Role>>;
     /// The device and its account's role.

@@ -103,6 +103,20 @@ pub fn new_token() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// What one try of a push came to.
+enum Tried {
+    Done(PushOutcome),
+    /// Another copy of the push stored first: these bodies, the ones after `after`, were not
+    /// stored and are checked again.
+    HeadMoved {
+        after: u64,
+        bodies: Vec<Vec<u8>>,
+    },
+}
+
+/// An answer's frame, or a refused push to note before the error goes back.
+type Answer = (Vec<u8>, Option<(DeviceRecord, Role, ApiError, u64)>);
+
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -163,8 +177,24 @@ impl Service {
         Ok(token)
     }
 
-    /// Answers a call: a frame in, a frame out.
+    /// Answers a call: a frame in, a frame out. The work is done in a turn (about a core
+    /// each, see [`Backend::turn`]) and made durable after it, once for the request's nonce
+    /// and events together: no answer leaves before what it says is on disk.
     pub async fn handle(&self, endpoint: Endpoint, frame: &[u8]) -> Result<Vec<u8>, ApiError> {
+        let turn = self.backend.turn().await?;
+        let answer = self.answer(endpoint, frame).await;
+        drop(turn);
+        self.backend.settle().await?;
+        let (answer, refused) = answer?;
+        if let Some((record, role, e, now)) = refused {
+            self.note_refusal(&record, &role, &e, now).await;
+            return Err(e);
+        }
+        Ok(answer)
+    }
+
+    /// The work of [`Service::handle`]: the answer, or a refused push to note.
+    async fn answer(&self, endpoint: Endpoint, frame: &[u8]) -> Result<Answer, ApiError> {
         let envelope: Envelope = wire::decode(frame)?;
         let now = now_ms();
         if envelope.issued_ms.abs_diff(now) > MAX_CLOCK_SKEW_MS {
@@ -183,7 +213,7 @@ impl Service {
                 self.authenticate(&envelope, &request.public_key, endpoint, now)
                     .await?;
                 let reply = self.enroll(request).await?;
-                Ok(wire::encode_with(&reply, |_| ANSWER_LEVEL)?)
+                Ok((wire::encode_with(&reply, |_| ANSWER_LEVEL)?, None))
             }
             Endpoint::Sync | Endpoint::Refusals => {
                 let (record, role) =
@@ -194,16 +224,13 @@ impl Service {
                     .await?;
                 if endpoint == Endpoint::Refusals {
                     let reply = self.refusals(&role, now).await?;
-                    return Ok(wire::encode_with(&reply, |_| ANSWER_LEVEL)?);
+                    return Ok((wire::encode_with(&reply, |_| ANSWER_LEVEL)?, None));
                 }
                 let request: SyncRequest = postcard::from_bytes(&envelope.body)
                     .map_err(|e| ApiError::new(400, format!("sync request: {e}")))?;
                 match self.sync(&record, &role, request).await {
-                    Ok(reply) => Ok(wire::encode_with(&reply, |_| ANSWER_LEVEL)?),
-                    Err(e) => {
-                        self.note_refusal(&record, &role, &e, now).await;
-                        Err(e)
-                    }
+                    Ok(reply) => Ok((wire::encode_with(&reply, |_| ANSWER_LEVEL)?, None)),
+                    Err(e) => Ok((Vec::new(), Some((record, role, e, now)))),
                 }
             }
         }
@@ -299,7 +326,7 @@ impl Service {
             value: &[],
             expires_ms: now.max(envelope.issued_ms) + 2 * MAX_CLOCK_SKEW_MS,
         };
-        let fresh = self.backend.claim(claim, now).await?;
+        let fresh = self.backend.claim_unsettled(claim, now).await?;
         if self.requests.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.backend.prune_claims(now).await?;
         }
@@ -401,13 +428,18 @@ impl Service {
             ));
         }
         // A concurrent copy of the same push (a retry racing the original) may store first:
-        // then check again against the new head.
+        // then check again against the new head what was not stored.
+        let (mut after, mut bodies) = (push.after, bodies);
         for _ in 0..5 {
-            if let Some(outcome) = self
-                .try_push(record, role, push.after, &bodies, &push.signature)
+            match self
+                .try_push(record, role, after, bodies, &push.signature)
                 .await?
             {
-                return Ok(outcome);
+                Tried::Done(outcome) => return Ok(outcome),
+                Tried::HeadMoved {
+                    after: a,
+                    bodies: b,
+                } => (after, bodies) = (a, b),
             }
         }
         Err(ApiError::new(
@@ -421,9 +453,9 @@ impl Service {
         record: &DeviceRecord,
         role: &Role,
         after: u64,
-        pushed: &[Vec<u8>],
+        pushed: Vec<Vec<u8>>,
         signature: &SignatureBytes,
-    ) -> Result<Option<PushOutcome>, ApiError> {
+    ) -> Result<Tried, ApiError> {
         let device = record.device;
         let (head, head_hash) = self
             .backend
@@ -431,10 +463,10 @@ impl Service {
             .await?
             .unwrap_or((0, genesis(device)));
         if after > head {
-            return Ok(Some(PushOutcome::Resume));
+            return Ok(Tried::Done(PushOutcome::Resume));
         }
         if pushed.is_empty() {
-            return Ok(Some(PushOutcome::Stored { new: 0 }));
+            return Ok(Tried::Done(PushOutcome::Stored { new: 0 }));
         }
         let last_seq = after + pushed.len() as u64;
         // The hashes the server holds for the part of the batch it already has.
@@ -457,7 +489,7 @@ impl Service {
                 .ok_or_else(|| ApiError::new(500, "the server lost part of a chain"))?
         };
         // The same walk as the tablet's merge: one rule for what a chain is.
-        let walked = crate::log::walk(device, start, after + 1, pushed.to_vec(), |seq| {
+        let walked = crate::log::walk(device, start, after + 1, pushed, |seq| {
             if seq > head {
                 return Ok(None);
             }
@@ -492,7 +524,7 @@ impl Service {
             .map(|c| (c.event, c.body, c.hash))
             .collect();
         if fresh.is_empty() {
-            return Ok(Some(PushOutcome::Stored { new: 0 }));
+            return Ok(Tried::Done(PushOutcome::Stored { new: 0 }));
         }
         // Rights, event by event, with what the batch itself records.
         let mut visits = BTreeSet::new();
@@ -586,7 +618,7 @@ impl Service {
         let new = events.len() as u32;
         let outcome = self
             .backend
-            .ingest(Ingest {
+            .ingest_unsettled(Ingest {
                 device,
                 author: record.account.clone(),
                 expected_head: head,
@@ -596,8 +628,11 @@ impl Service {
             })
             .await?;
         Ok(match outcome {
-            IngestOutcome::Stored => Some(PushOutcome::Stored { new }),
-            IngestOutcome::HeadMoved => None,
+            IngestOutcome::Stored => Tried::Done(PushOutcome::Stored { new }),
+            IngestOutcome::HeadMoved(bodies) => Tried::HeadMoved {
+                after: last_seq - bodies.len() as u64,
+                bodies,
+            },
         })
     }
 

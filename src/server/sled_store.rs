@@ -14,7 +14,8 @@
 //! `C` first pos → chunk; `D` device ‖ first seq → first pos ‖ count ‖ hash after the last;
 //! `I` kind ‖ key ‖ 0 ‖ last pos → first pos (kind `a` author, `t` technician, `f` farm,
 //! `p` farm public, `s` staff: one entry per chunk and key);
-//! `V` visit → farm; `A` visit ‖ 0 ‖ technician; `F` farm; `X` act → visit;
+//! `V` visit → farm [‖ 0 ‖ the numbers of its acts named after it, `visit.n`, u32 each];
+//! `A` visit ‖ 0 ‖ technician; `F` farm; `X` act → visit (an act named otherwise);
 //! `G` technician ‖ 0 ‖ farm → pos; `H` technician ‖ 0 ‖ pos ‖ 0 ‖ farm → farm;
 //! `M` "pos" → the last position given.
 //! Trees `accounts` id → role, `tokens` hash → account, `devices` id → device row, `claims`
@@ -23,7 +24,8 @@
 //! A folder of the first layout (a tree per index, a row per event) is moved to this one when
 //! the server opens it (`migrate_events`), positions kept, so devices' cursors stay valid.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,7 +40,7 @@ use super::backend::{
     IngestOutcome, Page, Scope, StoredEvent,
 };
 use super::rights::{Tags, VisitFacts};
-use crate::domain::{Ede, TechnicianId, VisitId};
+use crate::domain::{ActId, Ede, TechnicianId, VisitId};
 use crate::log::{DeviceId, EventId, Hash, SignatureBytes, chain_hash};
 use crate::sync::{Cursor, Role};
 
@@ -509,8 +511,8 @@ impl SledBackend {
         let log = &self.inner.log;
         let mut facts = FactsAnswer::default();
         for v in &q.visits {
-            if let Some(farm) = log.get(key(b'V', &[v.as_str().as_bytes()]))? {
-                let farm = parse_ede(&farm)?;
+            if let Some(row) = log.get(key(b'V', &[v.as_str().as_bytes()]))? {
+                let farm = parse_ede(visit_row(&row)?.0)?;
                 let mut technicians = BTreeSet::new();
                 let prefix = key(b'A', &[v.as_str().as_bytes(), b""]);
                 for kv in log.scan_prefix(&prefix) {
@@ -529,6 +531,21 @@ impl SledBackend {
                     .and_then(|s| VisitId::parse("visit", s).ok())
                     .ok_or_else(|| BackendError::Corrupt("act's visit".into()))?;
                 facts.acts.insert(a.clone(), v);
+                continue;
+            }
+            // An act named after its visit (`ActId::nth_of`) is kept in the visit's row.
+            let Some((visit, n)) = a.as_str().rsplit_once('.').and_then(|(v, n)| {
+                Some((VisitId::parse("visit", v).ok()?, n.parse::<u32>().ok()?))
+            }) else {
+                continue;
+            };
+            if act_number(a, &visit) != Some(n) {
+                continue;
+            }
+            if let Some(row) = log.get(key(b'V', &[visit.as_str().as_bytes()]))?
+                && visit_row(&row)?.1.any(|m| m == n)
+            {
+                facts.acts.insert(a.clone(), visit);
             }
         }
         for f in &q.farms {
@@ -553,7 +570,8 @@ impl SledBackend {
     fn place(&self, batch: Ingest) -> Result<(IngestOutcome, bool), BackendError> {
         let head = self.head_sync(batch.device)?;
         if head.map_or(0, |(s, _)| s) != batch.expected_head {
-            return Ok((IngestOutcome::HeadMoved, false));
+            let bodies = batch.events.into_iter().map(|e| e.body).collect();
+            return Ok((IngestOutcome::HeadMoved(bodies), false));
         }
         let (Some(first_seq), Some(end)) = (
             batch.events.first().map(|e| e.seq),
@@ -571,7 +589,7 @@ impl SledBackend {
             .into_iter()
             .map(|e| (StoredTags::from(e.tags), e.body))
             .unzip();
-        let chunk = Run {
+        let run = Run {
             device: batch.device,
             author: batch.author,
             first_seq,
@@ -580,24 +598,32 @@ impl SledBackend {
             signature: Some(SignatureBytes(batch.signature)),
             tags,
             bodies,
-        }
-        .pack()?;
+        };
+        let chunk = run.pack()?;
         {
             let mut last_pos = self.writer();
             // the same push sent twice at once: the other one stored first
             if self.head_sync(batch.device)? != head {
-                return Ok((IngestOutcome::HeadMoved, false));
+                return Ok((IngestOutcome::HeadMoved(run.bodies), false));
             }
             let first_pos = *last_pos + 1;
             let last = *last_pos + chunk.count;
             let mut b = sled::Batch::default();
             put_chunk(&mut b, chunk, first_pos)?;
             let log = &self.inner.log;
+            // sled copies a node at each insert, so what a push tells the rights checks is
+            // written in as few rows as it can: a read is cheaper than a write. A farm's mark
+            // once, not with each of its visits; a visit's acts in the visit's own row.
+            let mut farms = BTreeSet::new();
+            let mut visit_rows: BTreeMap<&VisitId, Vec<u8>> = BTreeMap::new();
             for (visit, farm) in &batch.effects.visits {
                 let v = key(b'V', &[visit.as_str().as_bytes()]);
                 if log.get(&v)?.is_none() {
-                    b.insert(v, farm.as_str());
-                    b.insert(key(b'F', &[farm.as_str().as_bytes()]), &[]);
+                    visit_rows.insert(visit, farm.as_str().as_bytes().to_vec());
+                    let f = key(b'F', &[farm.as_str().as_bytes()]);
+                    if farms.insert(f.clone()) && log.get(&f)?.is_none() {
+                        b.insert(f, &[]);
+                    }
                 }
             }
             for (visit, tech) in &batch.effects.assignments {
@@ -607,7 +633,25 @@ impl SledBackend {
                 );
             }
             for (act, visit) in &batch.effects.acts {
-                b.insert(key(b'X', &[act.as_str().as_bytes()]), visit.as_str());
+                let row = match (act_number(act, visit), visit_rows.entry(visit)) {
+                    (None, _) => None,
+                    (Some(n), Entry::Occupied(row)) => Some((n, row.into_mut())),
+                    (Some(n), Entry::Vacant(row)) => log
+                        .get(key(b'V', &[visit.as_str().as_bytes()]))?
+                        .map(|old| (n, row.insert(old.to_vec()))),
+                };
+                match row {
+                    Some((n, row)) => {
+                        if !row.contains(&0) {
+                            row.push(0);
+                        }
+                        row.extend_from_slice(&n.to_be_bytes());
+                    }
+                    None => b.insert(key(b'X', &[act.as_str().as_bytes()]), visit.as_str()),
+                }
+            }
+            for (visit, row) in visit_rows {
+                b.insert(key(b'V', &[visit.as_str().as_bytes()]), row);
             }
             for (tech, farm) in &batch.effects.grants {
                 let g = key(b'G', &[tech.as_str().as_bytes(), farm.as_str().as_bytes()]);
@@ -1027,7 +1071,7 @@ struct Run {
 }
 
 impl Run {
-    fn pack(self) -> Result<Written, BackendError> {
+    fn pack(&self) -> Result<Written, BackendError> {
         let mut index: BTreeSet<Vec<u8>> = BTreeSet::new();
         index.insert(key(b'I', &[b"a", self.author.as_bytes()]));
         for t in &self.tags {
@@ -1045,10 +1089,10 @@ impl Run {
             }
         }
         let count = self.bodies.len() as u64;
-        let raw = encode(&(self.tags, self.bodies))?;
+        let raw = encode(&(&self.tags, &self.bodies))?;
         Ok(Written {
             device: self.device,
-            author: self.author,
+            author: self.author.clone(),
             first_seq: self.first_seq,
             count,
             prev: self.prev,
@@ -1127,6 +1171,35 @@ fn tx_error(e: sled::transaction::TransactionError<BackendError>) -> BackendErro
     }
 }
 
+/// The number of an act named after its visit (`ActId::nth_of`: `visit.n`), if it is.
+fn act_number(act: &ActId, visit: &VisitId) -> Option<u32> {
+    let n: u32 = act
+        .as_str()
+        .strip_prefix(visit.as_str())?
+        .strip_prefix('.')?
+        .parse()
+        .ok()?;
+    let index = usize::try_from(n.checked_sub(1)?).ok()?;
+    (ActId::nth_of(visit, index) == *act).then_some(n)
+}
+
+/// A visit's row: its farm, then (after a 0 byte) the numbers of its acts named after it, four
+/// bytes each, big-endian. Rows written before acts were kept there hold the farm alone.
+fn visit_row(row: &[u8]) -> Result<(&[u8], impl Iterator<Item = u32> + '_), BackendError> {
+    let (farm, acts) = match row.iter().position(|b| *b == 0) {
+        Some(i) => (&row[..i], &row[i + 1..]),
+        None => (row, &row[row.len()..]),
+    };
+    if acts.len() % 4 != 0 {
+        return Err(BackendError::Corrupt("a visit's acts".into()));
+    }
+    Ok((
+        farm,
+        acts.chunks_exact(4)
+            .map(|n| u32::from_be_bytes([n[0], n[1], n[2], n[3]])),
+    ))
+}
+
 /// A claim's expiry and value, as `claims` stores them.
 fn claim_row(expires_ms: u64, value: &[u8]) -> Vec<u8> {
     let mut row = expires_ms.to_be_bytes().to_vec();
@@ -1143,6 +1216,7 @@ fn split_claim(row: &[u8]) -> Result<(u64, &[u8]), BackendError> {
 }
 
 impl SledBackend {
+    /// Writes a claim, not yet durable (see [`SledBackend::durable`]).
     fn claim_sync(&self, key: &[u8], row: Vec<u8>, now_ms: u64) -> Result<bool, BackendError> {
         let claims = &self.inner.claims;
         // Compare-and-swap, so two requests carrying the same nonce at once cannot both pass.
@@ -1158,7 +1232,6 @@ impl SledBackend {
                 Err(e) => current = e.current,
             }
         }
-        self.durable()?;
         Ok(true)
     }
 
@@ -1331,7 +1404,41 @@ impl Backend for SledBackend {
     fn claim<'a>(&'a self, claim: Claim<'a>, now_ms: u64) -> Fut<'a, bool> {
         let (s, key) = (self.clone(), claim.key.to_vec());
         let row = claim_row(claim.expires_ms, claim.value);
-        blocking(move || s.claim_sync(&key, row, now_ms))
+        blocking(move || {
+            let fresh = s.claim_sync(&key, row, now_ms)?;
+            if fresh {
+                s.durable()?;
+            }
+            Ok(fresh)
+        })
+    }
+
+    fn claim_unsettled<'a>(&'a self, claim: Claim<'a>, now_ms: u64) -> Fut<'a, bool> {
+        // A few reads and a compare-and-swap: not worth a trip to a blocking thread.
+        let row = claim_row(claim.expires_ms, claim.value);
+        let fresh = self.claim_sync(claim.key, row, now_ms);
+        Box::pin(async move { fresh })
+    }
+
+    fn turn(&self) -> Fut<'_, Option<tokio::sync::OwnedSemaphorePermit>> {
+        let placing = self.inner.placing.clone();
+        Box::pin(async move {
+            placing
+                .acquire_owned()
+                .await
+                .map(Some)
+                .map_err(|e| BackendError::Storage(format!("the pushes' turn closed: {e}")))
+        })
+    }
+
+    fn ingest_unsettled(&self, batch: Ingest) -> Fut<'_, IngestOutcome> {
+        let s = self.clone();
+        Box::pin(async move { Ok(blocking(move || s.place(batch)).await?.0) })
+    }
+
+    fn settle(&self) -> Fut<'_, ()> {
+        let s = self.clone();
+        blocking(move || s.durable())
     }
 
     fn claimed<'a>(&'a self, key: &'a [u8], now_ms: u64) -> Fut<'a, Option<Vec<u8>>> {
@@ -1449,6 +1556,84 @@ mod tests {
         t("meta").insert("pos", &3u64.to_be_bytes()).unwrap();
         db.flush().unwrap();
         hashes
+    }
+
+    /// A push's acts are found again by id: those named after their visit (`V1.2`) from the
+    /// visit's row, others from a row of their own; a later push adds to the visit's row.
+    #[test]
+    fn every_act_of_a_push_tells_its_visit_whether_named_after_it_or_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = SledBackend::open(dir.path()).unwrap();
+        let (device, tech) = (DeviceId([5; 16]), TechnicianId::parse("t", "T01").unwrap());
+        let v = |s: &str| VisitId::parse("v", s).unwrap();
+        let a = |s: &str| ActId::parse("a", s).unwrap();
+        let farm = Ede::parse("farm", "53161001").unwrap();
+        let push = |seq: u64, effects: crate::server::rights::Effects| Ingest {
+            device,
+            author: "technician:T01".into(),
+            expected_head: seq - 1,
+            events: vec![crate::server::backend::NewEvent {
+                seq,
+                hash: [seq as u8; 32],
+                body: vec![seq as u8],
+                tags: Tags {
+                    technician: Some(tech.clone()),
+                    ..Tags::default()
+                },
+            }],
+            signature: [0; 64],
+            effects,
+        };
+        let first = crate::server::rights::Effects {
+            visits: vec![(v("V1"), farm.clone()), (v("V2"), farm.clone())],
+            assignments: vec![(v("V1"), tech.clone())],
+            acts: vec![
+                (a("V1.1"), v("V1")),
+                (a("V1.2"), v("V1")),
+                (a("SCAN-7"), v("V2")),
+                // a number written otherwise than `nth_of` would: kept in its own row
+                (a("V1.03"), v("V1")),
+            ],
+            grants: vec![],
+        };
+        assert_eq!(b.place(push(1, first)).unwrap().0, IngestOutcome::Stored);
+        let later = crate::server::rights::Effects {
+            acts: vec![(a("V2.1"), v("V2"))],
+            ..Default::default()
+        };
+        assert_eq!(b.place(push(2, later)).unwrap().0, IngestOutcome::Stored);
+        let asked = [
+            "V1.1", "V1.2", "SCAN-7", "V1.03", "V2.1", "V1.3", "V2.2", "V9.1",
+        ];
+        let facts = b
+            .facts_sync(&FactsQuery {
+                visits: vec![v("V1"), v("V2")],
+                acts: asked.iter().map(|s| a(s)).collect(),
+                ..FactsQuery::default()
+            })
+            .unwrap();
+        let mut found: Vec<(&str, &str)> = facts
+            .acts
+            .iter()
+            .map(|(a, v)| (a.as_str(), v.as_str()))
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                ("SCAN-7", "V2"),
+                ("V1.03", "V1"),
+                ("V1.1", "V1"),
+                ("V1.2", "V1"),
+                ("V2.1", "V2")
+            ]
+        );
+        assert_eq!(facts.visits[&v("V1")].farm, farm);
+        assert_eq!(facts.visits[&v("V2")].farm, farm);
+        assert_eq!(
+            facts.visits[&v("V1")].technicians,
+            [tech.clone()].into_iter().collect()
+        );
     }
 
     #[test]
