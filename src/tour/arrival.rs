@@ -31,8 +31,11 @@ pub const MARGIN_MINUTES: u16 = 15;
 
 /// The window around a planned arrival (`arrival`, seconds after midnight) for a visit with
 /// `visits_before` visits still to be done before it, planned at `now` (seconds after
-/// midnight). On the way, the window is the drive's alone.
+/// midnight). On the way, the window is the drive's alone. An arrival planned before `now`
+/// (the round runs late, or was planned from the morning) is drawn around `now`: the farmer
+/// can only be told a time still to come.
 pub fn window(arrival: u32, visits_before: usize, now: u32, on_the_way: bool) -> ArrivalWindow {
+    let arrival = arrival.max(now);
     let ahead_minutes = arrival.saturating_sub(now) / 60;
     let half = if on_the_way {
         ON_THE_WAY_HALF_MINUTES + ahead_minutes / 10
@@ -83,7 +86,7 @@ pub fn expected(plan: &Plan, visits: &[Visit], now: u32) -> Vec<Expected> {
         out.push(Expected {
             visit: v.id.clone(),
             window: window(stop.arrival, out.len(), now, on_the_way),
-            arrival: (stop.arrival / 60).min(u32::from(MINUTES_IN_DAY)) as u16,
+            arrival: (stop.arrival.max(now) / 60).min(u32::from(MINUTES_IN_DAY)) as u16,
         });
     }
     out
@@ -256,7 +259,11 @@ mod tests {
         // Never wider than an hour each side, never past midnight.
         let d = window(23 * H + 50 * 60, 30, 0, false);
         assert_eq!((d.from, d.to), (22 * 60 + 50, MINUTES_IN_DAY));
-        for x in [a, b, c, d, e] {
+        // Planned at 9:00 and not there at 14:02 (the round planned from the morning, or
+        // late): drawn around now, with one visit before it 15 min each side, 14:00-14:20.
+        let f = window(9 * H, 1, 14 * H + 2 * 60, false);
+        assert_eq!((f.from, f.to), (14 * 60, 14 * 60 + 20));
+        for x in [a, b, c, d, e, f] {
             assert_eq!(x.from % STEP_MINUTES, 0);
             assert_eq!(x.to % STEP_MINUTES, 0);
             x.validate("window").unwrap();
