@@ -55,7 +55,9 @@ projections! {
     visits_by_technician_day: Table<()>,
     visits_by_farm: Table<()>,
     visit_events: Keyed<Vec<(Stamp, EventId)>>,
-    acts: Keyed<StoredAct>,
+    // Boxed: a row is 400 bytes, and written in place into a hashed table each was a random
+    // write of seven cache lines.
+    acts: Keyed<Box<StoredAct>>,
     acts_by_visit: Keyed<Vec<(Stamp, ActId)>>,
     pending_corrections: Keyed<Supersession>,
     confirmations: Keyed<Lww<Confirmation>>,
@@ -406,12 +408,12 @@ fn record_act(
     }
     p.acts.insert(
         act.id.as_str().as_bytes().to_vec(),
-        StoredAct {
+        Box::new(StoredAct {
             act,
             stamp,
             dose_from,
             superseded,
-        },
+        }),
     );
     Ok(())
 }

@@ -140,7 +140,7 @@ impl Store {
     }
 
     pub fn act(&self, id: &ActId) -> Result<Option<ActView>, LogError> {
-        Ok(self.read(|p| p.acts.get(id.as_str().as_bytes()).map(StoredAct::view)))
+        Ok(self.read(|p| p.acts.get(id.as_str().as_bytes()).map(|a| a.view())))
     }
 
     /// The farmer's latest word on a visit.
@@ -384,7 +384,7 @@ fn acts_indexed(p: &Projections, index: &Keyed<Vec<(Stamp, ActId)>>, k: &[u8]) -
         .into_iter()
         .flatten()
         .filter_map(|(_, id)| p.acts.get(id.as_str().as_bytes()))
-        .map(StoredAct::view)
+        .map(|a| a.view())
         .collect()
 }
 
