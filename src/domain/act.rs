@@ -164,6 +164,7 @@ pub struct Act {
     pub rank: Option<InseminationRank>,
     pub result: Option<PregnancyResult>,
     /// When the act was done, if recorded.
+    #[serde(default, with = "crate::domain::time::fast_serde::option_instant")]
     pub at: Option<Instant>,
     pub note: Option<String>,
 }

@@ -57,6 +57,7 @@ pub enum Payload {
     /// Work time that no act accounts for (stock, admin, meeting, training).
     TimeDeclared {
         technician: TechnicianId,
+        #[serde(with = "crate::domain::time::fast_serde::date")]
         day: NaiveDate,
         kind: OtherTimeKind,
         seconds: u32,
@@ -81,6 +82,7 @@ pub enum Payload {
     /// The order of a day's round, as planned or as moved by hand (latest clock wins).
     RoundOrdered {
         technician: TechnicianId,
+        #[serde(with = "crate::domain::time::fast_serde::date")]
         day: NaiveDate,
         order: Vec<VisitId>,
     },

@@ -32,12 +32,15 @@ pub struct Visit {
     pub technician: TechnicianId,
     pub farm: Ede,
     /// The day of the round the visit belongs to (Europe/Paris).
+    #[serde(with = "crate::domain::time::fast_serde::date")]
     pub day: NaiveDate,
     pub requested: Vec<Request>,
     pub urgency: Urgency,
     /// Arrival wanted between these local times, when the farmer said so.
     pub window: Option<(NaiveTime, NaiveTime)>,
+    #[serde(default, with = "crate::domain::time::fast_serde::option_instant")]
     pub arrived: Option<Instant>,
+    #[serde(default, with = "crate::domain::time::fast_serde::option_instant")]
     pub left: Option<Instant>,
     /// Road distance driven to reach this farm from the previous stop.
     pub travel_km: Option<f64>,
@@ -152,19 +155,28 @@ pub type Stroke = Vec<[f32; 2]>;
 pub enum Confirmation {
     /// Signed on the tablet at the end of the visit; the strokes are sealed into the event.
     Signed {
+        #[serde(with = "crate::domain::time::fast_serde::instant")]
         at: Instant,
         signer: String,
         strokes: Vec<Stroke>,
     },
     /// Farmer absent: instructions were left; the visit awaits confirmation.
-    InstructionsLeft { at: Instant },
+    InstructionsLeft {
+        #[serde(with = "crate::domain::time::fast_serde::instant")]
+        at: Instant,
+    },
     /// Confirmed later by the farmer (web page).
     ConfirmedLater {
+        #[serde(with = "crate::domain::time::fast_serde::instant")]
         at: Instant,
         comment: Option<String>,
     },
     /// The farmer disputes the visit or one of its acts.
-    Disputed { at: Instant, comment: String },
+    Disputed {
+        #[serde(with = "crate::domain::time::fast_serde::instant")]
+        at: Instant,
+        comment: String,
+    },
 }
 
 /// A confirmation as events hold it. The variants keep their places: events are encoded by
@@ -173,22 +185,27 @@ pub enum Confirmation {
 #[derive(Serialize, Deserialize)]
 enum ConfirmationRepr {
     SignedFloats {
+        #[serde(with = "crate::domain::time::fast_serde::instant")]
         at: Instant,
         signer: String,
         strokes: Vec<Stroke>,
     },
     InstructionsLeft {
+        #[serde(with = "crate::domain::time::fast_serde::instant")]
         at: Instant,
     },
     ConfirmedLater {
+        #[serde(with = "crate::domain::time::fast_serde::instant")]
         at: Instant,
         comment: Option<String>,
     },
     Disputed {
+        #[serde(with = "crate::domain::time::fast_serde::instant")]
         at: Instant,
         comment: String,
     },
     Signed {
+        #[serde(with = "crate::domain::time::fast_serde::instant")]
         at: Instant,
         signer: String,
         /// `strokes::pack` (postcard writes a `u8` as one byte).
