@@ -69,33 +69,28 @@ pub mod fast_serde {
             .single()
     }
 
-    struct Text;
+    /// Reads the text in place (no copy of it): `fast` first, chrono's `FromStr` for any
+    /// other form.
+    struct Parse<T>(fn(&str) -> Option<T>);
 
-    impl serde::de::Visitor<'_> for Text {
-        type Value = String;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a date or an instant as text")
-        }
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
-            Ok(v.to_owned())
-        }
-        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<String, E> {
-            Ok(v)
-        }
-    }
-
-    fn read<'de, D: Deserializer<'de>, T: std::str::FromStr>(
-        d: D,
-        fast: impl Fn(&str) -> Option<T>,
-    ) -> Result<T, D::Error>
+    impl<T: std::str::FromStr> serde::de::Visitor<'_> for Parse<T>
     where
         T::Err: std::fmt::Display,
     {
-        let text = d.deserialize_str(Text)?;
-        match fast(&text) {
-            Some(v) => Ok(v),
-            None => text.parse().map_err(serde::de::Error::custom),
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a date or an instant as text")
         }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+            match (self.0)(v) {
+                Some(t) => Ok(t),
+                None => v.parse().map_err(E::custom),
+            }
+        }
+    }
+
+    fn date_of_text(s: &str) -> Option<NaiveDate> {
+        date_of(s.as_bytes())
     }
 
     pub mod instant {
@@ -109,7 +104,7 @@ pub mod fast_serde {
         pub fn deserialize<'de, D: Deserializer<'de>>(
             d: D,
         ) -> Result<DateTime<FixedOffset>, D::Error> {
-            read(d, instant_of)
+            d.deserialize_str(Parse(instant_of))
         }
     }
 
@@ -119,7 +114,7 @@ pub mod fast_serde {
             v.serialize(s)
         }
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
-            read(d, |s| date_of(s.as_bytes()))
+            d.deserialize_str(Parse(date_of_text))
         }
     }
 

@@ -195,10 +195,10 @@ struct Inner {
     records: sled::Tree,
     /// Writers take it one at a time; it holds the last position given to a chunk.
     writer: Mutex<u64>,
-    /// Pushes being packed and placed at once: about a core each. Two hundred tablets pushing
-    /// together otherwise make two hundred threads queue on `writer`, and a profile spent a
-    /// fifth of the server in switching between them. Released before the flush, so the
-    /// pushes that wait on the disk still share one.
+    /// Requests worked at once (`Backend::turn`; `ingest` takes one too): about a core each.
+    /// Two hundred tablets pushing together otherwise make two hundred threads queue on
+    /// `writer`, and a profile spent a fifth of the server in switching between them.
+    /// Released before the flush, so the requests that wait on the disk still share one.
     placing: Arc<tokio::sync::Semaphore>,
     /// The last position written to sled (under the writers' turn).
     applied: AtomicU64,
@@ -534,14 +534,9 @@ impl SledBackend {
                 continue;
             }
             // An act named after its visit (`ActId::nth_of`) is kept in the visit's row.
-            let Some((visit, n)) = a.as_str().rsplit_once('.').and_then(|(v, n)| {
-                Some((VisitId::parse("visit", v).ok()?, n.parse::<u32>().ok()?))
-            }) else {
+            let Some((visit, n)) = named_after_visit(a) else {
                 continue;
             };
-            if act_number(a, &visit) != Some(n) {
-                continue;
-            }
             if let Some(row) = log.get(key(b'V', &[visit.as_str().as_bytes()]))?
                 && visit_row(&row)?.1.any(|m| m == n)
             {
@@ -633,7 +628,10 @@ impl SledBackend {
                 );
             }
             for (act, visit) in &batch.effects.acts {
-                let row = match (act_number(act, visit), visit_rows.entry(visit)) {
+                let number = named_after_visit(act)
+                    .filter(|(v, _)| v == visit)
+                    .map(|(_, n)| n);
+                let row = match (number, visit_rows.entry(visit)) {
                     (None, _) => None,
                     (Some(n), Entry::Occupied(row)) => Some((n, row.into_mut())),
                     (Some(n), Entry::Vacant(row)) => log
@@ -1171,16 +1169,13 @@ fn tx_error(e: sled::transaction::TransactionError<BackendError>) -> BackendErro
     }
 }
 
-/// The number of an act named after its visit (`ActId::nth_of`: `visit.n`), if it is.
-fn act_number(act: &ActId, visit: &VisitId) -> Option<u32> {
-    let n: u32 = act
-        .as_str()
-        .strip_prefix(visit.as_str())?
-        .strip_prefix('.')?
-        .parse()
-        .ok()?;
+/// The visit and number of an act named after its visit (`ActId::nth_of`: `visit.n`, written
+/// exactly as `nth_of` writes it), if it is.
+fn named_after_visit(act: &ActId) -> Option<(VisitId, u32)> {
+    let (visit, n) = act.as_str().rsplit_once('.')?;
+    let (visit, n) = (VisitId::parse("visit", visit).ok()?, n.parse::<u32>().ok()?);
     let index = usize::try_from(n.checked_sub(1)?).ok()?;
-    (ActId::nth_of(visit, index) == *act).then_some(n)
+    (ActId::nth_of(&visit, index) == *act).then_some((visit, n))
 }
 
 /// A visit's row: its farm, then (after a 0 byte) the numbers of its acts named after it, four
