@@ -11,11 +11,13 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use serde::Serialize;
 
 use super::LogError;
-use super::block::Block;
+use super::block::{self, Block};
 use super::chain::verify_seal;
 use super::event::{DeviceId, Event, EventId, Hash, Hlc, Stamp, genesis};
 use super::projection::{self, Projections};
@@ -168,9 +170,8 @@ struct Walk {
 }
 
 /// A block read and checked on its own: decoded, hashed, its events decoded and its seal
-/// verified. Done for all blocks in parallel before the chains are walked in order.
+/// verified. Done on the decoding threads while the chains are walked in order.
 struct Decoded {
-    id: Option<EventId>,
     block: Result<Block, String>,
     end: Hash,
     events: Result<Vec<Event>, String>,
@@ -178,15 +179,13 @@ struct Decoded {
 }
 
 fn decode_one(k: &[u8], v: &[u8], trusted: &[[u8; 32]]) -> Decoded {
-    let id = EventId::from_key(k);
     let mut out = Decoded {
-        id,
-        block: Err(String::new()),
+        block: Err("the block's key is too short".into()),
         end: [0; 32],
         events: Ok(Vec::new()),
         seal: None,
     };
-    let Some(id) = id else {
+    let Some(id) = EventId::from_key(k) else {
         return out;
     };
     let block = match Block::decode(v) {
@@ -235,95 +234,130 @@ fn decode_one(k: &[u8], v: &[u8], trusted: &[[u8; 32]]) -> Decoded {
     out
 }
 
-/// Decodes every block, on as many threads as the machine has cores.
-fn decode_all(raw: &[(sled::IVec, sled::IVec)], trusted: &[[u8; 32]]) -> Vec<Decoded> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
-    if threads == 1 || raw.len() < 8 {
-        return raw.iter().map(|(k, v)| decode_one(k, v, trusted)).collect();
-    }
-    let chunk = raw.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = raw
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(k, v)| decode_one(k, v, trusted))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut out = Vec::with_capacity(raw.len());
-        for (h, part) in handles.into_iter().zip(raw.chunks(chunk)) {
-            match h.join() {
-                Ok(d) => out.extend(d),
-                // A thread cannot panic on stored bytes; if one did, decode its part here.
-                Err(_) => out.extend(part.iter().map(|(k, v)| decode_one(k, v, trusted))),
-            }
-        }
-        out
-    })
+/// The decoded blocks, as the decoding threads hand them over. The threads take blocks in an
+/// order chosen so the walk rarely waits ([`claim_order`]) while the projections are applied
+/// on this thread: decoding (about two thirds of an open) and applying overlap instead of
+/// running one after the other.
+struct Source<'a> {
+    raw: &'a [(sled::IVec, sled::IVec)],
+    trusted: &'a [[u8; 32]],
+    got: Vec<Option<Decoded>>,
+    /// `None`: every block is decoded here, when asked for.
+    rx: Option<mpsc::Receiver<(usize, Decoded)>>,
 }
 
-/// Reads every block of `blocks` in order: verifies each chain, indexes the blocks and, when
-/// `project` is set, applies each event to the projections.
-pub(super) fn load(
-    blocks: &sled::Tree,
-    trusted: &[[u8; 32]],
-    project: bool,
-) -> Result<(State, IntegrityReport), LogError> {
-    let raw = blocks.iter().collect::<Result<Vec<_>, _>>()?;
-    let mut state = State::default();
-    let mut report = IntegrityReport::default();
-    let mut walk: Option<Walk> = None;
-    // Each device's events, block by block: already in clock order (a device's clock only
-    // moves forward), merged across devices below.
-    let mut events: BTreeMap<DeviceId, Vec<Vec<Event>>> = BTreeMap::new();
-    for d in decode_all(&raw, trusted) {
-        let Some(id) = d.id else {
-            report
-                .problems
-                .push("a block key is too short (the blocks tree is damaged)".into());
-            continue;
-        };
-        if walk.as_ref().is_some_and(|w| w.report.device != id.device)
-            && let Some(w) = walk.take()
-        {
-            report.chains.push(finish(w));
+impl Source<'_> {
+    /// Block `i`, decoded: waits for the thread that has it, or decodes it here.
+    fn take(&mut self, i: usize) -> Decoded {
+        loop {
+            if let Some(d) = self.got.get_mut(i).and_then(Option::take) {
+                return d;
+            }
+            // A thread cannot panic on stored bytes; if every one stopped, decode here.
+            match self.rx.as_ref().map(mpsc::Receiver::recv) {
+                Some(Ok((j, d))) if j < self.got.len() => self.got[j] = Some(d),
+                Some(Ok(_)) => {}
+                _ => {
+                    self.rx = None;
+                    let (k, v) = &self.raw[i];
+                    return decode_one(k, v, self.trusted);
+                }
+            }
         }
-        let w = walk.get_or_insert_with(|| Walk {
-            report: ChainReport {
-                device: id.device,
-                events: 0,
-                last: 0,
-                head: genesis(id.device),
-                last_clock: Hlc::default(),
-                after_damage: 0,
-                damage: None,
+    }
+}
+
+/// The order the decoding threads take blocks in: the devices' first blocks, then their
+/// second ones, and so on, so that the clock-order merge below, which needs the next block of
+/// every device at once, finds them decoded early. A check without projections walks the
+/// devices one after the other, in the order of the keys.
+pub(super) fn claim_order(devices: &[(DeviceId, Vec<usize>)], project: bool) -> Vec<usize> {
+    if !project || devices.len() < 2 {
+        return devices
+            .iter()
+            .flat_map(|(_, b)| b.iter().copied())
+            .collect();
+    }
+    let longest = devices.iter().map(|(_, b)| b.len()).max().unwrap_or(0);
+    (0..longest)
+        .flat_map(|r| devices.iter().filter_map(move |(_, b)| b.get(r).copied()))
+        .collect()
+}
+
+/// One device's blocks walked in order: each checked against the chain so far, and its
+/// events handed out while the chain holds.
+struct DeviceWalk {
+    device: DeviceId,
+    blocks: std::vec::IntoIter<usize>,
+    walk: Walk,
+    current: std::iter::Peekable<std::vec::IntoIter<Event>>,
+}
+
+impl DeviceWalk {
+    fn new(device: DeviceId, blocks: Vec<usize>) -> DeviceWalk {
+        DeviceWalk {
+            device,
+            blocks: blocks.into_iter(),
+            walk: Walk {
+                report: ChainReport {
+                    device,
+                    events: 0,
+                    last: 0,
+                    head: genesis(device),
+                    last_clock: Hlc::default(),
+                    after_damage: 0,
+                    damage: None,
+                },
+                hash: genesis(device),
+                walked: 0,
+                pending: 0,
             },
-            hash: genesis(id.device),
-            walked: 0,
-            pending: 0,
-        });
+            current: Vec::new().into_iter().peekable(),
+        }
+    }
+
+    /// The stamp of the next event this device's chain vouches for, walking blocks as needed.
+    fn peek(&mut self, src: &mut Source, chains: &mut BTreeMap<DeviceId, Chain>) -> Option<Stamp> {
+        loop {
+            if let Some(e) = self.current.peek() {
+                return Some(e.stamp());
+            }
+            let i = self.blocks.next()?;
+            if let Some(events) = self.step(src.take(i), chains) {
+                self.current = events.into_iter().peekable();
+            }
+        }
+    }
+
+    /// Walks every block left, keeping none of their events.
+    fn drain(&mut self, src: &mut Source, chains: &mut BTreeMap<DeviceId, Chain>) {
+        while let Some(i) = self.blocks.next() {
+            self.step(src.take(i), chains);
+        }
+    }
+
+    /// Checks one block against the chain so far and indexes it; its events if it holds.
+    fn step(&mut self, d: Decoded, chains: &mut BTreeMap<DeviceId, Chain>) -> Option<Vec<Event>> {
+        let w = &mut self.walk;
         let block = match d.block {
             Ok(b) => b,
             Err(what) => {
                 damage(w, 1, what);
-                continue;
+                return None;
             }
         };
         let count = block.bodies.len() as u64;
         if w.report.damage.is_some() {
             w.report.after_damage += count;
-            continue;
+            return None;
         }
-        if DeviceId::of_key(&block.public_key) != id.device {
-            let what = format!("the block at event {} carries another device's key", id.seq);
+        if DeviceId::of_key(&block.public_key) != self.device {
+            let what = format!(
+                "the block at event {} carries another device's key",
+                block.first
+            );
             damage(w, count, what);
-            continue;
+            return None;
         }
         if block.first == w.walked + 1 && w.walked > 0 {
             if block.prev != w.hash {
@@ -332,39 +366,36 @@ pub(super) fn load(
                     block.first
                 );
                 damage(w, count, what);
-                continue;
+                return None;
             }
         } else if block.first <= w.walked {
             damage(w, count, format!("event {} is stored twice", block.first));
-            continue;
+            return None;
         } else {
             // A new run: the one before must have ended sealed.
             if w.pending > 0 {
                 let what = format!("event {}, the last of its run, is not sealed", w.walked);
                 damage(w, count, what);
-                continue;
+                return None;
             }
-            if block.first == 1 && block.prev != genesis(id.device) {
+            if block.first == 1 && block.prev != genesis(self.device) {
                 damage(w, count, "event 1 does not start the chain".into());
-                continue;
+                return None;
             }
         }
         let decoded = match d.events {
             Ok(e) => e,
             Err(what) => {
                 damage(w, count, what);
-                continue;
+                return None;
             }
         };
         if let Some(Err(what)) = d.seal {
             damage(w, count, what);
-            continue;
+            return None;
         }
         for e in &decoded {
             w.report.last_clock = w.report.last_clock.max(e.clock);
-        }
-        if project {
-            events.entry(id.device).or_default().push(decoded);
         }
         w.hash = d.end;
         w.walked = block.last();
@@ -375,7 +406,7 @@ pub(super) fn load(
             w.report.last = block.last();
             w.report.head = d.end;
         }
-        let chain = state.chains.entry(id.device).or_default();
+        let chain = chains.entry(self.device).or_default();
         chain.public_key = block.public_key;
         chain.blocks.insert(
             block.first,
@@ -385,42 +416,118 @@ pub(super) fn load(
                 end: d.end,
             },
         );
+        Some(decoded)
     }
-    if let Some(w) = walk.take() {
-        report.chains.push(finish(w));
+}
+
+/// Reads every block of `blocks` in order: verifies each chain, indexes the blocks and, when
+/// `project` is set, applies each event to the projections.
+pub(super) fn load(
+    blocks: &sled::Tree,
+    trusted: &[[u8; 32]],
+    project: bool,
+) -> Result<(State, IntegrityReport), LogError> {
+    let raw = blocks.iter().collect::<Result<Vec<_>, _>>()?;
+    let mut report = IntegrityReport::default();
+    // Each device's blocks, in the order of their keys (by sequence number).
+    let mut devices: Vec<(DeviceId, Vec<usize>)> = Vec::new();
+    for (i, (k, _)) in raw.iter().enumerate() {
+        match EventId::from_key(k) {
+            None => report
+                .problems
+                .push("a block key is too short (the blocks tree is damaged)".into()),
+            Some(id) => match devices.last_mut() {
+                Some((device, list)) if *device == id.device => list.push(i),
+                _ => devices.push((id.device, vec![i])),
+            },
+        }
     }
-    // In clock order, across devices: a hybrid logical clock orders an event after every
-    // event its device had seen, so each rule meets events in an order they could have
-    // arrived in (an office's "sent" after the act it declares).
-    let total: usize = events.values().flatten().map(Vec::len).sum();
-    state.projections.reserve(total);
-    let mut streams: Vec<_> = events
-        .into_values()
-        .map(|blocks| blocks.into_iter().flatten().peekable())
-        .collect();
-    let mut next: BinaryHeap<Reverse<(Stamp, usize)>> = streams
-        .iter_mut()
-        .enumerate()
-        .filter_map(|(i, s)| s.peek().map(|e| Reverse((e.stamp(), i))))
-        .collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let order = claim_order(&devices, project);
+    let raw = &raw[..];
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let mut src = Source {
+            raw,
+            trusted,
+            got: std::iter::repeat_with(|| None).take(raw.len()).collect(),
+            rx: None,
+        };
+        if threads > 1 && raw.len() >= 8 {
+            let (tx, rx) = mpsc::channel();
+            let (order, next) = (&order, &next);
+            for _ in 0..threads {
+                let tx = tx.clone();
+                scope.spawn(move || {
+                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let (k, v) = &raw[i];
+                        if tx.send((i, decode_one(k, v, trusted))).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            src.rx = Some(rx);
+        }
+        let mut state = State::default();
+        let mut walks: Vec<DeviceWalk> = devices
+            .into_iter()
+            .map(|(device, list)| DeviceWalk::new(device, list))
+            .collect();
+        if project {
+            project_all(&mut state, &mut walks, &mut src, raw.len());
+        }
+        for w in &mut walks {
+            w.drain(&mut src, &mut state.chains);
+        }
+        report.chains = walks.into_iter().map(|w| finish(w.walk)).collect();
+        state.clock = report
+            .chains
+            .iter()
+            .map(|c| c.last_clock)
+            .max()
+            .unwrap_or_default();
+        Ok((state, report))
+    })
+}
+
+/// Applies every event the chains vouch for, in clock order across devices: a hybrid logical
+/// clock orders an event after every event its device had seen, so each rule meets events in
+/// an order they could have arrived in (an office's "sent" after the act it declares).
+fn project_all(state: &mut State, walks: &mut [DeviceWalk], src: &mut Source, blocks: usize) {
+    // Room for about as many events as the chains' last sequence numbers say, within what
+    // the blocks could hold.
+    let estimate: u64 = walks
+        .iter()
+        .filter_map(|w| w.blocks.as_slice().last())
+        .filter_map(|&i| EventId::from_key(&src.raw[i].0))
+        .map(|id| id.seq)
+        .fold(0u64, u64::saturating_add);
+    let cap = (blocks as u64).saturating_mul(block::MAX_EVENTS as u64);
+    state
+        .projections
+        .reserve(usize::try_from(estimate.min(cap)).unwrap_or(0));
+    let mut next: BinaryHeap<Reverse<(Stamp, usize)>> = BinaryHeap::new();
+    for (i, w) in walks.iter_mut().enumerate() {
+        if let Some(stamp) = w.peek(src, &mut state.chains) {
+            next.push(Reverse((stamp, i)));
+        }
+    }
     while let Some(Reverse((_, i))) = next.pop() {
-        let Some(e) = streams[i].next() else {
+        let w = &mut walks[i];
+        let Some(e) = w.current.next() else {
             continue;
         };
-        if let Some(n) = streams[i].peek() {
-            next.push(Reverse((n.stamp(), i)));
+        if let Some(stamp) = w.peek(src, &mut state.chains) {
+            next.push(Reverse((stamp, i)));
         }
         // Events were valid when they were stored; a rule that refuses one now is not
         // damage, and strictness is for local appends only.
         let _ = projection::apply(&mut state.projections, e, false);
     }
-    state.clock = report
-        .chains
-        .iter()
-        .map(|c| c.last_clock)
-        .max()
-        .unwrap_or_default();
-    Ok((state, report))
 }
 
 /// Marks the first damage of a chain: the `count` events of the block at fault, and those
