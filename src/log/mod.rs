@@ -98,9 +98,12 @@ impl From<std::io::Error> for LogError {
 
 /// The sled tree of blocks.
 const BLOCKS: &str = "blocks";
-/// A device's trailing blocks smaller than this (in events) are merged into one once there
-/// are [`MERGE_AT`] of them: appends of one act each end up in blocks of a few hundred.
-const SMALL: u64 = 256;
+/// A device's trailing blocks are merged by tiers: [`MERGE_AT`] blocks under each size (in
+/// events) into one, smallest first. Appends of one act each end up in blocks of a few
+/// hundred, and an append re-encodes 16 events once in 16 and 256 once in 256: merging every
+/// small block into one growing block re-encoded up to 256 events once in 16 appends, the
+/// append's 99th percentile.
+const TIERS: [u64; 2] = [16, 256];
 const MERGE_AT: usize = 16;
 
 /// The local store: open once per process, share by cloning.
@@ -623,16 +626,23 @@ impl Store {
         out
     }
 
-    /// Writes blocks in one atomic sled batch and makes them durable.
+    /// Writes blocks in one atomic sled batch and makes them durable. A single block is one
+    /// insert, atomic by itself: a batch would add its manifest, a second write for sled's
+    /// flush to wait on, to every act recorded alone.
     fn write_blocks(&self, blocks: &[(Block, BlockInfo)]) -> Result<(), LogError> {
-        let mut batch = sled::Batch::default();
-        for (b, _) in blocks {
-            let bytes = b
-                .encode()
-                .map_err(|e| LogError::Corrupt(format!("encoding a block: {e}")))?;
-            batch.insert(&b.key()[..], bytes);
+        let encode = |b: &Block| {
+            b.encode()
+                .map_err(|e| LogError::Corrupt(format!("encoding a block: {e}")))
+        };
+        if let [(b, _)] = blocks {
+            self.inner.blocks.insert(&b.key()[..], encode(b)?)?;
+        } else {
+            let mut batch = sled::Batch::default();
+            for (b, _) in blocks {
+                batch.insert(&b.key()[..], encode(b)?);
+            }
+            self.inner.blocks.apply_batch(batch)?;
         }
-        self.inner.blocks.apply_batch(batch)?;
         self.sync_to_disk()
     }
 
@@ -641,12 +651,24 @@ impl Store {
         self.writable()?.write(head_of(st, self.inner.device))
     }
 
-    /// Merges a device's trailing small blocks into one (see [`SMALL`]). Not flushed: the
-    /// batch is atomic, and the next durable write carries it; until then the small blocks
-    /// are what a crash leaves, which is the same events.
+    /// Merges a device's trailing small blocks, tier by tier (see [`TIERS`]). Not flushed:
+    /// each batch is atomic, and the next durable write carries it; until then the small
+    /// blocks are what a crash leaves, which is the same events.
     fn compact(&self, st: &mut State, device: DeviceId) -> Result<(), LogError> {
+        for below in TIERS {
+            // A tier fills only when the one under it has just merged.
+            if !self.compact_tier(st, device, below)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges the trailing run of blocks each under `below` events, if it is [`MERGE_AT`]
+    /// long; whether it merged.
+    fn compact_tier(&self, st: &mut State, device: DeviceId, below: u64) -> Result<bool, LogError> {
         let Some(chain) = st.chains.get(&device) else {
-            return Ok(());
+            return Ok(false);
         };
         let mut run: Vec<(u64, BlockInfo)> = Vec::new();
         let mut total = 0;
@@ -654,14 +676,14 @@ impl Store {
             let joins = run
                 .last()
                 .is_none_or(|(f, next)| first + info.count == *f && info.end == next.prev);
-            if info.count >= SMALL || !joins || total + info.count > block::MAX_EVENTS as u64 {
+            if info.count >= below || !joins || total + info.count > block::MAX_EVENTS as u64 {
                 break;
             }
             total += info.count;
             run.push((*first, *info));
         }
         if run.len() < MERGE_AT {
-            return Ok(());
+            return Ok(false);
         }
         run.reverse();
         let public_key = chain.public_key;
@@ -704,7 +726,7 @@ impl Store {
                 },
             );
         }
-        Ok(())
+        Ok(true)
     }
 
     fn read_block(&self, device: DeviceId, first: u64) -> Result<Block, LogError> {

@@ -1020,3 +1020,37 @@ fn two_devices_interleaved_over_many_blocks_reopen_with_the_latest_change_of_eac
     assert_eq!(technician(&b, 9), TechnicianId::parse("t", "T01").unwrap());
     assert_eq!(technician(&b, 10), TechnicianId::parse("t", "T02").unwrap());
 }
+
+#[test]
+fn acts_appended_one_by_one_are_merged_by_tiers_and_all_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    setup(&store);
+    for i in 0..300 {
+        store
+            .append(vec![Payload::ActRecorded(insemination(
+                &format!("T{i}"),
+                "V1",
+                &format!("FR53{:08}", i),
+            ))])
+            .unwrap();
+    }
+    let counts = |s: &Store| -> Vec<u64> {
+        s.state().chains[&s.device()]
+            .blocks
+            .values()
+            .map(|b| b.count)
+            .collect()
+    };
+    // The setup's block of 5 and acts 1-15 merge into 20 (16 blocks under 16 events); acts
+    // 16-255 into fifteen blocks of 16; those sixteen blocks under 256 into one of 260. Acts
+    // 256-287 make two blocks of 16, and acts 288-300 stay alone (13 blocks).
+    let mut expected = vec![260, 16, 16];
+    expected.extend([1; 13]);
+    assert_eq!(counts(&store), expected);
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(counts(&store), expected);
+    let v1 = VisitId::parse("v", "V1").unwrap();
+    assert_eq!(store.acts_of(&v1).unwrap().len(), 300);
+}
