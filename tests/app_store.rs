@@ -544,8 +544,8 @@ fn straws_are_received_by_their_code_counted_with_a_reason_and_an_incomplete_str
 fn a_call_is_added_started_finished_and_left_awaiting_the_farmer() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = demo_harness(dir.path());
-    let today = &h.state().state.pages.today;
-    let before = today.view.as_ref().unwrap().visits.len();
+    let page = &h.state().state.pages.today;
+    let before = page.view.as_ref().unwrap().visits.len();
     let (_, farm) = cattle_visit_today();
     tap(&mut h, "Nouvel appel");
     tap(&mut h, "Ajouter à la tournée");

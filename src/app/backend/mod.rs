@@ -5,7 +5,8 @@
 //! each frame, applies whatever [`WorkerReply`]s came back. The worker carries each command
 //! out through the core's `record` (check, then append: the rules are there, shared with
 //! the server's office), answers "saved" only once the events are durable, rebuilds the view
-//! of the screen on display, and asks egui for a repaint.
+//! of the screen on display (`views.rs`), sends it as a [`WorkerReply::View`] tagged with that
+//! screen, and asks egui for a repaint.
 //!
 //! Every job ends with exactly one [`WorkerReply::Done`], so [`WorkerHandle::pending`] counts the jobs
 //! whose results the UI has not applied yet: zero means the screen shows the store as it is

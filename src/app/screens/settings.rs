@@ -65,8 +65,8 @@ impl Page for SettingsPage {
             &mut ctx.out,
         );
         reader_section(ui, i18n, ctx.reader);
-        let (sync, info) = (ctx.sync, ctx.sync_info);
-        super::server::show(ui, i18n, sync, info, &mut self.server, &mut ctx.out);
+        let server = &mut self.server;
+        super::server::show(ui, i18n, ctx.sync, ctx.sync_info, server, &mut ctx.out);
     }
 }
 

@@ -102,6 +102,7 @@ impl Page for VisitPage {
                     super::confirm::show(ui, i18n, view, form, &mut ctx.out);
                 }
             }
+            // `Pages::page` brings only these two routes here.
             _ => {}
         }
     }
