@@ -156,8 +156,9 @@ fn main() {
         first.push(t.elapsed());
         frames.settle(&mut app, |a| {
             a.state
-                .views
+                .pages
                 .today
+                .view
                 .as_ref()
                 .is_some_and(|v| !v.visits.is_empty())
         });
@@ -180,7 +181,7 @@ fn main() {
 
     let mut frames = Frames::new();
     let mut app = TourneeApp::new(config(dir.path(), today));
-    frames.settle(&mut app, |a| a.state.views.today.is_some());
+    frames.settle(&mut app, |a| a.state.pages.today.view.is_some());
     let screens = [
         ("frame: Today", Screen::Today),
         ("frame: a visit", Screen::Visit(visit.clone())),
@@ -191,17 +192,19 @@ fn main() {
         frames.settle(&mut app, |a| match &screen {
             Screen::Visit(id) => a
                 .state
-                .views
+                .pages
                 .visit
+                .view
                 .as_ref()
                 .is_some_and(|v| &v.row.id == id),
             Screen::Farm(ede) => a
                 .state
-                .views
+                .pages
                 .farm
+                .view
                 .as_ref()
                 .is_some_and(|v| &v.farm.ede == ede),
-            _ => a.state.views.today.is_some(),
+            _ => a.state.pages.today.view.is_some(),
         });
         for _ in 0..30 {
             std::hint::black_box(frames.frame(&mut app));

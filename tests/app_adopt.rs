@@ -95,7 +95,7 @@ fn a_copied_tablet_takes_its_refused_acts_over_under_a_new_identity_from_setting
     // technician, farm and V1 were on the server; A9, V2 and A10 were refused.
     let said = "Nouvelle identité inscrite : 3 enregistrements repris de la copie (3 enregistrements déjà sur le serveur).";
     assert!(shows_containing(&app, said));
-    let adoption = app.state().state.views.sync_info.adopted.clone().unwrap();
+    let adoption = app.state().state.store.sync_info.adopted.clone().unwrap();
     let aside = std::path::PathBuf::from(&adoption.copy);
     assert_eq!(aside.parent(), Some(parent.path()));
     assert!(shows_containing(&app, &adoption.copy));

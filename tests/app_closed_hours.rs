@@ -18,7 +18,7 @@ use tournee::domain::{ClosedSpan, TechnicianId, VisitStatus};
 use tournee::log::Store;
 
 fn today_view(h: &egui_kittest::Harness<'static, TourneeApp>) -> TodayView {
-    h.state().state.views.today.clone().unwrap()
+    h.state().state.pages.today.view.clone().unwrap()
 }
 
 fn minutes(t: NaiveTime) -> u16 {

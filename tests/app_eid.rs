@@ -188,7 +188,7 @@ fn a_cow_read_and_a_straw_scanned_make_an_insemination() {
     let mut h = app_with_reader(dir.path(), readers.path());
     let (visit, farm) = cattle_visit_today();
     tap(&mut h, &farm.name);
-    let straw = h.state().state.views.visit.clone().unwrap().bulls[0]
+    let straw = h.state().state.pages.visit.view.clone().unwrap().bulls[0]
         .straw
         .clone();
 
@@ -243,7 +243,7 @@ fn the_tank_takes_a_scanned_code_and_settings_show_the_reader() {
     tap(&mut h, "Cuve");
     scan(&mut h, "FR2934119912 66 FR35001 L9912");
     assert!(shows(&h, "Code lu : vérifiez les champs ci-dessous"));
-    let r = h.state().state.tank_form.receiving.clone().unwrap();
+    let r = h.state().state.pages.tank.form.receiving.clone().unwrap();
     assert_eq!(
         (
             r.bull.as_str(),

@@ -138,7 +138,7 @@ fn the_team_screen_shows_the_figures_per_technician_and_per_bull() {
     let report = tournee::advice::report(&herd, &Selection::default(), from, today, today);
     let mut app = TourneeApp::new(AppConfig::default());
     app.state.screen = Screen::Team;
-    app.state.views.team = Some(TeamView {
+    app.state.pages.team.view = Some(TeamView {
         supervisor: Some("S01".into()),
         fertility: Some(TeamFertility {
             from,

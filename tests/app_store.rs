@@ -32,8 +32,9 @@ fn demo_harness(dir: &std::path::Path) -> egui_kittest::Harness<'static, tournee
     assert!(
         h.state()
             .state
-            .views
+            .pages
             .today
+            .view
             .as_ref()
             .is_some_and(|t| !t.visits.is_empty())
     );
@@ -45,8 +46,9 @@ fn visit_view(
 ) -> tournee::app::model::VisitView {
     h.state()
         .state
-        .views
+        .pages
         .visit
+        .view
         .clone()
         .expect("a visit on screen")
 }
@@ -138,8 +140,9 @@ fn an_insemination_from_the_keypad_to_the_signed_certificate_survives_reopening(
     let row = |h: &egui_kittest::Harness<'static, tournee::app::TourneeApp>| {
         h.state()
             .state
-            .views
+            .pages
             .today
+            .view
             .as_ref()
             .unwrap()
             .visits
@@ -156,8 +159,9 @@ fn an_insemination_from_the_keypad_to_the_signed_certificate_survives_reopening(
     let line = h
         .state()
         .state
-        .views
+        .pages
         .tank
+        .view
         .as_ref()
         .unwrap()
         .lines
@@ -259,7 +263,7 @@ fn every_act_family_is_recorded_with_its_flat_rate_time() {
     tap(&mut h, "Aujourd'hui");
     let records = tournee::demo::week(today());
     let shown: Vec<String> = {
-        let view = h.state().state.views.today.as_ref().unwrap();
+        let view = h.state().state.pages.today.view.as_ref().unwrap();
         view.visits
             .iter()
             .map(|v| v.farm_name.clone())
@@ -291,8 +295,9 @@ fn every_act_family_is_recorded_with_its_flat_rate_time() {
     let call = h
         .state()
         .state
-        .views
+        .pages
         .today
+        .view
         .as_ref()
         .unwrap()
         .visits
@@ -469,8 +474,9 @@ fn straws_are_received_by_their_code_counted_with_a_reason_and_an_incomplete_str
     let tank = |h: &egui_kittest::Harness<'static, tournee::app::TourneeApp>, name: &str| {
         h.state()
             .state
-            .views
+            .pages
             .tank
+            .view
             .as_ref()
             .unwrap()
             .lines
@@ -538,7 +544,8 @@ fn straws_are_received_by_their_code_counted_with_a_reason_and_an_incomplete_str
 fn a_call_is_added_started_finished_and_left_awaiting_the_farmer() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = demo_harness(dir.path());
-    let before = h.state().state.views.today.as_ref().unwrap().visits.len();
+    let page = &h.state().state.pages.today;
+    let before = page.view.as_ref().unwrap().visits.len();
     let (_, farm) = cattle_visit_today();
     tap(&mut h, "Nouvel appel");
     tap(&mut h, "Ajouter à la tournée");
@@ -557,7 +564,7 @@ fn a_call_is_added_started_finished_and_left_awaiting_the_farmer() {
     tap(&mut h, "+ Constat écho");
     tap(&mut h, "Urgente (animal en chaleur)");
     tap(&mut h, "Ajouter à la tournée");
-    let today_view = h.state().state.views.today.clone().unwrap();
+    let today_view = h.state().state.pages.today.view.clone().unwrap();
     assert_eq!(today_view.visits.len(), before + 1);
     // The call comes last in the round (no planned order yet).
     let call = today_view.visits.last().unwrap().clone();
@@ -574,8 +581,9 @@ fn a_call_is_added_started_finished_and_left_awaiting_the_farmer() {
     let row = h
         .state()
         .state
-        .views
+        .pages
         .today
+        .view
         .as_ref()
         .unwrap()
         .visits
@@ -608,7 +616,7 @@ fn my_time_shows_the_flat_rate_of_today_and_of_the_week() {
     let mut h = demo_harness(dir.path());
     inseminate(&mut h, &farm.name, "5312345678");
     tap(&mut h, "Mon temps");
-    let view = h.state().state.views.my_time.clone().unwrap();
+    let view = h.state().state.pages.my_time.view.clone().unwrap();
     assert_eq!(view.error, None);
     // Today, Tuesday 24 November 2026: the one insemination, 420 s by the demo agreement.
     let today_time = view.today().unwrap();

@@ -70,8 +70,9 @@ fn a_supervisor_approves_a_week_and_moves_a_day_the_technicians_see_it() {
     until(&mut boss, "Julie's week, synced", |h| {
         h.state()
             .state
-            .views
+            .pages
             .team
+            .view
             .as_ref()
             .and_then(|t| t.members.iter().find(|m| m.name == "Julie Moreau"))
             .and_then(|m| m.weeks.last())
@@ -111,7 +112,7 @@ fn a_supervisor_approves_a_week_and_moves_a_day_the_technicians_see_it() {
     // Julie is off sick: her day goes to Marc.
     tap(&mut boss, &row);
     let moved: Vec<_> = {
-        let team = boss.state().state.views.team.clone().unwrap();
+        let team = boss.state().state.pages.team.view.clone().unwrap();
         let julie_row = team
             .members
             .iter()
@@ -135,8 +136,9 @@ fn a_supervisor_approves_a_week_and_moves_a_day_the_technicians_see_it() {
     until(&mut boss, "the day gone from Julie's coming visits", |h| {
         h.state()
             .state
-            .views
+            .pages
             .team
+            .view
             .as_ref()
             .and_then(|t| t.members.iter().find(|m| m.name == "Marc Lefèvre"))
             .is_some_and(|m| m.days.first().is_some_and(|(_, v)| v.len() == moved.len()))
@@ -223,8 +225,9 @@ fn the_team_screen_computes_the_figures_per_technician_and_per_bull_from_the_syn
     until(&mut boss, "both technicians' services, synced", |h| {
         h.state()
             .state
-            .views
+            .pages
             .team
+            .view
             .as_ref()
             .and_then(|t| t.fertility.as_ref())
             .is_some_and(|f| f.technicians.iter().map(|(_, f)| f.services).sum::<u32>() == 6)
@@ -233,8 +236,9 @@ fn the_team_screen_computes_the_figures_per_technician_and_per_bull_from_the_syn
     let fertility = boss
         .state()
         .state
-        .views
+        .pages
         .team
+        .view
         .clone()
         .unwrap()
         .fertility

@@ -257,8 +257,9 @@ fn a_visit_reassigned_and_a_farmers_confirmation_show_on_today_by_themselves() {
     let status = |h: &Harness<'static, TourneeApp>| {
         h.state()
             .state
-            .views
+            .pages
             .today
+            .view
             .as_ref()
             .and_then(|t| t.visits.iter().find(|r| r.id == visit))
             .map(|r| r.status)
@@ -339,13 +340,14 @@ fn today_says_what_each_farmer_was_told_once_the_server_has_the_arrival_windows(
     until(&mut h, "the windows told", |h| {
         h.state()
             .state
-            .views
+            .pages
             .today
+            .view
             .as_ref()
             .is_some_and(|t| t.visits.iter().any(|r| r.told.is_some()))
     });
     settle(&mut h);
-    let today = h.state().state.views.today.clone().unwrap();
+    let today = h.state().state.pages.today.view.clone().unwrap();
     assert_eq!(today.day, Some(real_today));
     for r in &today.visits {
         let planned = r.arrival.unwrap();

@@ -111,7 +111,9 @@ fn confirm(h: &mut Shot) {
         .collect();
     h.state_mut()
         .state
-        .confirm_form
+        .pages
+        .visit
+        .confirm
         .for_visit(&visit)
         .signature
         .strokes = vec![stroke];

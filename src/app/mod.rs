@@ -2,11 +2,16 @@
 //! state.
 //!
 //! Laid out like egui's demo app and rerun's viewer: this file is the shell (top bar, bottom
-//! navigation, the current screen, toasts); `screens/` has one file per screen; `kit/` is the
-//! design system; `widgets/` our own input widgets; `i18n` every word and format; `model`
-//! the views screens draw and the commands they emit; `backend` the worker thread that owns
-//! the store; `prefs` the tablet's settings file. Screens never touch the store: they read
-//! views and send commands, which the backend carries out off the UI thread.
+//! navigation, the current screen, toasts); `screens/` has one file per screen, each with its
+//! page (its state, its last view, how it draws: `screens::Page`); `kit/` is the design
+//! system; `widgets/` our own input widgets; `i18n` every word and format; `model` the views
+//! screens draw and the commands they emit; `backend` the worker thread that owns the store;
+//! `prefs` the tablet's settings file. Screens never touch the store: they read views and send
+//! commands, which the backend carries out off the UI thread.
+//!
+//! The shell knows no screen by name: [`Screen`] is the route, `screens::Pages` maps it to its
+//! page, and every view the backend sends goes to the page of the screen it was built for.
+//! Where a new screen goes: the README's Architecture section.
 
 pub mod backend;
 pub mod eid;
@@ -26,10 +31,7 @@ use crate::domain::{Ede, VisitId};
 use backend::{BackendConfig, Job, WorkerHandle, WorkerReply};
 use i18n::I18n;
 use kit::{GAP, LARGE_TARGET, MARGIN, ToastKind, Toasts, UiPrefs};
-use model::{
-    CallView, Command, DamageView, DeclarationsView, FarmView, MyTimeView, Outcome, Refusal,
-    SettingsView, SyncBadge, SyncInfo, TankView, TeamView, Ticket, TodayView, VisitView,
-};
+use model::{Command, DamageView, Outcome, Refusal, SyncBadge, SyncInfo, Ticket};
 
 /// Where the technician is in the app.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -56,26 +58,9 @@ pub enum Screen {
     Settings,
 }
 
-impl Screen {
-    /// The tab of the bottom bar this screen belongs to.
-    fn tab(&self) -> Tab {
-        match self {
-            Screen::Today
-            | Screen::Call
-            | Screen::Visit(_)
-            | Screen::Confirm(_)
-            | Screen::Farm(_)
-            | Screen::Declarations => Tab::Today,
-            Screen::Team => Tab::Team,
-            Screen::Tank => Tab::Tank,
-            Screen::MyTime => Tab::MyTime,
-            Screen::Settings => Tab::Settings,
-        }
-    }
-}
-
+/// A tab of the bottom bar: every screen belongs to one (`screens::Page::tab`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tab {
+pub enum Tab {
     Today,
     Tank,
     MyTime,
@@ -83,18 +68,10 @@ enum Tab {
     Settings,
 }
 
-/// The views the screens draw, as the backend last sent them.
+/// What the backend last said of the store as a whole, whatever the screen: where sync
+/// stands, and whether the store opened. (Each screen's own view is its page's.)
 #[derive(Debug, Clone, Default)]
-pub struct Views {
-    pub today: Option<TodayView>,
-    pub visit: Option<VisitView>,
-    pub farm: Option<FarmView>,
-    pub tank: Option<TankView>,
-    pub my_time: Option<MyTimeView>,
-    pub team: Option<TeamView>,
-    pub declarations: Option<DeclarationsView>,
-    pub call: Option<CallView>,
-    pub settings: Option<SettingsView>,
+pub struct StoreStatus {
     pub sync: SyncBadge,
     /// Where the tablet is enrolled, its last sync and last failure.
     pub sync_info: SyncInfo,
@@ -113,7 +90,9 @@ pub struct AppState {
     pub prefs: UiPrefs,
     pub i18n: I18n,
     pub toasts: Toasts,
-    pub views: Views,
+    pub store: StoreStatus,
+    /// Every screen's state and last view.
+    pub pages: screens::Pages,
     /// Commands emitted by the screens, for the backend (kept here when there is none).
     pub outbox: Vec<(Ticket, Command)>,
     pub next_ticket: u64,
@@ -123,16 +102,6 @@ pub struct AppState {
     pub outcomes: screens::Outcomes,
     /// Commands whose success needs no notice (preferences).
     silent: Vec<Ticket>,
-    pub today_form: screens::today::TodayForm,
-    pub call_form: screens::call::CallForm,
-    pub visit_form: screens::PerVisit<screens::visit::VisitForm>,
-    pub confirm_form: screens::PerVisit<screens::confirm::ConfirmForm>,
-    pub tank_form: screens::tank::TankForm,
-    pub farm_form: screens::farm::FarmForm,
-    pub my_time_form: screens::my_time::MyTimeForm,
-    pub team_form: screens::team::TeamForm,
-    pub settings_form: screens::settings::SettingsForm,
-    pub server_form: screens::server::ServerForm,
     /// The tag reader: where it stands, the last tag, the reads not yet taken.
     pub reader: eid::ReaderState,
     /// A barcode scanner's burst being typed while no field has the focus.
@@ -267,19 +236,11 @@ impl TourneeApp {
         let state = &mut self.state;
         while let Some(reply) = backend.try_recv() {
             match reply {
-                WorkerReply::Today(v) => state.views.today = Some(v),
-                WorkerReply::Visit(v) => state.views.visit = Some(*v),
-                WorkerReply::Farm(v) => state.views.farm = Some(*v),
-                WorkerReply::Tank(v) => state.views.tank = Some(v),
-                WorkerReply::MyTime(v) => state.views.my_time = Some(v),
-                WorkerReply::Team(v) => state.views.team = Some(v),
-                WorkerReply::Declarations(v) => state.views.declarations = Some(v),
-                WorkerReply::Call(v) => state.views.call = Some(v),
-                WorkerReply::Settings(v) => state.views.settings = Some(v),
-                WorkerReply::Sync(s) => state.views.sync = s,
-                WorkerReply::SyncInfo(s) => state.views.sync_info = *s,
-                WorkerReply::Failed(e) => state.views.failed = Some(e),
-                WorkerReply::Damaged(d) => state.views.damaged = *d,
+                WorkerReply::View(screen, view) => state.pages.receive(&screen, *view),
+                WorkerReply::Sync(s) => state.store.sync = s,
+                WorkerReply::SyncInfo(s) => state.store.sync_info = *s,
+                WorkerReply::Failed(e) => state.store.failed = Some(e),
+                WorkerReply::Damaged(d) => state.store.damaged = *d,
                 WorkerReply::Done(_, None) => {}
                 WorkerReply::Done(ticket, Some(outcome)) => {
                     let silent = state.silent.contains(&ticket);
@@ -372,17 +333,19 @@ impl TourneeApp {
         }
         let state = &mut self.state;
         let mut nav = None;
+        let page = state.pages.page(&state.screen);
+        let (title, tab) = (page.title(&state.screen), page.tab());
 
         egui::Panel::top("tournee.top")
             .frame(
                 egui::Frame::side_top_panel(ui.style())
                     .inner_margin(egui::Margin::symmetric(MARGIN as i8, 8)),
             )
-            .show(ui, |ui| top_bar(ui, state, &mut nav));
+            .show(ui, |ui| top_bar(ui, state, title, &mut nav));
         let nav_height = LARGE_TARGET + 2.0 * 8.0;
         egui::Panel::bottom("tournee.nav")
             .frame(egui::Frame::side_top_panel(ui.style()).inner_margin(egui::Margin::same(8)))
-            .show(ui, |ui| bottom_bar(ui, state, &mut nav));
+            .show(ui, |ui| bottom_bar(ui, state, tab, &mut nav));
         egui::CentralPanel::default()
             .frame(
                 egui::Frame::central_panel(ui.style())
@@ -433,7 +396,8 @@ impl AppState {
     }
 }
 
-fn top_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
+/// The back button, the title of the screen on display (`title`, a key), where sync stands.
+fn top_bar(ui: &mut Ui, state: &AppState, title: &str, nav: &mut Option<screens::Nav>) {
     let i = &state.i18n;
     ui.horizontal(|ui| {
         ui.set_min_height(LARGE_TARGET);
@@ -447,24 +411,12 @@ fn top_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
         {
             *nav = Some(screens::Nav::Back);
         }
-        let title = match &state.screen {
-            Screen::Today => i.t("today.title").to_owned(),
-            Screen::Call => i.t("call.title").to_owned(),
-            Screen::Visit(_) => i.t("visit.title").to_owned(),
-            Screen::Confirm(_) => i.t("confirm.title").to_owned(),
-            Screen::Tank => i.t("tank.title").to_owned(),
-            Screen::Farm(_) => i.t("farm.title").to_owned(),
-            Screen::MyTime => i.t("my_time.title").to_owned(),
-            Screen::Declarations => i.t("declarations.title").to_owned(),
-            Screen::Team => i.t("team.title").to_owned(),
-            Screen::Settings => i.t("settings.title").to_owned(),
-        };
-        ui.heading(RichText::new(title).strong());
+        ui.heading(RichText::new(i.t(title)).strong());
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             // "Everything is on the server" / "N acts waiting", then when the last sync was.
-            let status = screens::server::status_text(i, state.views.sync);
+            let status = screens::server::status_text(i, state.store.sync);
             ui.label(RichText::new(status).weak());
-            if let Some((text, failed)) = screens::server::last_sync(i, &state.views.sync_info) {
+            if let Some((text, failed)) = screens::server::last_sync(i, &state.store.sync_info) {
                 let p = kit::current_palette(ui.ctx());
                 let text = RichText::new(text);
                 ui.label(if failed {
@@ -477,7 +429,8 @@ fn top_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
     });
 }
 
-fn bottom_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
+/// The tabs; `current` is the one of the screen on display.
+fn bottom_bar(ui: &mut Ui, state: &AppState, current: Tab, nav: &mut Option<screens::Nav>) {
     let i = &state.i18n;
     let mut tabs = vec![
         (Tab::Today, i.t("nav.today"), Screen::Today),
@@ -486,13 +439,12 @@ fn bottom_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
     ];
     // The team is a supervisor's: only a tablet enrolled as one shows it.
     if matches!(
-        state.views.sync_info.account,
+        state.store.sync_info.account,
         Some(crate::sync::Role::Supervisor { .. })
     ) {
         tabs.push((Tab::Team, i.t("nav.team"), Screen::Team));
     }
     tabs.push((Tab::Settings, i.t("nav.settings"), Screen::Settings));
-    let current = state.screen.tab();
     ui.horizontal(|ui| {
         let w = (ui.available_width() - GAP * (tabs.len() as f32 - 1.0)) / tabs.len() as f32;
         for (tab, label, target) in tabs {
@@ -506,8 +458,9 @@ fn bottom_bar(ui: &mut Ui, state: &AppState, nav: &mut Option<screens::Nav>) {
     });
 }
 
+/// The screen on display, drawn by its page; or, instead of any, why the store did not open.
 fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
-    if let Some(damage) = &state.views.damaged {
+    if let Some(damage) = &state.store.damaged {
         let mut out = screens::Out::new(
             &mut state.outbox,
             &mut state.next_ticket,
@@ -516,7 +469,7 @@ fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
         screens::damaged::show(ui, &state.i18n, damage, &mut state.recovering, &mut out);
         return;
     }
-    if let Some(e) = &state.views.failed {
+    if let Some(e) = &state.store.failed {
         kit::field_message(
             ui,
             &kit::FieldMessage::Error(state.i18n.tf("app.store_failed", &[("error", e)])),
@@ -528,86 +481,34 @@ fn screen(ui: &mut Ui, state: &mut AppState, nav: &mut Option<screens::Nav>) {
         prefs,
         i18n,
         toasts,
-        views,
+        store,
+        pages,
         outbox,
         next_ticket,
         outcomes,
-        today_form,
-        call_form,
-        visit_form,
-        confirm_form,
-        tank_form,
-        farm_form,
-        my_time_form,
-        team_form,
-        settings_form,
-        server_form,
         reader,
         wedge,
         ..
     } = state;
-    let mut out = screens::Out::new(outbox, next_ticket, outcomes);
     // Tags read and a scanner's burst go to the screen on display, or nowhere.
     let reads = std::mem::take(&mut reader.reads);
     let scanned = widgets::wedge_burst(ui, wedge);
-    match screen.clone() {
-        Screen::Today => screens::today::show(ui, i18n, views.today.as_ref(), today_form, &mut out),
-        Screen::Call => screens::call::show(ui, i18n, views.call.as_ref(), call_form, &mut out),
-        Screen::Visit(id) => {
-            if let Some(view) = screens::current_visit(ui, i18n, views.visit.as_ref(), &id) {
-                let form = visit_form.for_visit(&id);
-                let barn = screens::visit::Barn {
-                    reads: &reads,
-                    reader: &reader.status,
-                    scanned,
-                };
-                screens::visit::show(ui, i18n, view, form, &barn, &mut out);
-            }
-        }
-        Screen::Confirm(id) => {
-            if let Some(view) = screens::current_visit(ui, i18n, views.visit.as_ref(), &id) {
-                let form = confirm_form.for_visit(&id);
-                screens::confirm::show(ui, i18n, view, form, &mut out);
-            }
-        }
-        Screen::Tank => {
-            screens::tank::show(ui, i18n, views.tank.as_ref(), tank_form, scanned, &mut out)
-        }
-        Screen::Farm(ede) => {
-            screens::farm::show(ui, i18n, &ede, views.farm.as_ref(), farm_form, &mut out)
-        }
-        Screen::MyTime => {
-            screens::my_time::show(ui, i18n, views.my_time.as_ref(), my_time_form, &mut out)
-        }
-        Screen::Declarations => {
-            screens::declarations::show(ui, i18n, views.declarations.as_ref(), &mut out)
-        }
-        Screen::Team => screens::team::show(ui, i18n, views.team.as_ref(), team_form, &mut out),
-        Screen::Settings => {
-            screens::settings::show(
-                ui,
-                i18n,
-                prefs,
-                views.settings.as_ref(),
-                settings_form,
-                &mut out,
-            );
-            screens::settings::reader_section(ui, i18n, reader);
-            screens::server::show(
-                ui,
-                i18n,
-                views.sync,
-                &views.sync_info,
-                server_form,
-                &mut out,
-            );
-        }
-    }
-    for (kind, text) in out.toasts.drain(..) {
+    let mut ctx = screens::PageCtx {
+        i18n,
+        out: screens::Out::new(outbox, next_ticket, outcomes),
+        prefs,
+        reader,
+        reads,
+        scanned,
+        sync: store.sync,
+        sync_info: &store.sync_info,
+    };
+    pages.page(screen).show(ui, screen, &mut ctx);
+    for (kind, text) in ctx.out.toasts.drain(..) {
         toasts.push(kind, text);
     }
-    if out.nav.is_some() {
-        *nav = out.nav;
+    if ctx.out.nav.is_some() {
+        *nav = ctx.out.nav;
     }
 }
 
@@ -634,4 +535,81 @@ pub fn run(config: AppConfig) -> Result<(), eframe::Error> {
         options,
         Box::new(move |_cc| Ok(Box::new(TourneeApp::new(config)))),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::model::{ScreenView, TodayView, VisitRow, VisitView};
+    use super::{AppConfig, Screen, TourneeApp};
+    use crate::domain::{Ede, TechnicianId, Visit, VisitId};
+
+    fn visit_view(id: &VisitId) -> VisitView {
+        let visit = Visit::planned(
+            id.clone(),
+            TechnicianId::parse("technician", "T01").unwrap(),
+            Ede::parse("farm", "53161001").unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        );
+        let mut row = VisitRow::build(&visit, None, 0, None);
+        row.farm_name = "GAEC du Bocage".to_owned();
+        VisitView {
+            row,
+            species: Vec::new(),
+            farm_note: None,
+            acts: Vec::new(),
+            corrected: Vec::new(),
+            bulls: Vec::new(),
+            confirmation: None,
+            anomalies: Vec::new(),
+            records: Vec::new(),
+            answers: Vec::new(),
+            history: Vec::new(),
+        }
+    }
+
+    /// The backend answers for the screen that was on display when it built the view; the
+    /// technician may have moved on. The view waits in its screen's page and is drawn as soon
+    /// as that screen opens, without asking the backend again; the visit's view serves its
+    /// confirmation too.
+    #[test]
+    fn a_view_for_a_screen_not_on_display_is_kept_and_drawn_when_it_opens() {
+        let mut app = TourneeApp::new(AppConfig::default());
+        app.state.screen = Screen::Tank;
+        let mut h = Harness::builder()
+            .with_size([800.0, 1280.0])
+            .build_ui_state(|ui, app: &mut TourneeApp| app.ui(ui), app);
+        h.run();
+        let id = VisitId::parse("visit", "V1").unwrap();
+        let pages = &mut h.state_mut().state.pages;
+        pages.receive(
+            &Screen::Today,
+            ScreenView::Today(TodayView {
+                technician: Some("Julie Moreau".to_owned()),
+                ..TodayView::default()
+            }),
+        );
+        pages.receive(
+            &Screen::Visit(id.clone()),
+            ScreenView::Visit(Box::new(visit_view(&id))),
+        );
+        h.run();
+        // The tank is on display, still waiting for its own view.
+        h.get_by_label("Chargement de la cuve…");
+        assert!(h.query_by_label("Julie Moreau").is_none());
+
+        h.get_by_label("Aujourd'hui").click();
+        h.run();
+        assert_eq!(h.state().state.screen, Screen::Today);
+        h.get_by_label("Julie Moreau");
+        assert!(h.query_by_label("Chargement de la tournée…").is_none());
+
+        h.state_mut().state.screen = Screen::Confirm(id.clone());
+        h.run();
+        h.get_by_label("Confirmation de l'éleveur");
+        h.get_by_label("GAEC du Bocage");
+        assert!(h.query_by_label("Chargement de la visite…").is_none());
+    }
 }

@@ -538,6 +538,22 @@ pub struct SettingsView {
     pub data_dir: String,
 }
 
+/// A screen's view as the backend built it: one variant per kind of view. The visit and the
+/// farmer's confirmation both draw a [`VisitView`]. The visit's and the farm's are boxed: far
+/// larger than the others, they would make every view take their size.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScreenView {
+    Today(TodayView),
+    Call(CallView),
+    Visit(Box<VisitView>),
+    Tank(TankView),
+    Farm(Box<FarmView>),
+    MyTime(MyTimeView),
+    Declarations(DeclarationsView),
+    Team(TeamView),
+    Settings(SettingsView),
+}
+
 /// Where sync stands, for the top bar: `sync::SyncStatus` as the screen says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SyncBadge {

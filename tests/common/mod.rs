@@ -106,7 +106,7 @@ pub fn app_on(screen: impl FnOnce(&VisitView) -> Screen) -> TourneeApp {
     let mut app = TourneeApp::new(AppConfig::default());
     let view = visit_view();
     app.state.screen = screen(&view);
-    app.state.views.visit = Some(view);
+    app.state.pages.visit.view = Some(view);
     app
 }
 
@@ -288,7 +288,7 @@ pub fn tap_last(h: &mut Harness<'static, TourneeApp>, label: &str) {
 /// (the most used), types the cow's number on the keypad and records the insemination.
 pub fn inseminate(h: &mut Harness<'static, TourneeApp>, farm: &str, cow_digits: &str) {
     tap(h, farm);
-    let bull = h.state().state.views.visit.clone().unwrap().bulls[0]
+    let bull = h.state().state.pages.visit.view.clone().unwrap().bulls[0]
         .straw
         .bull_name
         .clone();

@@ -5,7 +5,8 @@
 //! each frame, applies whatever [`WorkerReply`]s came back. The worker carries each command
 //! out through the core's `record` (check, then append: the rules are there, shared with
 //! the server's office), answers "saved" only once the events are durable, rebuilds the view
-//! of the screen on display, and asks egui for a repaint.
+//! of the screen on display (`views.rs`), sends it as a [`WorkerReply::View`] tagged with that
+//! screen, and asks egui for a repaint.
 //!
 //! Every job ends with exactly one [`WorkerReply::Done`], so [`WorkerHandle::pending`] counts the jobs
 //! whose results the UI has not applied yet: zero means the screen shows the store as it is
@@ -31,8 +32,7 @@ use chrono_tz::Europe::Paris;
 
 use super::Screen;
 use super::model::{
-    CallView, Command, DamageView, DamagedChain, DeclarationsView, FarmView, MyTimeView, Outcome,
-    Refusal, SettingsView, SyncBadge, SyncInfo, TankView, TeamView, Ticket, TodayView, VisitView,
+    Command, DamageView, DamagedChain, Outcome, Refusal, ScreenView, SyncBadge, SyncInfo, Ticket,
 };
 use super::prefs::PrefsFile;
 use crate::domain::{Instant, TechnicianId, paris_day};
@@ -51,15 +51,9 @@ pub enum Job {
 /// What the worker sends back.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerReply {
-    Today(TodayView),
-    Visit(Box<VisitView>),
-    Farm(Box<FarmView>),
-    Tank(TankView),
-    MyTime(MyTimeView),
-    Team(TeamView),
-    Declarations(DeclarationsView),
-    Call(CallView),
-    Settings(SettingsView),
+    /// The view of a screen, and the screen it was built for (the one on display when it was
+    /// built: by the time it arrives the technician may have moved on).
+    View(Screen, Box<ScreenView>),
     Sync(SyncBadge),
     /// Where the tablet is enrolled, the last sync and the last failure.
     SyncInfo(Box<SyncInfo>),
@@ -300,26 +294,12 @@ impl Worker {
         }
     }
 
-    /// The view of the screen on display.
+    /// The view of the screen on display; nothing for a visit or farm the store does not hold.
     fn view(&self) -> Option<WorkerReply> {
-        let built = match &self.shown {
-            Screen::Today => self.today_view().map(WorkerReply::Today),
-            Screen::Visit(id) | Screen::Confirm(id) => self
-                .visit_view(id)
-                .map(|v| v.map(|v| WorkerReply::Visit(Box::new(v))))
-                .transpose()?,
-            Screen::Farm(ede) => self
-                .farm_view(ede)
-                .map(|v| v.map(|v| WorkerReply::Farm(Box::new(v))))
-                .transpose()?,
-            Screen::Tank => self.tank_view().map(WorkerReply::Tank),
-            Screen::MyTime => Ok(WorkerReply::MyTime(self.my_time_view())),
-            Screen::Team => self.team_view().map(WorkerReply::Team),
-            Screen::Declarations => self.declarations_view().map(WorkerReply::Declarations),
-            Screen::Call => self.call_view().map(WorkerReply::Call),
-            Screen::Settings => self.settings_view().map(WorkerReply::Settings),
-        };
-        Some(built.unwrap_or_else(|e| WorkerReply::Failed(e.to_string())))
+        match self.screen_view(&self.shown) {
+            Ok(view) => view.map(|v| WorkerReply::View(self.shown.clone(), Box::new(v))),
+            Err(e) => Some(WorkerReply::Failed(e.to_string())),
+        }
     }
 }
 

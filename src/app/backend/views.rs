@@ -1,16 +1,19 @@
 //! Building the screens' views from the store, on the worker thread.
 //!
-//! Each function reads what one screen shows and nothing more, so a screen's refresh after a
-//! command costs only its own queries. Not for deciding anything: values only.
+//! [`Worker::screen_view`] is the one place a screen meets the function that builds its view
+//! (the work-time ones are in `worktime.rs`). Each function reads what one screen shows and
+//! nothing more, so a screen's refresh after a command costs only its own queries. Not for
+//! deciding anything: values only.
 
 use chrono::{Duration, NaiveDate};
 
 use super::{Worker, round};
+use crate::app::Screen;
 use crate::app::model::{
     ActRow, BullChoice, CallView, CorrectedAct, Dispute, FarmChoice, FarmView, FarmVisit,
     HistoryLine, InseminationLine, NewCall, Placement, PregnancyLine, ProposedVisit, RestDay,
-    RoundMap, RoundView, SettingsView, TankLine, TankView, TodayView, VisitRow, VisitView,
-    straw_fits,
+    RoundMap, RoundView, ScreenView, SettingsView, TankLine, TankView, TodayView, VisitRow,
+    VisitView, straw_fits,
 };
 use crate::declare::DueState;
 use crate::domain::{
@@ -22,6 +25,28 @@ use crate::log::{LogError, StockLine, VisitNote};
 const FOLLOW_DAYS: i64 = 45;
 
 impl Worker {
+    /// The view `screen` draws; `None` for a visit or a farm the store does not hold (the
+    /// screen keeps saying it is loading).
+    pub(super) fn screen_view(&self, screen: &Screen) -> Result<Option<ScreenView>, LogError> {
+        Ok(Some(match screen {
+            Screen::Today => ScreenView::Today(self.today_view()?),
+            Screen::Call => ScreenView::Call(self.call_view()?),
+            Screen::Visit(id) | Screen::Confirm(id) => match self.visit_view(id)? {
+                Some(v) => ScreenView::Visit(Box::new(v)),
+                None => return Ok(None),
+            },
+            Screen::Tank => ScreenView::Tank(self.tank_view()?),
+            Screen::Farm(ede) => match self.farm_view(ede)? {
+                Some(v) => ScreenView::Farm(Box::new(v)),
+                None => return Ok(None),
+            },
+            Screen::MyTime => ScreenView::MyTime(self.my_time_view()),
+            Screen::Declarations => ScreenView::Declarations(self.declarations_view()?),
+            Screen::Team => ScreenView::Team(self.team_view()?),
+            Screen::Settings => ScreenView::Settings(self.settings_view()?),
+        }))
+    }
+
     fn act_row(&self, act: Act, stock: &[StockLine]) -> ActRow {
         let bull_name = act.straw.as_ref().map(|s| s.bull_name.clone()).or_else(|| {
             let bull = act.bull.as_ref()?;
@@ -48,7 +73,7 @@ impl Worker {
         }
     }
 
-    pub(super) fn today_view(&self) -> Result<TodayView, LogError> {
+    fn today_view(&self) -> Result<TodayView, LogError> {
         let day = self.today();
         let Some(technician) = &self.technician else {
             // An enrolled tablet is waiting for its data from the server, not for the demo.
@@ -363,7 +388,7 @@ impl Worker {
         Ok(out)
     }
 
-    pub(super) fn visit_view(&self, id: &VisitId) -> Result<Option<VisitView>, LogError> {
+    fn visit_view(&self, id: &VisitId) -> Result<Option<VisitView>, LogError> {
         let Some(visit) = self.store.visit(id)? else {
             return Ok(None);
         };
@@ -431,7 +456,7 @@ impl Worker {
         }))
     }
 
-    pub(super) fn farm_view(&self, ede: &Ede) -> Result<Option<FarmView>, LogError> {
+    fn farm_view(&self, ede: &Ede) -> Result<Option<FarmView>, LogError> {
         let Some(farm) = self.store.farm(ede)? else {
             return Ok(None);
         };
@@ -494,7 +519,7 @@ impl Worker {
         Ok(Some(view))
     }
 
-    pub(super) fn tank_view(&self) -> Result<TankView, LogError> {
+    fn tank_view(&self) -> Result<TankView, LogError> {
         let mut lines: Vec<TankLine> = self
             .stock()?
             .into_iter()
@@ -514,7 +539,7 @@ impl Worker {
         Ok(TankView { lines })
     }
 
-    pub(super) fn call_view(&self) -> Result<CallView, LogError> {
+    fn call_view(&self) -> Result<CallView, LogError> {
         let mut farms: Vec<FarmChoice> = self
             .store
             .farms()?
@@ -530,7 +555,7 @@ impl Worker {
         Ok(CallView { farms })
     }
 
-    pub(super) fn settings_view(&self) -> Result<SettingsView, LogError> {
+    fn settings_view(&self) -> Result<SettingsView, LogError> {
         let technician = match &self.technician {
             Some(t) => self.store.technician(t)?,
             None => None,

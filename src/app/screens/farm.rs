@@ -8,10 +8,11 @@
 
 use egui::{RichText, Ui};
 
-use super::{Out, animal_text};
+use super::{Out, Page, PageCtx, animal_text};
 use crate::app::i18n::I18n;
 use crate::app::kit;
-use crate::app::model::FarmView;
+use crate::app::model::{FarmView, ScreenView};
+use crate::app::{Screen, Tab};
 use crate::domain::{Ede, Species};
 
 /// Entries of each list shown before "show more".
@@ -39,6 +40,43 @@ impl FarmForm {
                 advice: Default::default(),
                 closed: Default::default(),
             };
+        }
+    }
+}
+
+/// The farm's history screen: the view last built for it, and its form.
+#[derive(Debug, Clone, Default)]
+pub struct FarmPage {
+    pub view: Option<FarmView>,
+    pub form: FarmForm,
+}
+
+impl Page for FarmPage {
+    fn title(&self, _: &Screen) -> &'static str {
+        "farm.title"
+    }
+
+    fn tab(&self) -> Tab {
+        Tab::Today
+    }
+
+    fn receive(&mut self, view: ScreenView) {
+        if let ScreenView::Farm(v) = view {
+            self.view = Some(*v);
+        }
+    }
+
+    fn show(&mut self, ui: &mut Ui, screen: &Screen, ctx: &mut PageCtx) {
+        // The route names the farm: the view of another one is not drawn.
+        if let Screen::Farm(ede) = screen {
+            show(
+                ui,
+                ctx.i18n,
+                ede,
+                self.view.as_ref(),
+                &mut self.form,
+                &mut ctx.out,
+            );
         }
     }
 }

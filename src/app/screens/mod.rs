@@ -1,8 +1,13 @@
-//! One file per screen. A screen is a function of (i18n, view, its own form state) that draws
-//! and fills an [`Out`]: where to go next, commands for the backend, notices to show. A form
-//! that sent a command keeps its [`Ticket`] and reads the backend's [`Outcome`] through
-//! [`Out::outcome`] on a later frame: cleared when saved, the refusal next to its field
-//! otherwise.
+//! One file per screen. Each screen's module has its page: a struct that owns the screen's
+//! state (its form, and the last view the backend sent it) and implements [`Page`], which is
+//! all the shell knows of a screen: its title, its tab, how it keeps a view and how it draws.
+//! [`Pages`] holds every page and is the one place a [`Screen`] route meets its page.
+//!
+//! Drawing is a function of (i18n, view, form) that fills an [`Out`]: where to go next,
+//! commands for the backend, notices to show. A form that sent a command keeps its [`Ticket`]
+//! and reads the backend's [`Outcome`] through [`Out::outcome`] on a later frame: cleared when
+//! saved, the refusal next to its field otherwise. Not for storage: a page never writes, it
+//! sends commands.
 
 pub mod call;
 pub mod closed_hours;
@@ -23,11 +28,84 @@ use std::collections::BTreeMap;
 
 use egui::{RichText, Ui};
 
-use super::Screen;
+use super::eid::ReaderState;
 use super::i18n::I18n;
-use super::kit::ToastKind;
-use super::model::{Command, Outcome, Refusal, Ticket, VisitView};
+use super::kit::{ToastKind, UiPrefs};
+use super::model::{Command, Outcome, Refusal, ScreenView, SyncBadge, SyncInfo, Ticket, VisitView};
+use super::{Screen, Tab};
 use crate::domain::{Species, VisitId};
+use crate::eid::reader::ReadLine;
+
+/// What the shell needs of a screen (as egui's demo app needs of its apps): the screen's own
+/// state behind it.
+pub trait Page {
+    /// The key of the title of `screen` in the top bar (one page may draw more than one
+    /// screen, as the visit and its confirmation).
+    fn title(&self, screen: &Screen) -> &'static str;
+    /// The tab of the bottom bar the screen belongs to.
+    fn tab(&self) -> Tab;
+    /// Keeps a view the backend built for this screen, on display or not (a view of
+    /// another kind is not this page's and is dropped).
+    fn receive(&mut self, view: ScreenView);
+    /// Draws the screen `screen` routes to (a visit's or a farm's route says which one).
+    fn show(&mut self, ui: &mut Ui, screen: &Screen, ctx: &mut PageCtx);
+}
+
+/// What a page draws with besides its own state: the words, the way to the backend, and what
+/// the tablet's settings and devices bring this frame.
+pub struct PageCtx<'a> {
+    pub i18n: &'a I18n,
+    pub out: Out<'a>,
+    /// Language, text size, contrast (Settings changes them).
+    pub prefs: &'a mut UiPrefs,
+    /// The tag reader as the app sees it (Settings chooses it, the visit reads from it).
+    pub reader: &'a mut ReaderState,
+    /// The tags read since the last frame: the screen on display takes them, or nobody.
+    pub reads: Vec<ReadLine>,
+    /// A barcode scanner's burst typed while no field had the focus.
+    pub scanned: Option<String>,
+    /// Where sync stands, for the server section of Settings.
+    pub sync: SyncBadge,
+    pub sync_info: &'a SyncInfo,
+}
+
+/// Every screen's page: its state lives as long as the app, whichever screen is on display.
+#[derive(Debug, Default)]
+pub struct Pages {
+    pub today: today::TodayPage,
+    pub call: call::CallPage,
+    /// The visit and the farmer's confirmation at its end: one view, read by both.
+    pub visit: visit::VisitPage,
+    pub tank: tank::TankPage,
+    pub farm: farm::FarmPage,
+    pub my_time: my_time::MyTimePage,
+    pub declarations: declarations::DeclarationsPage,
+    pub team: team::TeamPage,
+    pub settings: settings::SettingsPage,
+}
+
+impl Pages {
+    /// The page `screen` opens.
+    pub fn page(&mut self, screen: &Screen) -> &mut dyn Page {
+        match screen {
+            Screen::Today => &mut self.today,
+            Screen::Call => &mut self.call,
+            Screen::Visit(_) | Screen::Confirm(_) => &mut self.visit,
+            Screen::Tank => &mut self.tank,
+            Screen::Farm(_) => &mut self.farm,
+            Screen::MyTime => &mut self.my_time,
+            Screen::Declarations => &mut self.declarations,
+            Screen::Team => &mut self.team,
+            Screen::Settings => &mut self.settings,
+        }
+    }
+
+    /// Keeps the view the backend built for `screen` in its page, to draw when that screen is
+    /// on display (now, or once the technician gets there).
+    pub fn receive(&mut self, screen: &Screen, view: ScreenView) {
+        self.page(screen).receive(view);
+    }
+}
 
 /// A move between screens.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,10 +4,11 @@
 
 use egui::{RichText, Ui};
 
-use super::{Out, refusal_text};
+use super::{Out, Page, PageCtx, refusal_text};
 use crate::app::i18n::{I18n, Lang};
 use crate::app::kit::{self, Contrast, FieldMessage, TextSize, UiPrefs};
-use crate::app::model::{Command, Outcome, SettingsView, Ticket};
+use crate::app::model::{Command, Outcome, ScreenView, SettingsView, Ticket};
+use crate::app::{Screen, Tab};
 use crate::domain::{Location, Technician, TechnicianId, check_text};
 
 /// The identity form, filled from the store once, then as typed.
@@ -27,6 +28,46 @@ pub struct SettingsForm {
     pub awaiting: Option<Ticket>,
     pub saved: bool,
     pub refused: Option<String>,
+}
+
+/// The settings screen: the view last built for it, its form and the server's.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsPage {
+    pub view: Option<SettingsView>,
+    pub form: SettingsForm,
+    /// The cooperative's server, at the bottom.
+    pub server: super::server::ServerForm,
+}
+
+impl Page for SettingsPage {
+    fn title(&self, _: &Screen) -> &'static str {
+        "settings.title"
+    }
+
+    fn tab(&self) -> Tab {
+        Tab::Settings
+    }
+
+    fn receive(&mut self, view: ScreenView) {
+        if let ScreenView::Settings(v) = view {
+            self.view = Some(v);
+        }
+    }
+
+    fn show(&mut self, ui: &mut Ui, _: &Screen, ctx: &mut PageCtx) {
+        let i18n = ctx.i18n;
+        show(
+            ui,
+            i18n,
+            ctx.prefs,
+            self.view.as_ref(),
+            &mut self.form,
+            &mut ctx.out,
+        );
+        reader_section(ui, i18n, ctx.reader);
+        let server = &mut self.server;
+        super::server::show(ui, i18n, ctx.sync, ctx.sync_info, server, &mut ctx.out);
+    }
 }
 
 pub fn show(

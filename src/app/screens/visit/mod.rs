@@ -29,13 +29,14 @@ mod recent;
 
 use egui::{RichText, Ui};
 
-use super::{Out, animal_text, refusal_text};
-use crate::app::Screen;
+use super::confirm::ConfirmForm;
+use super::{Out, Page, PageCtx, PerVisit, animal_text, current_visit, refusal_text};
 use crate::app::eid::ReaderStatus;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage, GAP};
-use crate::app::model::{ActRow, Command, Outcome, Refusal, Ticket, VisitView};
+use crate::app::model::{ActRow, Command, Outcome, Refusal, ScreenView, Ticket, VisitView};
 use crate::app::widgets::AnimalEntry;
+use crate::app::{Screen, Tab};
 use crate::domain::{
     Act, ActKind, AnimalId, BullId, Family, InseminationRank, PregnancyResult, Species, VisitStatus,
 };
@@ -53,6 +54,59 @@ pub use correction::Correction;
 pub use dispute::DisputeForm;
 pub use reads::straw_choice;
 pub use recent::RecentPrompt;
+
+/// The visit and the farmer's confirmation at its end: the view of the visit last built
+/// (both draw it, so going from one to the other never shows an older one), and each one's
+/// form, kept for one visit at a time.
+#[derive(Debug, Clone, Default)]
+pub struct VisitPage {
+    pub view: Option<VisitView>,
+    pub form: PerVisit<VisitForm>,
+    pub confirm: PerVisit<ConfirmForm>,
+}
+
+impl Page for VisitPage {
+    fn title(&self, screen: &Screen) -> &'static str {
+        match screen {
+            Screen::Confirm(_) => "confirm.title",
+            _ => "visit.title",
+        }
+    }
+
+    fn tab(&self) -> Tab {
+        Tab::Today
+    }
+
+    fn receive(&mut self, view: ScreenView) {
+        if let ScreenView::Visit(v) = view {
+            self.view = Some(*v);
+        }
+    }
+
+    fn show(&mut self, ui: &mut Ui, screen: &Screen, ctx: &mut PageCtx) {
+        let i18n = ctx.i18n;
+        match screen {
+            Screen::Visit(id) => {
+                if let Some(view) = current_visit(ui, i18n, self.view.as_ref(), id) {
+                    let barn = Barn {
+                        reads: &ctx.reads,
+                        reader: &ctx.reader.status,
+                        scanned: ctx.scanned.take(),
+                    };
+                    show(ui, i18n, view, self.form.for_visit(id), &barn, &mut ctx.out);
+                }
+            }
+            Screen::Confirm(id) => {
+                if let Some(view) = current_visit(ui, i18n, self.view.as_ref(), id) {
+                    let form = self.confirm.for_visit(id);
+                    super::confirm::show(ui, i18n, view, form, &mut ctx.out);
+                }
+            }
+            // `Pages::page` brings only these two routes here.
+            _ => {}
+        }
+    }
+}
 
 /// What the barn's devices brought this frame: the tag reader's lines and where it stands,
 /// and a barcode scanner's burst typed while no field had the focus.
