@@ -58,7 +58,41 @@ pub enum Screen {
     Settings,
 }
 
-/// A tab of the bottom bar: every screen belongs to one (`screens::Page::tab`).
+impl Screen {
+    /// The key of the screen's title in the top bar.
+    pub fn title_key(&self) -> &'static str {
+        match self {
+            Screen::Today => "today.title",
+            Screen::Call => "call.title",
+            Screen::Visit(_) => "visit.title",
+            Screen::Confirm(_) => "confirm.title",
+            Screen::Tank => "tank.title",
+            Screen::Farm(_) => "farm.title",
+            Screen::MyTime => "my_time.title",
+            Screen::Declarations => "declarations.title",
+            Screen::Team => "team.title",
+            Screen::Settings => "settings.title",
+        }
+    }
+
+    /// The tab of the bottom bar the screen belongs to.
+    pub fn tab(&self) -> Tab {
+        match self {
+            Screen::Today
+            | Screen::Call
+            | Screen::Visit(_)
+            | Screen::Confirm(_)
+            | Screen::Farm(_)
+            | Screen::Declarations => Tab::Today,
+            Screen::Tank => Tab::Tank,
+            Screen::MyTime => Tab::MyTime,
+            Screen::Team => Tab::Team,
+            Screen::Settings => Tab::Settings,
+        }
+    }
+}
+
+/// A tab of the bottom bar: every screen belongs to one ([`Screen::tab`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Today,
@@ -236,7 +270,7 @@ impl TourneeApp {
         let state = &mut self.state;
         while let Some(reply) = backend.try_recv() {
             match reply {
-                WorkerReply::View(screen, view) => state.pages.receive(&screen, *view),
+                WorkerReply::View(view) => state.pages.receive(*view),
                 WorkerReply::Sync(s) => state.store.sync = s,
                 WorkerReply::SyncInfo(s) => state.store.sync_info = *s,
                 WorkerReply::Failed(e) => state.store.failed = Some(e),
@@ -333,8 +367,7 @@ impl TourneeApp {
         }
         let state = &mut self.state;
         let mut nav = None;
-        let page = state.pages.page(&state.screen);
-        let (title, tab) = (page.title(&state.screen), page.tab());
+        let (title, tab) = (state.screen.title_key(), state.screen.tab());
 
         egui::Panel::top("tournee.top")
             .frame(
@@ -584,17 +617,11 @@ mod tests {
         h.run();
         let id = VisitId::parse("visit", "V1").unwrap();
         let pages = &mut h.state_mut().state.pages;
-        pages.receive(
-            &Screen::Today,
-            ScreenView::Today(TodayView {
-                technician: Some("Julie Moreau".to_owned()),
-                ..TodayView::default()
-            }),
-        );
-        pages.receive(
-            &Screen::Visit(id.clone()),
-            ScreenView::Visit(Box::new(visit_view(&id))),
-        );
+        pages.receive(ScreenView::Today(TodayView {
+            technician: Some("Julie Moreau".to_owned()),
+            ..TodayView::default()
+        }));
+        pages.receive(ScreenView::Visit(Box::new(visit_view(&id))));
         h.run();
         // The tank is on display, still waiting for its own view.
         h.get_by_label("Chargement de la cuve…");

@@ -5,8 +5,8 @@
 //! each frame, applies whatever [`WorkerReply`]s came back. The worker carries each command
 //! out through the core's `record` (check, then append: the rules are there, shared with
 //! the server's office), answers "saved" only once the events are durable, rebuilds the view
-//! of the screen on display (`views.rs`), sends it as a [`WorkerReply::View`] tagged with that
-//! screen, and asks egui for a repaint.
+//! of the screen on display (`views.rs`), sends it as a [`WorkerReply::View`] (the view's kind
+//! says whose it is), and asks egui for a repaint.
 //!
 //! Every job ends with exactly one [`WorkerReply::Done`], so [`WorkerHandle::pending`] counts the jobs
 //! whose results the UI has not applied yet: zero means the screen shows the store as it is
@@ -51,9 +51,9 @@ pub enum Job {
 /// What the worker sends back.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerReply {
-    /// The view of a screen, and the screen it was built for (the one on display when it was
-    /// built: by the time it arrives the technician may have moved on).
-    View(Screen, Box<ScreenView>),
+    /// The view of the screen on display when it was built (by the time it arrives the
+    /// technician may have moved on: it goes to its own screen's page).
+    View(Box<ScreenView>),
     Sync(SyncBadge),
     /// Where the tablet is enrolled, the last sync and the last failure.
     SyncInfo(Box<SyncInfo>),
@@ -297,7 +297,7 @@ impl Worker {
     /// The view of the screen on display; nothing for a visit or farm the store does not hold.
     fn view(&self) -> Option<WorkerReply> {
         match self.screen_view(&self.shown) {
-            Ok(view) => view.map(|v| WorkerReply::View(self.shown.clone(), Box::new(v))),
+            Ok(view) => view.map(|v| WorkerReply::View(Box::new(v))),
             Err(e) => Some(WorkerReply::Failed(e.to_string())),
         }
     }

@@ -3,11 +3,11 @@
 
 use egui::{RichText, Ui};
 
-use super::{Nav, Out, Page, PageCtx};
+use super::{Form, Nav, Out, Show};
+use crate::app::Screen;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage, RowContent};
-use crate::app::model::{CallView, Command, FarmChoice, Outcome, ScreenView, Ticket};
-use crate::app::{Screen, Tab};
+use crate::app::model::{CallView, Command, FarmChoice, Outcome, Ticket};
 use crate::domain::{ActKind, Ede, Request, Species, Urgency};
 
 /// Farms listed under the search field at most: more is scrolling, not finding.
@@ -100,37 +100,9 @@ pub fn search<'a>(farms: &'a [FarmChoice], query: &str) -> Vec<&'a FarmChoice> {
         .collect()
 }
 
-/// The new call screen: the view last built for it, and its form.
-#[derive(Debug, Clone, Default)]
-pub struct CallPage {
-    pub view: Option<CallView>,
-    pub form: CallForm,
-}
-
-impl Page for CallPage {
-    fn title(&self, _: &Screen) -> &'static str {
-        "call.title"
-    }
-
-    fn tab(&self) -> Tab {
-        Tab::Today
-    }
-
-    fn receive(&mut self, view: ScreenView) {
-        if let ScreenView::Call(v) = view {
-            self.view = Some(v);
-        }
-    }
-
-    fn show(&mut self, ui: &mut Ui, _: &Screen, ctx: &mut PageCtx) {
-        show(
-            ui,
-            ctx.i18n,
-            self.view.as_ref(),
-            &mut self.form,
-            &mut ctx.out,
-        );
-    }
+impl Form for CallForm {
+    type View = CallView;
+    const SHOW: Show<Self> = show;
 }
 
 pub fn show(ui: &mut Ui, i18n: &I18n, view: Option<&CallView>, form: &mut CallForm, out: &mut Out) {

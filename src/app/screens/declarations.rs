@@ -5,34 +5,17 @@
 
 use egui::{RichText, Ui};
 
-use super::{Out, Page, PageCtx};
+use super::{Out, Page, PageCtx, Paged};
+use crate::app::Screen;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, RowContent};
-use crate::app::model::{DeclarationRow, DeclarationsView, ScreenView};
-use crate::app::{Screen, Tab};
+use crate::app::model::{DeclarationRow, DeclarationsView};
 use crate::declare::{DeclarationKind, DeclarationStatus, DueState};
 
 /// The declaration queue screen: the view last built for it, nothing else (it has no form).
-#[derive(Debug, Clone, Default)]
-pub struct DeclarationsPage {
-    pub view: Option<DeclarationsView>,
-}
+pub type DeclarationsPage = Paged<DeclarationsView>;
 
 impl Page for DeclarationsPage {
-    fn title(&self, _: &Screen) -> &'static str {
-        "declarations.title"
-    }
-
-    fn tab(&self) -> Tab {
-        Tab::Today
-    }
-
-    fn receive(&mut self, view: ScreenView) {
-        if let ScreenView::Declarations(v) = view {
-            self.view = Some(v);
-        }
-    }
-
     fn show(&mut self, ui: &mut Ui, _: &Screen, ctx: &mut PageCtx) {
         show(ui, ctx.i18n, self.view.as_ref(), &mut ctx.out);
     }

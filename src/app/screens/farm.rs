@@ -8,11 +8,11 @@
 
 use egui::{RichText, Ui};
 
-use super::{Out, Page, PageCtx, animal_text};
+use super::{Out, Page, PageCtx, Paged, animal_text};
+use crate::app::Screen;
 use crate::app::i18n::I18n;
 use crate::app::kit;
-use crate::app::model::{FarmView, ScreenView};
-use crate::app::{Screen, Tab};
+use crate::app::model::FarmView;
 use crate::domain::{Ede, Species};
 
 /// Entries of each list shown before "show more".
@@ -45,27 +45,9 @@ impl FarmForm {
 }
 
 /// The farm's history screen: the view last built for it, and its form.
-#[derive(Debug, Clone, Default)]
-pub struct FarmPage {
-    pub view: Option<FarmView>,
-    pub form: FarmForm,
-}
+pub type FarmPage = Paged<FarmView, FarmForm>;
 
 impl Page for FarmPage {
-    fn title(&self, _: &Screen) -> &'static str {
-        "farm.title"
-    }
-
-    fn tab(&self) -> Tab {
-        Tab::Today
-    }
-
-    fn receive(&mut self, view: ScreenView) {
-        if let ScreenView::Farm(v) = view {
-            self.view = Some(*v);
-        }
-    }
-
     fn show(&mut self, ui: &mut Ui, screen: &Screen, ctx: &mut PageCtx) {
         // The route names the farm: the view of another one is not drawn.
         if let Screen::Farm(ede) = screen {

@@ -1,7 +1,7 @@
-//! One file per screen. Each screen's module has its page: a struct that owns the screen's
-//! state (its form, and the last view the backend sent it) and implements [`Page`], which is
-//! all the shell knows of a screen: its title, its tab, how it keeps a view and how it draws.
-//! [`Pages`] holds every page and is the one place a [`Screen`] route meets its page.
+//! One file per screen. Each screen's module has its page: the screen's state (its form, and
+//! the last view the backend sent it; [`Paged`] for most) implementing [`Page`], which is how
+//! the shell draws a screen. [`Pages`] holds every page and is the one place a [`Screen`]
+//! route, or a view the backend sent, meets its page.
 //!
 //! Drawing is a function of (i18n, view, form) that fills an [`Out`]: where to go next,
 //! commands for the backend, notices to show. A form that sent a command keeps its [`Ticket`]
@@ -28,27 +28,62 @@ use std::collections::BTreeMap;
 
 use egui::{RichText, Ui};
 
+use super::Screen;
 use super::eid::ReaderState;
 use super::i18n::I18n;
 use super::kit::{ToastKind, UiPrefs};
-use super::model::{Command, Outcome, Refusal, ScreenView, SyncBadge, SyncInfo, Ticket, VisitView};
-use super::{Screen, Tab};
+use super::model::{
+    CallView, Command, MyTimeView, Outcome, Refusal, ScreenView, SyncBadge, SyncInfo, TeamView,
+    Ticket, TodayView, VisitView,
+};
 use crate::domain::{Species, VisitId};
 use crate::eid::reader::ReadLine;
 
 /// What the shell needs of a screen (as egui's demo app needs of its apps): the screen's own
-/// state behind it.
+/// state behind it, drawn. (Its title and tab are the route's: [`Screen::title_key`].)
 pub trait Page {
-    /// The key of the title of `screen` in the top bar (one page may draw more than one
-    /// screen, as the visit and its confirmation).
-    fn title(&self, screen: &Screen) -> &'static str;
-    /// The tab of the bottom bar the screen belongs to.
-    fn tab(&self) -> Tab;
-    /// Keeps a view the backend built for this screen, on display or not (a view of
-    /// another kind is not this page's and is dropped).
-    fn receive(&mut self, view: ScreenView);
     /// Draws the screen `screen` routes to (a visit's or a farm's route says which one).
     fn show(&mut self, ui: &mut Ui, screen: &Screen, ctx: &mut PageCtx);
+}
+
+/// The page of a screen drawn from one view and one form (`()` for none): most of them.
+#[derive(Debug, Clone)]
+pub struct Paged<V, F = ()> {
+    /// The view the backend last built for the screen (`None` while it is loading).
+    pub view: Option<V>,
+    pub form: F,
+}
+
+/// A screen's form whose screen draws from its view and itself alone, by one function: its
+/// page is a [`Paged`] of the two, with nothing more to write.
+pub trait Form: Sized {
+    type View;
+    const SHOW: Show<Self>;
+}
+
+/// How a [`Form`]'s screen is drawn.
+pub type Show<F> = fn(&mut Ui, &I18n, Option<&<F as Form>::View>, &mut F, &mut Out);
+
+impl<F: Form> Page for Paged<F::View, F> {
+    fn show(&mut self, ui: &mut Ui, _: &Screen, ctx: &mut PageCtx) {
+        (F::SHOW)(
+            ui,
+            ctx.i18n,
+            self.view.as_ref(),
+            &mut self.form,
+            &mut ctx.out,
+        );
+    }
+}
+
+// By hand: a derive would ask the view for a default too.
+impl<V, F: Default> Default for Paged<V, F> {
+    fn default() -> Self {
+        Paged {
+            view: None,
+            form: F::default(),
+        }
+    }
 }
 
 /// What a page draws with besides its own state: the words, the way to the backend, and what
@@ -72,15 +107,15 @@ pub struct PageCtx<'a> {
 /// Every screen's page: its state lives as long as the app, whichever screen is on display.
 #[derive(Debug, Default)]
 pub struct Pages {
-    pub today: today::TodayPage,
-    pub call: call::CallPage,
+    pub today: Paged<TodayView, today::TodayForm>,
+    pub call: Paged<CallView, call::CallForm>,
     /// The visit and the farmer's confirmation at its end: one view, read by both.
     pub visit: visit::VisitPage,
     pub tank: tank::TankPage,
     pub farm: farm::FarmPage,
-    pub my_time: my_time::MyTimePage,
+    pub my_time: Paged<MyTimeView, my_time::MyTimeForm>,
     pub declarations: declarations::DeclarationsPage,
-    pub team: team::TeamPage,
+    pub team: Paged<TeamView, team::TeamForm>,
     pub settings: settings::SettingsPage,
 }
 
@@ -100,10 +135,21 @@ impl Pages {
         }
     }
 
-    /// Keeps the view the backend built for `screen` in its page, to draw when that screen is
-    /// on display (now, or once the technician gets there).
-    pub fn receive(&mut self, screen: &Screen, view: ScreenView) {
-        self.page(screen).receive(view);
+    /// Keeps a view in its screen's page, to draw when that screen is on display (now, or
+    /// once the technician gets there): a view that arrives after the technician moved on
+    /// waits in its own page.
+    pub fn receive(&mut self, view: ScreenView) {
+        match view {
+            ScreenView::Today(v) => self.today.view = Some(v),
+            ScreenView::Call(v) => self.call.view = Some(v),
+            ScreenView::Visit(v) => self.visit.view = Some(*v),
+            ScreenView::Tank(v) => self.tank.view = Some(v),
+            ScreenView::Farm(v) => self.farm.view = Some(*v),
+            ScreenView::MyTime(v) => self.my_time.view = Some(v),
+            ScreenView::Declarations(v) => self.declarations.view = Some(v),
+            ScreenView::Team(v) => self.team.view = Some(v),
+            ScreenView::Settings(v) => self.settings.view = Some(v),
+        }
     }
 }
 

@@ -6,12 +6,11 @@
 use chrono::NaiveDate;
 use egui::{RichText, Ui};
 
-use super::{Out, Page, PageCtx};
+use super::{Form, Out, Show};
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage};
-use crate::app::model::{DayTime, MyTimeView, ReviewView, ScreenView, WeekTime};
+use crate::app::model::{DayTime, MyTimeView, ReviewView, WeekTime};
 use crate::app::widgets::week_chart;
-use crate::app::{Screen, Tab};
 use crate::domain::ReviewDecision;
 
 /// Which part of the time is shown.
@@ -30,37 +29,9 @@ pub struct MyTimeForm {
     pub open: Option<NaiveDate>,
 }
 
-/// The work time screen: the view last built for it, and its form.
-#[derive(Debug, Clone, Default)]
-pub struct MyTimePage {
-    pub view: Option<MyTimeView>,
-    pub form: MyTimeForm,
-}
-
-impl Page for MyTimePage {
-    fn title(&self, _: &Screen) -> &'static str {
-        "my_time.title"
-    }
-
-    fn tab(&self) -> Tab {
-        Tab::MyTime
-    }
-
-    fn receive(&mut self, view: ScreenView) {
-        if let ScreenView::MyTime(v) = view {
-            self.view = Some(v);
-        }
-    }
-
-    fn show(&mut self, ui: &mut Ui, _: &Screen, ctx: &mut PageCtx) {
-        show(
-            ui,
-            ctx.i18n,
-            self.view.as_ref(),
-            &mut self.form,
-            &mut ctx.out,
-        );
-    }
+impl Form for MyTimeForm {
+    type View = MyTimeView;
+    const SHOW: Show<Self> = show;
 }
 
 pub fn show(

@@ -5,10 +5,10 @@
 use egui::{RichText, Ui};
 
 use super::{Out, Page, PageCtx, refusal_text};
+use crate::app::Screen;
 use crate::app::i18n::{I18n, Lang};
 use crate::app::kit::{self, Contrast, FieldMessage, TextSize, UiPrefs};
-use crate::app::model::{Command, Outcome, ScreenView, SettingsView, Ticket};
-use crate::app::{Screen, Tab};
+use crate::app::model::{Command, Outcome, SettingsView, Ticket};
 use crate::domain::{Location, Technician, TechnicianId, check_text};
 
 /// The identity form, filled from the store once, then as typed.
@@ -40,20 +40,6 @@ pub struct SettingsPage {
 }
 
 impl Page for SettingsPage {
-    fn title(&self, _: &Screen) -> &'static str {
-        "settings.title"
-    }
-
-    fn tab(&self) -> Tab {
-        Tab::Settings
-    }
-
-    fn receive(&mut self, view: ScreenView) {
-        if let ScreenView::Settings(v) = view {
-            self.view = Some(v);
-        }
-    }
-
     fn show(&mut self, ui: &mut Ui, _: &Screen, ctx: &mut PageCtx) {
         let i18n = ctx.i18n;
         show(

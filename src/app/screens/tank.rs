@@ -5,12 +5,12 @@
 
 use egui::{RichText, Ui};
 
-use super::{Out, Page, PageCtx, refusal_text};
+use super::{Out, Page, PageCtx, Paged, refusal_text};
+use crate::app::Screen;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage, RowContent};
-use crate::app::model::{Command, LOW_STOCK, Outcome, ScreenView, TankLine, TankView, Ticket};
+use crate::app::model::{Command, LOW_STOCK, Outcome, TankLine, TankView, Ticket};
 use crate::app::widgets::{count_field, parse_count};
-use crate::app::{Screen, Tab};
 use crate::domain::tank::MAX_DOSES;
 use crate::domain::{BullId, PrintedCode, Straw};
 
@@ -52,27 +52,9 @@ pub struct TankForm {
 }
 
 /// The dose tank screen: the view last built for it, and its form.
-#[derive(Debug, Clone, Default)]
-pub struct TankPage {
-    pub view: Option<TankView>,
-    pub form: TankForm,
-}
+pub type TankPage = Paged<TankView, TankForm>;
 
 impl Page for TankPage {
-    fn title(&self, _: &Screen) -> &'static str {
-        "tank.title"
-    }
-
-    fn tab(&self) -> Tab {
-        Tab::Tank
-    }
-
-    fn receive(&mut self, view: ScreenView) {
-        if let ScreenView::Tank(v) = view {
-            self.view = Some(v);
-        }
-    }
-
     fn show(&mut self, ui: &mut Ui, _: &Screen, ctx: &mut PageCtx) {
         let scanned = ctx.scanned.take();
         show(

@@ -8,12 +8,11 @@
 
 use egui::{RichText, Ui};
 
-use super::{Out, Page, PageCtx};
+use super::{Form, Out, Show};
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage, RowContent};
-use crate::app::model::{Command, Outcome, ScreenView, TeamMember, TeamView, Ticket, WeekTime};
+use crate::app::model::{Command, Outcome, TeamMember, TeamView, Ticket, WeekTime};
 use crate::app::widgets::week_chart;
-use crate::app::{Screen, Tab};
 use crate::domain::{ReviewDecision, TechnicianId, VisitId, Week};
 
 /// Weeks listed for review per technician, the newest first.
@@ -29,37 +28,9 @@ pub struct TeamForm {
     message: Option<FieldMessage>,
 }
 
-/// The supervisor's team screen: the view last built for it, and its form.
-#[derive(Debug, Clone, Default)]
-pub struct TeamPage {
-    pub view: Option<TeamView>,
-    pub form: TeamForm,
-}
-
-impl Page for TeamPage {
-    fn title(&self, _: &Screen) -> &'static str {
-        "team.title"
-    }
-
-    fn tab(&self) -> Tab {
-        Tab::Team
-    }
-
-    fn receive(&mut self, view: ScreenView) {
-        if let ScreenView::Team(v) = view {
-            self.view = Some(v);
-        }
-    }
-
-    fn show(&mut self, ui: &mut Ui, _: &Screen, ctx: &mut PageCtx) {
-        show(
-            ui,
-            ctx.i18n,
-            self.view.as_ref(),
-            &mut self.form,
-            &mut ctx.out,
-        );
-    }
+impl Form for TeamForm {
+    type View = TeamView;
+    const SHOW: Show<Self> = show;
 }
 
 pub fn show(ui: &mut Ui, i18n: &I18n, view: Option<&TeamView>, form: &mut TeamForm, out: &mut Out) {

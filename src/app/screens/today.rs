@@ -4,12 +4,12 @@
 
 use egui::{RichText, Ui};
 
-use super::{Nav, Out, Page, PageCtx};
+use super::{Form, Nav, Out, Show};
+use crate::app::Screen;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage, Palette, RowContent};
-use crate::app::model::{Command, RestDay, RoundView, ScreenView, Ticket, TodayView, VisitRow};
+use crate::app::model::{Command, RestDay, RoundView, Ticket, TodayView, VisitRow};
 use crate::app::widgets::round_map;
-use crate::app::{Screen, Tab};
 use crate::domain::{Request, Urgency, VisitId, VisitStatus};
 
 /// The Today screen's own state: the demo being loaded, the order being edited by hand.
@@ -19,37 +19,9 @@ pub struct TodayForm {
     pub editing: bool,
 }
 
-/// The Today screen: the view last built for it, and its form.
-#[derive(Debug, Clone, Default)]
-pub struct TodayPage {
-    pub view: Option<TodayView>,
-    pub form: TodayForm,
-}
-
-impl Page for TodayPage {
-    fn title(&self, _: &Screen) -> &'static str {
-        "today.title"
-    }
-
-    fn tab(&self) -> Tab {
-        Tab::Today
-    }
-
-    fn receive(&mut self, view: ScreenView) {
-        if let ScreenView::Today(v) = view {
-            self.view = Some(v);
-        }
-    }
-
-    fn show(&mut self, ui: &mut Ui, _: &Screen, ctx: &mut PageCtx) {
-        show(
-            ui,
-            ctx.i18n,
-            self.view.as_ref(),
-            &mut self.form,
-            &mut ctx.out,
-        );
-    }
+impl Form for TodayForm {
+    type View = TodayView;
+    const SHOW: Show<Self> = show;
 }
 
 pub fn show(

@@ -31,12 +31,12 @@ use egui::{RichText, Ui};
 
 use super::confirm::ConfirmForm;
 use super::{Out, Page, PageCtx, PerVisit, animal_text, current_visit, refusal_text};
+use crate::app::Screen;
 use crate::app::eid::ReaderStatus;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage, GAP};
-use crate::app::model::{ActRow, Command, Outcome, Refusal, ScreenView, Ticket, VisitView};
+use crate::app::model::{ActRow, Command, Outcome, Refusal, Ticket, VisitView};
 use crate::app::widgets::AnimalEntry;
-use crate::app::{Screen, Tab};
 use crate::domain::{
     Act, ActKind, AnimalId, BullId, Family, InseminationRank, PregnancyResult, Species, VisitStatus,
 };
@@ -66,23 +66,6 @@ pub struct VisitPage {
 }
 
 impl Page for VisitPage {
-    fn title(&self, screen: &Screen) -> &'static str {
-        match screen {
-            Screen::Confirm(_) => "confirm.title",
-            _ => "visit.title",
-        }
-    }
-
-    fn tab(&self) -> Tab {
-        Tab::Today
-    }
-
-    fn receive(&mut self, view: ScreenView) {
-        if let ScreenView::Visit(v) = view {
-            self.view = Some(*v);
-        }
-    }
-
     fn show(&mut self, ui: &mut Ui, screen: &Screen, ctx: &mut PageCtx) {
         let i18n = ctx.i18n;
         match screen {
