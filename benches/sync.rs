@@ -95,19 +95,53 @@ fn worked_days(year: &Records) -> std::collections::BTreeMap<chrono::NaiveDate, 
     days
 }
 
-/// The issue's day (25 visits, 89 acts, 14 signatures), from the demo year: the day of the last
-/// 60 worked nearest that size, its signatures after the 14th left as farmers absent
-/// (instructions left), with the year before it.
+/// The issue's day, its shape exactly (25 visits, 89 acts, 14 signatures), from the demo year:
+/// of the last 60 worked days, the one whose first 25 visits done hold the fewest acts above
+/// 89 with 14 signatures; its other visits left out, its last acts beyond the 89th left out,
+/// its signatures after the 14th left as farmers absent (instructions left); with the year
+/// before it.
 fn split_issue_day(year: Records) -> (Records, Records) {
     let days = worked_days(&year);
-    let nearest = days
-        .iter()
+    let first_25 = |day: chrono::NaiveDate| -> Vec<&tournee::exchange::VisitRecords> {
+        year.visits
+            .iter()
+            .filter(|v| v.visit.day == day && v.visit.arrived.is_some())
+            .take(25)
+            .collect()
+    };
+    let signed = |v: &&&tournee::exchange::VisitRecords| {
+        matches!(
+            v.confirmation,
+            Some(tournee::domain::Confirmation::Signed { .. })
+        )
+    };
+    let chosen = days
+        .keys()
         .rev()
         .take(60)
-        .min_by_key(|(_, (visits, acts))| visits.abs_diff(25) * 4 + acts.abs_diff(89))
-        .map(|(d, _)| *d)
-        .unwrap();
-    let (before, mut day) = split_at(year, nearest);
+        .filter_map(|d| {
+            let visits = first_25(*d);
+            let acts: usize = visits.iter().map(|v| v.acts.len()).sum();
+            (visits.len() == 25 && acts >= 89 && visits.iter().filter(signed).count() >= 14)
+                .then_some((acts - 89, *d))
+        })
+        .min()
+        .map(|(_, d)| d)
+        .expect("a demo day of 25 visits, 89 acts and 14 signatures");
+    let keep: Vec<String> = first_25(chosen)
+        .iter()
+        .map(|v| v.visit.id.to_string())
+        .collect();
+    let (before, mut day) = split_at(year, chosen);
+    day.visits
+        .retain(|v| keep.contains(&v.visit.id.to_string()));
+    let mut acts = day.visits.iter().map(|v| v.acts.len()).sum::<usize>();
+    for v in day.visits.iter_mut().rev() {
+        while acts > 89 && !v.acts.is_empty() {
+            v.acts.pop();
+            acts -= 1;
+        }
+    }
     let mut signed = 0;
     for v in &mut day.visits {
         let at = match &v.confirmation {

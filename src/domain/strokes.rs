@@ -202,6 +202,71 @@ pub fn unpack(bytes: &[u8]) -> Result<Vec<Stroke>, StrokesError> {
     Ok(strokes)
 }
 
+/// A signature's strokes as grid steps (what [`unpack`] gives, before it is made floats).
+pub type GridStrokes = Vec<Vec<[i64; 2]>>;
+
+/// The strokes packed `bytes` hold, in grid steps.
+pub fn grid(bytes: &[u8]) -> Result<GridStrokes, StrokesError> {
+    Ok(unpack(bytes)?
+        .iter()
+        .map(|s| s.iter().map(|p| [step(p[0]), step(p[1])]).collect())
+        .collect())
+}
+
+/// Packs strokes given in grid steps: `pack(grid(b)) == b` for every `b` [`pack`] wrote.
+pub fn pack_grid(strokes: &[Vec<[i64; 2]>]) -> Vec<u8> {
+    let floats: Vec<Stroke> = strokes
+        .iter()
+        .map(|s| {
+            s.iter()
+                .map(|p| [coordinate(p[0]), coordinate(p[1])])
+                .collect()
+        })
+        .collect();
+    pack(&floats)
+}
+
+/// The name packed strokes go by in serde: the wire's columns (`sync::columns`) find a
+/// signature by it and send it as its difference from the signer's previous one. Postcard
+/// writes a newtype as its content, so stored bodies do not change.
+pub const PACKED_NAME: &str = "tournee::PackedStrokes";
+
+/// Packed strokes ([`pack`]) as an event holds them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packed(pub Vec<u8>);
+
+impl serde::Serialize for Packed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(PACKED_NAME, &self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Packed {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Packed, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Packed;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("packed strokes")
+            }
+            fn visit_newtype_struct<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Packed, D::Error> {
+                <Vec<u8> as serde::Deserialize>::deserialize(d).map(Packed)
+            }
+            // Formats that do not keep newtypes (JSON reads the content alone).
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, a: A) -> Result<Packed, A::Error> {
+                <Vec<u8> as serde::Deserialize>::deserialize(
+                    serde::de::value::SeqAccessDeserializer::new(a),
+                )
+                .map(Packed)
+            }
+        }
+        d.deserialize_newtype_struct(PACKED_NAME, Visit)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +318,22 @@ mod tests {
         let floats = postcard::to_allocvec(&strokes).unwrap().len();
         assert!(packed <= 3 * points, "{packed} bytes for {points} points");
         assert!(floats >= 8 * points, "{floats}");
+    }
+
+    #[test]
+    fn packed_strokes_keep_their_bytes_in_postcard_and_their_points_on_the_grid() {
+        let bytes = pack(&hand());
+        // a newtype adds nothing: events stored before read the same
+        let packed = postcard::to_allocvec(&Packed(bytes.clone())).unwrap();
+        assert_eq!(packed, postcard::to_allocvec(&bytes).unwrap());
+        assert_eq!(
+            postcard::from_bytes::<Packed>(&packed).unwrap(),
+            Packed(bytes.clone())
+        );
+        let g = grid(&bytes).unwrap();
+        assert_eq!(g[0].len(), 40);
+        assert!(g.iter().flatten().flatten().all(|c| (0..=1024).contains(c)));
+        assert_eq!(pack_grid(&g), bytes);
     }
 
     #[test]

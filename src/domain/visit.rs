@@ -209,7 +209,7 @@ enum ConfirmationRepr {
         at: Instant,
         signer: String,
         /// `strokes::pack` (postcard writes a `u8` as one byte).
-        strokes: Vec<u8>,
+        strokes: super::strokes::Packed,
     },
 }
 
@@ -234,7 +234,7 @@ impl TryFrom<ConfirmationRepr> for Confirmation {
             } => Confirmation::Signed {
                 at,
                 signer,
-                strokes: super::strokes::unpack(&strokes)?,
+                strokes: super::strokes::unpack(&strokes.0)?,
             },
             ConfirmationRepr::InstructionsLeft { at } => Confirmation::InstructionsLeft { at },
             ConfirmationRepr::ConfirmedLater { at, comment } => {
@@ -255,7 +255,7 @@ impl From<Confirmation> for ConfirmationRepr {
             } => ConfirmationRepr::Signed {
                 at,
                 signer,
-                strokes: super::strokes::pack(&strokes),
+                strokes: super::strokes::Packed(super::strokes::pack(&strokes)),
             },
             Confirmation::InstructionsLeft { at } => ConfirmationRepr::InstructionsLeft { at },
             Confirmation::ConfirmedLater { at, comment } => {

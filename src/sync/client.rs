@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::SyncError;
 use super::protocol::{
-    Cursor, Endpoint, EnrollReply, EnrollRequest, Envelope, PUSH_HISTORY, Pull, Push, PushOutcome,
-    Pushed, RefusalsReply, RefusalsRequest, RefusedPush, Role, SyncReply, SyncRequest,
+    Cursor, Endpoint, EnrollReply, EnrollRequest, Envelope, Pull, Push, PushOutcome, Pushed,
+    RefusalsReply, RefusalsRequest, RefusedPush, Role, SyncReply, SyncRequest, push_history,
     request_message,
 };
 use super::wire;
@@ -493,7 +493,7 @@ fn prepare_push(
     let len = bodies.len() as u64;
     let last = after + len;
     let signature = SignatureBytes(store.sign_own(last)?);
-    let history = after.min(u64::from(PUSH_HISTORY)) as u32;
+    let history = after.min(u64::from(push_history(bodies.len()))) as u32;
     let events = if history == 0 {
         Pushed::Plain(bodies)
     } else {

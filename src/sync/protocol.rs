@@ -163,8 +163,20 @@ pub enum Pushed {
     Packed { history: u32, bytes: Vec<u8> },
 }
 
-/// How many acknowledged events serve as history for the next push.
-pub const PUSH_HISTORY: u32 = 1_000;
+/// The most acknowledged events a push may take as its history (the server reads them all).
+pub const PUSH_HISTORY: u32 = 4_000;
+
+/// How many acknowledged events serve as history for a push of `events`. A day's push takes
+/// the most: about three weeks, so most farmers' last signature is in it (a signature goes as
+/// its difference from the signer's last). A year's batches take a quarter of it: learning a
+/// history costs both ends time on every batch, and a batch teaches the next one anyway.
+pub fn push_history(events: usize) -> u32 {
+    if events <= 1_000 {
+        PUSH_HISTORY
+    } else {
+        PUSH_HISTORY / 4
+    }
+}
 
 /// What changed in the account's scope since `cursor`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,12 +7,14 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
-/// The protocol version this build speaks: 3 lays the bodies their author hashed out in
-/// columns (2 carried them side by side; 1 carried decoded events, which each end encoded
+/// The protocol version this build speaks: 4 sends a signature as its difference from the
+/// signer's previous one (`columns/signature.rs`); 3 laid the bodies their author hashed out
+/// in columns (2 carried them side by side; 1 carried decoded events, which each end encoded
 /// again).
-pub const VERSION: u8 = 3;
-/// The oldest version this build still understands.
-pub const OLDEST_VERSION: u8 = 3;
+pub const VERSION: u8 = 4;
+/// The oldest version this build still understands: the columns of 3 read signatures
+/// otherwise, so a tablet of 3 is told to update, clearly, before anything is decoded.
+pub const OLDEST_VERSION: u8 = 4;
 const MAGIC: [u8; 2] = *b"TR";
 const RAW: u8 = 0;
 const ZSTD: u8 = 1;
@@ -153,11 +155,11 @@ mod tests {
             Err(WireError::NotAFrame(_))
         ));
         assert!(matches!(
-            decode::<u32>(b"TR\x03\x01garbage"),
+            decode::<u32>(b"TR\x04\x01garbage"),
             Err(WireError::Decompress(_))
         ));
         assert!(matches!(
-            decode::<u32>(b"TR\x03\x07"),
+            decode::<u32>(b"TR\x04\x07"),
             Err(WireError::Codec(7))
         ));
     }
@@ -181,7 +183,7 @@ mod tests {
     fn a_compression_bomb_is_refused() {
         let huge = vec![0u8; MAX_MESSAGE + 1];
         let packed = zstd::bulk::compress(&huge, 3).unwrap();
-        let mut frame = b"TR\x03\x01".to_vec();
+        let mut frame = b"TR\x04\x01".to_vec();
         frame.extend_from_slice(&packed);
         assert!(packed.len() < 100_000);
         assert!(matches!(

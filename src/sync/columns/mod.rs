@@ -12,6 +12,8 @@
 //!
 //! Not for storage: the store keeps bodies as their author wrote them.
 
+mod signature;
+
 /// foldhash rather than SipHash: these maps are looked up for every value of every event
 /// (a tenth of the server's decoding in a profile), and their keys are hashes already.
 type HashMap<K, V> = foldhash::HashMap<K, V>;
@@ -21,7 +23,7 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 use serde::{Deserialize, Serialize, ser};
 
 use crate::domain::Payload;
-use crate::domain::strokes::{put_varint, unzigzag, zigzag};
+use crate::domain::strokes::{self, put_varint, unzigzag, zigzag};
 use crate::log::Hlc;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -104,6 +106,9 @@ struct Memory {
     dates: HashMap<Place, i64>,
     wall_ms: u64,
     logical: u32,
+    /// The last string written or read: a signature's signer comes just before its strokes.
+    last_str: String,
+    signatures: signature::Signatures,
 }
 
 /// Columns numbered in the order they are first used: the reader, driven by the same types
@@ -195,6 +200,8 @@ impl Writer {
 /// The string's form in its column: an instant or a date as a difference when it reads back
 /// the same, a literal seen before as a reference.
 fn put_str(w: &mut Writer, place: Place, s: &str) {
+    w.memory.last_str.clear();
+    w.memory.last_str.push_str(s);
     let col = place.kind(K_STR);
     if let Ok(t) = DateTime::parse_from_rfc3339(s)
         && t.timestamp_subsec_nanos() < 1_000_000_000
@@ -236,6 +243,37 @@ fn put_str(w: &mut Writer, place: Place, s: &str) {
     let rest = &s.as_bytes()[shared..];
     w.varint(place.kind(K_LEN), rest.len() as u64);
     w.column(place.kind(K_LIT)).extend_from_slice(rest);
+}
+
+/// A signature's strokes: from the signer's previous signature when that is smaller, as they
+/// are otherwise (see `signature.rs`).
+fn put_signature(w: &mut Writer, place: Place, bytes: &[u8]) {
+    let signer = std::mem::take(&mut w.memory.last_str);
+    let sent = w.memory.signatures.send(&signer, bytes);
+    w.memory.last_str = signer;
+    match sent {
+        signature::Sent::AsItIs => {
+            w.varint(place.kind(K_TAG), signature::AS_IT_IS);
+            w.varint(place.kind(K_LEN), bytes.len() as u64);
+            w.column(place.kind(K_BYTES)).extend_from_slice(bytes);
+        }
+        signature::Sent::FromPrevious {
+            which,
+            scale,
+            shift,
+            residuals,
+        } => {
+            let (which_at, scale_at, shift_at, residual_at) = signature::places(place);
+            w.varint(place.kind(K_TAG), signature::FROM_PREVIOUS);
+            w.varint(which_at.kind(K_INT), which as u64);
+            w.varint(scale_at.kind(K_INT), zigzag(scale));
+            w.varint(shift_at.kind(K_INT), zigzag(shift[0]));
+            w.varint(shift_at.kind(K_INT), zigzag(shift[1]));
+            for r in residuals {
+                w.varint(residual_at.kind(K_INT), zigzag(r));
+            }
+        }
+    }
 }
 
 /// The bytes `a` and `b` start with alike, ending on a character boundary.
@@ -429,7 +467,17 @@ impl<'a, 'b> ser::Serializer for &'b mut Ser<'a> {
         name: &'static str,
         value: &T,
     ) -> Result<(), ColumnError> {
-        value.serialize(&mut self.at(self.place.mix(name.as_bytes())))
+        let place = self.place.mix(name.as_bytes());
+        if name == strokes::PACKED_NAME {
+            // The strokes' bytes, through postcard: a newtype's content is only known as
+            // something serializable.
+            let bytes: Vec<u8> = postcard::to_allocvec(value)
+                .and_then(|b| postcard::from_bytes(&b))
+                .map_err(|e| ColumnError::Unsupported(e.to_string()))?;
+            put_signature(self.w, place, &bytes);
+            return Ok(());
+        }
+        value.serialize(&mut self.at(place))
     }
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
         self,
@@ -601,6 +649,49 @@ impl<'m> Reader<'m> {
                     .map_err(|e| ColumnError::Corrupt(e.to_string()))
             }
             _ => Err(corrupt("an unknown body form")),
+        }
+    }
+
+    /// A string, remembered as the last one (a signature's signer comes just before it).
+    fn text(&mut self, place: Place) -> Result<String, ColumnError> {
+        let s = self.string(place)?;
+        self.memory.last_str.clone_from(&s);
+        Ok(s)
+    }
+
+    /// A signature's packed strokes, as [`put_signature`] sent them.
+    fn signature(&mut self, place: Place) -> Result<Vec<u8>, ColumnError> {
+        let signer = std::mem::take(&mut self.memory.last_str);
+        let bytes = self.signature_of(&signer, place);
+        self.memory.last_str = signer;
+        bytes
+    }
+
+    fn signature_of(&mut self, signer: &str, place: Place) -> Result<Vec<u8>, ColumnError> {
+        match self.varint(place.kind(K_TAG))? {
+            signature::AS_IT_IS => {
+                let n = self.length(place.kind(K_LEN))?;
+                let bytes = self.bytes(place.kind(K_BYTES), n)?.to_vec();
+                self.memory.signatures.met(signer, &bytes);
+                Ok(bytes)
+            }
+            signature::FROM_PREVIOUS => {
+                let (which_at, scale_at, shift_at, residual_at) = signature::places(place);
+                let which = usize::try_from(self.varint(which_at.kind(K_INT))?)
+                    .map_err(|_| corrupt("a signature's reference"))?;
+                let scale = unzigzag(self.varint(scale_at.kind(K_INT))?);
+                let shift = [
+                    unzigzag(self.varint(shift_at.kind(K_INT))?),
+                    unzigzag(self.varint(shift_at.kind(K_INT))?),
+                ];
+                let mut signatures = std::mem::take(&mut self.memory.signatures);
+                let bytes = signatures.rebuild(signer, which, scale, shift, || {
+                    Ok(unzigzag(self.varint(residual_at.kind(K_INT))?))
+                });
+                self.memory.signatures = signatures;
+                bytes
+            }
+            _ => Err(corrupt("an unknown signature form")),
         }
     }
 
@@ -873,10 +964,10 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         v.visit_char(char::from_u32(c).ok_or_else(|| corrupt("a character"))?)
     }
     fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ColumnError> {
-        v.visit_string(self.r.string(self.place)?)
+        v.visit_string(self.r.text(self.place)?)
     }
     fn deserialize_string<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ColumnError> {
-        v.visit_string(self.r.string(self.place)?)
+        v.visit_string(self.r.text(self.place)?)
     }
     fn deserialize_bytes<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ColumnError> {
         let n = self.r.length(self.place.kind(K_LEN))?;
@@ -911,6 +1002,12 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         v: V,
     ) -> Result<V::Value, ColumnError> {
         let place = self.place.mix(name.as_bytes());
+        if name == strokes::PACKED_NAME {
+            let bytes = self.r.signature(place)?;
+            return v.visit_newtype_struct(
+                serde::de::value::SeqDeserializer::<_, ColumnError>::new(bytes.into_iter()),
+            );
+        }
         v.visit_newtype_struct(&mut self.at(place))
     }
     fn deserialize_seq<V: Visitor<'de>>(self, v: V) -> Result<V::Value, ColumnError> {
@@ -1115,6 +1212,82 @@ mod tests {
             ))
             .unwrap();
         store.bodies_after(store.device(), 0, usize::MAX).unwrap()
+    }
+
+    /// A signed confirmation's body: `signer` signs the same shape each time, drawn `scale`
+    /// times as large and `dy` lower, with the tremor `seed` gives.
+    fn signed(signer: &str, visit: &str, scale: f32, dy: f32, seed: u32) -> Vec<u8> {
+        let mut seed = seed;
+        let mut tremor = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 * 0.008 - 0.004
+        };
+        let mut point = |x: f32, y: f32| {
+            [
+                (0.5 + (x - 0.5) * scale + tremor()).clamp(0.0, 1.0),
+                (0.5 + (y - 0.5) * scale + dy + tremor()).clamp(0.0, 1.0),
+            ]
+        };
+        let name: Vec<[f32; 2]> = (0..18)
+            .map(|i| {
+                let t = i as f32 / 17.0;
+                let a = t * 3.0 * std::f32::consts::TAU;
+                point(0.1 + 0.6 * t + 0.05 * a.cos(), 0.45 + 0.2 * a.sin())
+            })
+            .collect();
+        let line: Vec<[f32; 2]> = (0..6).map(|i| point(0.15 + 0.13 * i as f32, 0.8)).collect();
+        let payload = Payload::VisitConfirmed {
+            visit: crate::domain::VisitId::parse("visit", visit).unwrap(),
+            confirmation: crate::domain::Confirmation::Signed {
+                at: "2026-11-24T10:00:00+01:00".parse().unwrap(),
+                signer: signer.to_owned(),
+                strokes: crate::domain::strokes::snap_all(&[name, line]),
+            },
+        };
+        postcard::to_allocvec(&(Hlc::default(), payload)).unwrap()
+    }
+
+    #[test]
+    fn a_signature_goes_as_its_difference_from_the_signers_last_and_comes_back_exactly() {
+        let first = signed("Marie Lebrun", "V1", 1.0, 0.0, 1);
+        let again = signed("Marie Lebrun", "V2", 1.05, 0.02, 2);
+        let other = signed("Paul Rousseau", "V3", 0.97, -0.01, 3);
+        let bodies = vec![first.clone(), again.clone(), other.clone()];
+        // Without history, and with the first in the history both ends hold.
+        assert_eq!(read(&lay_out(&bodies).unwrap()).unwrap(), bodies);
+        let later = vec![again.clone(), other.clone()];
+        let packed = pack(std::slice::from_ref(&first), &later, 19).unwrap();
+        assert_eq!(
+            unpack(std::slice::from_ref(&first), &packed).unwrap(),
+            later
+        );
+        // The one signed again costs the tremor, well under itself alone; a signer met for
+        // the first time has no previous signature to follow.
+        let cost = |history: &[Vec<u8>], b: &[u8]| {
+            let (memory, _) = learn(history).unwrap();
+            lay_out_after(memory, &[b.to_vec()]).unwrap().len()
+        };
+        let alone = cost(&[], &again);
+        let after_first = cost(std::slice::from_ref(&first), &again);
+        assert!(
+            after_first * 10 < alone * 7,
+            "{after_first} against {alone}"
+        );
+        let other_after_first = cost(std::slice::from_ref(&first), &other);
+        assert!(
+            other_after_first > after_first + 20,
+            "{other_after_first} against {after_first}"
+        );
+    }
+
+    #[test]
+    fn a_signature_said_to_follow_a_signer_never_met_is_refused_not_guessed() {
+        let first = signed("Marie Lebrun", "V1", 1.0, 0.0, 1);
+        let again = signed("Marie Lebrun", "V2", 1.05, 0.02, 2);
+        let layout =
+            lay_out_after(learn(std::slice::from_ref(&first)).unwrap().0, &[again]).unwrap();
+        // Read without the history that holds the first signature.
+        assert!(matches!(read(&layout), Err(ColumnError::Corrupt(_))));
     }
 
     #[test]
