@@ -262,3 +262,75 @@ fn on_a_sunday_the_demo_shows_a_working_day_and_a_round_that_keeps_every_window(
     assert!(round.unplanned.is_empty(), "{:?}", round.unplanned);
     assert!(!shows_containing(&h, "Créneaux manqués"));
 }
+
+#[test]
+fn a_crowded_days_round_gets_better_on_screen_as_the_planner_works_on_in_the_background() {
+    // The demo week, today made a crowded day of forty visits at the demo's farms, no order
+    // recorded yet: the round shown is the planner's.
+    let dir = tempfile::tempdir().unwrap();
+    let day = today();
+    {
+        let mut records = tournee::demo::week(day);
+        records.visits.retain(|r| r.visit.day != day);
+        let template = tournee::exchange::VisitRecords {
+            visit: tournee::domain::Visit::planned(
+                tournee::domain::VisitId::parse("visit", "V-CROWDED-00").unwrap(),
+                technician(),
+                records.farms[0].ede.clone(),
+                day,
+            ),
+            acts: Vec::new(),
+            confirmation: None,
+        };
+        let farms: Vec<_> = records
+            .farms
+            .iter()
+            .map(|f| f.ede.clone())
+            .take(40)
+            .collect();
+        assert_eq!(farms.len(), 40, "the demo has forty farms");
+        for (k, farm) in farms.into_iter().enumerate() {
+            let mut r = template.clone();
+            r.visit.id =
+                tournee::domain::VisitId::parse("visit", &format!("V-CROWDED-{k:02}")).unwrap();
+            r.visit.farm = farm;
+            // As on the bench's days: a few acts each, a third with a window of two
+            // hours, a sixth urgent.
+            r.visit.requested = vec![tournee::domain::Request {
+                kind: tournee::domain::ActKind::IaBovine,
+                count: 1 + (k % 3) as u32,
+            }];
+            if k % 3 == 0 {
+                let from = chrono::NaiveTime::from_hms_opt(8, 0, 0).unwrap()
+                    + Duration::minutes((k as i64 * 37) % (8 * 60));
+                r.visit.window = Some((from, from + Duration::hours(2)));
+            }
+            if k % 6 == 1 {
+                r.visit.urgency = tournee::domain::Urgency::Urgent;
+            }
+            records.visits.push(r);
+        }
+        Store::open(dir.path()).unwrap().import(&records).unwrap();
+    }
+    let mut h = store_harness(dir.path());
+    let instant = today_view(&h).round.expect("the crowded day is planned");
+    let key =
+        |r: &tournee::app::model::RoundView| (r.unplanned.len(), r.late_seconds, r.drive_seconds);
+    common::until(&mut h, "the better round found in the background", |h| {
+        today_view(h)
+            .round
+            .is_some_and(|r| key(&r) != key(&instant))
+    });
+    let better = today_view(&h).round.unwrap();
+    assert!(
+        key(&better) < key(&instant),
+        "{:?} then {:?}",
+        key(&instant),
+        key(&better)
+    );
+    // Every visit is still in the round or listed as not fitting.
+    assert_eq!(
+        better.map.stops.len() + better.unplanned.len(),
+        instant.map.stops.len() + instant.unplanned.len()
+    );
+}

@@ -263,6 +263,34 @@ pub fn replan(
     solve(problem, progress, previous, &Options::default())
 }
 
+/// How many slices of a plan's budget a round gets in the background after its instant
+/// plan or re-plan (each about 80 ms on a crowded 40-farm day on the bench's machine): on
+/// crowded days the search keeps finding better rounds long after the instant answer, and
+/// the technician is driving meanwhile (README, "Round planning").
+pub const REFINE_SLICES: u32 = 10;
+
+/// One more slice of work on a plan: the iterated search from `previous` (the order of the
+/// plan so far) with a whole plan's budget and the seed of `slice` (0, 1, 2...), so that
+/// slice after slice it explores other rounds. The plan returned is never worse than
+/// `previous`. Done visits stay first, as in [`replan`].
+pub fn refine(
+    problem: &Problem,
+    progress: &DayProgress,
+    previous: &[String],
+    slice: u32,
+) -> Result<Plan, TourError> {
+    let inst = solve::Instance::new(problem)?;
+    let base = inst.base(progress)?;
+    let hint = inst.indices_of(previous, false)?;
+    let defaults = Options::default();
+    let options = Options {
+        seed: defaults.seed.wrapping_add(u64::from(slice) + 1),
+        ..defaults
+    };
+    let route = solve::refine(&inst, &base, &hint, &options);
+    Ok(inst.plan(&base, &route))
+}
+
 /// Plans with an explicit budget and seed. `previous` may be empty (plan from scratch); ids in
 /// it that are no longer in the problem (cancelled visits) are passed over.
 pub fn solve(

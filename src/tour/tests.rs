@@ -963,3 +963,24 @@ fn a_farms_closed_hours_reach_the_days_problem_and_its_visit_is_not_served_insid
         "{arrival}..{departure}"
     );
 }
+
+#[test]
+fn refining_a_crowded_day_slice_by_slice_finds_a_better_round_never_a_worse_one() {
+    // Day 4 of the bench's 40-farm days: the instant plan is later than the best known.
+    let p = random_day(4, 40);
+    let progress = DayProgress::default();
+    let instant = plan(&p).unwrap();
+    let mut order = instant.order();
+    let mut costs = vec![cost_of(&p, &progress, &order)];
+    for slice in 0..REFINE_SLICES {
+        let refined = refine(&p, &progress, &order, slice).unwrap();
+        assert_every_visit_planned_or_listed(&p, &refined);
+        order = refined.order();
+        costs.push(cost_of(&p, &progress, &order));
+    }
+    assert!(costs.windows(2).all(|w| w[1] <= w[0]), "{costs:?}");
+    assert!(costs[costs.len() - 1].late < costs[0].late, "{costs:?}");
+    // The same slice from the same round gives the same round.
+    let again = refine(&p, &progress, &instant.order(), 0).unwrap();
+    assert_eq!(again, refine(&p, &progress, &instant.order(), 0).unwrap());
+}

@@ -80,6 +80,8 @@ pub struct BackendConfig {
 enum Msg {
     Ui(Ticket, Job),
     Sync(sync::News),
+    /// The planner found a better round for today in the background.
+    Refined,
     /// The app is closing (the sync thread holds a sender too, so the channel alone never
     /// closes).
     Quit,
@@ -385,6 +387,10 @@ fn run(
         }
     };
     let mut worker = Worker::new(store, config.dir, config.prefs, config.today, Screen::Today);
+    let refined = news.clone();
+    worker.plans.on_refined = Some(Arc::new(move || {
+        let _ = refined.send(Msg::Refined);
+    }));
     // The sync thread on the store the worker holds (again after an adoption changed it).
     let start_sync = |store: &Store| {
         let news = news.clone();
@@ -457,6 +463,15 @@ fn run(
                     (Some((ticket, Some(outcome))), true, true)
                 }
             },
+            // The round on screen (and the arrival times told to farmers) is the better one.
+            Msg::Refined => {
+                match worker.record_arrivals() {
+                    Ok(true) => worker.poke_sync(false),
+                    Ok(false) => {}
+                    Err(e) => eprintln!("tournee: arrival windows not recorded: {e}"),
+                }
+                (None, true, false)
+            }
             Msg::Sync(news) => {
                 let handled = worker.on_news(news);
                 // A sync may bring a call or a reassignment: the round, and its windows, move.

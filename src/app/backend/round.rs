@@ -5,9 +5,13 @@
 //! recorded order does not name (a call that came after planning) are listed after it, each
 //! with the places it would fit best and what each costs, for the technician to choose. The
 //! planner's best order is kept beside a hand-made one, so the screen can say what the hand
-//! order costs. The solver runs again only when the day changed (a call, a visit done...).
+//! order costs. The solver runs again only when the day changed (a call, a visit done...);
+//! its instant answer is then improved in the background (`tour::refine`, a thread per day
+//! state), and a better round found there replaces it.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 
@@ -37,25 +41,123 @@ pub struct Planned {
     pub round: Option<DayRound>,
 }
 
-/// The planner's last answer, reused while the day is unchanged.
-#[derive(Debug, Default)]
+/// The planner's last answer, reused while the day is unchanged, and improved in the
+/// background meanwhile.
+#[derive(Default)]
 pub struct PlanCache {
     last: RefCell<Option<(DayRound, Plan)>>,
+    /// The background work on the last answer's day.
+    refining: RefCell<Option<Refining>>,
+    /// Called from the background thread when it has found a better round (the worker then
+    /// shows it); without it, the better round is taken at the next look.
+    pub on_refined: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+/// A background thread improving a plan: told to stop when the day changes, it leaves the
+/// better round it found in `found`.
+struct Refining {
+    stop: Arc<AtomicBool>,
+    found: Arc<Mutex<Option<Plan>>>,
 }
 
 impl PlanCache {
-    /// The planner's best plan of `round`.
+    /// The planner's best plan of `round`: the instant answer, or the better round the
+    /// background work found since.
     pub fn best(&self, round: &DayRound) -> Result<Plan, crate::tour::TourError> {
-        if let Some((r, p)) = self.last.borrow().as_ref()
+        if let Some((r, p)) = self.last.borrow_mut().as_mut()
             && r.problem == round.problem
             && r.progress == round.progress
         {
+            if let Some(better) = self.found() {
+                *p = better;
+            }
             return Ok(p.clone());
         }
         let previous = round.recorded.clone().unwrap_or_default();
         let plan = crate::tour::replan(&round.problem, &round.progress, &previous)?;
         *self.last.borrow_mut() = Some((round.clone(), plan.clone()));
+        self.refine(round, &plan);
         Ok(plan)
+    }
+
+    /// The better round the background work found, if any (taken once).
+    fn found(&self) -> Option<Plan> {
+        let refining = self.refining.borrow();
+        let mut found = refining.as_ref()?.found.lock().ok()?;
+        found.take()
+    }
+
+    /// Stops the work on the previous day state and starts it on `round` from `plan`: each
+    /// slice of `tour::refine` starts from the best round so far, the better one is kept
+    /// once every slice has run (one change on screen, not ten). Rounds solved exactly are
+    /// left alone: nothing beats them.
+    fn refine(&self, round: &DayRound, plan: &Plan) {
+        if let Some(old) = self.refining.borrow_mut().take() {
+            old.stop.store(true, Ordering::Relaxed);
+        }
+        let to_place =
+            round.problem.visits.len() - round.progress.done.len().min(round.problem.visits.len());
+        if to_place <= crate::tour::EXACT_MAX {
+            return;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let found = Arc::new(Mutex::new(None));
+        let (problem, progress) = (round.problem.clone(), round.progress.clone());
+        let (mut order, first) = (plan.order(), plan.order());
+        let (halt, slot, notify) = (stop.clone(), found.clone(), self.on_refined.clone());
+        let work = move || {
+            let mut better = None;
+            for slice in 0..crate::tour::REFINE_SLICES {
+                if halt.load(Ordering::Relaxed) {
+                    return;
+                }
+                match crate::tour::refine(&problem, &progress, &order, slice) {
+                    Ok(p) if p.order() != order => {
+                        order = p.order();
+                        better = Some(p);
+                    }
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+            }
+            let Some(better) = better.filter(|b| b.order() != first) else {
+                return;
+            };
+            if halt.load(Ordering::Relaxed) {
+                return;
+            }
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(better);
+            }
+            if let Some(notify) = notify {
+                notify();
+            }
+        };
+        // Without a thread (the system refuses one) the instant answer stands.
+        if std::thread::Builder::new()
+            .name("tournee-refine".to_owned())
+            .spawn(work)
+            .is_ok()
+        {
+            *self.refining.borrow_mut() = Some(Refining { stop, found });
+        }
+    }
+}
+
+impl Drop for PlanCache {
+    fn drop(&mut self) {
+        if let Some(r) = self.refining.get_mut().take() {
+            r.stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl std::fmt::Debug for PlanCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlanCache")
+            .field("last", &self.last)
+            .field("refining", &self.refining.borrow().is_some())
+            .finish()
     }
 }
 
@@ -141,4 +243,56 @@ pub fn plan_day(
         new_calls,
         round: Some(round),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::tour::{DayProgress, REFINE_SLICES, sample::random_day};
+
+    #[test]
+    fn the_round_found_in_the_background_replaces_the_instant_one_of_the_same_day_only() {
+        let (tx, rx) = mpsc::channel();
+        let mut cache = PlanCache::default();
+        cache.on_refined = Some(Arc::new(move || {
+            let _ = tx.send(());
+        }));
+        // Day 4 of the bench's crowded 40-farm days, then the same day with a visit called
+        // off before the work on the first could end: that work is dropped.
+        let first = DayRound {
+            problem: random_day(4, 40),
+            progress: DayProgress::default(),
+            visits: Vec::new(),
+            recorded: None,
+        };
+        let mut day = first.clone();
+        let gone = day.problem.visits.remove(7).id;
+        cache.best(&first).unwrap();
+        let instant = cache.best(&day).unwrap();
+        assert!(!instant.order().contains(&gone));
+        // Until the background work ends, the instant answer stands.
+        rx.recv_timeout(Duration::from_secs(600))
+            .expect("the background work finds a better round");
+        let refined = cache.best(&day).unwrap();
+        let mut expected = instant.clone();
+        for slice in 0..REFINE_SLICES {
+            expected =
+                crate::tour::refine(&day.problem, &day.progress, &expected.order(), slice).unwrap();
+        }
+        assert_eq!(refined, expected);
+        assert!(!refined.order().contains(&gone));
+        assert!(
+            (refined.late_seconds(), refined.drive_seconds)
+                < (instant.late_seconds(), instant.drive_seconds)
+        );
+        // Taken once, kept after.
+        assert_eq!(cache.best(&day).unwrap(), refined);
+        assert!(
+            rx.try_recv().is_err(),
+            "the first day's work was not stopped"
+        );
+    }
 }

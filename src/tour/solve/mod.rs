@@ -138,6 +138,27 @@ pub fn optimise(inst: &Instance, base: &Base, hint: &[usize], options: &Options)
     search.run(&hint, iterations)
 }
 
+/// A round at least as good as `hint` (a plan's order): the iterated search from it with a
+/// plan's whole budget and `options.seed`, so that slice after slice, each with its own
+/// seed, it goes on improving a round in the background (see `tour::refine`). Small rounds
+/// are exact already.
+pub fn refine(inst: &Instance, base: &Base, hint: &[usize], options: &Options) -> Vec<usize> {
+    let free = inst.free(base);
+    let hint: Vec<usize> = hint.iter().copied().filter(|v| !base.fixed[*v]).collect();
+    if free.len() <= EXACT_MAX {
+        return exact(inst, base, &free);
+    }
+    let mut search = Search::new(inst, base, free, options.seed);
+    search.max_work = options.max_work;
+    let route = search.run(&hint, options.iterations);
+    // On a tie the round it started from: a new order only when it is better.
+    if inst.cost(base, &route) < inst.cost(base, &hint) {
+        route
+    } else {
+        hint
+    }
+}
+
 /// The iterated local search alone, whatever the number of visits: the tests measure it
 /// against [`exact`] on small rounds, the bench on public instances.
 #[cfg(test)]

@@ -363,10 +363,12 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Whether a move changing driving by `dt` and distance by `dm` is worth costing:
-    /// with no lateness and nothing left out, only a shorter round can be better.
-    fn worth(cur: &Cost, dt: i64, dm: i64) -> bool {
-        if cur.late > 0 || cur.overflow > 0 {
+    /// Whether a move that changes the round from `seq[first]` on, and driving by `dt` and
+    /// distance by `dm`, is worth costing: when no visit from `seq[first]` on is late (and
+    /// the day ends in time), the move cannot make the round less late (the visits before
+    /// keep their lateness), so only a shorter round can be better. Exact pruning.
+    fn worth(&self, first: usize, cur: &Cost, dt: i64, dm: i64) -> bool {
+        if cur.overflow > 0 || cur.late > self.states[first - 1].late {
             return true;
         }
         dt < 0 || (dt == 0 && dm < 0)
@@ -573,7 +575,7 @@ impl<'a> Search<'a> {
                     - inst.m(s[a - 1], s[a])
                     - (self.fwd_m[b] - self.fwd_m[a])
                     - inst.m(s[b], s[b + 1]);
-                if !Self::worth(cur, dt, dm) {
+                if !self.worth(a, cur, dt, dm) {
                     continue;
                 }
                 let Some(p) = self.walk(self.states[a - 1], (a..=b).rev(), cur) else {
@@ -644,7 +646,7 @@ impl<'a> Search<'a> {
             return None;
         }
         let (dt, dm) = self.or_opt_delta(a, b, g, reversed);
-        Self::worth(cur, dt, dm).then_some((dt, dm))
+        self.worth(a.min(g), cur, dt, dm).then_some((dt, dm))
     }
 
     /// Moves `seq[a..=b]` before `seq[g]` in `route` (either way round), marks the visits
