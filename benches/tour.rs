@@ -9,6 +9,9 @@
 //! - Re-plan after one new urgent call in the middle of the day, the first three visits of the
 //!   recorded round done: its time, and how far it lands from the best round known for that
 //!   re-planned day (long runs from the previous order and from scratch, the recorded best).
+//! - The same, refined as the app does in the background (`tour::refine`, `REFINE_SLICES`
+//!   slices from the instant plan and from the instant re-plan): the time of all the slices,
+//!   and how far the refined round lands from the best known.
 //! - The gap to the published optimum of the TSPLIB instances in `tests/data/tsplib` and of
 //!   the TSPTW instance in `tests/data/tsptw`.
 //!
@@ -17,7 +20,8 @@
 //! `-- --days`: each day's result and best known; `-- --export DIR`: write the days as JSON
 //! for `benches/tour_compare.py`; `-- --record`: keep the best rounds found in
 //! `benches/tour_best/` (see `Recorded`); `-- --population`: plan with the population search
-//! (`Options::population`).
+//! (`Options::population`); `-- --seeds K`: only the quality of the 25- and 40-farm days,
+//! each planned and re-planned with K seeds, with the lateness summed (see `seeds`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -76,11 +80,16 @@ struct Quality {
     same: usize,
     /// Driving above the best known, in %, on those days.
     gaps: Vec<f64>,
+    /// Seconds of lateness, of the plans and of the best known.
+    late: u64,
+    best_late: u64,
 }
 
 impl Quality {
     fn add(&mut self, plan: &Plan, best: &Plan) {
         self.days += 1;
+        self.late += plan.late_seconds();
+        self.best_late += best.late_seconds();
         if key(plan) == key(best) {
             self.best += 1;
         }
@@ -95,8 +104,8 @@ impl Quality {
         let mean = self.gaps.iter().sum::<f64>() / self.gaps.len().max(1) as f64;
         let max = self.gaps.iter().copied().fold(0.0, f64::max);
         format!(
-            "best known reached {}/{}, as late and leaving out as much {}/{}, driving gap {mean:.2} % mean, {max:.2} % max",
-            self.best, self.days, self.same, self.days
+            "best known reached {}/{}, as late and leaving out as much {}/{}, driving gap {mean:.2} % mean, {max:.2} % max; lateness {} s against {} s",
+            self.best, self.days, self.same, self.days, self.late, self.best_late
         )
     }
 }
@@ -269,6 +278,98 @@ fn options() -> Options {
     }
 }
 
+/// A plan refined as the app does in the background (`tour::refine`, `REFINE_SLICES` slices
+/// from the instant plan), and how long all the slices took.
+fn refine(p: &Problem, progress: &DayProgress, plan: &Plan) -> (Plan, Duration) {
+    let start = Instant::now();
+    let mut refined = plan.clone();
+    for slice in 0..tour::REFINE_SLICES {
+        refined = match tour::refine(p, progress, &refined.order(), slice) {
+            Ok(plan) => plan,
+            Err(e) => panic!("the benchmark's problem is refused: {e}"),
+        };
+    }
+    (refined, start.elapsed())
+}
+
+/// The re-planned day: the first three visits of `followed` done as planned, then one new
+/// urgent call near the middle of the day with a 3 h window from now.
+fn with_call(p: &mut Problem, followed: &Plan) -> DayProgress {
+    let done: Vec<Done> = followed.stops[..3.min(followed.stops.len())]
+        .iter()
+        .map(|s| Done {
+            id: s.id.clone(),
+            arrived: s.arrival,
+            left: s.departure,
+        })
+        .collect();
+    let now = done.last().map_or(sample::hm(10, 30), |d| d.left);
+    let mut call = sample::farm("call", 0.04, -0.06, 25);
+    call.urgency = Urgency::Urgent;
+    call.window = Some(Window {
+        from: now,
+        to: now + 3 * 3_600,
+    });
+    p.visits.push(call);
+    DayProgress {
+        done,
+        pinned_first: None,
+        now: Some(now),
+    }
+}
+
+/// `-- --seeds K`: each day of `n` farms planned and re-planned with K seeds, against the
+/// recorded best known (or a better round found here): one seed's figures move by a day or
+/// two when the search changes a little, K seeds say whether it is better or only luckier.
+fn seeds(n: usize, k: u64) {
+    let options = options();
+    let (mut quality, mut replan_quality) = (Quality::default(), Quality::default());
+    for day in 0..DAYS {
+        let name = format!("{n}-{day}");
+        let mut p = sample::random_day(day, n);
+        let recorded = Recorded::read(&name);
+        let runs = |p: &Problem, progress: &DayProgress, hint: &[String]| -> Vec<Plan> {
+            (0..k)
+                .map(|s| {
+                    let o = Options {
+                        seed: options.seed.wrapping_add(s),
+                        ..options
+                    };
+                    solve(p, progress, hint, &o)
+                })
+                .collect()
+        };
+        let fresh = DayProgress::default();
+        let plans = runs(&p, &fresh, &[]);
+        let recorded_best = recorded_plan(&name, &p, &fresh, &recorded.planned);
+        let Some(best) = best_of(plans.iter().cloned().chain(recorded_best)) else {
+            continue;
+        };
+        plans.iter().for_each(|plan| quality.add(plan, &best));
+        let from = if recorded.replan_from.is_empty() {
+            best.order()
+        } else {
+            recorded.replan_from.clone()
+        };
+        let followed = match tour::evaluate(&p, &fresh, &from) {
+            Ok(plan) => plan,
+            Err(e) => panic!("{name}: the recorded round to re-plan from is refused: {e}"),
+        };
+        let progress = with_call(&mut p, &followed);
+        let again = runs(&p, &progress, &followed.order());
+        let recorded_best = recorded_plan(&name, &p, &progress, &recorded.replanned);
+        let Some(best) = best_of(again.iter().cloned().chain(recorded_best)) else {
+            continue;
+        };
+        again
+            .iter()
+            .for_each(|plan| replan_quality.add(plan, &best));
+    }
+    println!("  {n:>2} farms, {k} seeds a day:");
+    println!("    planned: {}", quality.line());
+    println!("    re-planned after the call: {}", replan_quality.line());
+}
+
 fn days(n: usize) {
     let options = options();
     let long = |seed: u64| Options {
@@ -281,6 +382,8 @@ fn days(n: usize) {
     let export = option("--export");
     let (mut times, mut replans) = (Vec::new(), Vec::new());
     let (mut quality, mut replan_quality) = (Quality::default(), Quality::default());
+    let (mut refined_times, mut refined_quality) = (Vec::new(), Quality::default());
+    let mut refined_replan_quality = Quality::default();
     let mut others: Vec<(String, Quality)> = Vec::new();
     let (mut late, mut unplanned) = (0, 0);
     for seed in 0..DAYS {
@@ -297,6 +400,8 @@ fn days(n: usize) {
         times.push(start.elapsed());
         late += plan.violations.len();
         unplanned += plan.unplanned.len();
+        let (refined, took) = refine(&p, &DayProgress::default(), &plan);
+        refined_times.push(took);
         let found: Vec<(String, Plan)> = other_solvers(&name)
             .into_iter()
             .map(
@@ -321,10 +426,11 @@ fn days(n: usize) {
                     &DayProgress::default(),
                     &recorded.planned,
                 ))
-                .chain(std::iter::once(plan.clone())),
+                .chain([plan.clone(), refined.clone()]),
         )
         .unwrap_or_else(|| plan.clone());
         quality.add(&plan, &best);
+        refined_quality.add(&refined, &best);
         recorded.planned = best.order();
         for (solver, other) in &found {
             match others.iter_mut().find(|(s, _)| s == solver) {
@@ -352,30 +458,12 @@ fn days(n: usize) {
             Ok(plan) => plan,
             Err(e) => panic!("{name}: the recorded round to re-plan from is refused: {e}"),
         };
-        let done: Vec<Done> = followed.stops[..3.min(followed.stops.len())]
-            .iter()
-            .map(|s| Done {
-                id: s.id.clone(),
-                arrived: s.arrival,
-                left: s.departure,
-            })
-            .collect();
-        let now = done.last().map_or(sample::hm(10, 30), |d| d.left);
-        let mut call = sample::farm("call", 0.04, -0.06, 25);
-        call.urgency = Urgency::Urgent;
-        call.window = Some(Window {
-            from: now,
-            to: now + 3 * 3_600,
-        });
-        p.visits.push(call);
-        let progress = DayProgress {
-            done,
-            pinned_first: None,
-            now: Some(now),
-        };
+        let progress = with_call(&mut p, &followed);
         let start = Instant::now();
         let again = solve(&p, &progress, &followed.order(), &options);
         replans.push(start.elapsed());
+        let (refined_again, took) = refine(&p, &progress, &again);
+        refined_times.push(took);
         // The best known re-planned day: long runs from the previous order and from scratch
         // (the done visits first either way), the recorded best.
         let best = best_of(
@@ -388,10 +476,11 @@ fn days(n: usize) {
                         .map(|s| solve(&p, &progress, &[], &long(s))),
                 )
                 .chain(recorded_plan(&name, &p, &progress, &recorded.replanned))
-                .chain(std::iter::once(again.clone())),
+                .chain([again.clone(), refined_again.clone()]),
         )
         .unwrap_or_else(|| again.clone());
         replan_quality.add(&again, &best);
+        refined_replan_quality.add(&refined_again, &best);
         recorded.replanned = best.order();
         if flag("--record") {
             recorded.write(&name);
@@ -411,6 +500,16 @@ fn days(n: usize) {
     );
     println!("    planned: {}", quality.line());
     println!("    re-planned after the call: {}", replan_quality.line());
+    let (median, max) = spread(refined_times);
+    println!(
+        "    refined in the background ({} slices, {median:.0} ms median, {max:.0} ms max): planned: {}",
+        tour::REFINE_SLICES,
+        refined_quality.line()
+    );
+    println!(
+        "    refined in the background: re-planned: {}",
+        refined_replan_quality.line()
+    );
     for (solver, q) in &others {
         println!("    {solver}: {}", q.line());
     }
@@ -438,6 +537,13 @@ fn main() {
         "tour: days around Montsûrs ({DAYS} seeded days each, default budget {} iterations)",
         Options::default().iterations
     );
+    if let Some(k) = option("--seeds") {
+        let k = k.parse().unwrap_or_else(|e| panic!("--seeds {k}: {e}"));
+        for n in [25, 40] {
+            seeds(n, k);
+        }
+        return;
+    }
     for n in [10, 25, 40] {
         days(n);
     }

@@ -267,7 +267,7 @@ pub fn replan(
 /// plan or re-plan (each about 80 ms on a crowded 40-farm day on the bench's machine): on
 /// crowded days the search keeps finding better rounds long after the instant answer, and
 /// the technician is driving meanwhile (README, "Round planning").
-pub const REFINE_SLICES: u32 = 10;
+pub const REFINE_SLICES: u32 = 20;
 
 /// One more slice of work on a plan: the iterated search from `previous` (the order of the
 /// plan so far) with a whole plan's budget and the seed of `slice` (0, 1, 2...), so that
