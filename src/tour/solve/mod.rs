@@ -138,11 +138,17 @@ pub fn optimise(inst: &Instance, base: &Base, hint: &[usize], options: &Options)
     search.run(&hint, iterations)
 }
 
-/// A round at least as good as `hint` (a plan's order): the iterated search from it with a
-/// plan's whole budget and `options.seed`, so that slice after slice, each with its own
-/// seed, it goes on improving a round in the background (see `tour::refine`). Small rounds
-/// are exact already.
-pub fn refine(inst: &Instance, base: &Base, hint: &[usize], options: &Options) -> Vec<usize> {
+/// A round at least as good as `hint` (a plan's order): the iterated search from it (or from
+/// nothing when `fresh`) with a plan's whole budget and `options.seed`, so that slice after
+/// slice, each with its own seed, it goes on improving a round in the background (see
+/// `tour::refine`). Small rounds are exact already.
+pub fn refine(
+    inst: &Instance,
+    base: &Base,
+    hint: &[usize],
+    options: &Options,
+    fresh: bool,
+) -> Vec<usize> {
     let free = inst.free(base);
     let hint: Vec<usize> = hint.iter().copied().filter(|v| !base.fixed[*v]).collect();
     if free.len() <= EXACT_MAX {
@@ -150,7 +156,8 @@ pub fn refine(inst: &Instance, base: &Base, hint: &[usize], options: &Options) -
     }
     let mut search = Search::new(inst, base, free, options.seed);
     search.max_work = options.max_work;
-    let route = search.run(&hint, options.iterations);
+    let from: &[usize] = if fresh { &[] } else { &hint };
+    let route = search.run(from, options.iterations);
     // On a tie the round it started from: a new order only when it is better.
     if inst.cost(base, &route) < inst.cost(base, &hint) {
         route
