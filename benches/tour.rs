@@ -383,6 +383,7 @@ fn days(n: usize) {
     let (mut times, mut replans) = (Vec::new(), Vec::new());
     let (mut quality, mut replan_quality) = (Quality::default(), Quality::default());
     let (mut refined_times, mut refined_quality) = (Vec::new(), Quality::default());
+    let mut refined_replans = Vec::new();
     let mut refined_replan_quality = Quality::default();
     let mut others: Vec<(String, Quality)> = Vec::new();
     let (mut late, mut unplanned) = (0, 0);
@@ -463,7 +464,7 @@ fn days(n: usize) {
         let again = solve(&p, &progress, &followed.order(), &options);
         replans.push(start.elapsed());
         let (refined_again, took) = refine(&p, &progress, &again);
-        refined_times.push(took);
+        refined_replans.push(took);
         // The best known re-planned day: long runs from the previous order and from scratch
         // (the done visits first either way), the recorded best.
         let best = best_of(
@@ -506,8 +507,9 @@ fn days(n: usize) {
         tour::REFINE_SLICES,
         refined_quality.line()
     );
+    let (median, max) = spread(refined_replans);
     println!(
-        "    refined in the background: re-planned: {}",
+        "    refined in the background ({median:.0} ms median, {max:.0} ms max): re-planned: {}",
         refined_replan_quality.line()
     );
     for (solver, q) in &others {

@@ -89,8 +89,8 @@ impl PlanCache {
 
     /// Stops the work on the previous day state and starts it on `round` from `plan`: each
     /// slice of `tour::refine` starts from the best round so far, the better one is kept
-    /// once every slice has run (one change on screen, not ten). Rounds solved exactly are
-    /// left alone: nothing beats them.
+    /// once every slice has run (one change on screen, not one a slice). Rounds solved
+    /// exactly are left alone: nothing beats them.
     fn refine(&self, round: &DayRound, plan: &Plan) {
         if let Some(old) = self.refining.borrow_mut().take() {
             old.stop.store(true, Ordering::Relaxed);
