@@ -272,9 +272,13 @@ fn recorded_plan(
 
 /// The planner's options: the default, or with `--population` the population search.
 fn options() -> Options {
+    let default = Options::default();
     Options {
         population: flag("--population"),
-        ..Options::default()
+        max_work: option("--work").map_or(default.max_work, |w| {
+            w.parse().unwrap_or_else(|e| panic!("--work {w}: {e}"))
+        }),
+        ..default
     }
 }
 
@@ -324,18 +328,27 @@ fn with_call(p: &mut Problem, followed: &Plan) -> DayProgress {
 fn seeds(n: usize, k: u64) {
     let options = options();
     let (mut quality, mut replan_quality) = (Quality::default(), Quality::default());
+    let (mut times, mut replans) = (Vec::new(), Vec::new());
     for day in 0..DAYS {
         let name = format!("{n}-{day}");
         let mut p = sample::random_day(day, n);
         let recorded = Recorded::read(&name);
-        let runs = |p: &Problem, progress: &DayProgress, hint: &[String]| -> Vec<Plan> {
+        let mut runs = |p: &Problem, progress: &DayProgress, hint: &[String]| -> Vec<Plan> {
             (0..k)
                 .map(|s| {
                     let o = Options {
                         seed: options.seed.wrapping_add(s),
                         ..options
                     };
-                    solve(p, progress, hint, &o)
+                    let start = Instant::now();
+                    let plan = solve(p, progress, hint, &o);
+                    let took = start.elapsed();
+                    if hint.is_empty() {
+                        times.push(took);
+                    } else {
+                        replans.push(took);
+                    }
+                    plan
                 })
                 .collect()
         };
@@ -365,9 +378,16 @@ fn seeds(n: usize, k: u64) {
             .iter()
             .for_each(|plan| replan_quality.add(plan, &best));
     }
+    let ((plan_median, plan_max), (replan_median, replan_max)) = (spread(times), spread(replans));
     println!("  {n:>2} farms, {k} seeds a day:");
-    println!("    planned: {}", quality.line());
-    println!("    re-planned after the call: {}", replan_quality.line());
+    println!(
+        "    planned: {} ({plan_median:.1} ms median, {plan_max:.1} max)",
+        quality.line()
+    );
+    println!(
+        "    re-planned after the call: {} ({replan_median:.1} ms median, {replan_max:.1} max)",
+        replan_quality.line()
+    );
 }
 
 fn days(n: usize) {
@@ -541,7 +561,11 @@ fn main() {
     );
     if let Some(k) = option("--seeds") {
         let k = k.parse().unwrap_or_else(|e| panic!("--seeds {k}: {e}"));
-        for n in [25, 40] {
+        let farms: Vec<usize> = match option("--farms") {
+            Some(n) => vec![n.parse().unwrap_or_else(|e| panic!("--farms {n}: {e}"))],
+            None => vec![25, 40],
+        };
+        for n in farms {
             seeds(n, k);
         }
         return;

@@ -32,7 +32,8 @@ pub(super) struct Search<'a> {
     /// pass under way looks around (`scan`).
     active: Vec<bool>,
     scan: Vec<bool>,
-    /// `near[u * size + v]`: v is among the nearest nodes of u (granular neighbourhoods,
+    /// `near[u * size + v]`: v is among the nearest nodes of u, or u among those of v
+    /// (granular neighbourhoods,
     /// Toth and Vigo 2003): a move is costed only if it puts a visit next to one of its
     /// near ones, since the others are seldom better and make most of the work.
     near: Vec<bool>,
@@ -53,6 +54,11 @@ const BRIDGE: usize = 3;
 
 /// How many nearest nodes a move may put a visit next to.
 const NEAR: usize = 12;
+
+/// Whether a change of driving and distance makes a shorter round.
+fn shorter((dt, dm): (i64, i64)) -> bool {
+    dt < 0 || (dt == 0 && dm < 0)
+}
 
 /// The `NEAR` nodes nearest each node, as a flat table: nearest by driving time with a
 /// penalty for the wait or the lateness of going from one straight to the other (the
@@ -76,6 +82,9 @@ fn near_table(inst: &Instance) -> Vec<bool> {
         others.sort_by_key(|v| (proximity(u, *v), *v));
         for &v in others.iter().take(NEAR) {
             near[u * size + v] = true;
+            // Either way round: a move is judged by both its ends, and one look-up is
+            // cheaper than two in the hottest test of the search.
+            near[v * size + u] = true;
         }
     }
     near
@@ -363,15 +372,13 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Whether a move that changes the round from `seq[first]` on, and driving by `dt` and
-    /// distance by `dm`, is worth costing: when no visit from `seq[first]` on is late (and
-    /// the day ends in time), the move cannot make the round less late (the visits before
-    /// keep their lateness), so only a shorter round can be better. Exact pruning.
-    fn worth(&self, first: usize, cur: &Cost, dt: i64, dm: i64) -> bool {
-        if cur.overflow > 0 || cur.late > self.states[first - 1].late {
-            return true;
-        }
-        dt < 0 || (dt == 0 && dm < 0)
+    /// Whether a move that changes the round from `seq[first]` on could make it less late (or
+    /// back in time): only when a visit from `seq[first]` on is late (or the day ends too
+    /// late), since the visits before keep their lateness. Otherwise only a shorter round can
+    /// be better, which the move's change of driving tells without costing it (exact
+    /// pruning); that change is worked out only then, as this test runs for every move.
+    fn may_be_less_late(&self, first: usize, cur: &Cost) -> bool {
+        cur.overflow > 0 || cur.late > self.states[first - 1].late
     }
 
     /// Simulates `self.trial`; keeps it in `route` if better. Its first `from` visits are
@@ -450,7 +457,7 @@ impl<'a> Search<'a> {
     fn near(&self, i: usize, v: usize) -> bool {
         let size = self.inst.n + 2;
         let u = self.seq[i];
-        self.near[u * size + v] || self.near[v * size + u]
+        self.near[u * size + v]
     }
 
     /// Marks the visits at these positions of `seq` (before a move changes it).
@@ -550,7 +557,6 @@ impl<'a> Search<'a> {
     }
 
     fn two_opt(&mut self, route: &mut [usize], cur: &mut Cost) -> bool {
-        let inst = self.inst;
         let mut improved = false;
         self.index(route);
         let n = route.len();
@@ -563,19 +569,7 @@ impl<'a> Search<'a> {
                 {
                     continue;
                 }
-                let s = &self.seq;
-                let dt =
-                    inst.t(s[a - 1], s[b]) + (self.bwd[b] - self.bwd[a]) + inst.t(s[a], s[b + 1])
-                        - inst.t(s[a - 1], s[a])
-                        - (self.fwd[b] - self.fwd[a])
-                        - inst.t(s[b], s[b + 1]);
-                let dm = inst.m(s[a - 1], s[b])
-                    + (self.bwd_m[b] - self.bwd_m[a])
-                    + inst.m(s[a], s[b + 1])
-                    - inst.m(s[a - 1], s[a])
-                    - (self.fwd_m[b] - self.fwd_m[a])
-                    - inst.m(s[b], s[b + 1]);
-                if !self.worth(a, cur, dt, dm) {
+                if !self.may_be_less_late(a, cur) && !shorter(self.two_opt_delta(a, b)) {
                     continue;
                 }
                 let Some(p) = self.walk(self.states[a - 1], (a..=b).rev(), cur) else {
@@ -593,6 +587,21 @@ impl<'a> Search<'a> {
             }
         }
         improved
+    }
+
+    /// What reversing `seq[a..=b]` changes in driving and distance.
+    fn two_opt_delta(&self, a: usize, b: usize) -> (i64, i64) {
+        let inst = self.inst;
+        let s = &self.seq;
+        let dt = inst.t(s[a - 1], s[b]) + (self.bwd[b] - self.bwd[a]) + inst.t(s[a], s[b + 1])
+            - inst.t(s[a - 1], s[a])
+            - (self.fwd[b] - self.fwd[a])
+            - inst.t(s[b], s[b + 1]);
+        let dm = inst.m(s[a - 1], s[b]) + (self.bwd_m[b] - self.bwd_m[a]) + inst.m(s[a], s[b + 1])
+            - inst.m(s[a - 1], s[a])
+            - (self.fwd_m[b] - self.fwd_m[a])
+            - inst.m(s[b], s[b + 1]);
+        (dt, dm)
     }
 
     fn or_opt(&mut self, route: &mut Vec<usize>, cur: &mut Cost) -> bool {
@@ -628,25 +637,17 @@ impl<'a> Search<'a> {
         (dt, dm)
     }
 
-    /// The change of driving and distance of moving `seq[a..=b]` before `seq[g]`, if the move
-    /// is worth costing: a real reversal, next to a near visit, and (without lateness) shorter.
-    fn or_opt_skips(
-        &self,
-        a: usize,
-        b: usize,
-        g: usize,
-        reversed: bool,
-        cur: &Cost,
-    ) -> Option<(i64, i64)> {
+    /// Whether moving `seq[a..=b]` before `seq[g]` is worth costing: a real reversal, next to
+    /// a near visit, and (without lateness to win back) shorter.
+    fn or_opt_worth(&self, a: usize, b: usize, g: usize, reversed: bool, cur: &Cost) -> bool {
         if reversed && a == b {
-            return None;
+            return false;
         }
         let (first, last) = if reversed { (b, a) } else { (a, b) };
         if !(self.near(g - 1, self.seq[first]) || self.near(g, self.seq[last])) {
-            return None;
+            return false;
         }
-        let (dt, dm) = self.or_opt_delta(a, b, g, reversed);
-        self.worth(a.min(g), cur, dt, dm).then_some((dt, dm))
+        self.may_be_less_late(a.min(g), cur) || shorter(self.or_opt_delta(a, b, g, reversed))
     }
 
     /// Moves `seq[a..=b]` before `seq[g]` in `route` (either way round), marks the visits
@@ -689,7 +690,7 @@ impl<'a> Search<'a> {
                 for g in b + 2..=n + 1 {
                     p = self.step(p, self.seq[g - 1]);
                     for reversed in [false, true] {
-                        if self.or_opt_skips(a, b, g, reversed, cur).is_none() {
+                        if !self.or_opt_worth(a, b, g, reversed, cur) {
                             continue;
                         }
                         let q = self.segment(p, a, b, reversed);
@@ -720,10 +721,11 @@ impl<'a> Search<'a> {
                 }
                 for g in 1..a {
                     for reversed in [false, true] {
-                        let Some(delta) = self.or_opt_skips(a, b, g, reversed, cur) else {
+                        if !self.or_opt_worth(a, b, g, reversed, cur) {
                             continue;
-                        };
+                        }
                         let q = self.segment(self.states[g - 1], a, b, reversed);
+                        let delta = || self.or_opt_delta(a, b, g, reversed);
                         if self.pushed_back_no_better(q, g, a, b + 1, delta, cur) {
                             continue;
                         }
@@ -757,9 +759,12 @@ impl<'a> Search<'a> {
         from: usize,
         to: usize,
         next: usize,
-        delta: (i64, i64),
+        delta: impl FnOnce() -> (i64, i64),
         cur: &Cost,
     ) -> bool {
+        if cur.overflow > 0 {
+            return false;
+        }
         let inst = self.inst;
         let s = &self.seq;
         let before = self.states[from - 1];
@@ -769,16 +774,16 @@ impl<'a> Search<'a> {
         let stretch_late = self.states[to - 1].late - before.late;
         let leave = self.states[to - 1].time;
         let (rest_late, back) = self.suffix[next].at(leave + inst.t(s[to - 1], s[next]));
-        if back > inst.day_to && cur.overflow == 0 {
+        if back > inst.day_to {
             return true;
         }
         let late = p.late + stretch_late + rest_late;
+        let delta = delta();
         let drive = cur.drive + delta.0;
-        let pruned = match self.lateness_weight {
+        match self.lateness_weight {
             Some(_) => self.beyond(late, drive, cur),
             None => (late, drive, cur.meters + delta.1) >= (cur.late, cur.drive, cur.meters),
-        };
-        pruned && cur.overflow == 0
+        }
     }
 
     /// The segment `seq[a..=b]` driven in the given direction after `p`.
