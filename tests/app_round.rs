@@ -314,6 +314,12 @@ fn a_crowded_days_round_gets_better_on_screen_as_the_planner_works_on_in_the_bac
     }
     let mut h = store_harness(dir.path());
     let instant = today_view(&h).round.expect("the crowded day is planned");
+    // The screen says the round may still change (the 20 slices take seconds in a test
+    // build: the notice is up when the first view comes).
+    assert!(instant.improving);
+    h.get_by_label(
+        "Le planificateur cherche encore une meilleure tournée ; elle s'affichera d'elle-même.",
+    );
     let key =
         |r: &tournee::app::model::RoundView| (r.unplanned.len(), r.late_seconds, r.drive_seconds);
     common::until(&mut h, "the better round found in the background", |h| {
@@ -332,5 +338,11 @@ fn a_crowded_days_round_gets_better_on_screen_as_the_planner_works_on_in_the_bac
     assert_eq!(
         better.map.stops.len() + better.unplanned.len(),
         instant.map.stops.len() + instant.unplanned.len()
+    );
+    // The work over, the notice goes with it.
+    assert!(!better.improving);
+    assert!(
+        h.query_by_label_contains("cherche encore une meilleure tournée")
+            .is_none()
     );
 }

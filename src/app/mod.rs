@@ -617,10 +617,10 @@ mod tests {
         h.run();
         let id = VisitId::parse("visit", "V1").unwrap();
         let pages = &mut h.state_mut().state.pages;
-        pages.receive(ScreenView::Today(TodayView {
+        pages.receive(ScreenView::Today(Box::new(TodayView {
             technician: Some("Julie Moreau".to_owned()),
             ..TodayView::default()
-        }));
+        })));
         pages.receive(ScreenView::Visit(Box::new(visit_view(&id))));
         h.run();
         // The tank is on display, still waiting for its own view.

@@ -116,6 +116,9 @@ pub struct RoundView {
     pub new_calls: Vec<NewCall>,
     /// Home, then each stop in the order shown (new calls not in it).
     pub map: RoundMap,
+    /// The planner is still looking for a better round in the background: the one shown
+    /// may change by itself.
+    pub improving: bool,
 }
 
 /// A call not in the round yet.
@@ -539,11 +542,11 @@ pub struct SettingsView {
 }
 
 /// A screen's view as the backend built it: one variant per kind of view. The visit and the
-/// farmer's confirmation both draw a [`VisitView`]. The visit's and the farm's are boxed: far
-/// larger than the others, they would make every view take their size.
+/// farmer's confirmation both draw a [`VisitView`]. Today's, the visit's and the farm's are
+/// boxed: far larger than the others, they would make every view take their size.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScreenView {
-    Today(TodayView),
+    Today(Box<TodayView>),
     Call(CallView),
     Visit(Box<VisitView>),
     Tank(TankView),

@@ -39,6 +39,8 @@ pub struct Planned {
     pub new_calls: Vec<(VisitId, Vec<Insertion>)>,
     /// The day as the planner saw it (for the map).
     pub round: Option<DayRound>,
+    /// The planner is still looking for a better round of this day in the background.
+    pub improving: bool,
 }
 
 /// The planner's last answer, reused while the day is unchanged, and improved in the
@@ -48,16 +50,18 @@ pub struct PlanCache {
     last: RefCell<Option<(DayRound, Plan)>>,
     /// The background work on the last answer's day.
     refining: RefCell<Option<Refining>>,
-    /// Called from the background thread when it has found a better round (the worker then
-    /// shows it); without it, the better round is taken at the next look.
+    /// Called from the background thread when its work is over, a better round found or not
+    /// (the worker then shows it, or takes the notice that the planner is still looking
+    /// off the screen); without it, the better round is taken at the next look.
     pub on_refined: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 /// A background thread improving a plan: told to stop when the day changes, it leaves the
-/// better round it found in `found`.
+/// better round it found in `found`, and sets `over` when it ends.
 struct Refining {
     stop: Arc<AtomicBool>,
     found: Arc<Mutex<Option<Plan>>>,
+    over: Arc<AtomicBool>,
 }
 
 impl PlanCache {
@@ -78,6 +82,14 @@ impl PlanCache {
         *self.last.borrow_mut() = Some((round.clone(), plan.clone()));
         self.refine(round, &plan);
         Ok(plan)
+    }
+
+    /// Whether the background work on the last answer's day is still under way.
+    pub fn improving(&self) -> bool {
+        self.refining
+            .borrow()
+            .as_ref()
+            .is_some_and(|r| !r.over.load(Ordering::Acquire))
     }
 
     /// The better round the background work found, if any (taken once).
@@ -102,14 +114,16 @@ impl PlanCache {
         }
         let stop = Arc::new(AtomicBool::new(false));
         let found = Arc::new(Mutex::new(None));
+        let over = Arc::new(AtomicBool::new(false));
         let (problem, progress) = (round.problem.clone(), round.progress.clone());
         let (mut order, first) = (plan.order(), plan.order());
-        let (halt, slot, notify) = (stop.clone(), found.clone(), self.on_refined.clone());
+        let (halt, slot, ended) = (stop.clone(), found.clone(), over.clone());
+        let notify = self.on_refined.clone();
         let work = move || {
             let mut better = None;
             for slice in 0..crate::tour::REFINE_SLICES {
                 if halt.load(Ordering::Relaxed) {
-                    return;
+                    break;
                 }
                 match crate::tour::refine(&problem, &progress, &order, slice) {
                     Ok(p) if p.order() != order => {
@@ -117,16 +131,19 @@ impl PlanCache {
                         better = Some(p);
                     }
                     Ok(_) => {}
-                    Err(_) => return,
+                    Err(_) => break,
                 }
             }
-            let Some(better) = better.filter(|b| b.order() != first) else {
-                return;
-            };
+            // Work on a day that changed since is dropped unseen: the new day's work tells.
             if halt.load(Ordering::Relaxed) {
+                ended.store(true, Ordering::Release);
                 return;
             }
-            if let Ok(mut slot) = slot.lock() {
+            // Over first: a view that shows the better round never says it is still coming.
+            ended.store(true, Ordering::Release);
+            if let Some(better) = better.filter(|b| b.order() != first)
+                && let Ok(mut slot) = slot.lock()
+            {
                 *slot = Some(better);
             }
             if let Some(notify) = notify {
@@ -139,7 +156,7 @@ impl PlanCache {
             .spawn(work)
             .is_ok()
         {
-            *self.refining.borrow_mut() = Some(Refining { stop, found });
+            *self.refining.borrow_mut() = Some(Refining { stop, found, over });
         }
     }
 }
@@ -188,6 +205,7 @@ pub fn plan_day(
             best: None,
             new_calls: Vec::new(),
             round: None,
+            improving: false,
         });
     };
     let best = cache.best(&round).ok();
@@ -242,6 +260,7 @@ pub fn plan_day(
         plan,
         new_calls,
         round: Some(round),
+        improving: cache.improving(),
     })
 }
 
@@ -273,9 +292,11 @@ mod tests {
         cache.best(&first).unwrap();
         let instant = cache.best(&day).unwrap();
         assert!(!instant.order().contains(&gone));
+        assert!(cache.improving(), "the planner works on in the background");
         // Until the background work ends, the instant answer stands.
         rx.recv_timeout(Duration::from_secs(600))
             .expect("the background work finds a better round");
+        assert!(!cache.improving(), "the background work is over");
         let refined = cache.best(&day).unwrap();
         let mut expected = instant.clone();
         for slice in 0..REFINE_SLICES {
@@ -294,5 +315,12 @@ mod tests {
             rx.try_recv().is_err(),
             "the first day's work was not stopped"
         );
+        // A small round is exact at once: nothing to look for in the background.
+        let small = DayRound {
+            problem: random_day(4, 10),
+            ..first
+        };
+        cache.best(&small).unwrap();
+        assert!(!cache.improving());
     }
 }

@@ -29,7 +29,7 @@ impl Worker {
     /// screen keeps saying it is loading).
     pub(super) fn screen_view(&self, screen: &Screen) -> Result<Option<ScreenView>, LogError> {
         Ok(Some(match screen {
-            Screen::Today => ScreenView::Today(self.today_view()?),
+            Screen::Today => ScreenView::Today(Box::new(self.today_view()?)),
             Screen::Call => ScreenView::Call(self.call_view()?),
             Screen::Visit(id) | Screen::Confirm(id) => match self.visit_view(id)? {
                 Some(v) => ScreenView::Visit(Box::new(v)),
@@ -236,6 +236,7 @@ impl Worker {
             late_seconds: plan.late_seconds(),
             new_calls,
             map,
+            improving: planned.improving,
         }))
     }
 

@@ -140,7 +140,7 @@ impl Pages {
     /// waits in its own page.
     pub fn receive(&mut self, view: ScreenView) {
         match view {
-            ScreenView::Today(v) => self.today.view = Some(v),
+            ScreenView::Today(v) => self.today.view = Some(*v),
             ScreenView::Call(v) => self.call.view = Some(v),
             ScreenView::Visit(v) => self.visit.view = Some(*v),
             ScreenView::Tank(v) => self.tank.view = Some(v),

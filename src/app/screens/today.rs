@@ -249,6 +249,15 @@ fn plan_summary(
             ))
             .strong(),
         );
+        // The round above may still change by itself: say so, so that a technician does not
+        // read it out to a farmer as final. Still text, not a spinner: an animation would
+        // keep the tablet redrawing (and its battery draining) for a second or two per call.
+        if r.improving {
+            kit::field_message(
+                ui,
+                &FieldMessage::Hint(i18n.t("today.improving").to_owned()),
+            );
+        }
         if r.late_seconds > 0 {
             kit::field_message(
                 ui,
