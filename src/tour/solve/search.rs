@@ -26,8 +26,10 @@ pub(super) struct Search<'a> {
     bwd_m: Vec<i64>,
     /// The current round simulated: `states[k]` after its first k visits.
     states: Vec<Partial>,
-    /// `suffix[j]`: the profile of the current round from `seq[j]` to the end.
+    /// `suffix[j]`: the profile of the current round from `seq[j]` to the end, built for
+    /// `j >= suffix_from` (see `suffix_down_to`).
     suffix: Vec<Profile>,
+    suffix_from: usize,
     /// Don't-look bits by node: visits marked since the last pass (`active`) and those the
     /// pass under way looks around (`scan`).
     active: Vec<bool>,
@@ -54,6 +56,19 @@ const BRIDGE: usize = 3;
 
 /// How many nearest nodes a move may put a visit next to.
 const NEAR: usize = 12;
+
+/// A segment of the current round to move elsewhere, with what does not depend on where:
+/// looked at for every place it is tried at, so worked out once.
+struct Moved {
+    reversed: bool,
+    /// Its first and last nodes as driven, and where their rows start in the near table.
+    first: usize,
+    last: usize,
+    near_first: usize,
+    near_last: usize,
+    /// What taking it out (and turning it round) changes in driving and distance.
+    out: (i64, i64),
+}
 
 /// Whether a change of driving and distance makes a shorter round.
 fn shorter((dt, dm): (i64, i64)) -> bool {
@@ -125,6 +140,7 @@ impl<'a> Search<'a> {
             bwd_m: Vec::new(),
             states: Vec::new(),
             suffix: Vec::new(),
+            suffix_from: 0,
             active: vec![true; inst.n + 2],
             scan: vec![false; inst.n + 2],
             near: near_table(inst),
@@ -334,15 +350,28 @@ impl<'a> Search<'a> {
             self.states.push(inst.step(last, v));
         }
         self.work += len as u64;
-        // Backward: the end, then each visit before what follows it.
-        let hi = if resized { len - 2 } else { hi.min(len - 2) };
+        // Backward, when a move asks: the end, then each visit before what follows it. The
+        // profiles after `hi` are those of the round before, as far as they were built.
         self.suffix.resize_with(len, Profile::default);
-        self.suffix[len - 1] = Profile::identity();
-        for j in (1..=hi).rev() {
-            let (v, next) = (self.seq[j], self.seq[j + 1]);
-            let (head, tail) = self.suffix.split_at_mut(j + 1);
-            Profile::compose_into(&self.node[v], inst.t(v, next), &tail[0], &mut head[j]);
+        if resized {
+            self.suffix[len - 1] = Profile::identity();
+            self.suffix_from = len - 1;
+        }
+        self.suffix_from = self.suffix_from.max(hi.min(len - 2) + 1);
+    }
+
+    /// Builds the profiles of the round's ends down to `seq[j]`. Lazily: after a change late
+    /// in the round, the descent looks at the moves around it, and seldom needs the profiles
+    /// of the whole round again.
+    fn suffix_down_to(&mut self, j: usize) {
+        let inst = self.inst;
+        while self.suffix_from > j {
+            let k = self.suffix_from - 1;
+            let (v, next) = (self.seq[k], self.seq[k + 1]);
+            let (head, tail) = self.suffix.split_at_mut(k + 1);
+            Profile::compose_into(&self.node[v], inst.t(v, next), &tail[0], &mut head[k]);
             self.work += tail[0].len() as u64;
+            self.suffix_from = k;
         }
     }
 
@@ -358,6 +387,7 @@ impl<'a> Search<'a> {
     #[inline]
     fn finish(&mut self, p: Partial, j: usize, left_out: (u32, u32)) -> Cost {
         let inst = self.inst;
+        self.suffix_down_to(j);
         self.work += 1;
         let next = self.seq[j];
         let last = self.seq.len() - 1;
@@ -609,12 +639,10 @@ impl<'a> Search<'a> {
         self.or_opt_earlier(route, cur) || later
     }
 
-    /// What a segment `seq[a..=b]` moved before `seq[g]` changes in driving and distance
-    /// (`reversed`: driven the other way round).
-    fn or_opt_delta(&self, a: usize, b: usize, g: usize, reversed: bool) -> (i64, i64) {
+    /// The segment `seq[a..=b]` to move, driven either way round (`reversed`).
+    fn moved(&self, a: usize, b: usize, reversed: bool) -> Moved {
         let inst = self.inst;
         let s = &self.seq;
-        let (u, w) = (s[g - 1], s[g]);
         let (first, last) = if reversed { (s[b], s[a]) } else { (s[a], s[b]) };
         let (inner, inner_m) = if reversed {
             (
@@ -624,30 +652,49 @@ impl<'a> Search<'a> {
         } else {
             (0, 0)
         };
-        let dt = inst.t(s[a - 1], s[b + 1]) - inst.t(s[a - 1], s[a]) - inst.t(s[b], s[b + 1])
-            + inst.t(u, first)
-            + inst.t(last, w)
-            - inst.t(u, w)
-            + inner;
-        let dm = inst.m(s[a - 1], s[b + 1]) - inst.m(s[a - 1], s[a]) - inst.m(s[b], s[b + 1])
-            + inst.m(u, first)
-            + inst.m(last, w)
-            - inst.m(u, w)
-            + inner_m;
-        (dt, dm)
+        let size = inst.n + 2;
+        Moved {
+            reversed,
+            near_first: first * size,
+            near_last: last * size,
+            first,
+            last,
+            out: (
+                inst.t(s[a - 1], s[b + 1]) - inst.t(s[a - 1], s[a]) - inst.t(s[b], s[b + 1])
+                    + inner,
+                inst.m(s[a - 1], s[b + 1]) - inst.m(s[a - 1], s[a]) - inst.m(s[b], s[b + 1])
+                    + inner_m,
+            ),
+        }
     }
 
-    /// Whether moving `seq[a..=b]` before `seq[g]` is worth costing: a real reversal, next to
-    /// a near visit, and (without lateness to win back) shorter.
-    fn or_opt_worth(&self, a: usize, b: usize, g: usize, reversed: bool, cur: &Cost) -> bool {
-        if reversed && a == b {
-            return false;
-        }
-        let (first, last) = if reversed { (b, a) } else { (a, b) };
-        if !(self.near(g - 1, self.seq[first]) || self.near(g, self.seq[last])) {
-            return false;
-        }
-        self.may_be_less_late(a.min(g), cur) || shorter(self.or_opt_delta(a, b, g, reversed))
+    /// What the segment `m` moved before `seq[g]` changes in driving and distance.
+    #[inline]
+    fn or_opt_delta(&self, m: &Moved, g: usize) -> (i64, i64) {
+        let inst = self.inst;
+        let (u, w) = (self.seq[g - 1], self.seq[g]);
+        (
+            m.out.0 + inst.t(u, m.first) + inst.t(m.last, w) - inst.t(u, w),
+            m.out.1 + inst.m(u, m.first) + inst.m(m.last, w) - inst.m(u, w),
+        )
+    }
+
+    /// Whether moving the segment `m` before `seq[g]` is worth costing: next to a near
+    /// visit, and (without lateness to win back from `seq[first]` on) shorter.
+    #[inline]
+    fn or_opt_worth(&self, m: &Moved, g: usize, first: usize, cur: &Cost) -> bool {
+        let near =
+            self.near[m.near_first + self.seq[g - 1]] || self.near[m.near_last + self.seq[g]];
+        near && (self.may_be_less_late(first, cur) || shorter(self.or_opt_delta(m, g)))
+    }
+
+    /// The ways the segment `seq[a..=b]` can be moved: as it is, and the other way round
+    /// when it is more than one visit.
+    fn ways(&self, a: usize, b: usize) -> ([Moved; 2], usize) {
+        (
+            [self.moved(a, b, false), self.moved(a, b, true)],
+            if a == b { 1 } else { 2 },
+        )
     }
 
     /// Moves `seq[a..=b]` before `seq[g]` in `route` (either way round), marks the visits
@@ -685,18 +732,19 @@ impl<'a> Search<'a> {
                 if !self.looks(&[a - 1, a, b, b + 1]) {
                     continue;
                 }
+                let (ways, count) = self.ways(a, b);
                 // Before seq[g], g > b + 1: the round without the segment up to seq[g - 1].
                 let mut p = self.states[a - 1];
                 for g in b + 2..=n + 1 {
                     p = self.step(p, self.seq[g - 1]);
-                    for reversed in [false, true] {
-                        if !self.or_opt_worth(a, b, g, reversed, cur) {
+                    for m in &ways[..count] {
+                        if !self.or_opt_worth(m, g, a, cur) {
                             continue;
                         }
-                        let q = self.segment(p, a, b, reversed);
+                        let q = self.segment(p, a, b, m.reversed);
                         let c = self.finish(q, g, same);
                         if self.better(c, cur) {
-                            self.move_segment(route, (a, b), g, reversed);
+                            self.move_segment(route, (a, b), g, m.reversed);
                             improved = true;
                             continue 'segment;
                         }
@@ -719,13 +767,16 @@ impl<'a> Search<'a> {
                 if !self.looks(&[a - 1, a, b, b + 1]) {
                     continue;
                 }
+                let (ways, count) = self.ways(a, b);
+                // `pushed_back_no_better` looks at the profile of the round after the segment.
+                self.suffix_down_to(b + 1);
                 for g in 1..a {
-                    for reversed in [false, true] {
-                        if !self.or_opt_worth(a, b, g, reversed, cur) {
+                    for m in &ways[..count] {
+                        if !self.or_opt_worth(m, g, g, cur) {
                             continue;
                         }
-                        let q = self.segment(self.states[g - 1], a, b, reversed);
-                        let delta = || self.or_opt_delta(a, b, g, reversed);
+                        let q = self.segment(self.states[g - 1], a, b, m.reversed);
+                        let delta = || self.or_opt_delta(m, g);
                         if self.pushed_back_no_better(q, g, a, b + 1, delta, cur) {
                             continue;
                         }
@@ -734,7 +785,7 @@ impl<'a> Search<'a> {
                         };
                         let c = self.finish(p, b + 1, same);
                         if self.better(c, cur) {
-                            self.move_segment(route, (a, b), g, reversed);
+                            self.move_segment(route, (a, b), g, m.reversed);
                             improved = true;
                             continue 'segment;
                         }
