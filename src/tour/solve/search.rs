@@ -68,6 +68,9 @@ struct Moved {
     near_last: usize,
     /// What taking it out (and turning it round) changes in driving and distance.
     out: (i64, i64),
+    /// The least time from arriving at its first visit to leaving its last: the work and
+    /// the driving between, without waits.
+    span: i64,
 }
 
 /// Whether a change of driving and distance makes a shorter round.
@@ -653,8 +656,15 @@ impl<'a> Search<'a> {
             (0, 0)
         };
         let size = inst.n + 2;
+        let inside = if reversed {
+            self.bwd[b] - self.bwd[a]
+        } else {
+            self.fwd[b] - self.fwd[a]
+        };
+        let work: i64 = s[a..=b].iter().map(|&v| inst.service[v]).sum();
         Moved {
             reversed,
+            span: inside + work,
             near_first: first * size,
             near_last: last * size,
             first,
@@ -768,16 +778,29 @@ impl<'a> Search<'a> {
                     continue;
                 }
                 let (ways, count) = self.ways(a, b);
-                // `pushed_back_no_better` looks at the profile of the round after the segment.
-                self.suffix_down_to(b + 1);
+                let through = self.through(a, b + 1);
                 for g in 1..a {
                     for m in &ways[..count] {
                         if !self.or_opt_worth(m, g, g, cur) {
                             continue;
                         }
-                        let q = self.segment(self.states[g - 1], a, b, m.reversed);
+                        // First without driving the segment: it takes at least its span and
+                        // adds no lateness; then, unless that settles it, driven.
+                        let (u, w) = (self.seq[g - 1], self.seq[g]);
+                        let inst = self.inst;
+                        let earliest = self.states[g - 1].time
+                            + inst.t(u, m.first)
+                            + m.span
+                            + inst.t(m.last, w);
                         let delta = || self.or_opt_delta(m, g);
-                        if self.pushed_back_no_better(q, g, a, b + 1, delta, cur) {
+                        if self.pushed_back_no_better(earliest, 0, g, through, delta, cur) {
+                            continue;
+                        }
+                        let q = self.segment(self.states[g - 1], a, b, m.reversed);
+                        let arrive = q.time + inst.t(q.node, w);
+                        let added = q.late - self.states[g - 1].late;
+                        let delta = || self.or_opt_delta(m, g);
+                        if self.pushed_back_no_better(arrive, added, g, through, delta, cur) {
                             continue;
                         }
                         let Some(p) = self.walk(q, g..a, cur) else {
@@ -796,20 +819,35 @@ impl<'a> Search<'a> {
         improved
     }
 
-    /// Whether a move that puts new visits (ending with `p`) before the stretch
-    /// `seq[from..to]`, which then goes on to `seq[next]`, surely cannot beat `cur`, known
-    /// without driving the stretch: when it reaches the stretch no earlier than the current
-    /// round does, every visit of it starts no earlier (work starts later when arrival is
-    /// later), so it is at least as late as now and leaves no earlier, and the rest of the
-    /// round is at least as late as its profile says for that departure. `delta`: the
-    /// move's exact change of driving and distance. Exact pruning: it never drops a move that
-    /// would have been better.
+    /// The current round's lateness up to `seq[to - 1]`, then that of the round from
+    /// `seq[next]` on when driven straight there from `seq[to - 1]` as now, and when it is
+    /// back: what a move that takes out `seq[to..next]` and puts visits earlier is judged
+    /// against in `pushed_back_no_better`.
+    fn through(&mut self, to: usize, next: usize) -> (i64, i64) {
+        let inst = self.inst;
+        self.suffix_down_to(next);
+        let (last, after) = (self.seq[to - 1], self.seq[next]);
+        let leave = self.states[to - 1].time;
+        let (rest_late, back) = self.suffix[next].at(leave + inst.t(last, after));
+        (self.states[to - 1].late + rest_late, back)
+    }
+
+    /// Whether a move that puts new visits before `seq[from]`, arriving there at `arrive`
+    /// (or later) and `added` seconds later than the current round up to `seq[from - 1]`
+    /// (or more), then goes on as now up to a stretch it took out, and on to the rest of the
+    /// round (`through`, see there), surely cannot beat `cur`, known without driving it:
+    /// when it reaches `seq[from]` no earlier than the current round does, every visit up to
+    /// the stretch starts no earlier (work starts later when arrival is later), so it is at
+    /// least as late as now and leaves no earlier, and the rest of the round is at least as
+    /// late as its profile says for that departure. `delta`: the move's exact change of
+    /// driving and distance. Exact pruning: it never drops a move that would have been
+    /// better.
     fn pushed_back_no_better(
         &self,
-        p: Partial,
+        arrive: i64,
+        added: i64,
         from: usize,
-        to: usize,
-        next: usize,
+        (through, back): (i64, i64),
         delta: impl FnOnce() -> (i64, i64),
         cur: &Cost,
     ) -> bool {
@@ -817,18 +855,14 @@ impl<'a> Search<'a> {
             return false;
         }
         let inst = self.inst;
-        let s = &self.seq;
         let before = self.states[from - 1];
-        if p.time + inst.t(p.node, s[from]) < before.time + inst.t(s[from - 1], s[from]) {
+        if arrive < before.time + inst.t(self.seq[from - 1], self.seq[from]) {
             return false;
         }
-        let stretch_late = self.states[to - 1].late - before.late;
-        let leave = self.states[to - 1].time;
-        let (rest_late, back) = self.suffix[next].at(leave + inst.t(s[to - 1], s[next]));
         if back > inst.day_to {
             return true;
         }
-        let late = p.late + stretch_late + rest_late;
+        let late = through + added;
         let delta = delta();
         let drive = cur.drive + delta.0;
         match self.lateness_weight {
