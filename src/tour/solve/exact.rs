@@ -43,7 +43,7 @@ pub fn exact(inst: &Instance, base: &Base, free: &[usize]) -> Vec<usize> {
     let extend = |from_node: usize, time: i64, j: usize| -> (i64, i64) {
         let v = free[j];
         let start = inst.service_start(v, time + inst.t(from_node, v));
-        (start + inst.service[v], inst.lateness(v, start))
+        (start + inst.timing[v].service, inst.lateness(v, start))
     };
     for j in 0..k {
         let v = free[j];

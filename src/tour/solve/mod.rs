@@ -81,15 +81,25 @@ impl Base {
 pub struct Instance {
     n: usize,
     ids: Vec<String>,
-    time: Vec<i64>,
-    meters: Vec<i64>,
-    service: Vec<i64>,
-    earliest: Vec<i64>,
-    latest: Vec<i64>,
+    /// Driving seconds and metres from a to b, at `a * (n + 2) + b`: side by side, as most
+    /// moves want both.
+    legs: Vec<(i64, i64)>,
+    /// Each node's window and work, side by side: every visit a move drives reads all three.
+    timing: Vec<Timing>,
     closed: Vec<Vec<(i64, i64)>>,
     urgent: Vec<bool>,
     day_from: i64,
     day_to: i64,
+}
+
+/// When a visit may start and should have started, and how long its work takes (seconds).
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    /// When the window opens (`i64::MIN`: no window).
+    earliest: i64,
+    /// When the window ends (`i64::MAX`: no window).
+    latest: i64,
+    service: i64,
 }
 
 /// A small, seeded generator (SplitMix64): the same seed, the same plan.

@@ -84,12 +84,12 @@ fn shorter((dt, dm): (i64, i64)) -> bool {
 /// ones are those it could be followed by at that time of day, not only next door.
 fn near_table(inst: &Instance) -> Vec<bool> {
     let size = inst.n + 2;
-    let open = |v: usize| inst.earliest[v].max(inst.day_from);
-    let close = |v: usize| inst.latest[v].min(inst.day_to);
+    let open = |v: usize| inst.timing[v].earliest.max(inst.day_from);
+    let close = |v: usize| inst.timing[v].latest.min(inst.day_to);
     let proximity = |u: usize, v: usize| -> i64 {
         let t = inst.t(u, v);
-        let wait = (open(v) - inst.service[u] - t - close(u)).max(0);
-        let late = (open(u) + inst.service[u] + t - close(v)).max(0);
+        let wait = (open(v) - inst.timing[u].service - t - close(u)).max(0);
+        let late = (open(u) + inst.timing[u].service + t - close(v)).max(0);
         t + wait / 5 + late
     };
     let mut near = vec![false; size * size];
@@ -121,9 +121,9 @@ impl<'a> Search<'a> {
                     return Profile::identity();
                 }
                 Profile::visit(&profile::VisitTiming {
-                    earliest: inst.earliest[v],
-                    latest: inst.latest[v],
-                    service: inst.service[v],
+                    earliest: inst.timing[v].earliest,
+                    latest: inst.timing[v].latest,
+                    service: inst.timing[v].service,
                     closed: &inst.closed[v],
                 })
             })
@@ -244,7 +244,14 @@ impl<'a> Search<'a> {
             keyed.sort_unstable();
             missing = keyed.into_iter().map(|(_, _, v)| v).collect();
         } else {
-            missing.sort_by_key(|v| (!inst.urgent[*v], inst.latest[*v], inst.earliest[*v], *v));
+            missing.sort_by_key(|v| {
+                (
+                    !inst.urgent[*v],
+                    inst.timing[*v].latest,
+                    inst.timing[*v].earliest,
+                    *v,
+                )
+            });
         }
         for v in missing {
             self.index(route);
@@ -661,7 +668,7 @@ impl<'a> Search<'a> {
         } else {
             self.fwd[b] - self.fwd[a]
         };
-        let work: i64 = s[a..=b].iter().map(|&v| inst.service[v]).sum();
+        let work: i64 = s[a..=b].iter().map(|&v| inst.timing[v].service).sum();
         Moved {
             reversed,
             span: inside + work,

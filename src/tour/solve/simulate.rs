@@ -10,8 +10,9 @@ impl Instance {
     /// window opens, and never overlapping its closed hours. Non-decreasing in `arrive`, which
     /// the exact programme's dominance rule relies on.
     pub(super) fn service_start(&self, v: usize, arrive: i64) -> i64 {
-        let mut s = arrive.max(self.earliest[v]);
-        let len = self.service[v].max(1);
+        let timing = self.timing[v];
+        let mut s = arrive.max(timing.earliest);
+        let len = timing.service.max(1);
         for &(c0, c1) in &self.closed[v] {
             if s < c1 && s + len > c0 {
                 s = c1;
@@ -21,7 +22,7 @@ impl Instance {
     }
 
     pub(super) fn lateness(&self, v: usize, start: i64) -> i64 {
-        (start - self.latest[v]).max(0)
+        (start - self.timing[v].latest).max(0)
     }
 
     /// The state after done visits and the pinned visit.
@@ -101,13 +102,13 @@ impl Instance {
             b.stops.push(Stop {
                 id: id.clone(),
                 arrival: clamp_u32(start),
-                departure: clamp_u32(start + self.service[v]),
+                departure: clamp_u32(start + self.timing[v].service),
                 late_seconds: clamp_u32(late),
                 done: false,
             });
             b.fixed[v] = true;
             b.node = v;
-            b.time = start + self.service[v];
+            b.time = start + self.timing[v].service;
         }
         let free = self.free(&b);
         b.free_count = free.len() as u32;
@@ -147,13 +148,15 @@ impl Instance {
     /// One more visit on a partial round.
     #[inline]
     pub(super) fn step(&self, p: Partial, v: usize) -> Partial {
-        let start = self.service_start(v, p.time + self.t(p.node, v));
+        let (t, m) = self.leg(p.node, v);
+        let start = self.service_start(v, p.time + t);
+        let timing = self.timing[v];
         Partial {
             node: v,
-            time: start + self.service[v],
-            late: p.late + self.lateness(v, start),
-            drive: p.drive + self.t(p.node, v),
-            meters: p.meters + self.m(p.node, v),
+            time: start + timing.service,
+            late: p.late + (start - timing.latest).max(0),
+            drive: p.drive + t,
+            meters: p.meters + m,
         }
     }
 
@@ -203,11 +206,11 @@ impl Instance {
             stops.push(Stop {
                 id: self.ids[v - 1].clone(),
                 arrival: clamp_u32(start),
-                departure: clamp_u32(start + self.service[v]),
+                departure: clamp_u32(start + self.timing[v].service),
                 late_seconds: clamp_u32(self.lateness(v, start)),
                 done: false,
             });
-            time = start + self.service[v];
+            time = start + self.timing[v].service;
             at = v;
         }
         let cost = self.cost(base, route);

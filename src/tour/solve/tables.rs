@@ -4,7 +4,7 @@
 
 use geo::{Distance, Haversine, Point};
 
-use super::Instance;
+use super::{Instance, Timing};
 use crate::domain::Urgency;
 use crate::tour::{DAY_SECONDS, MAX_VISITS, Problem, TourError, Travel, Window};
 
@@ -54,9 +54,14 @@ impl Instance {
         }
         let mut ids: Vec<String> = Vec::with_capacity(n);
         let size = n + 2;
-        let mut service = vec![0i64; size];
-        let mut earliest = vec![i64::MIN; size];
-        let mut latest = vec![i64::MAX; size];
+        let mut timing = vec![
+            Timing {
+                earliest: i64::MIN,
+                latest: i64::MAX,
+                service: 0,
+            };
+            size
+        ];
         let mut closed = vec![Vec::new(); size];
         let mut urgent = vec![false; size];
         for (i, v) in p.visits.iter().enumerate() {
@@ -84,11 +89,11 @@ impl Instance {
                 ));
             }
             let node = i + 1;
-            service[node] = i64::from(v.service_seconds);
+            timing[node].service = i64::from(v.service_seconds);
             if let Some(w) = &v.window {
                 check_window(&format!("{at}.window"), w, DAY_SECONDS)?;
-                earliest[node] = i64::from(w.from);
-                latest[node] = i64::from(w.to);
+                timing[node].earliest = i64::from(w.from);
+                timing[node].latest = i64::from(w.to);
             }
             let mut spans: Vec<(i64, i64)> = Vec::with_capacity(v.closed.len());
             for (k, c) in v.closed.iter().enumerate() {
@@ -109,11 +114,8 @@ impl Instance {
         Ok(Instance {
             n,
             ids,
-            time,
-            meters,
-            service,
-            earliest,
-            latest,
+            legs: time.into_iter().zip(meters).collect(),
+            timing,
             closed,
             urgent,
             day_from: i64::from(p.day.from),
@@ -123,12 +125,18 @@ impl Instance {
 
     #[inline]
     pub(super) fn t(&self, a: usize, b: usize) -> i64 {
-        self.time[a * (self.n + 2) + b]
+        self.legs[a * (self.n + 2) + b].0
     }
 
     #[inline]
     pub(super) fn m(&self, a: usize, b: usize) -> i64 {
-        self.meters[a * (self.n + 2) + b]
+        self.legs[a * (self.n + 2) + b].1
+    }
+
+    /// Driving seconds and metres from a to b.
+    #[inline]
+    pub(super) fn leg(&self, a: usize, b: usize) -> (i64, i64) {
+        self.legs[a * (self.n + 2) + b]
     }
 
     pub(super) fn end(&self) -> usize {
