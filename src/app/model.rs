@@ -116,9 +116,18 @@ pub struct RoundView {
     pub new_calls: Vec<NewCall>,
     /// Home, then each stop in the order shown (new calls not in it).
     pub map: RoundMap,
-    /// The planner is still looking for a better round in the background: the one shown
-    /// may change by itself.
-    pub improving: bool,
+    /// The planner is still looking for a better round in the background.
+    pub improving: Option<Improving>,
+}
+
+/// What the planner's work in the background will do with a better round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Improving {
+    /// Show it: the round shown is the planner's.
+    Shows,
+    /// Propose it beside the order recorded for the day (placed calls, moved by hand), which
+    /// stays as the technician set it.
+    Proposes,
 }
 
 /// A call not in the round yet.

@@ -11,9 +11,9 @@ use super::{Worker, round};
 use crate::app::Screen;
 use crate::app::model::{
     ActRow, BullChoice, CallView, CorrectedAct, Dispute, FarmChoice, FarmView, FarmVisit,
-    HistoryLine, InseminationLine, NewCall, Placement, PregnancyLine, ProposedVisit, RestDay,
-    RoundMap, RoundView, ScreenView, SettingsView, TankLine, TankView, TodayView, VisitRow,
-    VisitView, straw_fits,
+    HistoryLine, Improving, InseminationLine, NewCall, Placement, PregnancyLine, ProposedVisit,
+    RestDay, RoundMap, RoundView, ScreenView, SettingsView, TankLine, TankView, TodayView,
+    VisitRow, VisitView, straw_fits,
 };
 use crate::declare::DueState;
 use crate::domain::{
@@ -236,7 +236,13 @@ impl Worker {
             late_seconds: plan.late_seconds(),
             new_calls,
             map,
-            improving: planned.improving,
+            improving: planned
+                .improving
+                .then_some(if day_round.recorded.is_some() {
+                    Improving::Proposes
+                } else {
+                    Improving::Shows
+                }),
         }))
     }
 

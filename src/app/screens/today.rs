@@ -8,7 +8,7 @@ use super::{Form, Nav, Out, Show};
 use crate::app::Screen;
 use crate::app::i18n::I18n;
 use crate::app::kit::{self, FieldMessage, Palette, RowContent};
-use crate::app::model::{Command, RestDay, RoundView, Ticket, TodayView, VisitRow};
+use crate::app::model::{Command, Improving, RestDay, RoundView, Ticket, TodayView, VisitRow};
 use crate::app::widgets::round_map;
 use crate::domain::{Request, Urgency, VisitId, VisitStatus};
 
@@ -252,11 +252,12 @@ fn plan_summary(
         // The round above may still change by itself: say so, so that a technician does not
         // read it out to a farmer as final. Still text, not a spinner: an animation would
         // keep the tablet redrawing (and its battery draining) for a second or two per call.
-        if r.improving {
-            kit::field_message(
-                ui,
-                &FieldMessage::Hint(i18n.t("today.improving").to_owned()),
-            );
+        if let Some(improving) = r.improving {
+            let key = match improving {
+                Improving::Shows => "today.improving",
+                Improving::Proposes => "today.improving_proposed",
+            };
+            kit::field_message(ui, &FieldMessage::Hint(i18n.t(key).to_owned()));
         }
         if r.late_seconds > 0 {
             kit::field_message(
