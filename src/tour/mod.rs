@@ -274,8 +274,9 @@ pub const REFINE_SLICES: u32 = 20;
 /// slice after slice it explores other rounds. Every fourth slice from the third starts from
 /// nothing instead, a way into other valleys than the one the plan so far is in (measured on
 /// the bench's 40-farm days when it came in: nine planned and six re-planned days on their
-/// best known round, against eight and five when every slice starts from the plan so far). The plan returned
-/// is never worse than `previous`. Done visits stay first, as in [`replan`].
+/// best known round, against eight and five when every slice starts from the plan so far).
+/// The plan returned is never worse than `previous`. Done visits stay first, as in
+/// [`replan`].
 pub fn refine(
     problem: &Problem,
     progress: &DayProgress,

@@ -7,7 +7,8 @@
 //! planner's best order is kept beside a hand-made one, so the screen can say what the hand
 //! order costs. The solver runs again only when the day changed (a call, a visit done...);
 //! its instant answer is then improved in the background (`tour::refine`, a thread per day
-//! state), and a better round found there replaces it.
+//! state), and a better round found there replaces it: on screen while the round shown is the
+//! planner's, as the proposal beside the order once one is recorded.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};

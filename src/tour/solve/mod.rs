@@ -102,6 +102,14 @@ struct Timing {
     service: i64,
 }
 
+impl Timing {
+    /// Seconds past the window's end when the work starts at `start`.
+    #[inline]
+    fn lateness(&self, start: i64) -> i64 {
+        (start - self.latest).max(0)
+    }
+}
+
 /// A small, seeded generator (SplitMix64): the same seed, the same plan.
 pub struct Rng(pub u64);
 

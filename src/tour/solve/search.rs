@@ -35,9 +35,9 @@ pub(super) struct Search<'a> {
     active: Vec<bool>,
     scan: Vec<bool>,
     /// `near[u * size + v]`: v is among the nearest nodes of u, or u among those of v
-    /// (granular neighbourhoods,
-    /// Toth and Vigo 2003): a move is costed only if it puts a visit next to one of its
-    /// near ones, since the others are seldom better and make most of the work.
+    /// (granular neighbourhoods, Toth and Vigo 2003): a move is costed only if it puts a
+    /// visit next to one of its near ones, since the others are seldom better and make most
+    /// of the work.
     near: Vec<bool>,
     /// See `rank`.
     lateness_weight: Option<i64>,
@@ -806,6 +806,7 @@ impl<'a> Search<'a> {
                         let q = self.segment(self.states[g - 1], a, b, m.reversed);
                         let arrive = q.time + inst.t(q.node, w);
                         let added = q.late - self.states[g - 1].late;
+                        // Again: driving the segment needed `self` mutably.
                         let delta = || self.or_opt_delta(m, g);
                         if self.pushed_back_no_better(arrive, added, g, through, delta, cur) {
                             continue;

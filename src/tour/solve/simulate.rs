@@ -22,7 +22,7 @@ impl Instance {
     }
 
     pub(super) fn lateness(&self, v: usize, start: i64) -> i64 {
-        (start - self.timing[v].latest).max(0)
+        self.timing[v].lateness(start)
     }
 
     /// The state after done visits and the pinned visit.
@@ -154,7 +154,7 @@ impl Instance {
         Partial {
             node: v,
             time: start + timing.service,
-            late: p.late + (start - timing.latest).max(0),
+            late: p.late + timing.lateness(start),
             drive: p.drive + t,
             meters: p.meters + m,
         }
