@@ -9,6 +9,7 @@
 mod common;
 
 use chrono::Duration;
+use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 
 use common::{harness, settle, shows, shows_containing, store_harness, tap, today, type_into};
@@ -338,6 +339,26 @@ fn a_crowded_days_round_gets_better_on_screen_as_the_planner_works_on_in_the_bac
     h.get_by_label(
         "Le planificateur cherche encore une meilleure tournée ; elle s'affichera d'elle-même.",
     );
+    // A bar says how far along the work is, and moves a step a slice, before the end.
+    assert!(
+        (0.0..1.0).contains(&instant.improving_done),
+        "{}",
+        instant.improving_done
+    );
+    h.get_by_role(Role::ProgressIndicator);
+    common::until(&mut h, "a slice of the background work done", |h| {
+        today_view(h)
+            .round
+            .is_some_and(|r| r.improving.is_none() || r.improving_done > instant.improving_done)
+    });
+    let midway = today_view(&h).round.unwrap();
+    assert_eq!(
+        midway.improving,
+        Some(Improving::Shows),
+        "seen before the end"
+    );
+    assert!(midway.improving_done > instant.improving_done && midway.improving_done < 1.0);
+    h.get_by_role(Role::ProgressIndicator);
     let key =
         |r: &tournee::app::model::RoundView| (r.unplanned.len(), r.late_seconds, r.drive_seconds);
     common::until(&mut h, "the better round found in the background", |h| {
@@ -363,6 +384,7 @@ fn a_crowded_days_round_gets_better_on_screen_as_the_planner_works_on_in_the_bac
         h.query_by_label_contains("cherche encore une meilleure tournée")
             .is_none()
     );
+    assert!(h.query_by_role(Role::ProgressIndicator).is_none());
 }
 
 #[test]

@@ -118,6 +118,8 @@ pub struct RoundView {
     pub map: RoundMap,
     /// The planner is still looking for a better round in the background.
     pub improving: Option<Improving>,
+    /// How much of that work is done, from 0 to 1 (0 when there is none).
+    pub improving_done: f32,
 }
 
 /// What the planner's work in the background will do with a better round.

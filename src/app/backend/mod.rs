@@ -80,8 +80,11 @@ pub struct BackendConfig {
 enum Msg {
     Ui(Ticket, Job),
     Sync(sync::News),
-    /// The planner found a better round for today in the background.
+    /// The planner's work on today's round in the background is over (a better round found
+    /// or not).
     Refined,
+    /// One more slice of that work is done: the screen says how far along it is.
+    Progress,
     /// The app is closing (the sync thread holds a sender too, so the channel alone never
     /// closes).
     Quit,
@@ -391,6 +394,10 @@ fn run(
     worker.plans.on_refined = Some(Arc::new(move || {
         let _ = refined.send(Msg::Refined);
     }));
+    let progress = news.clone();
+    worker.plans.on_progress = Some(Arc::new(move || {
+        let _ = progress.send(Msg::Progress);
+    }));
     // The sync thread on the store the worker holds (again after an adoption changed it).
     let start_sync = |store: &Store| {
         let news = news.clone();
@@ -472,6 +479,8 @@ fn run(
                 }
                 (None, true, false)
             }
+            // Only Today shows how far along the work is.
+            Msg::Progress => (None, matches!(worker.shown, Screen::Today), false),
             Msg::Sync(news) => {
                 let handled = worker.on_news(news);
                 // A sync may bring a call or a reassignment: the round, and its windows, move.

@@ -11,7 +11,7 @@
 //! planner's, as the proposal beside the order once one is recorded.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
@@ -40,8 +40,9 @@ pub struct Planned {
     pub new_calls: Vec<(VisitId, Vec<Insertion>)>,
     /// The day as the planner saw it (for the map).
     pub round: Option<DayRound>,
-    /// The planner is still looking for a better round of this day in the background.
-    pub improving: bool,
+    /// While the planner is still looking for a better round of this day in the
+    /// background: how much of that work is done, from 0 to 1.
+    pub improving: Option<f32>,
 }
 
 /// The planner's last answer, reused while the day is unchanged, and improved in the
@@ -55,14 +56,19 @@ pub struct PlanCache {
     /// (the worker then shows it, or takes the notice that the planner is still looking
     /// off the screen); without it, the better round is taken at the next look.
     pub on_refined: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// Called from the background thread after each slice of its work but the last, so that
+    /// the screen can say how far along it is.
+    pub on_progress: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
-/// A background thread improving a plan: told to stop when the day changes, it leaves the
-/// better round it found in `found`, and sets `over` when it ends.
+/// A background thread improving a plan: told to stop when the day changes, it counts the
+/// slices of its work done in `slices`, leaves the better round it found in `found`, and sets
+/// `over` when it ends.
 struct Refining {
     stop: Arc<AtomicBool>,
     found: Arc<Mutex<Option<Plan>>>,
     over: Arc<AtomicBool>,
+    slices: Arc<AtomicU32>,
 }
 
 impl PlanCache {
@@ -87,10 +93,22 @@ impl PlanCache {
 
     /// Whether the background work on the last answer's day is still under way.
     pub fn improving(&self) -> bool {
-        self.refining
-            .borrow()
-            .as_ref()
-            .is_some_and(|r| !r.over.load(Ordering::Acquire))
+        self.progress().is_some()
+    }
+
+    /// While the background work on the last answer's day is under way: the share of its
+    /// slices done, from 0 to 1.
+    pub fn progress(&self) -> Option<f32> {
+        let refining = self.refining.borrow();
+        let r = refining.as_ref()?;
+        if r.over.load(Ordering::Acquire) {
+            return None;
+        }
+        let done = r
+            .slices
+            .load(Ordering::Acquire)
+            .min(crate::tour::REFINE_SLICES);
+        Some(done as f32 / crate::tour::REFINE_SLICES as f32)
     }
 
     /// The better round the background work found, if any (taken once).
@@ -116,10 +134,11 @@ impl PlanCache {
         let stop = Arc::new(AtomicBool::new(false));
         let found = Arc::new(Mutex::new(None));
         let over = Arc::new(AtomicBool::new(false));
+        let slices = Arc::new(AtomicU32::new(0));
         let (problem, progress) = (round.problem.clone(), round.progress.clone());
         let (mut order, first) = (plan.order(), plan.order());
-        let (halt, slot, ended) = (stop.clone(), found.clone(), over.clone());
-        let notify = self.on_refined.clone();
+        let (halt, slot, ended, done) = (stop.clone(), found.clone(), over.clone(), slices.clone());
+        let (notify, step) = (self.on_refined.clone(), self.on_progress.clone());
         let work = move || {
             let mut better = None;
             for slice in 0..crate::tour::REFINE_SLICES {
@@ -133,6 +152,14 @@ impl PlanCache {
                     }
                     Ok(_) => {}
                     Err(_) => break,
+                }
+                done.store(slice + 1, Ordering::Release);
+                // The last slice's news is the end's.
+                if slice + 1 < crate::tour::REFINE_SLICES
+                    && !halt.load(Ordering::Relaxed)
+                    && let Some(step) = &step
+                {
+                    step();
                 }
             }
             // Work on a day that changed since is dropped unseen: the new day's work tells.
@@ -157,7 +184,12 @@ impl PlanCache {
             .spawn(work)
             .is_ok()
         {
-            *self.refining.borrow_mut() = Some(Refining { stop, found, over });
+            *self.refining.borrow_mut() = Some(Refining {
+                stop,
+                found,
+                over,
+                slices,
+            });
         }
     }
 }
@@ -206,7 +238,7 @@ pub fn plan_day(
             best: None,
             new_calls: Vec::new(),
             round: None,
-            improving: false,
+            improving: None,
         });
     };
     let best = cache.best(&round).ok();
@@ -261,7 +293,7 @@ pub fn plan_day(
         plan,
         new_calls,
         round: Some(round),
-        improving: cache.improving(),
+        improving: cache.progress(),
     })
 }
 
@@ -280,6 +312,10 @@ mod tests {
         cache.on_refined = Some(Arc::new(move || {
             let _ = tx.send(());
         }));
+        let (step_tx, step_rx) = mpsc::channel();
+        cache.on_progress = Some(Arc::new(move || {
+            let _ = step_tx.send(());
+        }));
         // Day 4 of the bench's crowded 40-farm days, then the same day with a visit called
         // off before the work on the first could end: that work is dropped.
         let first = DayRound {
@@ -294,10 +330,24 @@ mod tests {
         let instant = cache.best(&day).unwrap();
         assert!(!instant.order().contains(&gone));
         assert!(cache.improving(), "the planner works on in the background");
+        // How far along it is, after each slice but the last: a share that grows, below 1.
+        let mut shares = vec![cache.progress().expect("under way")];
+        for _ in 1..REFINE_SLICES {
+            step_rx
+                .recv_timeout(Duration::from_secs(600))
+                .expect("a slice done");
+            if let Some(share) = cache.progress() {
+                shares.push(share);
+            }
+        }
+        assert!(shares.windows(2).all(|w| w[0] <= w[1]), "{shares:?}");
+        assert!(shares.iter().all(|s| (0.0..1.0).contains(s)), "{shares:?}");
+        assert!(shares.last() > shares.first(), "{shares:?}");
         // Until the background work ends, the instant answer stands.
         rx.recv_timeout(Duration::from_secs(600))
             .expect("the background work finds a better round");
         assert!(!cache.improving(), "the background work is over");
+        assert_eq!(cache.progress(), None);
         let refined = cache.best(&day).unwrap();
         let mut expected = instant.clone();
         for slice in 0..REFINE_SLICES {

@@ -236,13 +236,14 @@ impl Worker {
             late_seconds: plan.late_seconds(),
             new_calls,
             map,
-            improving: planned
-                .improving
-                .then_some(if day_round.recorded.is_some() {
+            improving: planned.improving.map(|_| {
+                if day_round.recorded.is_some() {
                     Improving::Proposes
                 } else {
                     Improving::Shows
-                }),
+                }
+            }),
+            improving_done: planned.improving.unwrap_or(0.0),
         }))
     }
 

@@ -258,6 +258,12 @@ fn plan_summary(
                 Improving::Proposes => "today.improving_proposed",
             };
             kit::field_message(ui, &FieldMessage::Hint(i18n.t(key).to_owned()));
+            // How long to wait: the bar moves a step a slice of work, never by itself.
+            ui.add(
+                egui::ProgressBar::new(r.improving_done)
+                    .desired_height(2.0 * kit::GAP)
+                    .show_percentage(),
+            );
         }
         if r.late_seconds > 0 {
             kit::field_message(
