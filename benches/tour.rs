@@ -17,7 +17,7 @@
 //!
 //! One thread; figures are per core. Run: `cargo bench --bench tour --no-default-features`;
 //! `-- --quick`: no long runs, quality against the recorded best and the other solvers only;
-//! `-- --days`: each day's result and best known; `-- --export DIR`: write the days as JSON
+//! `-- --days`: each day's result, best known and time; `-- --export DIR`: write the days as JSON
 //! for `benches/tour_compare.py`; `-- --record`: keep the best rounds found in
 //! `benches/tour_best/` (see `Recorded`); `-- --population`: plan with the population search
 //! (`Options::population`); `-- --seeds K`: only the quality of the 25- and 40-farm days,
@@ -466,9 +466,10 @@ fn days(n: usize) {
         }
         if flag("--days") {
             println!(
-                "    day {seed}: {:?} best known {:?}",
+                "    day {seed}: {:?} best known {:?}, {:.1} ms",
                 key(&plan),
-                key(&best)
+                key(&best),
+                ms(times[times.len() - 1])
             );
         }
         // One new urgent call, three visits of the recorded round done as planned (the first
@@ -509,9 +510,10 @@ fn days(n: usize) {
         }
         if flag("--days") {
             println!(
-                "    day {seed} re-planned: {:?} best known {:?}",
+                "    day {seed} re-planned: {:?} best known {:?}, {:.1} ms",
                 key(&again),
-                key(&best)
+                key(&best),
+                ms(replans[replans.len() - 1])
             );
         }
     }
