@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use geo::{Distance, Haversine, Point};
 use serde_json::{Value, json};
 use tournee::domain::Urgency;
-use tournee::tour::{self, DayProgress, Done, Options, Plan, Problem, Travel, Window, sample};
+use tournee::tour::{self, DayProgress, Options, Plan, Problem, Travel, Window, sample};
 
 const DAYS: u64 = 10;
 
@@ -297,32 +297,6 @@ fn refine(p: &Problem, progress: &DayProgress, plan: &Plan) -> (Plan, Duration) 
     (refined, start.elapsed())
 }
 
-/// The re-planned day: the first three visits of `followed` done as planned, then one new
-/// urgent call near the middle of the day with a 3 h window from now.
-fn with_call(p: &mut Problem, followed: &Plan) -> DayProgress {
-    let done: Vec<Done> = followed.stops[..3.min(followed.stops.len())]
-        .iter()
-        .map(|s| Done {
-            id: s.id.clone(),
-            arrived: s.arrival,
-            left: s.departure,
-        })
-        .collect();
-    let now = done.last().map_or(sample::hm(10, 30), |d| d.left);
-    let mut call = sample::farm("call", 0.04, -0.06, 25);
-    call.urgency = Urgency::Urgent;
-    call.window = Some(Window {
-        from: now,
-        to: now + 3 * 3_600,
-    });
-    p.visits.push(call);
-    DayProgress {
-        done,
-        pinned_first: None,
-        now: Some(now),
-    }
-}
-
 /// `-- --seeds K`: each day of `n` farms planned and re-planned with K seeds, against the
 /// recorded best known (or a better round found here): one seed's figures move by a day or
 /// two when the search changes a little, K seeds say whether it is better or only luckier.
@@ -369,7 +343,7 @@ fn seeds(n: usize, k: u64) {
             Ok(plan) => plan,
             Err(e) => panic!("{name}: the recorded round to re-plan from is refused: {e}"),
         };
-        let progress = with_call(&mut p, &followed);
+        let progress = sample::with_call(&mut p, &followed);
         let again = runs(&p, &progress, &followed.order());
         let recorded_best = recorded_plan(&name, &p, &progress, &recorded.replanned);
         let Some(best) = best_of(again.iter().cloned().chain(recorded_best)) else {
@@ -481,7 +455,7 @@ fn days(n: usize) {
             Ok(plan) => plan,
             Err(e) => panic!("{name}: the recorded round to re-plan from is refused: {e}"),
         };
-        let progress = with_call(&mut p, &followed);
+        let progress = sample::with_call(&mut p, &followed);
         let start = Instant::now();
         let again = solve(&p, &progress, &followed.order(), &options);
         replans.push(start.elapsed());

@@ -3,7 +3,7 @@
 //! 28 km × 26 km (smaller for more than 25 farms), not taken from the land register.
 
 use super::solve::Rng;
-use super::{Problem, Travel, VisitToPlan, Window};
+use super::{DayProgress, Done, Plan, Problem, Travel, VisitToPlan, Window};
 use crate::domain::{Location, Urgency};
 
 /// Montsûrs, the demo technician's home.
@@ -84,4 +84,30 @@ pub fn random_day(seed: u64, n: usize) -> Problem {
         })
         .collect();
     day(visits)
+}
+
+/// The bench's re-planned day: the first three visits of `followed` done as planned, then
+/// one new urgent call near the middle of the day with a 3 h window from now.
+pub fn with_call(p: &mut Problem, followed: &Plan) -> DayProgress {
+    let done: Vec<Done> = followed.stops[..3.min(followed.stops.len())]
+        .iter()
+        .map(|s| Done {
+            id: s.id.clone(),
+            arrived: s.arrival,
+            left: s.departure,
+        })
+        .collect();
+    let now = done.last().map_or(hm(10, 30), |d| d.left);
+    let mut call = farm("call", 0.04, -0.06, 25);
+    call.urgency = Urgency::Urgent;
+    call.window = Some(Window {
+        from: now,
+        to: now + 3 * 3_600,
+    });
+    p.visits.push(call);
+    DayProgress {
+        done,
+        pinned_first: None,
+        now: Some(now),
+    }
 }

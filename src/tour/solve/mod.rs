@@ -75,6 +75,11 @@ impl Base {
     pub fn fixed(&self, node: usize) -> bool {
         self.fixed.get(node).copied().unwrap_or(false)
     }
+
+    /// Whether the day is under way: visits done, or one pinned first.
+    pub fn under_way(&self) -> bool {
+        self.fixed.contains(&true)
+    }
 }
 
 /// The problem in flat tables.
@@ -149,6 +154,7 @@ pub fn optimise(inst: &Instance, base: &Base, hint: &[usize], options: &Options)
     };
     let mut search = Search::new(inst, base, free, options.seed);
     search.max_work = max_work;
+    search.eject = base.under_way();
     // A re-plan's quarter of the budget leaves a population too few children to pay.
     if options.population && hint.is_empty() {
         return search.evolve(&hint, iterations);
@@ -174,6 +180,7 @@ pub fn refine(
     }
     let mut search = Search::new(inst, base, free, options.seed);
     search.max_work = options.max_work;
+    search.eject = base.under_way();
     let from: &[usize] = if fresh { &[] } else { &hint };
     let route = search.run(from, options.iterations);
     // On a tie the round it started from: a new order only when it is better.

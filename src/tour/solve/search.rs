@@ -42,11 +42,17 @@ pub(super) struct Search<'a> {
     /// See `rank`.
     lateness_weight: Option<i64>,
     trial: Vec<usize>,
+    /// Whether a kick may take a late visit out (see `kick`).
+    pub(super) eject: bool,
 }
 
 /// Seconds of driving a second of lateness counts for in a weighed descent (measured on the
 /// bench's crowded days: 1 lands nearer the best known rounds than 2, 3 or 10).
 const LATENESS_WEIGHT: i64 = 1;
+
+/// On a day under way, one round of the iterated search in this many takes a late visit out
+/// (see `kick`; measured with 2, 4, 6 and 8 on the bench's re-planned 40-farm days).
+const EJECT_EVERY: u32 = 4;
 
 /// Rounds of fewer visits get wide perturbations only (see `double_bridge`).
 const WIDE_BELOW: usize = 30;
@@ -149,6 +155,7 @@ impl<'a> Search<'a> {
             near: near_table(inst),
             lateness_weight: None,
             trial: Vec::new(),
+            eject: false,
         }
     }
 
@@ -202,18 +209,31 @@ impl<'a> Search<'a> {
 
     /// One round of the iterated search from `cur`: a perturbation (a double bridge on even
     /// rounds `it`, else a few visits removed), the visits left out put back, then the local
-    /// search around what changed.
+    /// search around what changed. With `eject` (a day under way), one round in
+    /// `EJECT_EVERY` on a late round takes a late visit out instead, and the local search
+    /// runs on the round without it: it mends the rest, then puts the visit back at the
+    /// first place, from the day's start, where the day still ends in time (or, if there is
+    /// none, `fill` at the least bad one). After a new call on a crowded day the round is
+    /// late because a few visits were pushed far past their windows; moved one at a time,
+    /// each only makes the day end too late (README, "Why the crowded re-plans stay later").
     fn kick(&mut self, cur: &[usize], cur_cost: &Cost, it: u32) -> (Vec<usize>, Cost) {
         let mut cand = cur.to_vec();
+        let mut eject = false;
         if it.is_multiple_of(2) && cand.len() >= 8 {
             self.double_bridge(&mut cand);
+        } else if self.eject && cur_cost.late > 0 && it % EJECT_EVERY == 1 {
+            eject = self.eject_late(&mut cand);
+            if eject {
+                self.mark_changes(cur, &cand);
+                self.descend(&mut cand);
+            }
         } else {
             self.ruin(&mut cand);
         }
         // Now and then a visit left out goes in even past the day's end: the local
         // search, which puts being back in time first, may then make room for it by
         // reordering the rest; if it cannot, the candidate loses to the current round.
-        let squeeze = it % 4 == 3 && cur_cost.unplanned > 0;
+        let squeeze = eject || (it % 4 == 3 && cur_cost.unplanned > 0);
         self.fill(&mut cand, true, squeeze);
         self.mark_changes(cur, &cand);
         // Every other round weighs lateness against driving: weighing every round lets
@@ -269,6 +289,20 @@ impl<'a> Search<'a> {
                 route.insert(pos, v);
             }
         }
+    }
+
+    /// Takes a late visit, at random, out of the round.
+    fn eject_late(&mut self, route: &mut Vec<usize>) -> bool {
+        self.index(route);
+        let late: Vec<usize> = (1..=route.len())
+            .filter(|&k| self.states[k].late > self.states[k - 1].late)
+            .collect();
+        if late.is_empty() {
+            return false;
+        }
+        let k = late[self.rng.below(late.len())];
+        route.remove(k - 1);
+        true
     }
 
     /// Removes a few visits at random (and one neighbour's stretch), for `fill` to put back.
@@ -976,5 +1010,57 @@ impl<'a> Search<'a> {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tour::plan;
+    use crate::tour::sample::{random_day, with_call};
+
+    #[test]
+    fn on_a_late_day_under_way_a_kick_takes_a_late_visit_out_and_puts_every_visit_back() {
+        // Day 0 of the bench's crowded 40-farm days, its first three visits done as planned,
+        // then an urgent call with a 3 h window (as the bench re-plans it).
+        let mut p = random_day(0, 40);
+        let first = plan(&p).unwrap();
+        let progress = with_call(&mut p, &first);
+        let inst = Instance::new(&p).unwrap();
+        let base = inst.base(&progress).unwrap();
+        assert!(base.under_way());
+        let hint: Vec<usize> = inst
+            .indices_of(&first.order(), false)
+            .unwrap()
+            .into_iter()
+            .filter(|v| !base.fixed(*v))
+            .collect();
+        let mut search = Search::new(&inst, &base, inst.free(&base), 7);
+        search.eject = true;
+        // The previous order with the call put in, searched to a local optimum: still late.
+        let cur = search.run(&hint, 0);
+        let cur_cost = inst.cost(&base, &cur);
+        assert!(cur_cost.late > 0, "{cur_cost:?}");
+
+        // The visit taken out is one of the late ones.
+        let mut out = cur.clone();
+        assert!(search.eject_late(&mut out));
+        assert_eq!(out.len(), cur.len() - 1);
+        let gone = cur.iter().position(|v| !out.contains(v)).unwrap();
+        let mut at = base.start();
+        for &v in &cur[..gone] {
+            at = inst.step(at, v);
+        }
+        let served = inst.step(at, cur[gone]);
+        assert!(served.late > at.late, "{} is not late", inst.ids[cur[gone]]);
+
+        // A kick on an ejecting round (it % EJECT_EVERY == 1) puts the visit taken out back:
+        // the round it gives has every visit of the round it started from, and is costed as
+        // the simulation costs it; several rounds, several visits taken out.
+        for it in [1, 5, 9, 13] {
+            let (cand, c) = search.kick(&cur, &cur_cost, it);
+            assert!(cur.iter().all(|v| cand.contains(v)), "round {it}");
+            assert_eq!(c, inst.cost(&base, &cand), "round {it}");
+        }
     }
 }
