@@ -211,9 +211,10 @@ impl<'a> Search<'a> {
     /// rounds `it`, else a few visits removed), the visits left out put back, then the local
     /// search around what changed. With `eject` (a day under way), one round in
     /// `EJECT_EVERY` on a late round takes a late visit out instead, and the local search
-    /// runs on the round without it: it mends the rest, then puts the visit back at the
-    /// first place, from the day's start, where the day still ends in time (or, if there is
-    /// none, `fill` at the least bad one). After a new call on a crowded day the round is
+    /// runs on the round without it: a first pass mends the round around the gap, then its
+    /// insertion of left-out visits puts the visit back at the first place, from the day's
+    /// start, where the day still ends in time (or, if there is none, `fill` squeezes it in
+    /// at the least bad one, and the candidate loses). After a new call on a crowded day the round is
     /// late because a few visits were pushed far past their windows; moved one at a time,
     /// each only makes the day end too late (README, "Why the crowded re-plans stay later").
     fn kick(&mut self, cur: &[usize], cur_cost: &Cost, it: u32) -> (Vec<usize>, Cost) {
