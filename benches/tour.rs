@@ -21,7 +21,8 @@
 //! for `benches/tour_compare.py`; `-- --record`: keep the best rounds found in
 //! `benches/tour_best/` (see `Recorded`); `-- --population`: plan with the population search
 //! (`Options::population`); `-- --seeds K`: only the quality of the 25- and 40-farm days,
-//! each planned and re-planned with K seeds, with the lateness summed and the times (see
+//! each planned and re-planned with K seeds, with the lateness summed and the times (with
+//! `--days`, each day's too; see
 //! `seeds`; `--farms N`: one size only); `-- --work N`: another work budget for a plan.
 
 use std::path::{Path, PathBuf};
@@ -334,6 +335,7 @@ fn seeds(n: usize, k: u64) {
             continue;
         };
         plans.iter().for_each(|plan| quality.add(plan, &best));
+        let plan_best = best.clone();
         let from = if recorded.replan_from.is_empty() {
             best.order()
         } else {
@@ -352,6 +354,18 @@ fn seeds(n: usize, k: u64) {
         again
             .iter()
             .for_each(|plan| replan_quality.add(plan, &best));
+        if flag("--days") {
+            let late = |plans: &[Plan]| plans.iter().map(Plan::late_seconds).sum::<u64>();
+            let reached =
+                |plans: &[Plan], best: &Plan| plans.iter().filter(|p| key(p) == key(best)).count();
+            println!(
+                "    day {day}: planned {} s late, {}/{k} on the best known; re-planned {} s late, {}/{k}",
+                late(&plans),
+                reached(&plans, &plan_best),
+                late(&again),
+                reached(&again, &best)
+            );
+        }
     }
     let ((plan_median, plan_max), (replan_median, replan_max)) = (spread(times), spread(replans));
     println!("  {n:>2} farms, {k} seeds a day:");
