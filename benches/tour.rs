@@ -22,8 +22,8 @@
 //! `benches/tour_best/` (see `Recorded`); `-- --population`: plan with the population search
 //! (`Options::population`); `-- --seeds K`: only the quality of the 25- and 40-farm days,
 //! each planned and re-planned with K seeds, with the lateness summed and the times (with
-//! `--days`, each day's too; see
-//! `seeds`; `--farms N`: one size only); `-- --work N`: another work budget for a plan.
+//! `--days`, each day's too; see `seeds`; `--farms N`: one size only); `-- --work N`: another
+//! work budget for a plan.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
 use chrono::NaiveDate;
 
-use super::sample::{MONTSURS, day as problem, farm as visit, hm, random_day};
+use super::sample::{MONTSURS, day as problem, farm as visit, hm, random_day, with_call};
 use super::solve::{Cost, Instance, exact, search};
 use super::*;
 use crate::domain::{Act, ActId, ActKind, AnimalId, Ede, Location, TechnicianId, VisitId};
@@ -1000,7 +1000,7 @@ fn an_overloaded_day_leaves_visits_out_rather_than_end_after_the_days_end() {
                 .any(|v| matches!(v, Violation::AfterDayEnd { .. }))
         };
         assert!(!after_end(&first), "day {day}: {:?}", first.violations);
-        let progress = super::sample::with_call(&mut p, &first);
+        let progress = with_call(&mut p, &first);
         let again = replan(&p, &progress, &first.order()).unwrap();
         assert!(!again.unplanned.is_empty(), "day {day}: {again:?}");
         assert!(!after_end(&again), "day {day}: {:?}", again.violations);
